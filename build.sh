@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+#
+# ngx_race build, run and test.
+#
+#   ./build.sh            deps, module, workers, dev certificate
+#   ./build.sh run        start the platform on 127.0.0.1 (Ctrl-C stops it)
+#   ./build.sh test       build with AddressSanitizer and run every test
+#   ./build.sh deps       install what is missing from Debian
+#   ./build.sh module     build/ngx_http_race_module.so only
+#   ./build.sh clean      remove build/
+#
+# The module is built the way Debian builds its libnginx-mod-* packages:
+# nginx-dev's source tree configured with Debian's own flags
+# (conf_flags) and --add-dynamic-module, so it passes nginx's binary
+# compatibility check and loads into /usr/sbin/nginx.
+
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+BUILD=${RACE_BUILD_DIR:-$ROOT/build}
+CACHE=${RACE_CACHE:-${HOME:-/tmp}/.cache/ngx_race}
+NGINX_SRC=/usr/share/nginx/src
+
+export RACE_CACHE=$CACHE
+
+say() { printf '%s\n' "build.sh: $*" >&2; }
+die() { say "$*"; exit 1; }
+
+PACKAGES=(
+    nginx nginx-dev libpcre2-dev zlib1g-dev libssl-dev openssl
+    librdkafka-dev libhiredis-dev libmongoc-dev libbson-dev libjansson-dev
+    redis-server openjdk-17-jre-headless maven
+    gcc make pkg-config clang libclang-rt-14-dev
+    perl python3 python3-websockets
+)
+
+deps() {
+    local missing=() p
+
+    for p in "${PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null \
+            | grep -q 'install ok installed' || missing+=("$p")
+    done
+
+    # the machine's own JDK and Maven will do
+    if command -v java >/dev/null && command -v mvn >/dev/null; then
+        missing=("${missing[@]/openjdk-17-jre-headless}")
+        missing=("${missing[@]/maven}")
+    fi
+
+    read -ra missing <<< "${missing[*]:-}"
+
+    if [ "${#missing[@]}" -gt 0 ]; then
+        say "installing from Debian: ${missing[*]}"
+        local sudo=
+        [ "$(id -u)" -eq 0 ] || sudo=sudo
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
+            --no-install-recommends "${missing[@]}" >/dev/null
+    fi
+
+    command -v go >/dev/null || die "Go is needed to build FerretDB for tests"
+}
+
+# configure_module DIR EXTRA_CFLAGS EXTRA_LDFLAGS
+configure_module() {
+    local dir=$1 cflags=$2 ldflags=$3 stamp
+
+    stamp="$cflags|$ldflags|$(md5sum "$ROOT/config" | cut -c1-32)"
+    stamp="$stamp|$(md5sum "$NGINX_SRC/conf_flags" | cut -c1-32)"
+
+    if [ -f "$dir/objs/Makefile" ] && [ "$(cat "$dir/stamp" 2>/dev/null)" = "$stamp" ]
+    then
+        return
+    fi
+
+    say "configuring nginx-dev's tree in $dir"
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    cp -r "$NGINX_SRC/." "$dir/src-tree"
+
+    (
+        cd "$dir/src-tree"
+        # shellcheck disable=SC1091
+        . ./conf_flags
+        ./configure \
+            --with-cc-opt="$(dpkg-buildflags --get CFLAGS) -fPIC $(dpkg-buildflags --get CPPFLAGS) $cflags" \
+            --with-ld-opt="$(dpkg-buildflags --get LDFLAGS) -fPIC $ldflags" \
+            "${NGX_CONF_FLAGS[@]}" \
+            --add-dynamic-module="$ROOT" \
+            --builddir="$dir/objs" > "$dir/configure.log" 2>&1
+    ) || { tail -30 "$dir/configure.log" >&2; die "configure failed"; }
+
+    echo "$stamp" > "$dir/stamp"
+}
+
+# build_module DIR OUT EXTRA_CFLAGS EXTRA_LDFLAGS
+build_module() {
+    local dir=$1 out=$2
+
+    configure_module "$dir" "$3" "$4"
+    make -s -f "$dir/objs/Makefile" -C "$dir/src-tree" modules \
+        > "$dir/make.log" 2>&1 \
+        || { cat "$dir/make.log" >&2; die "module build failed"; }
+    cp "$dir/objs/ngx_http_race_module.so" "$out"
+
+    # the check Debian's packaging runs: nginx loads it
+    local conf
+    conf=$(mktemp)
+    printf 'load_module %s;\nevents{}\n' "$out" > "$conf"
+    env ${RACE_PRELOAD:+LD_PRELOAD=$RACE_PRELOAD} \
+        ASAN_OPTIONS=detect_leaks=0 \
+        /usr/sbin/nginx -g "error_log /dev/null; pid /dev/null;" -t -q \
+        -c "$conf" || { rm -f "$conf"; die "nginx refuses $out"; }
+    rm -f "$conf"
+    say "built $out"
+}
+
+module() {
+    mkdir -p "$BUILD"
+    build_module "$BUILD/nginx" "$BUILD/ngx_http_race_module.so" "" ""
+}
+
+workers() {
+    make -s -C "$ROOT/workers" BUILD="$BUILD"
+}
+
+certs() {
+    local d=$BUILD/certs
+
+    [ -f "$d/dev.crt" ] && return
+    mkdir -p "$d"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 825 -sha256 \
+        -subj "/CN=localhost" \
+        -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+        -keyout "$d/dev.key" -out "$d/dev.crt" 2>/dev/null
+    chmod 600 "$d/dev.key"
+    say "generated a development certificate in $d"
+}
+
+all() {
+    deps
+    module
+    workers
+    certs
+}
+
+run() {
+    all
+
+    local run=$BUILD/run
+    mkdir -p "$run/logs" "$run/modules" "$run/certs"
+    cp "$BUILD/ngx_http_race_module.so" "$run/modules/"
+    cp "$BUILD/certs/dev.crt" "$BUILD/certs/dev.key" "$run/certs/"
+    ln -sfn "$ROOT/html" "$run/html"
+    cp "$ROOT/conf/nginx.conf" "$run/nginx.conf"
+
+    /usr/sbin/nginx -p "$run/" -c nginx.conf -e "$run/logs/error.log" -t -q
+    say "ngx_race on https://127.0.0.1:8443/ and http://127.0.0.1:8080/"
+    say "logs in $run/logs; Ctrl-C stops it"
+    exec /usr/sbin/nginx -p "$run/" -c nginx.conf -e "$run/logs/error.log" \
+        -g 'daemon off;'
+}
+
+test_build() {
+    local tb=$BUILD/test libasan
+
+    mkdir -p "$tb"
+    libasan=$(cc -print-file-name=libasan.so)
+    RACE_PRELOAD=$libasan build_module "$tb/nginx" \
+        "$tb/ngx_http_race_module.so" \
+        "-fsanitize=address,undefined -fno-omit-frame-pointer" \
+        "-fsanitize=address,undefined"
+    touch "$tb/asan"
+
+    make -s -C "$ROOT/t" BUILD="$tb" SAN=address all
+    make -s -C "$ROOT/t" BUILD="$tb" fuzz
+    make -s -C "$ROOT/workers" BUILD="$tb" SAN=address
+}
+
+engines() {
+    "$ROOT/t/engines/kafka-install.sh" "$CACHE" >/dev/null
+    "$ROOT/t/engines/ferretdb-install.sh" "$CACHE" >/dev/null
+}
+
+run_tests() {
+    deps
+    test_build
+    engines
+
+    cd "$ROOT"
+    RACE_BUILD=$BUILD/test prove -j"${RACE_JOBS:-2}" ${RACE_PROVE_ARGS:-} \
+        "${@:-t/}"
+}
+
+case "${1:-all}" in
+    all)     all ;;
+    deps)    deps ;;
+    module)  deps; module ;;
+    workers) workers ;;
+    certs)   certs ;;
+    run)     run ;;
+    test)    shift; run_tests "$@" ;;
+    clean)   rm -rf "$BUILD" ;;
+    *)       die "unknown command \"$1\" (see the top of build.sh)" ;;
+esac

@@ -1,0 +1,40 @@
+
+/*
+ * ngx_race: types shared by the files of ngx_http_race_module.
+ */
+
+
+#ifndef _NGX_HTTP_RACE_H_INCLUDED_
+#define _NGX_HTTP_RACE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+
+typedef struct {
+    ngx_array_t      *ws_origins;       /* of ngx_str_t; NULL: any origin */
+    size_t            ws_max_message;
+    ngx_uint_t        ws_send_queue;    /* frames queued per connection */
+    ngx_msec_t        ws_ping_interval; /* 0: no server pings */
+    ngx_msec_t        ws_idle_timeout;
+    ngx_msec_t        ws_close_timeout;
+} ngx_http_race_loc_conf_t;
+
+
+extern ngx_module_t  ngx_http_race_module;
+
+
+ngx_int_t ngx_http_race_add_header(ngx_http_request_t *r, char *key,
+    char *value);
+
+/*
+ * Sends {"error":{"code":..,"message":..}} with the status; returns what
+ * a content handler returns.  code and message are static JSON-safe text.
+ */
+ngx_int_t ngx_http_race_send_error(ngx_http_request_t *r, ngx_uint_t status,
+    const char *code, const char *message);
+
+
+#endif /* _NGX_HTTP_RACE_H_INCLUDED_ */

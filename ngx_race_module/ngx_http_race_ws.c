@@ -1,0 +1,1017 @@
+
+/*
+ * ngx_race: WebSocket connections on nginx's event loop.
+ *
+ * After the 101 the connection's read and write events come here.  Only
+ * the three event handlers (read, write, timer) ever finalize the
+ * request; everything below them just queues frames and sets flags, so
+ * an endpoint may send or close from inside its callbacks safely.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_race.h"
+#include "ngx_http_race_ws.h"
+
+
+#define NGX_HTTP_RACE_WS_BUFFER      16384
+#define NGX_HTTP_RACE_WS_READ_BURST  8      /* reads before yielding */
+#define NGX_HTTP_RACE_WS_CONTROL     2      /* queue slots kept for control */
+
+
+static ngx_int_t ngx_http_race_ws_check(ngx_http_request_t *r,
+    ngx_http_race_loc_conf_t *rlcf, ngx_str_t *key);
+static ngx_int_t ngx_http_race_ws_origin_allowed(
+    ngx_http_race_loc_conf_t *rlcf, ngx_str_t *origin);
+static void ngx_http_race_ws_read_handler(ngx_event_t *rev);
+static void ngx_http_race_ws_write_handler(ngx_event_t *wev);
+static void ngx_http_race_ws_timer_handler(ngx_event_t *ev);
+static void ngx_http_race_ws_read(ngx_http_race_ws_t *ws);
+static ngx_int_t ngx_http_race_ws_process(ngx_http_race_ws_t *ws);
+static ngx_int_t ngx_http_race_ws_data(ngx_http_race_ws_t *ws,
+    race_ws_event_t *ev);
+static void ngx_http_race_ws_control(ngx_http_race_ws_t *ws,
+    race_ws_event_t *ev);
+static ngx_int_t ngx_http_race_ws_flush(ngx_http_race_ws_t *ws);
+static ngx_int_t ngx_http_race_ws_enqueue(ngx_http_race_ws_t *ws,
+    ngx_http_race_frame_t *frame);
+static ngx_int_t ngx_http_race_ws_send_control(ngx_http_race_ws_t *ws,
+    unsigned opcode, const u_char *data, size_t len);
+static void ngx_http_race_ws_finish(ngx_http_race_ws_t *ws);
+static void ngx_http_race_ws_cleanup(void *data);
+
+static ngx_int_t ngx_http_race_ws_echo_message(ngx_http_race_ws_t *ws,
+    unsigned opcode, u_char *data, size_t len);
+
+
+static const ngx_http_race_ws_handler_t  ngx_http_race_ws_echo = {
+    ngx_http_race_ws_echo_message,
+    NULL,
+    NULL
+};
+
+
+ngx_http_race_frame_t *
+ngx_http_race_frame_create(ngx_log_t *log, unsigned opcode,
+    const u_char *payload, size_t len)
+{
+    size_t                  hlen;
+    ngx_http_race_frame_t  *frame;
+
+    frame = ngx_alloc(sizeof(ngx_http_race_frame_t) + RACE_WS_HEADER_MAX
+                      + len, log);
+    if (frame == NULL) {
+        return NULL;
+    }
+
+    frame->refs = 1;
+    frame->data = (u_char *) (frame + 1);
+
+    hlen = race_ws_frame_header(frame->data, 1, opcode, len, NULL);
+
+    if (len) {
+        ngx_memcpy(frame->data + hlen, payload, len);
+    }
+
+    frame->len = hlen + len;
+
+    return frame;
+}
+
+
+void
+ngx_http_race_frame_release(ngx_http_race_frame_t *frame)
+{
+    if (--frame->refs == 0) {
+        ngx_free(frame);
+    }
+}
+
+
+ngx_int_t
+ngx_http_race_ws_upgrade(ngx_http_request_t *r,
+    const ngx_http_race_ws_handler_t *handler, void *data,
+    ngx_http_race_ws_t **wsp)
+{
+    u_char                     *accept;
+    ngx_int_t                   rc;
+    ngx_str_t                   key;
+    ngx_table_elt_t            *h;
+    ngx_connection_t           *c;
+    ngx_pool_cleanup_t         *cln;
+    ngx_http_race_ws_t         *ws;
+    ngx_http_core_loc_conf_t   *clcf;
+    ngx_http_race_loc_conf_t   *rlcf;
+
+    *wsp = NULL;
+    c = r->connection;
+    ngx_str_null(&key);
+    rlcf = ngx_http_get_module_loc_conf(r, ngx_http_race_module);
+
+    rc = ngx_http_race_ws_check(r, rlcf, &key);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    ws = ngx_pcalloc(r->pool, sizeof(ngx_http_race_ws_t));
+    if (ws == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ws->in = ngx_create_temp_buf(r->pool, NGX_HTTP_RACE_WS_BUFFER);
+    if (ws->in == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ws->queue_size = rlcf->ws_send_queue + NGX_HTTP_RACE_WS_CONTROL;
+    ws->queue = ngx_pcalloc(r->pool,
+                            ws->queue_size * sizeof(ngx_http_race_frame_t *));
+    if (ws->queue == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    accept = ngx_pnalloc(r->pool, RACE_WS_ACCEPT_LEN);
+    if (accept == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    race_ws_accept(key.data, key.len, accept);
+
+    ws->request = r;
+    ws->connection = c;
+    ws->conf = rlcf;
+    ws->handler = handler;
+    ws->data = data;
+
+    race_ws_parser_init(&ws->parser, rlcf->ws_max_message, 1);
+
+    ws->timer.handler = ngx_http_race_ws_timer_handler;
+    ws->timer.data = ws;
+    ws->timer.log = c->log;
+    ws->timer.cancelable = 1;
+
+    if (ngx_http_race_add_header(r, "Upgrade", "websocket") != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Sec-WebSocket-Accept");
+    h->value.data = accept;
+    h->value.len = RACE_WS_ACCEPT_LEN;
+
+    r->headers_out.status = NGX_HTTP_SWITCHING_PROTOCOLS;
+    r->headers_out.content_length_n = -1;
+    r->keepalive = 0;
+
+    rc = ngx_http_send_header(r);
+    if (rc == NGX_ERROR || rc > NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_send_special(r, NGX_HTTP_FLUSH) == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_race_ws_cleanup;
+    cln->data = ws;
+
+    /*
+     * From here the connection is ours: its events come to the handlers
+     * below, and the request stays alive until ngx_http_race_ws_finish().
+     * An idle connection is one nginx closes at a graceful shutdown; our
+     * read handler turns that into a 1001 close handshake.
+     */
+
+    ngx_http_set_ctx(r, ws, ngx_http_race_module);
+
+    r->main->count++;
+
+    c->log->action = "in websocket";
+    c->read->handler = ngx_http_race_ws_read_handler;
+    c->write->handler = ngx_http_race_ws_write_handler;
+    c->idle = 1;
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    if (clcf->tcp_nodelay && ngx_tcp_nodelay(c) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* frames the client sent right behind the handshake */
+
+    if (r->header_in->pos < r->header_in->last) {
+        ws->in->last = ngx_cpymem(ws->in->last, r->header_in->pos,
+                                  ngx_min((size_t) (r->header_in->last
+                                                    - r->header_in->pos),
+                                          NGX_HTTP_RACE_WS_BUFFER));
+        r->header_in->pos = r->header_in->last;
+    }
+
+    ws->last_read = ngx_current_msec;
+
+    ngx_add_timer(&ws->timer, rlcf->ws_ping_interval
+                              ? rlcf->ws_ping_interval
+                              : rlcf->ws_idle_timeout);
+
+    ngx_post_event(c->read, &ngx_posted_events);
+
+    *wsp = ws;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_race_ws_check(ngx_http_request_t *r, ngx_http_race_loc_conf_t *rlcf,
+    ngx_str_t *key)
+{
+    ngx_str_t         *version, *origin;
+    ngx_uint_t         i, keys, upgrade, connection;
+    ngx_list_part_t   *part;
+    ngx_table_elt_t   *h;
+
+    if (r->method != NGX_HTTP_GET) {
+        if (ngx_http_race_add_header(r, "Allow", "GET") != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_race_send_error(r, NGX_HTTP_NOT_ALLOWED,
+                                        "bad_handshake",
+                                        "a WebSocket handshake is a GET");
+    }
+
+    if (r != r->main || r->http_version < NGX_HTTP_VERSION_11
+#if (NGX_HTTP_V2)
+        || r->stream
+#endif
+       )
+    {
+        return ngx_http_race_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                        "bad_handshake",
+                                        "WebSocket needs HTTP/1.1");
+    }
+
+    if (r->headers_in.content_length_n > 0 || r->headers_in.chunked) {
+        return ngx_http_race_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                        "bad_handshake",
+                                        "a WebSocket handshake has no body");
+    }
+
+    upgrade = 0;
+    connection = 0;
+    keys = 0;
+    version = NULL;
+    origin = NULL;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == sizeof("Upgrade") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "Upgrade",
+                               sizeof("Upgrade") - 1) == 0)
+        {
+            upgrade |= race_ws_header_has_token(h[i].value.data,
+                                                h[i].value.len, "websocket");
+
+        } else if (h[i].key.len == sizeof("Connection") - 1
+                   && ngx_strncasecmp(h[i].key.data, (u_char *) "Connection",
+                                      sizeof("Connection") - 1) == 0)
+        {
+            connection |= race_ws_header_has_token(h[i].value.data,
+                                                   h[i].value.len,
+                                                   "upgrade");
+
+        } else if (h[i].key.len == sizeof("Sec-WebSocket-Key") - 1
+                   && ngx_strncasecmp(h[i].key.data,
+                                      (u_char *) "Sec-WebSocket-Key",
+                                      sizeof("Sec-WebSocket-Key") - 1) == 0)
+        {
+            keys++;
+            *key = h[i].value;
+
+        } else if (h[i].key.len == sizeof("Sec-WebSocket-Version") - 1
+                   && ngx_strncasecmp(h[i].key.data,
+                                      (u_char *) "Sec-WebSocket-Version",
+                                      sizeof("Sec-WebSocket-Version") - 1)
+                      == 0)
+        {
+            version = &h[i].value;
+
+        } else if (h[i].key.len == sizeof("Origin") - 1
+                   && ngx_strncasecmp(h[i].key.data, (u_char *) "Origin",
+                                      sizeof("Origin") - 1) == 0)
+        {
+            origin = &h[i].value;
+        }
+    }
+
+    if (!upgrade) {
+        if (ngx_http_race_add_header(r, "Upgrade", "websocket") != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_race_send_error(r, 426, "upgrade_required",
+                                        "this endpoint is a WebSocket: "
+                                        "send \"Upgrade: websocket\"");
+    }
+
+    if (!connection) {
+        return ngx_http_race_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                        "bad_handshake",
+                                        "\"Connection\" must include "
+                                        "\"Upgrade\"");
+    }
+
+    if (version == NULL
+        || version->len != 2 || ngx_strncmp(version->data, "13", 2) != 0)
+    {
+        if (ngx_http_race_add_header(r, "Sec-WebSocket-Version", "13")
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_race_send_error(r, 426, "bad_version",
+                                        "only WebSocket version 13 is "
+                                        "supported");
+    }
+
+    if (keys != 1 || !race_ws_key_valid(key->data, key->len)) {
+        return ngx_http_race_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                        "bad_handshake",
+                                        "\"Sec-WebSocket-Key\" must be one "
+                                        "base64 value of 16 bytes");
+    }
+
+    if (origin && ngx_http_race_ws_origin_allowed(rlcf, origin) != NGX_OK) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "race: websocket origin \"%V\" not allowed", origin);
+
+        return ngx_http_race_send_error(r, NGX_HTTP_FORBIDDEN,
+                                        "origin_not_allowed",
+                                        "this origin may not open "
+                                        "WebSockets here");
+    }
+
+    return NGX_OK;
+}
+
+
+/* exact match, ignoring the case of what the browser sent */
+
+static ngx_int_t
+ngx_http_race_ws_origin_allowed(ngx_http_race_loc_conf_t *rlcf,
+    ngx_str_t *origin)
+{
+    ngx_str_t   *allowed;
+    ngx_uint_t   i;
+
+    if (rlcf->ws_origins == NULL) {
+        return NGX_OK;
+    }
+
+    allowed = rlcf->ws_origins->elts;
+
+    for (i = 0; i < rlcf->ws_origins->nelts; i++) {
+        if (allowed[i].len == origin->len
+            && ngx_strncasecmp(allowed[i].data, origin->data, origin->len)
+               == 0)
+        {
+            return NGX_OK;
+        }
+    }
+
+    return NGX_DECLINED;
+}
+
+
+static void
+ngx_http_race_ws_read_handler(ngx_event_t *rev)
+{
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
+    ngx_http_race_ws_t  *ws;
+
+    c = rev->data;
+    r = c->data;
+    ws = ngx_http_get_module_ctx(r, ngx_http_race_module);
+
+    if (c->close) {
+        /* a graceful shutdown closes idle connections: say goodbye */
+        c->close = 0;
+        c->idle = 0;
+        ngx_http_race_ws_close(ws, RACE_WS_CLOSE_GOING_AWAY,
+                               "server shutting down");
+    }
+
+    ngx_http_race_ws_read(ws);
+}
+
+
+static void
+ngx_http_race_ws_read(ngx_http_race_ws_t *ws)
+{
+    ssize_t            n;
+    ngx_int_t          rc;
+    ngx_uint_t         burst;
+    ngx_connection_t  *c;
+
+    c = ws->connection;
+
+    for (burst = 0; /* void */; burst++) {
+
+        rc = ngx_http_race_ws_process(ws);
+
+        if (rc == NGX_ERROR) {
+            ngx_http_race_ws_finish(ws);
+            return;
+        }
+
+        if (rc == NGX_AGAIN) {
+            /* the send queue is full: read again once it drains */
+            return;
+        }
+
+        if (burst == NGX_HTTP_RACE_WS_READ_BURST) {
+            /* let other connections have the event loop */
+            ngx_post_event(c->read, &ngx_posted_events);
+            return;
+        }
+
+        ws->in->pos = ws->in->start;
+        ws->in->last = ws->in->start;
+
+        n = c->recv(c, ws->in->last, ws->in->end - ws->in->last);
+
+        if (n == NGX_AGAIN) {
+            if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
+                ngx_http_race_ws_finish(ws);
+            }
+
+            return;
+        }
+
+        if (n == 0 || n == NGX_ERROR) {
+            ngx_log_debug0(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                           "race: websocket peer closed the connection");
+            ngx_http_race_ws_finish(ws);
+            return;
+        }
+
+        ws->in->last += n;
+        ws->last_read = ngx_current_msec;
+    }
+}
+
+
+/*
+ * Parses what is buffered.  NGX_OK: all consumed; NGX_AGAIN: paused on a
+ * full send queue; NGX_ERROR: finish the connection now.
+ */
+
+static ngx_int_t
+ngx_http_race_ws_process(ngx_http_race_ws_t *ws)
+{
+    size_t           used;
+    race_ws_rc_e     rc;
+    race_ws_event_t  ev;
+
+    while (ws->in->pos < ws->in->last) {
+
+        if (ws->close_received || ws->failed) {
+            /* nothing may follow a close frame or a broken frame */
+            ws->in->pos = ws->in->last;
+            break;
+        }
+
+        if (ws->queue_count >= ws->conf->ws_send_queue) {
+            ws->read_paused = 1;
+            return NGX_AGAIN;
+        }
+
+        rc = race_ws_parse(&ws->parser, ws->in->pos,
+                           ws->in->last - ws->in->pos, &used, &ev);
+
+        ws->in->pos += used;
+
+        switch (rc) {
+
+        case RACE_WS_AGAIN:
+            break;
+
+        case RACE_WS_DATA:
+            if (ngx_http_race_ws_data(ws, &ev) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            break;
+
+        case RACE_WS_CONTROL:
+            ngx_http_race_ws_control(ws, &ev);
+            break;
+
+        default: /* RACE_WS_ERROR */
+            ngx_log_error(NGX_LOG_INFO, ws->connection->log, 0,
+                          "race: websocket %s, closing with %ui",
+                          ev.reason, (ngx_uint_t) ev.code);
+
+            ngx_http_race_ws_close(ws, ev.code, ev.reason);
+            ws->failed = 1;
+            break;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_race_ws_data(ngx_http_race_ws_t *ws, race_ws_event_t *ev)
+{
+    u_char     *msg;
+    size_t      size;
+    ngx_int_t   rc;
+
+    if (ws->close_sent) {
+        /* closing: data from the peer no longer matters */
+        return NGX_OK;
+    }
+
+    if (ev->first && ev->fin) {
+        /* the common case, a message in one frame: no copy */
+        rc = ws->handler->message(ws, ev->opcode, (u_char *) ev->data,
+                                  ev->len);
+        goto done;
+    }
+
+    if (ev->first) {
+        ws->msg_len = 0;
+        ws->msg_opcode = ev->opcode;
+    }
+
+    if (ws->msg_len + ev->len > ws->msg_size) {
+
+        /* the parser keeps messages within ws_max_message */
+
+        size = ngx_max(ws->msg_size * 2, 4096);
+        size = ngx_max(size, ws->msg_len + ev->len);
+        size = ngx_min(size, ws->conf->ws_max_message);
+
+        msg = ngx_alloc(size, ws->connection->log);
+        if (msg == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (ws->msg_len) {
+            ngx_memcpy(msg, ws->msg, ws->msg_len);
+        }
+
+        if (ws->msg) {
+            ngx_free(ws->msg);
+        }
+
+        ws->msg = msg;
+        ws->msg_size = size;
+    }
+
+    if (ev->len) {
+        ngx_memcpy(ws->msg + ws->msg_len, ev->data, ev->len);
+        ws->msg_len += ev->len;
+    }
+
+    if (!ev->fin) {
+        return NGX_OK;
+    }
+
+    rc = ws->handler->message(ws, ws->msg_opcode, ws->msg, ws->msg_len);
+
+    ws->msg_len = 0;
+
+done:
+
+    if (rc != NGX_OK) {
+        ngx_http_race_ws_close(ws, RACE_WS_CLOSE_INTERNAL, "internal error");
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_race_ws_control(ngx_http_race_ws_t *ws, race_ws_event_t *ev)
+{
+    switch (ev->opcode) {
+
+    case RACE_WS_OP_PING:
+        if (!ws->close_sent) {
+            (void) ngx_http_race_ws_send_control(ws, RACE_WS_OP_PONG,
+                                                 ev->data, ev->len);
+        }
+
+        break;
+
+    case RACE_WS_OP_PONG:
+        /* last_read was updated by the read that brought it */
+        break;
+
+    default: /* RACE_WS_OP_CLOSE */
+        ws->close_received = 1;
+
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ws->connection->log, 0,
+                       "race: websocket close %ui from peer",
+                       (ngx_uint_t) ev->code);
+
+        if (!ws->close_sent) {
+            /* echo the peer's status, as RFC 6455 5.5.1 suggests */
+            ngx_http_race_ws_close(ws, ev->code, "");
+        }
+
+        break;
+    }
+}
+
+
+static void
+ngx_http_race_ws_write_handler(ngx_event_t *wev)
+{
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
+    ngx_http_race_ws_t  *ws;
+
+    c = wev->data;
+    r = c->data;
+    ws = ngx_http_get_module_ctx(r, ngx_http_race_module);
+
+    if (ngx_http_race_ws_flush(ws) == NGX_ERROR) {
+        ngx_http_race_ws_finish(ws);
+        return;
+    }
+
+    if (ws->queue_count == 0 && ws->close_sent
+        && (ws->close_received || ws->failed))
+    {
+        /* the server closes the TCP connection first (RFC 6455 7.1.1) */
+        ngx_http_race_ws_finish(ws);
+        return;
+    }
+
+    if (ws->queue_count >= ws->conf->ws_send_queue) {
+        return;
+    }
+
+    if (ws->read_paused) {
+        ws->read_paused = 0;
+        ngx_post_event(c->read, &ngx_posted_events);
+    }
+
+    if (ws->want_drain) {
+        ws->want_drain = 0;
+
+        if (ws->handler->drain) {
+            ws->handler->drain(ws);
+        }
+    }
+}
+
+
+static ngx_int_t
+ngx_http_race_ws_flush(ngx_http_race_ws_t *ws)
+{
+    ssize_t                 n;
+    ngx_int_t               rc;
+    ngx_connection_t       *c;
+    ngx_http_request_t     *r;
+    ngx_http_race_frame_t  *frame;
+
+    c = ws->connection;
+    r = ws->request;
+
+    if (r->out || c->buffered) {
+        /* the rest of the 101 response */
+        rc = ngx_http_output_filter(r, NULL);
+
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (r->out || c->buffered) {
+            return ngx_handle_write_event(c->write, 0) == NGX_OK
+                   ? NGX_AGAIN : NGX_ERROR;
+        }
+    }
+
+    while (ws->queue_count) {
+
+        frame = ws->queue[ws->queue_head];
+
+        n = c->send(c, frame->data + ws->sent, frame->len - ws->sent);
+
+        if (n == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (n == NGX_AGAIN) {
+            return ngx_handle_write_event(c->write, 0) == NGX_OK
+                   ? NGX_AGAIN : NGX_ERROR;
+        }
+
+        ws->sent += n;
+
+        if (ws->sent < frame->len) {
+            continue;
+        }
+
+        ngx_http_race_frame_release(frame);
+        ws->queue[ws->queue_head] = NULL;
+        ws->queue_head = (ws->queue_head + 1) % ws->queue_size;
+        ws->queue_count--;
+        ws->sent = 0;
+    }
+
+    return ngx_handle_write_event(c->write, 0) == NGX_OK ? NGX_OK : NGX_ERROR;
+}
+
+
+static ngx_int_t
+ngx_http_race_ws_enqueue(ngx_http_race_ws_t *ws, ngx_http_race_frame_t *frame)
+{
+    if (ws->queue_count == ws->queue_size) {
+        return NGX_AGAIN;
+    }
+
+    frame->refs++;
+
+    ws->queue[(ws->queue_head + ws->queue_count) % ws->queue_size] = frame;
+    ws->queue_count++;
+
+    ngx_post_event(ws->connection->write, &ngx_posted_events);
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_race_ws_send_frame(ngx_http_race_ws_t *ws,
+    ngx_http_race_frame_t *frame)
+{
+    if (ws->close_sent || ws->finished) {
+        return NGX_DECLINED;
+    }
+
+    if (ws->queue_count >= ws->conf->ws_send_queue) {
+        ws->want_drain = 1;
+        return NGX_AGAIN;
+    }
+
+    return ngx_http_race_ws_enqueue(ws, frame);
+}
+
+
+ngx_int_t
+ngx_http_race_ws_send(ngx_http_race_ws_t *ws, unsigned opcode,
+    const u_char *data, size_t len)
+{
+    ngx_int_t               rc;
+    ngx_http_race_frame_t  *frame;
+
+    if (ws->close_sent || ws->finished) {
+        return NGX_DECLINED;
+    }
+
+    if (ws->queue_count >= ws->conf->ws_send_queue) {
+        ws->want_drain = 1;
+        return NGX_AGAIN;
+    }
+
+    frame = ngx_http_race_frame_create(ws->connection->log, opcode, data,
+                                       len);
+    if (frame == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_race_ws_enqueue(ws, frame);
+
+    /* the queue holds its own reference now, or none */
+    ngx_http_race_frame_release(frame);
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_http_race_ws_send_control(ngx_http_race_ws_t *ws, unsigned opcode,
+    const u_char *data, size_t len)
+{
+    ngx_int_t               rc;
+    ngx_http_race_frame_t  *frame;
+
+    frame = ngx_http_race_frame_create(ws->connection->log, opcode, data,
+                                       len);
+    if (frame == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_race_ws_enqueue(ws, frame);
+
+    ngx_http_race_frame_release(frame);
+
+    return rc;
+}
+
+
+void
+ngx_http_race_ws_close(ngx_http_race_ws_t *ws, ngx_uint_t code,
+    const char *reason)
+{
+    size_t  len;
+    u_char  payload[RACE_WS_CONTROL_MAX];
+
+    if (ws->close_sent || ws->finished) {
+        return;
+    }
+
+    if (code == RACE_WS_CLOSE_NO_STATUS) {
+        len = 0;
+
+    } else {
+        len = race_ws_close_payload(payload, (uint16_t) code, reason,
+                                    ngx_strlen(reason));
+    }
+
+    ws->close_sent = 1;
+
+    if (ngx_http_race_ws_send_control(ws, RACE_WS_OP_CLOSE, payload, len)
+        != NGX_OK)
+    {
+        /* no room even for the close frame: just drop the connection */
+        ws->failed = 1;
+        ws->close_received = 1;
+        ngx_post_event(ws->connection->write, &ngx_posted_events);
+    }
+
+    /*
+     * Wait a while for the peer's close frame; a worker that is shutting
+     * down waits for this timer too, so the goodbye gets out.
+     */
+
+    ws->timer.cancelable = 0;
+
+    ngx_add_timer(&ws->timer, ws->conf->ws_close_timeout);
+}
+
+
+static void
+ngx_http_race_ws_timer_handler(ngx_event_t *ev)
+{
+    ngx_msec_t           idle, next;
+    ngx_http_race_ws_t  *ws;
+
+    ws = ev->data;
+
+    if (ws->close_sent) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, ws->connection->log, 0,
+                       "race: websocket close handshake timed out");
+        ngx_http_race_ws_finish(ws);
+        return;
+    }
+
+    idle = ngx_current_msec - ws->last_read;
+
+    if (idle >= ws->conf->ws_idle_timeout) {
+        ngx_log_error(NGX_LOG_INFO, ws->connection->log, 0,
+                      "race: websocket idle for %M ms, closing", idle);
+        ngx_http_race_ws_close(ws, RACE_WS_CLOSE_GOING_AWAY, "idle timeout");
+        return;
+    }
+
+    if (ws->conf->ws_ping_interval && idle >= ws->conf->ws_ping_interval) {
+        if (ngx_http_race_ws_send_control(ws, RACE_WS_OP_PING, NULL, 0)
+            == NGX_ERROR)
+        {
+            ngx_http_race_ws_finish(ws);
+            return;
+        }
+    }
+
+    next = ws->conf->ws_idle_timeout - idle;
+
+    if (ws->conf->ws_ping_interval && ws->conf->ws_ping_interval < next) {
+        next = ws->conf->ws_ping_interval;
+    }
+
+    ngx_add_timer(&ws->timer, next);
+}
+
+
+/* releases what the connection holds; safe to call more than once */
+
+static void
+ngx_http_race_ws_cleanup(void *data)
+{
+    ngx_http_race_ws_t  *ws = data;
+
+    if (ws->finished) {
+        return;
+    }
+
+    ws->finished = 1;
+
+    if (ws->handler->close) {
+        ws->handler->close(ws);
+    }
+
+    if (ws->timer.timer_set) {
+        ngx_del_timer(&ws->timer);
+    }
+
+    if (ws->timer.posted) {
+        ngx_delete_posted_event(&ws->timer);
+    }
+
+    while (ws->queue_count) {
+        ngx_http_race_frame_release(ws->queue[ws->queue_head]);
+        ws->queue_head = (ws->queue_head + 1) % ws->queue_size;
+        ws->queue_count--;
+    }
+
+    if (ws->msg) {
+        ngx_free(ws->msg);
+        ws->msg = NULL;
+    }
+}
+
+
+static void
+ngx_http_race_ws_finish(ngx_http_race_ws_t *ws)
+{
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
+
+    r = ws->request;
+    c = ws->connection;
+
+    ngx_http_race_ws_cleanup(ws);
+
+    if (c->read->posted) {
+        ngx_delete_posted_event(c->read);
+    }
+
+    if (c->write->posted) {
+        ngx_delete_posted_event(c->write);
+    }
+
+    ngx_http_finalize_request(r, NGX_DONE);
+}
+
+
+/* race_ws_echo: every message back as it came, for conformance tests */
+
+ngx_int_t
+ngx_http_race_ws_echo_handler(ngx_http_request_t *r)
+{
+    ngx_int_t            rc;
+    ngx_http_race_ws_t  *ws;
+
+    rc = ngx_http_race_ws_upgrade(r, &ngx_http_race_ws_echo, NULL, &ws);
+
+    if (ws == NULL) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+static ngx_int_t
+ngx_http_race_ws_echo_message(ngx_http_race_ws_t *ws, unsigned opcode,
+    u_char *data, size_t len)
+{
+    /* the read loop keeps a queue slot free for this answer */
+    return ngx_http_race_ws_send(ws, opcode, data, len) == NGX_ERROR
+           ? NGX_ERROR : NGX_OK;
+}

@@ -1,0 +1,65 @@
+package Race::Engine::Redis;
+
+# Debian's redis-server on a free loopback port, no persistence, no
+# protected-mode surprises; restartable on the same port.
+
+use strict;
+use warnings;
+
+use File::Path qw(make_path);
+use IO::Socket::INET;
+use Time::HiRes qw(sleep time);
+
+sub start {
+    my ($t, %opt) = @_;
+
+    my $r = $t->{redis} ||= {
+        port => $t->port,
+        dir  => $t->dir . '/redis',
+    };
+    make_path($r->{dir});
+
+    my $bin = $ENV{RACE_REDIS_SERVER} || '/usr/bin/redis-server';
+    die "redis-server not found at $bin (run ./build.sh deps)\n" unless -x $bin;
+
+    $t->spawn(name => 'redis', argv => [$bin,
+        '--bind', '127.0.0.1', '--port', $r->{port},
+        '--dir', $r->{dir}, '--save', '', '--appendonly', 'no',
+        '--protected-mode', 'no', '--daemonize', 'no',
+        '--loglevel', 'warning', @{$opt{args} || []}]);
+
+    my $end = time + 15;
+    while (time < $end) {
+        return "127.0.0.1:$r->{port}" if ping($r->{port});
+        sleep 0.05;
+    }
+
+    die "redis did not start:\n" . $t->read_file('redis.log');
+}
+
+sub stop {
+    my ($t) = @_;
+    $t->stop('redis');
+}
+
+# one command over RESP, the reply line back
+sub command {
+    my ($port, @args) = @_;
+
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+        PeerPort => $port, Proto => 'tcp', Timeout => 2) or return;
+    my $req = '*' . @args . "\r\n";
+    $req .= '$' . length($_) . "\r\n$_\r\n" for @args;
+    print $s $req;
+    my $line = <$s>;
+    close $s;
+    return $line;
+}
+
+sub ping {
+    my ($port) = @_;
+    my $reply = command($port, 'PING');
+    return defined $reply && $reply =~ /^\+PONG/;
+}
+
+1;

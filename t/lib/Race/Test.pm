@@ -1,0 +1,342 @@
+package Race::Test;
+
+# The ngx_race test harness: a temp folder per test, free loopback ports,
+# real daemons started by PID and stopped by PID, nginx with the module
+# loaded from an inline config, and a final check of every log for alerts
+# and sanitizer reports.
+
+use strict;
+use warnings;
+
+use Cwd qw(abs_path);
+use File::Basename qw(dirname);
+use File::Path qw(make_path);
+use File::Temp qw(tempdir);
+use IO::Socket::INET;
+use POSIX qw(:sys_wait_h);
+use Time::HiRes qw(sleep time);
+use Test::More;
+
+my $ROOT = abs_path(dirname(__FILE__) . '/../../..');
+
+sub new {
+    my ($class, %opt) = @_;
+
+    my $dir = tempdir('ngx-race-XXXXXXXX', TMPDIR => 1,
+        CLEANUP => !$ENV{RACE_KEEP});
+    chmod 0755, $dir;
+
+    my $self = bless {
+        dir   => $dir,
+        procs => {},       # name => pid
+        order => [],       # start order, stopped in reverse
+        ports => {},
+        logs  => [],       # files checked for alerts and sanitizer reports
+    }, $class;
+
+    diag("test dir $dir") if $ENV{RACE_KEEP};
+    return $self;
+}
+
+sub dir   { $_[0]{dir} }
+sub root  { $ROOT }
+sub build { $ENV{RACE_BUILD} || "$ROOT/build" }
+
+sub cache {
+    my $c = $ENV{RACE_CACHE} || ($ENV{HOME} || '/tmp') . '/.cache/ngx_race';
+    make_path($c) unless -d $c;
+    return $c;
+}
+
+# a loopback port nobody listens on now, never handed out twice in a test
+sub port {
+    my ($self) = @_;
+
+    for (1 .. 50) {
+        my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+            LocalPort => 0, Proto => 'tcp', ReuseAddr => 0)
+            or next;
+        my $p = $s->sockport;
+        close $s;
+        next if $self->{ports}{$p}++;
+        return $p;
+    }
+
+    die "no free port\n";
+}
+
+sub wait_port {
+    my ($self, $port, $secs) = @_;
+
+    my $end = time + ($secs || 10);
+
+    while (time < $end) {
+        my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+            PeerPort => $port, Proto => 'tcp', Timeout => 1);
+        if ($s) {
+            close $s;
+            return 1;
+        }
+        sleep 0.05;
+    }
+
+    return 0;
+}
+
+# fork and exec argv; output goes to DIR/NAME.log
+sub spawn {
+    my ($self, %a) = @_;
+
+    my $name = $a{name} or die "spawn: no name\n";
+    my $log = $a{log} || "$self->{dir}/$name.log";
+
+    die "spawn: $name is running\n" if $self->{procs}{$name};
+
+    my $pid = fork();
+    die "fork: $!\n" unless defined $pid;
+
+    if ($pid == 0) {
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>>', $log or POSIX::_exit(127);
+        open STDERR, '>&', \*STDOUT;
+        chdir $a{cwd} if $a{cwd};
+        $ENV{$_} = $a{env}{$_} for keys %{$a{env} || {}};
+        { exec @{$a{argv}}; }
+        print STDERR "exec $a{argv}[0]: $!\n";
+        POSIX::_exit(127);
+    }
+
+    $self->{procs}{$name} = $pid;
+    push @{$self->{order}}, $name;
+    return $pid;
+}
+
+sub pid { $_[0]{procs}{$_[1]} }
+
+sub running {
+    my ($self, $name) = @_;
+    my $pid = $self->{procs}{$name} or return 0;
+    return waitpid($pid, WNOHANG) == 0;
+}
+
+# stop by PID: the signal (TERM by default), then KILL after a grace time
+sub stop {
+    my ($self, $name, %a) = @_;
+
+    my $pid = delete $self->{procs}{$name} or return;
+    @{$self->{order}} = grep { $_ ne $name } @{$self->{order}};
+
+    kill $a{signal} || 'TERM', $pid;
+
+    my $end = time + ($a{grace} || 20);
+    while (time < $end) {
+        return $? if waitpid($pid, WNOHANG) == $pid;
+        sleep 0.05;
+    }
+
+    diag("$name ($pid) did not stop, killing it");
+    kill 'KILL', $pid;
+    waitpid($pid, 0);
+    return $?;
+}
+
+sub stop_all {
+    my ($self) = @_;
+    $self->stop($_) for reverse @{$self->{order}};
+}
+
+sub DESTROY {
+    my ($self) = @_;
+    local $?;
+    $self->stop_all;
+}
+
+sub log_file {
+    my ($self, $file) = @_;
+    push @{$self->{logs}}, $file;
+}
+
+sub read_file {
+    my ($self, $file) = @_;
+    $file = "$self->{dir}/$file" unless $file =~ m{^/};
+    open my $fh, '<', $file or return '';
+    local $/;
+    return <$fh>;
+}
+
+sub write_file {
+    my ($self, $name, $content) = @_;
+    my $file = "$self->{dir}/$name";
+    make_path(dirname($file));
+    open my $fh, '>', $file or die "$file: $!\n";
+    print $fh $content;
+    close $fh;
+    return $file;
+}
+
+# engines: each module starts its daemon through spawn() and returns
+# its address
+
+sub redis {
+    my ($self, %opt) = @_;
+    require Race::Engine::Redis;
+    return Race::Engine::Redis::start($self, %opt);
+}
+
+sub kafka {
+    my ($self, %opt) = @_;
+    require Race::Engine::Kafka;
+    return Race::Engine::Kafka::start($self, %opt);
+}
+
+sub ferretdb {
+    my ($self, %opt) = @_;
+    require Race::Engine::FerretDB;
+    return Race::Engine::FerretDB::start($self, %opt);
+}
+
+
+# nginx
+
+sub module { $_[0]->build . '/ngx_http_race_module.so' }
+
+sub sanitized { -e $_[0]->build . '/asan' }
+
+# the environment of a sanitized program: reports go to files of ours
+sub san_env {
+    my ($self, $name) = @_;
+
+    return {} unless $self->sanitized;
+
+    my $libasan = `cc -print-file-name=libasan.so`;
+    chomp $libasan;
+
+    push @{$self->{san}}, "$self->{dir}/$name.asan";
+
+    return {
+        LD_PRELOAD => $libasan,
+        ASAN_OPTIONS => "log_path=$self->{dir}/$name.asan"
+            . ':detect_leaks=1:abort_on_error=0:detect_odr_violation=0',
+        LSAN_OPTIONS => "suppressions=$ROOT/t/lsan.supp:print_suppressions=0",
+        UBSAN_OPTIONS => "log_path=$self->{dir}/$name.asan"
+            . ':print_stacktrace=1',
+    };
+}
+
+# writes DIR/nginx.conf from the http{} body and main-level lines given,
+# with the module loaded and every path inside the test folder
+sub nginx_conf {
+    my ($self, %a) = @_;
+
+    my $dir = $self->{dir};
+    my $user = $> == 0 ? "user root root;\n" : '';
+    my $module = $self->module;
+
+    my $conf = <<"EOF";
+load_module $module;
+$user
+daemon off;
+master_process on;
+worker_processes ${\ ($a{workers} || 1)};
+error_log $dir/error.log ${\ ($a{log_level} || 'info')};
+pid $dir/nginx.pid;
+${\ ($a{main} || '')}
+
+events {
+    worker_connections 1024;
+}
+
+http {
+    access_log $dir/access.log;
+    client_body_temp_path $dir/client_body_temp;
+    proxy_temp_path $dir/proxy_temp;
+    fastcgi_temp_path $dir/fastcgi_temp;
+    uwsgi_temp_path $dir/uwsgi_temp;
+    scgi_temp_path $dir/scgi_temp;
+
+${\ ($a{http} || '')}
+}
+EOF
+
+    return $self->write_file($a{file} || 'nginx.conf', $conf);
+}
+
+sub nginx_argv {
+    my ($self, $conf, @more) = @_;
+    return ['/usr/sbin/nginx', '-p', "$self->{dir}/", '-c', $conf,
+        '-e', "$self->{dir}/error.log", @more];
+}
+
+# nginx -t on a config: (exit code, output)
+sub nginx_test {
+    my ($self, %a) = @_;
+
+    my $conf = $self->nginx_conf(%a, file => 'test.conf');
+    my $env = $self->san_env('nginx-t');
+    local @ENV{keys %$env} = values %$env;
+
+    my $argv = $self->nginx_argv($conf, '-t');
+    my $out = `@$argv 2>&1`;
+    return ($? >> 8, $out);
+}
+
+# starts nginx and waits for each port given in listen => [...]
+sub nginx {
+    my ($self, %a) = @_;
+
+    my $conf = $self->nginx_conf(%a);
+    $self->log_file("$self->{dir}/error.log");
+    $self->log_file("$self->{dir}/nginx.out");
+
+    $self->spawn(name => 'nginx', log => "$self->{dir}/nginx.out",
+        argv => $self->nginx_argv($conf), env => $self->san_env('nginx'));
+
+    for my $port (@{$a{listen} || []}) {
+        $self->wait_port($port, 10)
+            or die "nginx did not listen on $port:\n"
+                . $self->read_file('error.log')
+                . $self->read_file('nginx.out');
+    }
+
+    return $self;
+}
+
+sub stop_nginx {
+    my ($self) = @_;
+    # QUIT: a graceful stop lets the workers free what they hold
+    $self->stop('nginx', signal => 'QUIT', grace => 15);
+}
+
+# the free assertions: no alert in any log, no sanitizer report
+sub check_logs {
+    my ($self) = @_;
+
+    for my $log (@{$self->{logs}}) {
+        my $text = $self->read_file($log);
+        my @alerts = grep { /\[(alert|emerg|crit)\]/ } split /\n/, $text;
+        my $name = $log;
+        $name =~ s{.*/}{};
+        ok(!@alerts, "no alerts in $name") or diag(join "\n", @alerts);
+        my @san = grep { /(AddressSanitizer|LeakSanitizer|runtime error:)/ }
+            split /\n/, $text;
+        ok(!@san, "no sanitizer report in $name") or diag(join "\n", @san);
+    }
+
+    my @reports;
+    for my $prefix (@{$self->{san} || []}) {
+        push @reports, glob("$prefix.*");
+    }
+    ok(!@reports, 'no sanitizer reports')
+        or diag(join "\n", map { $self->read_file($_) } @reports);
+}
+
+# ends a test: stop everything, check the logs, close the plan
+sub done {
+    my ($self) = @_;
+    $self->stop_nginx if $self->{procs}{nginx};
+    $self->stop_all;
+    $self->check_logs;
+    done_testing();
+}
+
+1;
