@@ -31,7 +31,7 @@ ngx_int_t ngx_http_race_add_header(ngx_http_request_t *r, char *key,
 
 /*
  * Sends {"error":{"code":..,"message":..}} with the status; returns what
- * a content handler returns.  code and message are static JSON-safe text.
+ * a content handler returns.
  */
 ngx_int_t ngx_http_race_send_error(ngx_http_request_t *r, ngx_uint_t status,
     const char *code, const char *message);

@@ -305,7 +305,7 @@ ngx_int_t
 ngx_http_race_send_error(ngx_http_request_t *r, ngx_uint_t status,
     const char *code, const char *message)
 {
-    size_t       len;
+    size_t       len, code_len, message_len;
     ngx_buf_t   *b;
     ngx_int_t    rc;
     ngx_chain_t  out;
@@ -314,16 +314,28 @@ ngx_http_race_send_error(ngx_http_request_t *r, ngx_uint_t status,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    code_len = ngx_strlen(code);
+    message_len = ngx_strlen(message);
+
     len = sizeof("{\"error\":{\"code\":\"\",\"message\":\"\"}}\n") - 1
-          + ngx_strlen(code) + ngx_strlen(message);
+          + code_len + ngx_escape_json(NULL, (u_char *) code, code_len)
+          + message_len
+          + ngx_escape_json(NULL, (u_char *) message, message_len);
 
     b = ngx_create_temp_buf(r->pool, len);
     if (b == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    b->last = ngx_sprintf(b->last, "{\"error\":{\"code\":\"%s\","
-                          "\"message\":\"%s\"}}\n", code, message);
+    b->last = ngx_cpymem(b->last, "{\"error\":{\"code\":\"",
+                         sizeof("{\"error\":{\"code\":\"") - 1);
+    b->last = (u_char *) ngx_escape_json(b->last, (u_char *) code,
+                                         code_len);
+    b->last = ngx_cpymem(b->last, "\",\"message\":\"",
+                         sizeof("\",\"message\":\"") - 1);
+    b->last = (u_char *) ngx_escape_json(b->last, (u_char *) message,
+                                         message_len);
+    b->last = ngx_cpymem(b->last, "\"}}\n", sizeof("\"}}\n") - 1);
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;
 
