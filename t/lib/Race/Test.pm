@@ -113,18 +113,33 @@ sub spawn {
 
 sub pid { $_[0]{procs}{$_[1]} }
 
+# a process that has exited is reaped here and forgotten, so that its
+# PID, which the system may hand out again, is never signalled
 sub running {
     my ($self, $name) = @_;
+
     my $pid = $self->{procs}{$name} or return 0;
-    return waitpid($pid, WNOHANG) == 0;
+    return 1 if waitpid($pid, WNOHANG) == 0;
+
+    $self->{status}{$name} = $?;
+    $self->forget($name);
+    return 0;
+}
+
+sub forget {
+    my ($self, $name) = @_;
+    delete $self->{procs}{$name};
+    @{$self->{order}} = grep { $_ ne $name } @{$self->{order}};
 }
 
 # stop by PID: the signal (TERM by default), then KILL after a grace time
 sub stop {
     my ($self, $name, %a) = @_;
 
-    my $pid = delete $self->{procs}{$name} or return;
-    @{$self->{order}} = grep { $_ ne $name } @{$self->{order}};
+    return $self->{status}{$name} unless $self->running($name);
+
+    my $pid = $self->{procs}{$name};
+    $self->forget($name);
 
     kill $a{signal} || 'TERM', $pid;
 
