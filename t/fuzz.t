@@ -1,0 +1,43 @@
+#!/usr/bin/perl
+
+# Every libFuzzer target for a bounded time each (RACE_FUZZ_SECONDS, 30
+# by default), from its seed corpus in the repo: the WebSocket frame
+# parser, the JWT core, the fix parser and Kafka writer.  Any crash,
+# failed invariant or sanitizer report fails the test.
+
+use strict;
+use warnings;
+
+use lib 't/lib';
+use Test::More;
+use Race::Test;
+
+my %corpus = (
+    ws_frame_fuzz => 'ws_frame',
+    jwt_fuzz      => 'jwt',
+    fix_fuzz      => 'fix',
+);
+
+my $t = Race::Test->new;
+my $secs = $ENV{RACE_FUZZ_SECONDS} || 30;
+
+for my $target (sort keys %corpus) {
+    my $bin = $t->build . "/t/$target";
+    -x $bin or die "$bin is missing: run ./build.sh test\n";
+
+    my $corpus = $t->dir . "/corpus-$corpus{$target}";
+    mkdir $corpus or die "mkdir $corpus: $!\n";
+    system('cp', $_, "$corpus/")
+        for glob($t->root . "/t/fuzz/corpus/$corpus{$target}/*");
+
+    my $out = `$bin -max_total_time=$secs -rss_limit_mb=1024 -timeout=10 \\
+        -artifact_prefix=$corpus/ $corpus 2>&1`;
+    my $rc = $? >> 8;
+
+    ok($rc == 0 && $out !~ /runtime error|Sanitizer/,
+        "$target: fuzzed for $secs s") or diag($out);
+    my ($runs) = $out =~ /Done (\d+) runs/;
+    ok($runs && $runs > 1000, "$target: ran " . ($runs || 0) . ' inputs');
+}
+
+done_testing();
