@@ -123,6 +123,7 @@ module() {
 
 workers() {
     make -s -C "$ROOT/workers" BUILD="$BUILD"
+    make -s -C "$ROOT/tools" BUILD="$BUILD"
 }
 
 certs() {
@@ -176,6 +177,7 @@ test_build() {
     make -s -C "$ROOT/t" BUILD="$tb" SAN=address all
     make -s -C "$ROOT/t" BUILD="$tb" fuzz
     make -s -C "$ROOT/workers" BUILD="$tb" SAN=address
+    make -s -C "$ROOT/tools" BUILD="$tb" SAN=address
 }
 
 engines() {

@@ -13,6 +13,21 @@
 #include <ngx_http.h>
 
 
+#include "ngx_http_race_jwt.h"
+
+
+/* what a worker process holds once: producer, Redis, keys */
+typedef struct {
+    ngx_str_t         kafka_brokers;
+    ngx_str_t         kafka_topic;
+    ngx_array_t      *kafka_options;    /* of ngx_keyval_t */
+    ngx_array_t      *token_keys;       /* of race_jwt_key_t */
+    ngx_url_t        *redis;
+    ngx_uint_t        ingest;           /* locations with race_ingest */
+    ngx_uint_t        live;             /* locations with race_live */
+} ngx_http_race_main_conf_t;
+
+
 typedef struct {
     ngx_array_t      *ws_origins;       /* of ngx_str_t; NULL: any origin */
     size_t            ws_max_message;
@@ -20,6 +35,10 @@ typedef struct {
     ngx_msec_t        ws_ping_interval; /* 0: no server pings */
     ngx_msec_t        ws_idle_timeout;
     ngx_msec_t        ws_close_timeout;
+
+    ngx_uint_t        ride_max_batch;
+    ngx_msec_t        fix_max_future;
+    ngx_msec_t        fix_max_past;
 } ngx_http_race_loc_conf_t;
 
 

@@ -10,8 +10,14 @@
 
 #include "ngx_http_race.h"
 #include "ngx_http_race_ws.h"
+#include "ngx_http_race_fix.h"
+#include "ngx_http_race_kafka.h"
+#include "ngx_http_race_ingest.h"
+#include "ngx_http_race_live.h"
 
 
+static void *ngx_http_race_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_race_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_race_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_race_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
@@ -19,10 +25,75 @@ static char *ngx_http_race_ws_echo(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_race_ws_allow_origin(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static ngx_int_t ngx_http_race_origin_valid(ngx_str_t *origin);
+static char *ngx_http_race_ingest(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_race_live(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_race_kafka_topic(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_race_kafka_option(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_race_token_key(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_race_redis(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_race_init_process(ngx_cycle_t *cycle);
+static void ngx_http_race_exit_process(ngx_cycle_t *cycle);
+static char *ngx_http_race_conf_set_value(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 
 
-static ngx_conf_num_bounds_t  ngx_http_race_send_queue_bounds = {
-    ngx_conf_check_num_bounds, 1, 65536
+#define NGX_HTTP_RACE_CONF_SIZE   0
+#define NGX_HTTP_RACE_CONF_NUM    1
+#define NGX_HTTP_RACE_CONF_MSEC   2
+
+/* 24 days: below 2^31 ms, as nginx's timers want */
+#define NGX_HTTP_RACE_MSEC_MAX    (24 * 24 * 3600 * 1000)
+
+
+/*
+ * A numeric directive: nginx's own slot setters neither quote a bad
+ * value nor name the directive when a bound fails, so these are checked
+ * here, at the line they are on.
+ */
+
+typedef struct {
+    ngx_uint_t                 type;
+    ngx_uint_t                 min;
+    ngx_uint_t                 max;
+    char                      *expected;
+} ngx_http_race_conf_value_t;
+
+
+static ngx_http_race_conf_value_t  ngx_http_race_max_message_value = {
+    NGX_HTTP_RACE_CONF_SIZE, 125, 64 * 1024 * 1024,
+    "a size from 125 to 64m"
+};
+
+static ngx_http_race_conf_value_t  ngx_http_race_send_queue_value = {
+    NGX_HTTP_RACE_CONF_NUM, 1, 65536,
+    "a number from 1 to 65536"
+};
+
+static ngx_http_race_conf_value_t  ngx_http_race_ping_interval_value = {
+    NGX_HTTP_RACE_CONF_MSEC, 0, NGX_HTTP_RACE_MSEC_MAX,
+    "a time up to 24d (0: no pings)"
+};
+
+static ngx_http_race_conf_value_t  ngx_http_race_timeout_value = {
+    NGX_HTTP_RACE_CONF_MSEC, 1, NGX_HTTP_RACE_MSEC_MAX,
+    "a time from 1ms to 24d"
+};
+
+static ngx_http_race_conf_value_t  ngx_http_race_max_batch_value = {
+    NGX_HTTP_RACE_CONF_NUM, 1, RACE_FIX_BATCH_MAX,
+    "a number from 1 to 500"
+};
+
+static ngx_http_race_conf_value_t  ngx_http_race_fix_future_value = {
+    NGX_HTTP_RACE_CONF_MSEC, 0, NGX_HTTP_RACE_MSEC_MAX,
+    "a time up to 24d"
 };
 
 
@@ -44,37 +115,107 @@ static ngx_command_t  ngx_http_race_commands[] = {
 
     { ngx_string("race_ws_max_message"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_size_slot,
+      ngx_http_race_conf_set_value,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_race_loc_conf_t, ws_max_message),
-      NULL },
+      &ngx_http_race_max_message_value },
 
     { ngx_string("race_ws_send_queue"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_num_slot,
+      ngx_http_race_conf_set_value,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_race_loc_conf_t, ws_send_queue),
-      &ngx_http_race_send_queue_bounds },
+      &ngx_http_race_send_queue_value },
 
     { ngx_string("race_ws_ping_interval"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_msec_slot,
+      ngx_http_race_conf_set_value,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_race_loc_conf_t, ws_ping_interval),
-      NULL },
+      &ngx_http_race_ping_interval_value },
 
     { ngx_string("race_ws_idle_timeout"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_msec_slot,
+      ngx_http_race_conf_set_value,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_race_loc_conf_t, ws_idle_timeout),
-      NULL },
+      &ngx_http_race_timeout_value },
 
     { ngx_string("race_ws_close_timeout"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_msec_slot,
+      ngx_http_race_conf_set_value,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_race_loc_conf_t, ws_close_timeout),
+      &ngx_http_race_timeout_value },
+
+    { ngx_string("race_ingest"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_race_ingest,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("race_ride_max_batch"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_race_conf_set_value,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_race_loc_conf_t, ride_max_batch),
+      &ngx_http_race_max_batch_value },
+
+    { ngx_string("race_fix_max_future"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_race_conf_set_value,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_race_loc_conf_t, fix_max_future),
+      &ngx_http_race_fix_future_value },
+
+    { ngx_string("race_fix_max_past"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_race_conf_set_value,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_race_loc_conf_t, fix_max_past),
+      &ngx_http_race_timeout_value },
+
+    { ngx_string("race_kafka_brokers"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_race_main_conf_t, kafka_brokers),
+      NULL },
+
+    { ngx_string("race_kafka_topic"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_race_kafka_topic,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("race_kafka_option"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2,
+      ngx_http_race_kafka_option,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("race_token_key"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2,
+      ngx_http_race_token_key,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("race_live"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_race_live,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("race_redis"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_race_redis,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
       NULL },
 
       ngx_null_command
@@ -85,8 +226,8 @@ static ngx_http_module_t  ngx_http_race_module_ctx = {
     NULL,                                  /* preconfiguration */
     NULL,                                  /* postconfiguration */
 
-    NULL,                                  /* create main configuration */
-    NULL,                                  /* init main configuration */
+    ngx_http_race_create_main_conf,        /* create main configuration */
+    ngx_http_race_init_main_conf,          /* init main configuration */
 
     NULL,                                  /* create server configuration */
     NULL,                                  /* merge server configuration */
@@ -103,13 +244,70 @@ ngx_module_t  ngx_http_race_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
-    NULL,                                  /* init process */
+    ngx_http_race_init_process,            /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_http_race_exit_process,            /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
+
+
+static void *
+ngx_http_race_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_race_main_conf_t  *rmcf;
+
+    rmcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_race_main_conf_t));
+    if (rmcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     rmcf->kafka_brokers = { 0, NULL };
+     *     rmcf->kafka_topic = { 0, NULL };
+     *     rmcf->kafka_options = NULL;
+     *     rmcf->token_keys = NULL;
+     *     rmcf->redis = NULL;
+     *     rmcf->ingest = 0;
+     *     rmcf->live = 0;
+     */
+
+    return rmcf;
+}
+
+
+static char *
+ngx_http_race_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_race_main_conf_t *rmcf = conf;
+
+    if (rmcf->kafka_topic.len == 0) {
+        ngx_str_set(&rmcf->kafka_topic, "race.fixes");
+    }
+
+    if (rmcf->ingest && rmcf->kafka_brokers.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"race_ingest\" needs \"race_kafka_brokers\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (rmcf->live && rmcf->redis == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"race_live\" needs \"race_redis\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (rmcf->ingest && rmcf->token_keys == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"race_ingest\" needs a \"race_token_key\"");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
 
 
 static void *
@@ -122,18 +320,15 @@ ngx_http_race_create_loc_conf(ngx_conf_t *cf)
         return NULL;
     }
 
-    /*
-     * set by ngx_pcalloc():
-     *
-     *     rlcf->ws_origins = NULL;
-     */
-
     rlcf->ws_origins = NGX_CONF_UNSET_PTR;
     rlcf->ws_max_message = NGX_CONF_UNSET_SIZE;
     rlcf->ws_send_queue = NGX_CONF_UNSET_UINT;
     rlcf->ws_ping_interval = NGX_CONF_UNSET_MSEC;
     rlcf->ws_idle_timeout = NGX_CONF_UNSET_MSEC;
     rlcf->ws_close_timeout = NGX_CONF_UNSET_MSEC;
+    rlcf->ride_max_batch = NGX_CONF_UNSET_UINT;
+    rlcf->fix_max_future = NGX_CONF_UNSET_MSEC;
+    rlcf->fix_max_past = NGX_CONF_UNSET_MSEC;
 
     return rlcf;
 }
@@ -156,32 +351,21 @@ ngx_http_race_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_msec_value(conf->ws_close_timeout, prev->ws_close_timeout,
                               5000);
 
-    if (conf->ws_max_message < 125 || conf->ws_max_message > 64 * 1024 * 1024)
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"race_ws_max_message\" must be between 125 "
-                           "and 64m, not %uz", conf->ws_max_message);
-        return NGX_CONF_ERROR;
-    }
+    ngx_conf_merge_uint_value(conf->ride_max_batch, prev->ride_max_batch,
+                              RACE_FIX_BATCH_MAX);
+    ngx_conf_merge_msec_value(conf->fix_max_future, prev->fix_max_future,
+                              60000);
+    ngx_conf_merge_msec_value(conf->fix_max_past, prev->fix_max_past,
+                              7 * 24 * 3600 * 1000);
 
-    if (conf->ws_idle_timeout == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"race_ws_idle_timeout\" must not be 0");
-        return NGX_CONF_ERROR;
-    }
+    /* each value was checked at its directive; this is how they combine */
 
     if (conf->ws_ping_interval >= conf->ws_idle_timeout) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"race_ws_ping_interval\" %M must be less than "
-                           "\"race_ws_idle_timeout\" %M, or the idle "
-                           "timeout fires before a ping is answered",
+                           "\"race_ws_ping_interval\" (%Mms) must be less "
+                           "than \"race_ws_idle_timeout\" (%Mms), or the "
+                           "idle timeout fires before a ping is answered",
                            conf->ws_ping_interval, conf->ws_idle_timeout);
-        return NGX_CONF_ERROR;
-    }
-
-    if (conf->ws_close_timeout == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"race_ws_close_timeout\" must not be 0");
         return NGX_CONF_ERROR;
     }
 
@@ -218,7 +402,6 @@ ngx_http_race_ws_allow_origin(ngx_conf_t *cf, ngx_command_t *cmd,
 {
     ngx_http_race_loc_conf_t *rlcf = conf;
 
-    u_char      *p, *host, *last;
     ngx_str_t   *value, *origin;
     ngx_uint_t   i;
 
@@ -236,28 +419,13 @@ ngx_http_race_ws_allow_origin(ngx_conf_t *cf, ngx_command_t *cmd,
 
     for (i = 1; i < cf->args->nelts; i++) {
 
-        p = value[i].data;
-        last = p + value[i].len;
-
-        if (value[i].len > 7 && ngx_strncmp(p, "http://", 7) == 0) {
-            host = p + 7;
-
-        } else if (value[i].len > 8 && ngx_strncmp(p, "https://", 8) == 0) {
-            host = p + 8;
-
-        } else {
-            goto invalid;
-        }
-
-        for (p = host; p < last; p++) {
-            if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')
-                || *p == '.' || *p == '-' || *p == ':' || *p == '['
-                || *p == ']')
-            {
-                continue;
-            }
-
-            goto invalid;
+        if (ngx_http_race_origin_valid(&value[i]) != NGX_OK) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid origin \"%V\" in "
+                               "\"race_ws_allow_origin\": expected "
+                               "\"https://host[:port]\" in lower case, "
+                               "without a path", &value[i]);
+            return NGX_CONF_ERROR;
         }
 
         origin = ngx_array_push(rlcf->ws_origins);
@@ -269,15 +437,153 @@ ngx_http_race_ws_allow_origin(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     return NGX_CONF_OK;
+}
 
-invalid:
 
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "invalid origin \"%V\" in \"race_ws_allow_origin\": "
-                       "expected \"https://host[:port]\" in lower case, "
-                       "without a path", &value[i]);
+/* "http" or "https", "://", a host name or [IPv6], an optional port */
 
-    return NGX_CONF_ERROR;
+static ngx_int_t
+ngx_http_race_origin_valid(ngx_str_t *origin)
+{
+    u_char      *p, *last;
+    ngx_uint_t   port, digits;
+
+    p = origin->data;
+    last = p + origin->len;
+
+    if (origin->len > 7 && ngx_strncmp(p, "http://", 7) == 0) {
+        p += 7;
+
+    } else if (origin->len > 8 && ngx_strncmp(p, "https://", 8) == 0) {
+        p += 8;
+
+    } else {
+        return NGX_ERROR;
+    }
+
+    if (*p == '[') {
+        for (p++; p < last && *p != ']'; p++) {
+            if ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')
+                || *p == ':' || *p == '.')
+            {
+                continue;
+            }
+
+            return NGX_ERROR;
+        }
+
+        if (p == last || p[-1] == '[') {
+            return NGX_ERROR;
+        }
+
+        p++;
+
+    } else {
+        for (digits = 0; p < last && *p != ':'; p++, digits++) {
+            if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')
+                || *p == '.' || *p == '-')
+            {
+                continue;
+            }
+
+            return NGX_ERROR;
+        }
+
+        if (digits == 0) {
+            return NGX_ERROR;
+        }
+    }
+
+    if (p == last) {
+        return NGX_OK;
+    }
+
+    if (*p++ != ':' || p == last || last - p > 5) {
+        return NGX_ERROR;
+    }
+
+    port = 0;
+
+    for ( /* void */ ; p < last; p++) {
+        if (*p < '0' || *p > '9') {
+            return NGX_ERROR;
+        }
+
+        port = port * 10 + (*p - '0');
+    }
+
+    return (port >= 1 && port <= 65535) ? NGX_OK : NGX_ERROR;
+}
+
+
+static char *
+ngx_http_race_conf_set_value(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char  *p = conf;
+
+    size_t                      *sp;
+    ngx_int_t                    n;
+    ngx_str_t                   *value;
+    ngx_uint_t                  *np;
+    ngx_msec_t                  *mp;
+    ngx_http_race_conf_value_t  *v;
+
+    v = cmd->post;
+    value = cf->args->elts;
+
+    sp = NULL;
+    np = NULL;
+    mp = NULL;
+
+    switch (v->type) {
+
+    case NGX_HTTP_RACE_CONF_SIZE:
+        sp = (size_t *) (p + cmd->offset);
+        if (*sp != NGX_CONF_UNSET_SIZE) {
+            return "is duplicate";
+        }
+
+        n = ngx_parse_size(&value[1]);
+        break;
+
+    case NGX_HTTP_RACE_CONF_NUM:
+        np = (ngx_uint_t *) (p + cmd->offset);
+        if (*np != NGX_CONF_UNSET_UINT) {
+            return "is duplicate";
+        }
+
+        n = ngx_atoi(value[1].data, value[1].len);
+        break;
+
+    default: /* NGX_HTTP_RACE_CONF_MSEC */
+        mp = (ngx_msec_t *) (p + cmd->offset);
+        if (*mp != NGX_CONF_UNSET_MSEC) {
+            return "is duplicate";
+        }
+
+        n = ngx_parse_time(&value[1], 0);
+        break;
+    }
+
+    if (n == NGX_ERROR || (ngx_uint_t) n < v->min || (ngx_uint_t) n > v->max)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" must be %s, not \"%V\"",
+                           &cmd->name, v->expected, &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (sp) {
+        *sp = (size_t) n;
+
+    } else if (np) {
+        *np = (ngx_uint_t) n;
+
+    } else {
+        *mp = (ngx_msec_t) n;
+    }
+
+    return NGX_CONF_OK;
 }
 
 
@@ -354,4 +660,332 @@ ngx_http_race_send_error(ngx_http_request_t *r, ngx_uint_t status,
     out.next = NULL;
 
     return ngx_http_output_filter(r, &out);
+}
+
+
+static char *
+ngx_http_race_ingest(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_core_loc_conf_t   *clcf;
+    ngx_http_race_main_conf_t  *rmcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->handler) {
+        return "is duplicate or conflicts with another handler";
+    }
+
+    clcf->handler = ngx_http_race_ingest_handler;
+
+    rmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_race_module);
+    rmcf->ingest++;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_race_kafka_topic(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_race_main_conf_t *rmcf = conf;
+
+    u_char     *p;
+    ngx_str_t  *value;
+
+    if (rmcf->kafka_topic.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    /* Kafka's own rule for topic names */
+
+    if (value[1].len == 0 || value[1].len > 249) {
+        goto invalid;
+    }
+
+    for (p = value[1].data; p < value[1].data + value[1].len; p++) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+              || (*p >= '0' && *p <= '9') || *p == '.' || *p == '_'
+              || *p == '-'))
+        {
+            goto invalid;
+        }
+    }
+
+    rmcf->kafka_topic = value[1];
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid \"race_kafka_topic\" \"%V\": a topic is 1 to "
+                       "249 of [A-Za-z0-9._-]", &value[1]);
+
+    return NGX_CONF_ERROR;
+}
+
+
+static char *
+ngx_http_race_kafka_option(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_race_main_conf_t *rmcf = conf;
+
+    ngx_str_t     *value;
+    ngx_keyval_t  *kv;
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "bootstrap.servers") == 0) {
+        return "cannot set \"bootstrap.servers\": "
+               "use \"race_kafka_brokers\"";
+    }
+
+    if (ngx_http_race_kafka_check_option(cf, &value[1], &value[2])
+        != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    if (rmcf->kafka_options == NULL) {
+        rmcf->kafka_options = ngx_array_create(cf->pool, 4,
+                                               sizeof(ngx_keyval_t));
+        if (rmcf->kafka_options == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    kv = ngx_array_push(rmcf->kafka_options);
+    if (kv == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    kv->key = value[1];
+    kv->value = value[2];
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * race_token_key kid file: the secret is read once, here, at
+ * configuration time; it never reaches a log.
+ */
+
+static char *
+ngx_http_race_token_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_race_main_conf_t *rmcf = conf;
+
+    u_char           *secret;
+    size_t            len;
+    ssize_t           n;
+    ngx_fd_t          fd;
+    ngx_str_t        *value, file;
+    ngx_uint_t        i;
+    ngx_file_info_t   fi;
+    race_jwt_key_t   *key;
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0 || value[1].len > RACE_JWT_KID_MAX
+        || !race_id_valid((char *) value[1].data, value[1].len))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid \"race_token_key\" key id \"%V\": "
+                           "1 to 64 of [A-Za-z0-9_-]", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (rmcf->token_keys == NULL) {
+        rmcf->token_keys = ngx_array_create(cf->pool, 2,
+                                            sizeof(race_jwt_key_t));
+        if (rmcf->token_keys == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    key = rmcf->token_keys->elts;
+
+    for (i = 0; i < rmcf->token_keys->nelts; i++) {
+        if (ngx_strcmp(key[i].kid, value[1].data) == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "duplicate \"race_token_key\" key id \"%V\"",
+                               &value[1]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    file = value[2];
+
+    if (ngx_conf_full_name(cf->cycle, &file, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    fd = ngx_open_file(file.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "\"race_token_key\" cannot open \"%V\"", &file);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR
+        || ngx_file_size(&fi) > 4096)
+    {
+        ngx_close_file(fd);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"race_token_key\" file \"%V\" is not a key "
+                           "file of at most 4k", &file);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_file_access(&fi) & 0004) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                           "\"race_token_key\" file \"%V\" is readable by "
+                           "everyone", &file);
+    }
+
+    secret = ngx_pnalloc(cf->pool, 4096);
+    if (secret == NULL) {
+        ngx_close_file(fd);
+        return NGX_CONF_ERROR;
+    }
+
+    n = ngx_read_fd(fd, secret, 4096);
+    ngx_close_file(fd);
+
+    if (n == -1) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "\"race_token_key\" cannot read \"%V\"", &file);
+        return NGX_CONF_ERROR;
+    }
+
+    /* the same trimming as every other reader of a key file */
+    len = race_jwt_key_trim(secret, n);
+
+    if (len < RACE_JWT_KEY_MIN) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"race_token_key\" file \"%V\" holds %uz bytes, "
+                           "a key needs at least %d", &file, len,
+                           RACE_JWT_KEY_MIN);
+        return NGX_CONF_ERROR;
+    }
+
+    key = ngx_array_push(rmcf->token_keys);
+    if (key == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    key->kid = (const char *) value[1].data;
+    key->secret = secret;
+    key->secret_len = len;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_race_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_race_main_conf_t  *rmcf;
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        /* cache manager and loader serve no clients */
+        return NGX_OK;
+    }
+
+    rmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_race_module);
+    if (rmcf == NULL) {
+        return NGX_OK;
+    }
+
+    if (rmcf->ingest
+        && ngx_http_race_ingest_init_process(cycle, rmcf) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (rmcf->live
+        && ngx_http_race_live_init_process(cycle, rmcf) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_race_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_race_ingest_exit_process(cycle);
+    ngx_http_race_live_exit_process(cycle);
+}
+
+
+static char *
+ngx_http_race_live(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_core_loc_conf_t   *clcf;
+    ngx_http_race_main_conf_t  *rmcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->handler) {
+        return "is duplicate or conflicts with another handler";
+    }
+
+    clcf->handler = ngx_http_race_live_handler;
+
+    rmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_race_module);
+    rmcf->live++;
+
+    return NGX_CONF_OK;
+}
+
+
+/* race_redis host:port, resolved now: workers never wait for DNS */
+
+static char *
+ngx_http_race_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_race_main_conf_t *rmcf = conf;
+
+    ngx_str_t  *value;
+    ngx_url_t  *u;
+
+    if (rmcf->redis) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    u = ngx_pcalloc(cf->pool, sizeof(ngx_url_t));
+    if (u == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    u->url = value[1];
+    u->default_port = 6379;
+
+    if (ngx_parse_url(cf->pool, u) != NGX_OK || u->naddrs == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid \"race_redis\" \"%V\": %s", &value[1],
+                           u->err ? u->err : "no address");
+        return NGX_CONF_ERROR;
+    }
+
+    if (u->family == AF_UNIX) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid \"race_redis\" \"%V\": use host:port",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    rmcf->redis = u;
+
+    return NGX_CONF_OK;
 }

@@ -21,9 +21,21 @@
 #define NGX_HTTP_RACE_WS_READ_BURST  8      /* reads before yielding */
 #define NGX_HTTP_RACE_WS_CONTROL     2      /* queue slots kept for control */
 
+#define NGX_HTTP_RACE_UPGRADE_REQUIRED  426
+
+
+/* why a handshake is refused: the status and the reason for the body */
+
+typedef struct {
+    ngx_uint_t                 status;
+    const char                *code;
+    const char                *message;
+} ngx_http_race_ws_reject_t;
+
 
 static ngx_int_t ngx_http_race_ws_check(ngx_http_request_t *r,
-    ngx_http_race_loc_conf_t *rlcf, ngx_str_t *key);
+    ngx_http_race_loc_conf_t *rlcf, ngx_str_t *key,
+    ngx_http_race_ws_reject_t *reject);
 static ngx_int_t ngx_http_race_ws_origin_allowed(
     ngx_http_race_loc_conf_t *rlcf, ngx_str_t *origin);
 static void ngx_http_race_ws_read_handler(ngx_event_t *rev);
@@ -97,6 +109,7 @@ ngx_http_race_ws_upgrade(ngx_http_request_t *r,
     ngx_http_race_ws_t **wsp)
 {
     u_char                     *accept;
+    size_t                      size;
     ngx_int_t                   rc;
     ngx_str_t                   key;
     ngx_table_elt_t            *h;
@@ -105,15 +118,27 @@ ngx_http_race_ws_upgrade(ngx_http_request_t *r,
     ngx_http_race_ws_t         *ws;
     ngx_http_core_loc_conf_t   *clcf;
     ngx_http_race_loc_conf_t   *rlcf;
+    ngx_http_race_ws_reject_t   reject;
 
     *wsp = NULL;
     c = r->connection;
     ngx_str_null(&key);
     rlcf = ngx_http_get_module_loc_conf(r, ngx_http_race_module);
 
-    rc = ngx_http_race_ws_check(r, rlcf, &key);
-    if (rc != NGX_OK) {
-        return rc;
+    rc = ngx_http_race_ws_check(r, rlcf, &key, &reject);
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
+        if (reject.status == NGX_HTTP_RACE_UPGRADE_REQUIRED) {
+            /* nginx has no reason phrase of its own for 426 */
+            ngx_str_set(&r->headers_out.status_line, "426 Upgrade Required");
+        }
+
+        return ngx_http_race_send_error(r, reject.status, reject.code,
+                                        reject.message);
     }
 
     ws = ngx_pcalloc(r->pool, sizeof(ngx_http_race_ws_t));
@@ -121,7 +146,15 @@ ngx_http_race_ws_upgrade(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ws->in = ngx_create_temp_buf(r->pool, NGX_HTTP_RACE_WS_BUFFER);
+    /*
+     * Frames may have come right behind the handshake, as many as
+     * large_client_header_buffers hold: the buffer takes them all.
+     */
+
+    size = ngx_max((size_t) (r->header_in->last - r->header_in->pos),
+                   NGX_HTTP_RACE_WS_BUFFER);
+
+    ws->in = ngx_create_temp_buf(r->pool, size);
     if (ws->in == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -168,6 +201,7 @@ ngx_http_race_ws_upgrade(ngx_http_request_t *r,
     h->value.len = RACE_WS_ACCEPT_LEN;
 
     r->headers_out.status = NGX_HTTP_SWITCHING_PROTOCOLS;
+    ngx_str_set(&r->headers_out.status_line, "101 Switching Protocols");
     r->headers_out.content_length_n = -1;
     r->keepalive = 0;
 
@@ -214,9 +248,7 @@ ngx_http_race_ws_upgrade(ngx_http_request_t *r,
 
     if (r->header_in->pos < r->header_in->last) {
         ws->in->last = ngx_cpymem(ws->in->last, r->header_in->pos,
-                                  ngx_min((size_t) (r->header_in->last
-                                                    - r->header_in->pos),
-                                          NGX_HTTP_RACE_WS_BUFFER));
+                                  r->header_in->last - r->header_in->pos);
         r->header_in->pos = r->header_in->last;
     }
 
@@ -228,29 +260,43 @@ ngx_http_race_ws_upgrade(ngx_http_request_t *r,
 
     ngx_post_event(c->read, &ngx_posted_events);
 
+    if (r->out || c->buffered) {
+        /* the rest of the 101 goes out before any frame */
+        ngx_post_event(c->write, &ngx_posted_events);
+    }
+
     *wsp = ws;
 
     return NGX_OK;
 }
 
 
+/*
+ * NGX_OK: a valid handshake, *key is the client's key.  NGX_DECLINED:
+ * refused, *reject says why; headers the answer needs are already added.
+ * NGX_ERROR: out of memory.
+ */
+
 static ngx_int_t
 ngx_http_race_ws_check(ngx_http_request_t *r, ngx_http_race_loc_conf_t *rlcf,
-    ngx_str_t *key)
+    ngx_str_t *key, ngx_http_race_ws_reject_t *reject)
 {
     ngx_str_t         *version, *origin;
     ngx_uint_t         i, keys, upgrade, connection;
     ngx_list_part_t   *part;
     ngx_table_elt_t   *h;
 
+    reject->status = NGX_HTTP_BAD_REQUEST;
+    reject->code = "bad_handshake";
+
     if (r->method != NGX_HTTP_GET) {
         if (ngx_http_race_add_header(r, "Allow", "GET") != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            return NGX_ERROR;
         }
 
-        return ngx_http_race_send_error(r, NGX_HTTP_NOT_ALLOWED,
-                                        "bad_handshake",
-                                        "a WebSocket handshake is a GET");
+        reject->status = NGX_HTTP_NOT_ALLOWED;
+        reject->message = "a WebSocket handshake is a GET";
+        return NGX_DECLINED;
     }
 
     if (r != r->main || r->http_version < NGX_HTTP_VERSION_11
@@ -259,15 +305,13 @@ ngx_http_race_ws_check(ngx_http_request_t *r, ngx_http_race_loc_conf_t *rlcf,
 #endif
        )
     {
-        return ngx_http_race_send_error(r, NGX_HTTP_BAD_REQUEST,
-                                        "bad_handshake",
-                                        "WebSocket needs HTTP/1.1");
+        reject->message = "WebSocket needs HTTP/1.1";
+        return NGX_DECLINED;
     }
 
     if (r->headers_in.content_length_n > 0 || r->headers_in.chunked) {
-        return ngx_http_race_send_error(r, NGX_HTTP_BAD_REQUEST,
-                                        "bad_handshake",
-                                        "a WebSocket handshake has no body");
+        reject->message = "a WebSocket handshake has no body";
+        return NGX_DECLINED;
     }
 
     upgrade = 0;
@@ -332,19 +376,19 @@ ngx_http_race_ws_check(ngx_http_request_t *r, ngx_http_race_loc_conf_t *rlcf,
 
     if (!upgrade) {
         if (ngx_http_race_add_header(r, "Upgrade", "websocket") != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            return NGX_ERROR;
         }
 
-        return ngx_http_race_send_error(r, 426, "upgrade_required",
-                                        "this endpoint is a WebSocket: "
-                                        "send \"Upgrade: websocket\"");
+        reject->status = NGX_HTTP_RACE_UPGRADE_REQUIRED;
+        reject->code = "upgrade_required";
+        reject->message = "this endpoint is a WebSocket: "
+                          "send \"Upgrade: websocket\"";
+        return NGX_DECLINED;
     }
 
     if (!connection) {
-        return ngx_http_race_send_error(r, NGX_HTTP_BAD_REQUEST,
-                                        "bad_handshake",
-                                        "\"Connection\" must include "
-                                        "\"Upgrade\"");
+        reject->message = "\"Connection\" must include \"Upgrade\"";
+        return NGX_DECLINED;
     }
 
     if (version == NULL
@@ -353,29 +397,29 @@ ngx_http_race_ws_check(ngx_http_request_t *r, ngx_http_race_loc_conf_t *rlcf,
         if (ngx_http_race_add_header(r, "Sec-WebSocket-Version", "13")
             != NGX_OK)
         {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            return NGX_ERROR;
         }
 
-        return ngx_http_race_send_error(r, 426, "bad_version",
-                                        "only WebSocket version 13 is "
-                                        "supported");
+        reject->status = NGX_HTTP_RACE_UPGRADE_REQUIRED;
+        reject->code = "bad_version";
+        reject->message = "only WebSocket version 13 is supported";
+        return NGX_DECLINED;
     }
 
     if (keys != 1 || !race_ws_key_valid(key->data, key->len)) {
-        return ngx_http_race_send_error(r, NGX_HTTP_BAD_REQUEST,
-                                        "bad_handshake",
-                                        "\"Sec-WebSocket-Key\" must be one "
-                                        "base64 value of 16 bytes");
+        reject->message = "\"Sec-WebSocket-Key\" must be one base64 value "
+                          "of 16 bytes";
+        return NGX_DECLINED;
     }
 
     if (origin && ngx_http_race_ws_origin_allowed(rlcf, origin) != NGX_OK) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "race: websocket origin \"%V\" not allowed", origin);
 
-        return ngx_http_race_send_error(r, NGX_HTTP_FORBIDDEN,
-                                        "origin_not_allowed",
-                                        "this origin may not open "
-                                        "WebSockets here");
+        reject->status = NGX_HTTP_FORBIDDEN;
+        reject->code = "origin_not_allowed";
+        reject->message = "this origin may not open WebSockets here";
+        return NGX_DECLINED;
     }
 
     return NGX_OK;
@@ -421,12 +465,29 @@ ngx_http_race_ws_read_handler(ngx_event_t *rev)
     r = c->data;
     ws = ngx_http_get_module_ctx(r, ngx_http_race_module);
 
+    if (c->close && c->error) {
+        /* worker_shutdown_timeout: the worker's time is up */
+        ngx_http_race_ws_finish(ws);
+        return;
+    }
+
     if (c->close) {
         /* a graceful shutdown closes idle connections: say goodbye */
         c->close = 0;
         c->idle = 0;
         ngx_http_race_ws_close(ws, RACE_WS_CLOSE_GOING_AWAY,
                                "server shutting down");
+
+        /*
+         * ngx_close_idle_connections() calls us from outside the event
+         * loop, which then sleeps without running posted events: the
+         * close frame would wait for the close timer, which drops it.
+         */
+
+        if (ngx_http_race_ws_flush(ws) == NGX_ERROR) {
+            ngx_http_race_ws_finish(ws);
+            return;
+        }
     }
 
     ngx_http_race_ws_read(ws);
@@ -470,6 +531,25 @@ ngx_http_race_ws_read(ngx_http_race_ws_t *ws)
 
         if (n == NGX_AGAIN) {
             if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
+                ngx_http_race_ws_finish(ws);
+            }
+
+            return;
+        }
+
+        if (n == 0 && ws->close_sent && ws->queue_count) {
+            /*
+             * The peer half-closed during the close handshake but may
+             * still read: what is queued goes out first, then the write
+             * handler (or the close timer) hangs up.
+             */
+
+            ws->failed = 1;
+            ngx_post_event(c->write, &ngx_posted_events);
+
+            if ((ngx_event_flags & NGX_USE_LEVEL_EVENT) && c->read->active
+                && ngx_del_event(c->read, NGX_READ_EVENT, 0) != NGX_OK)
+            {
                 ngx_http_race_ws_finish(ws);
             }
 
@@ -649,6 +729,13 @@ ngx_http_race_ws_control(ngx_http_race_ws_t *ws, race_ws_event_t *ev)
         if (!ws->close_sent) {
             /* echo the peer's status, as RFC 6455 5.5.1 suggests */
             ngx_http_race_ws_close(ws, ev->code, "");
+
+        } else {
+            /*
+             * The answer to our close: the write handler hangs up once
+             * the queue is out, instead of the close timer much later.
+             */
+            ngx_post_event(ws->connection->write, &ngx_posted_events);
         }
 
         break;

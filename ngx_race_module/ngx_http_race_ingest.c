@@ -1,0 +1,525 @@
+
+/*
+ * ngx_race: /ride, where phones send fixes.
+ *
+ * The token is checked before the upgrade.  Each text message is parsed
+ * and validated by the fix core; bad fixes are answered with an error at
+ * once, good ones go to Kafka as one message keyed by the race.  The
+ * phone's ack waits for the delivery report: a broker that is down means
+ * no ack, never a false one.
+ *
+ * Delivery reports may come after the phone has gone, so they do not
+ * point at the connection: they carry the ride's id, looked up in this
+ * worker's tree of open rides.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_race.h"
+#include "ngx_http_race_ws.h"
+#include "ngx_http_race_fix.h"
+#include "ngx_http_race_kafka.h"
+#include "ngx_http_race_ingest.h"
+
+
+#define NGX_HTTP_RACE_CLOSE_TRY_AGAIN   1013   /* RFC 6455 registry */
+#define NGX_HTTP_RACE_CLOSE_BAD_TYPE    1003
+#define NGX_HTTP_RACE_TOKEN_LEEWAY      30     /* s of clock skew */
+
+
+typedef struct {
+    ngx_rbtree_node_t          node;          /* key: the ride's id */
+    ngx_http_race_ws_t        *ws;
+    ngx_log_t                 *log;
+    u_char                     race[RACE_JWT_ID_MAX + 1];
+    size_t                     race_len;
+    u_char                     rider[RACE_JWT_ID_MAX + 1];
+    int64_t                    unsent_ack;    /* -1: none */
+    unsigned                   failed:1;      /* no more acks here */
+} ngx_http_race_ride_t;
+
+
+/* the opaque of one Kafka message */
+typedef struct {
+    ngx_rbtree_key_t           ride;
+    int64_t                    seq;           /* the highest in it */
+} ngx_http_race_ride_msg_t;
+
+
+typedef struct {
+    ngx_rbtree_t               rides;
+    ngx_rbtree_node_t          sentinel;
+    ngx_rbtree_key_t           next_id;
+
+    /* one message is parsed at a time: scratch space for all of them */
+    race_fix_t                *fixes;
+    race_fix_error_t          *errors;
+} ngx_http_race_ingest_t;
+
+
+static ngx_int_t ngx_http_race_ingest_message(ngx_http_race_ws_t *ws,
+    unsigned opcode, u_char *data, size_t len);
+static void ngx_http_race_ingest_drain(ngx_http_race_ws_t *ws);
+static void ngx_http_race_ingest_close(ngx_http_race_ws_t *ws);
+static void ngx_http_race_ingest_delivered(void *opaque, ngx_uint_t ok);
+static ngx_int_t ngx_http_race_ingest_ack(ngx_http_race_ride_t *ride,
+    int64_t seq);
+static ngx_int_t ngx_http_race_ingest_error(ngx_http_race_ride_t *ride,
+    int64_t seq, const char *code, const char *message);
+
+
+static const ngx_http_race_ws_handler_t  ngx_http_race_ingest_ws = {
+    ngx_http_race_ingest_message,
+    ngx_http_race_ingest_drain,
+    ngx_http_race_ingest_close
+};
+
+
+static ngx_http_race_ingest_t  *ngx_http_race_ingest;
+
+
+ngx_int_t
+ngx_http_race_ingest_init_process(ngx_cycle_t *cycle,
+    ngx_http_race_main_conf_t *rmcf)
+{
+    ngx_http_race_ingest_t  *in;
+
+    in = ngx_pcalloc(cycle->pool, sizeof(ngx_http_race_ingest_t));
+    if (in == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_rbtree_init(&in->rides, &in->sentinel, ngx_rbtree_insert_value);
+
+    in->fixes = ngx_palloc(cycle->pool,
+                           RACE_FIX_BATCH_MAX * sizeof(race_fix_t));
+    in->errors = ngx_palloc(cycle->pool,
+                            RACE_FIX_BATCH_MAX * sizeof(race_fix_error_t));
+
+    if (in->fixes == NULL || in->errors == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_race_ingest = in;
+
+    return ngx_http_race_kafka_init_process(cycle, rmcf,
+                                            ngx_http_race_ingest_delivered);
+}
+
+
+void
+ngx_http_race_ingest_exit_process(ngx_cycle_t *cycle)
+{
+    if (ngx_http_race_ingest == NULL) {
+        return;
+    }
+
+    /* the purge's reports find no ride and free their opaques */
+    ngx_http_race_kafka_exit_process(cycle);
+
+    ngx_http_race_ingest = NULL;
+}
+
+
+ngx_int_t
+ngx_http_race_token(ngx_http_request_t *r, ngx_str_t *token)
+{
+    ngx_str_t         value;
+    ngx_table_elt_t  *h;
+
+    h = r->headers_in.authorization;
+
+    if (h) {
+        value = h->value;
+
+        if (value.len > sizeof("Bearer ") - 1
+            && ngx_strncasecmp(value.data, (u_char *) "Bearer ",
+                               sizeof("Bearer ") - 1) == 0)
+        {
+            token->data = value.data + sizeof("Bearer ") - 1;
+            token->len = value.len - (sizeof("Bearer ") - 1);
+
+            while (token->len && *token->data == ' ') {
+                token->data++;
+                token->len--;
+            }
+
+            return token->len ? NGX_OK : NGX_DECLINED;
+        }
+
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_arg(r, (u_char *) "access_token",
+                     sizeof("access_token") - 1, token)
+        == NGX_OK && token->len)
+    {
+        return NGX_OK;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+ngx_int_t
+ngx_http_race_ingest_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                   rc;
+    ngx_str_t                   token, arg;
+    race_jwt_rc_e               jrc;
+    race_jwt_key_t             *keys;
+    race_jwt_claims_t           claims;
+    ngx_http_race_ws_t         *ws;
+    ngx_http_race_ride_t       *ride;
+    ngx_http_race_ingest_t     *in;
+    ngx_http_race_main_conf_t  *rmcf;
+
+    in = ngx_http_race_ingest;
+    rmcf = ngx_http_get_module_main_conf(r, ngx_http_race_module);
+
+    if (in == NULL) {
+        return NGX_HTTP_SERVICE_UNAVAILABLE;
+    }
+
+    if (ngx_http_race_token(r, &token) != NGX_OK) {
+        if (ngx_http_race_add_header(r, "WWW-Authenticate", "Bearer")
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_race_send_error(r, NGX_HTTP_UNAUTHORIZED,
+                                        "missing_token",
+                                        "a rider token is required");
+    }
+
+    keys = rmcf->token_keys->elts;
+
+    jrc = race_jwt_verify((char *) token.data, token.len, keys,
+                          rmcf->token_keys->nelts, "ngx_race", "ride",
+                          ngx_time(), NGX_HTTP_RACE_TOKEN_LEEWAY, &claims);
+
+    if (jrc == RACE_JWT_OK && claims.race[0] == '\0') {
+        jrc = RACE_JWT_BAD_CLAIMS;
+    }
+
+    if (jrc != RACE_JWT_OK) {
+        /* the token itself is never logged */
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "race: ride token rejected: %s",
+                      race_jwt_strerror(jrc));
+
+        if (ngx_http_race_add_header(r, "WWW-Authenticate",
+                                     "Bearer error=\"invalid_token\"")
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_race_send_error(r, NGX_HTTP_UNAUTHORIZED,
+                                        "invalid_token",
+                                        race_jwt_strerror(jrc));
+    }
+
+    /*
+     * The race comes from the token.  A phone may name the race it means
+     * (?race=); a token for another race is refused, not redirected.
+     */
+
+    if (ngx_http_arg(r, (u_char *) "race", sizeof("race") - 1, &arg)
+        == NGX_OK
+        && (arg.len != ngx_strlen(claims.race)
+            || ngx_strncmp(arg.data, claims.race, arg.len) != 0))
+    {
+        return ngx_http_race_send_error(r, NGX_HTTP_FORBIDDEN, "wrong_race",
+                                        "the token is for another race");
+    }
+
+    ride = ngx_pcalloc(r->pool, sizeof(ngx_http_race_ride_t));
+    if (ride == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ride->race_len = ngx_strlen(claims.race);
+    ngx_memcpy(ride->race, claims.race, ride->race_len + 1);
+    ngx_memcpy(ride->rider, claims.sub, ngx_strlen(claims.sub) + 1);
+    ride->unsent_ack = -1;
+    ride->log = r->connection->log;
+
+    rc = ngx_http_race_ws_upgrade(r, &ngx_http_race_ingest_ws, ride, &ws);
+
+    if (ws == NULL) {
+        return rc;
+    }
+
+    ride->ws = ws;
+    ride->node.key = ++in->next_id;
+    ngx_rbtree_insert(&in->rides, &ride->node);
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "race: ride %uA of rider \"%s\" in race \"%s\"",
+                   (uint64_t) ride->node.key, ride->rider, ride->race);
+
+    return NGX_DONE;
+}
+
+
+static ngx_int_t
+ngx_http_race_ingest_message(ngx_http_race_ws_t *ws, unsigned opcode,
+    u_char *data, size_t len)
+{
+    char                       reason[128];
+    u_char                    *payload;
+    size_t                     size, n, nfixes, nerrors, i;
+    int64_t                    seq;
+    ngx_int_t                  rc;
+    ngx_time_t                *tp;
+    race_fix_limits_t          limits;
+    race_fix_msg_rc_e          frc;
+    ngx_http_race_ride_t      *ride;
+    ngx_http_race_ingest_t    *in;
+    ngx_http_race_ride_msg_t  *msg;
+
+    ride = ws->data;
+    in = ngx_http_race_ingest;
+
+    if (opcode != RACE_WS_OP_TEXT) {
+        ngx_http_race_ws_close(ws, NGX_HTTP_RACE_CLOSE_BAD_TYPE,
+                               "fixes are JSON text messages");
+        return NGX_OK;
+    }
+
+    tp = ngx_timeofday();
+
+    limits.now = (int64_t) tp->sec * 1000 + tp->msec;
+    limits.max_future = ws->conf->fix_max_future;
+    limits.max_past = ws->conf->fix_max_past;
+    limits.max_batch = ws->conf->ride_max_batch;
+
+    frc = race_fix_parse((char *) data, len, &limits, in->fixes, &nfixes,
+                         in->errors, &nerrors, reason, sizeof(reason));
+
+    if (frc != RACE_FIX_MSG_OK) {
+        /* nothing in it can be used; the socket stays open */
+        return ngx_http_race_ingest_error(ride, -1, "bad_message", reason);
+    }
+
+    for (i = 0; i < nerrors; i++) {
+        if (ngx_http_race_ingest_error(ride, in->errors[i].seq,
+                                       in->errors[i].code,
+                                       in->errors[i].message)
+            == NGX_ERROR)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    if (nfixes == 0) {
+        return NGX_OK;
+    }
+
+    seq = in->fixes[0].seq;
+
+    for (i = 1; i < nfixes; i++) {
+        if (in->fixes[i].seq > seq) {
+            seq = in->fixes[i].seq;
+        }
+    }
+
+    size = race_fix_kafka_size(nfixes);
+
+    payload = ngx_alloc(size, ws->connection->log);
+    if (payload == NULL) {
+        return NGX_ERROR;
+    }
+
+    n = race_fix_kafka_message((char *) payload, size, (char *) ride->race,
+                               (char *) ride->rider, limits.now, in->fixes,
+                               nfixes);
+    if (n == 0) {
+        ngx_free(payload);
+        return NGX_ERROR;
+    }
+
+    msg = ngx_alloc(sizeof(ngx_http_race_ride_msg_t), ws->connection->log);
+    if (msg == NULL) {
+        ngx_free(payload);
+        return NGX_ERROR;
+    }
+
+    msg->ride = ride->node.key;
+    msg->seq = seq;
+
+    rc = ngx_http_race_kafka_produce(ride->race, ride->race_len, payload, n,
+                                     msg, ws->connection->log);
+
+    if (rc != NGX_OK) {
+        /* not taken: both are still ours */
+        ngx_free(payload);
+        ngx_free(msg);
+
+        /* the phone keeps its fixes and sends them again after a while */
+        ride->failed = 1;
+        ngx_http_race_ws_close(ws, NGX_HTTP_RACE_CLOSE_TRY_AGAIN,
+                               "fixes not accepted now, send them again");
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Delivery reports of one ride come in the order its messages were
+ * produced (one race, one partition, an idempotent producer).  After a
+ * failed one no later message of the ride is acked on this connection:
+ * the phone takes an ack of seq S as covering what it sent before, so
+ * the connection is closed and the phone sends everything unacked again.
+ */
+
+static void
+ngx_http_race_ingest_delivered(void *opaque, ngx_uint_t ok)
+{
+    ngx_rbtree_key_t           key;
+    ngx_rbtree_node_t         *node, *sentinel;
+    ngx_http_race_ride_t      *ride;
+    ngx_http_race_ride_msg_t  *msg;
+
+    msg = opaque;
+    key = msg->ride;
+
+    node = ngx_http_race_ingest ? ngx_http_race_ingest->rides.root : NULL;
+    sentinel = ngx_http_race_ingest ? &ngx_http_race_ingest->sentinel : NULL;
+
+    ride = NULL;
+
+    while (node && node != sentinel) {
+        if (key < node->key) {
+            node = node->left;
+            continue;
+        }
+
+        if (key > node->key) {
+            node = node->right;
+            continue;
+        }
+
+        ride = (ngx_http_race_ride_t *) node;
+        break;
+    }
+
+    if (ride == NULL || ride->failed) {
+        /* the phone has gone, or will send these again */
+        ngx_free(msg);
+        return;
+    }
+
+    if (!ok) {
+        ride->failed = 1;
+        ngx_http_race_ws_close(ride->ws, NGX_HTTP_RACE_CLOSE_TRY_AGAIN,
+                               "fixes not stored, send them again");
+        ngx_free(msg);
+        return;
+    }
+
+    (void) ngx_http_race_ingest_ack(ride, msg->seq);
+
+    ngx_free(msg);
+}
+
+
+static ngx_int_t
+ngx_http_race_ingest_ack(ngx_http_race_ride_t *ride, int64_t seq)
+{
+    u_char     buf[64], *p;
+    ngx_int_t  rc;
+
+    if (ride->unsent_ack > seq) {
+        seq = ride->unsent_ack;
+    }
+
+    p = ngx_sprintf(buf, "{\"type\":\"ack\",\"seq\":%L}", seq);
+
+    rc = ngx_http_race_ws_send(ride->ws, RACE_WS_OP_TEXT, buf, p - buf);
+
+    if (rc == NGX_AGAIN) {
+        /* the queue is full: one ack covers all, send it on drain */
+        ride->unsent_ack = seq;
+        return NGX_OK;
+    }
+
+    ride->unsent_ack = -1;
+
+    return rc == NGX_ERROR ? NGX_ERROR : NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_race_ingest_error(ngx_http_race_ride_t *ride, int64_t seq,
+    const char *code, const char *message)
+{
+    u_char     buf[512], *p, *last;
+    size_t     len;
+    ngx_int_t  rc;
+
+    last = buf + sizeof(buf);
+
+    p = ngx_cpymem(buf, "{\"type\":\"error\",", sizeof("{\"type\":\"error\",")
+                                                - 1);
+    if (seq >= 0) {
+        p = ngx_slprintf(p, last, "\"seq\":%L,", seq);
+    }
+
+    p = ngx_slprintf(p, last, "\"code\":\"%s\",\"message\":\"", code);
+
+    len = ngx_strlen(message);
+
+    /* the reasons are short; a long one is cut to fit */
+    while (len && len + ngx_escape_json(NULL, (u_char *) message, len)
+                  > (size_t) (last - p) - 2)
+    {
+        len--;
+    }
+
+    p = (u_char *) ngx_escape_json(p, (u_char *) message, len);
+    p = ngx_cpymem(p, "\"}", 2);
+
+    rc = ngx_http_race_ws_send(ride->ws, RACE_WS_OP_TEXT, buf, p - buf);
+
+    /*
+     * A phone that does not read gets no more errors; it is told again
+     * when it sends the same fix again.
+     */
+
+    return rc == NGX_ERROR ? NGX_ERROR : NGX_OK;
+}
+
+
+static void
+ngx_http_race_ingest_drain(ngx_http_race_ws_t *ws)
+{
+    ngx_http_race_ride_t  *ride;
+
+    ride = ws->data;
+
+    if (ride->unsent_ack >= 0 && !ride->failed) {
+        (void) ngx_http_race_ingest_ack(ride, ride->unsent_ack);
+    }
+}
+
+
+static void
+ngx_http_race_ingest_close(ngx_http_race_ws_t *ws)
+{
+    ngx_http_race_ride_t  *ride;
+
+    ride = ws->data;
+
+    if (ride->ws && ngx_http_race_ingest) {
+        ngx_rbtree_delete(&ngx_http_race_ingest->rides, &ride->node);
+    }
+
+    ride->ws = NULL;
+}

@@ -1,0 +1,955 @@
+
+/*
+ * ngx_race: /live/{race}, where spectators watch.
+ *
+ * Each worker process holds two Redis connections: one subscribed to
+ * the channels of the races that have spectators here, one for
+ * commands.  A race's riders' latest states are loaded once with
+ * HGETALL and then kept up to date from the ticks, so a spectator who
+ * joins gets a snapshot from memory, built once and shared.  A tick is
+ * turned into one frame, shared by every spectator of the race; one
+ * whose queue is full is skipped and, once it drains, gets a fresh
+ * snapshot instead of the backlog.
+ *
+ * A late tick never moves a rider back: states are merged by "t".
+ *
+ * Subscriptions follow a small state machine, because hiredis 0.14
+ * forgets a channel's callback when an UNSUBSCRIBE is confirmed, even
+ * if the channel was subscribed again meanwhile: a race is subscribed
+ * again only once its unsubscription is confirmed.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <jansson.h>
+
+#include "ngx_http_race.h"
+#include "ngx_http_race_ws.h"
+#include "ngx_http_race_redis.h"
+#include "ngx_http_race_live.h"
+
+
+#define NGX_HTTP_RACE_LIVE_EARLY_TICKS  64   /* kept while a race loads */
+
+
+typedef enum {
+    NGX_HTTP_RACE_SUB_NONE = 0,
+    NGX_HTTP_RACE_SUB_SUBSCRIBING,
+    NGX_HTTP_RACE_SUB_SUBSCRIBED,
+    NGX_HTTP_RACE_SUB_UNSUBSCRIBING
+} ngx_http_race_sub_e;
+
+
+typedef struct {
+    ngx_str_node_t              sn;             /* key: the race id */
+    u_char                      id[RACE_JWT_ID_MAX + 1];
+    ngx_queue_t                 spectators;
+    ngx_uint_t                  nspectators;
+
+    json_t                     *riders;         /* id -> state; loaded */
+    ngx_http_race_frame_t      *snapshot;       /* NULL: build again */
+    json_t                     *early;          /* ticks while loading */
+    ngx_uint_t                  generation;     /* of the HGETALL */
+
+    ngx_http_race_sub_e         sub;
+    unsigned                    loading:1;
+    unsigned                    loaded:1;
+} ngx_http_race_live_race_t;
+
+
+typedef struct {
+    ngx_queue_t                 link;
+    ngx_http_race_ws_t         *ws;
+    ngx_http_race_live_race_t  *race;
+    unsigned                    live:1;         /* has its snapshot */
+} ngx_http_race_spectator_t;
+
+
+/* the privdata of an HGETALL: the race may be gone when it returns */
+typedef struct {
+    ngx_uint_t                  generation;
+    size_t                      len;
+    u_char                      id[RACE_JWT_ID_MAX + 1];
+} ngx_http_race_live_load_t;
+
+
+typedef struct {
+    ngx_http_race_redis_t       sub;
+    ngx_http_race_redis_t       cmd;
+    ngx_rbtree_t                races;
+    ngx_rbtree_node_t           sentinel;
+    ngx_uint_t                  generation;
+    ngx_log_t                  *log;
+} ngx_http_race_live_t;
+
+
+static ngx_int_t ngx_http_race_live_message(ngx_http_race_ws_t *ws,
+    unsigned opcode, u_char *data, size_t len);
+static void ngx_http_race_live_drain(ngx_http_race_ws_t *ws);
+static void ngx_http_race_live_close(ngx_http_race_ws_t *ws);
+
+static ngx_http_race_live_race_t *ngx_http_race_live_find(u_char *id,
+    size_t len);
+static ngx_http_race_live_race_t *ngx_http_race_live_race(u_char *id,
+    size_t len, ngx_log_t *log);
+static void ngx_http_race_live_free(ngx_http_race_live_race_t *race);
+static void ngx_http_race_live_subscribe(ngx_http_race_live_race_t *race);
+static void ngx_http_race_live_unsubscribe(ngx_http_race_live_race_t *race);
+static void ngx_http_race_live_load(ngx_http_race_live_race_t *race);
+static void ngx_http_race_live_on_sub(redisAsyncContext *ac, void *r,
+    void *privdata);
+static void ngx_http_race_live_on_state(redisAsyncContext *ac, void *r,
+    void *privdata);
+static void ngx_http_race_live_tick(ngx_http_race_live_race_t *race,
+    const char *data, size_t len);
+static json_t *ngx_http_race_live_merge(ngx_http_race_live_race_t *race,
+    json_t *tick, ngx_uint_t *all);
+static ngx_int_t ngx_http_race_live_send_snapshot(
+    ngx_http_race_spectator_t *sp);
+static void ngx_http_race_live_up(ngx_http_race_redis_t *rd);
+static void ngx_http_race_live_down(ngx_http_race_redis_t *rd);
+static int64_t ngx_http_race_live_time(json_t *state);
+
+
+static const ngx_http_race_ws_handler_t  ngx_http_race_live_ws = {
+    ngx_http_race_live_message,
+    ngx_http_race_live_drain,
+    ngx_http_race_live_close
+};
+
+
+static ngx_http_race_live_t  *ngx_http_race_live;
+
+
+ngx_int_t
+ngx_http_race_live_init_process(ngx_cycle_t *cycle,
+    ngx_http_race_main_conf_t *rmcf)
+{
+    ngx_http_race_live_t  *lv;
+
+    lv = ngx_pcalloc(cycle->pool, sizeof(ngx_http_race_live_t));
+    if (lv == NULL) {
+        return NGX_ERROR;
+    }
+
+    lv->log = cycle->log;
+
+    ngx_rbtree_init(&lv->races, &lv->sentinel, ngx_str_rbtree_insert_value);
+
+    lv->sub.up = ngx_http_race_live_up;
+    lv->sub.down = ngx_http_race_live_down;
+    lv->cmd.up = ngx_http_race_live_up;
+    lv->cmd.down = ngx_http_race_live_down;
+
+    ngx_http_race_live = lv;
+
+    if (ngx_http_race_redis_start(&lv->sub, &rmcf->redis->addrs[0],
+                                  "subscriber", cycle->log)
+        != NGX_OK
+        || ngx_http_race_redis_start(&lv->cmd, &rmcf->redis->addrs[0],
+                                     "commands", cycle->log)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_race_live_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_rbtree_node_t     *node;
+    ngx_http_race_live_t  *lv;
+
+    lv = ngx_http_race_live;
+    if (lv == NULL) {
+        return;
+    }
+
+    /* pending callbacks run now, with NULL replies, and find no race */
+
+    ngx_http_race_redis_stop(&lv->sub);
+    ngx_http_race_redis_stop(&lv->cmd);
+
+    while (lv->races.root != lv->races.sentinel) {
+        node = ngx_rbtree_min(lv->races.root, lv->races.sentinel);
+        ngx_http_race_live_free((ngx_http_race_live_race_t *) node);
+    }
+
+    ngx_http_race_live = NULL;
+}
+
+
+ngx_int_t
+ngx_http_race_live_handler(ngx_http_request_t *r)
+{
+    u_char                     *id, *last;
+    size_t                      len;
+    ngx_int_t                   rc;
+    ngx_http_race_ws_t         *ws;
+    ngx_http_race_live_race_t  *race;
+    ngx_http_race_spectator_t  *sp;
+
+    if (ngx_http_race_live == NULL) {
+        return NGX_HTTP_SERVICE_UNAVAILABLE;
+    }
+
+    /* the race is the last segment of the path: /live/{race} */
+
+    last = r->uri.data + r->uri.len;
+    id = last;
+
+    while (id > r->uri.data && id[-1] != '/') {
+        id--;
+    }
+
+    len = last - id;
+
+    if (!race_id_valid((char *) id, len)) {
+        return ngx_http_race_send_error(r, NGX_HTTP_NOT_FOUND, "bad_race",
+                                        "the path must end with a race id: "
+                                        "1 to 64 of [A-Za-z0-9_-]");
+    }
+
+    /* TODO(accounts): private races take a token like /ride */
+
+    sp = ngx_pcalloc(r->pool, sizeof(ngx_http_race_spectator_t));
+    if (sp == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_race_ws_upgrade(r, &ngx_http_race_live_ws, sp, &ws);
+
+    if (ws == NULL) {
+        return rc;
+    }
+
+    race = ngx_http_race_live_race(id, len, r->connection->log);
+    if (race == NULL) {
+        ngx_http_race_ws_close(ws, RACE_WS_CLOSE_INTERNAL, "no memory");
+        return NGX_DONE;
+    }
+
+    sp->ws = ws;
+    sp->race = race;
+
+    ngx_queue_insert_tail(&race->spectators, &sp->link);
+    race->nspectators++;
+
+    if (race->loaded) {
+        (void) ngx_http_race_live_send_snapshot(sp);
+
+    } else {
+        /*
+         * The snapshot follows when the race's states are loaded, which
+         * is once the subscription is confirmed: no tick falls between.
+         */
+        ngx_http_race_live_subscribe(race);
+
+        if (race->sub == NGX_HTTP_RACE_SUB_SUBSCRIBED) {
+            ngx_http_race_live_load(race);
+        }
+    }
+
+    return NGX_DONE;
+}
+
+
+static ngx_int_t
+ngx_http_race_live_message(ngx_http_race_ws_t *ws, unsigned opcode,
+    u_char *data, size_t len)
+{
+    /* spectators only listen; what they say is ignored */
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_race_live_drain(ngx_http_race_ws_t *ws)
+{
+    ngx_http_race_spectator_t  *sp;
+
+    sp = ws->data;
+
+    /* it missed ticks: the latest state, not the backlog */
+
+    if (sp->race && !sp->live && sp->race->loaded) {
+        (void) ngx_http_race_live_send_snapshot(sp);
+    }
+}
+
+
+static void
+ngx_http_race_live_close(ngx_http_race_ws_t *ws)
+{
+    ngx_http_race_live_race_t  *race;
+    ngx_http_race_spectator_t  *sp;
+
+    sp = ws->data;
+    race = sp->race;
+
+    if (race == NULL) {
+        return;
+    }
+
+    ngx_queue_remove(&sp->link);
+    race->nspectators--;
+    sp->race = NULL;
+
+    if (race->nspectators == 0 && ngx_http_race_live) {
+        ngx_http_race_live_unsubscribe(race);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_race_live_send_snapshot(ngx_http_race_spectator_t *sp)
+{
+    char                       *text;
+    json_t                     *msg, *riders, *state;
+    ngx_int_t                   rc;
+    ngx_time_t                 *tp;
+    const char                 *key;
+    ngx_http_race_live_race_t  *race;
+
+    race = sp->race;
+
+    if (race->snapshot == NULL) {
+
+        tp = ngx_timeofday();
+
+        riders = json_array();
+        msg = json_pack("{s:s, s:s, s:I, s:o}", "type", "snapshot",
+                        "race", (char *) race->id,
+                        "t", (json_int_t) tp->sec * 1000 + tp->msec,
+                        "riders", riders);
+        if (msg == NULL) {
+            return NGX_ERROR;
+        }
+
+        json_object_foreach(race->riders, key, state) {
+            if (json_array_append(riders, state) != 0) {
+                json_decref(msg);
+                return NGX_ERROR;
+            }
+        }
+
+        text = json_dumps(msg, JSON_COMPACT);
+        json_decref(msg);
+
+        if (text == NULL) {
+            return NGX_ERROR;
+        }
+
+        race->snapshot = ngx_http_race_frame_create(ngx_http_race_live->log,
+                                                    RACE_WS_OP_TEXT,
+                                                    (u_char *) text,
+                                                    ngx_strlen(text));
+        free(text);
+
+        if (race->snapshot == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    rc = ngx_http_race_ws_send_frame(sp->ws, race->snapshot);
+
+    sp->live = (rc == NGX_OK);
+
+    return rc;
+}
+
+
+static ngx_http_race_live_race_t *
+ngx_http_race_live_find(u_char *id, size_t len)
+{
+    uint32_t   hash;
+    ngx_str_t  key;
+
+    key.data = id;
+    key.len = len;
+    hash = ngx_crc32_short(id, len);
+
+    return (ngx_http_race_live_race_t *)
+               ngx_str_rbtree_lookup(&ngx_http_race_live->races, &key, hash);
+}
+
+
+static ngx_http_race_live_race_t *
+ngx_http_race_live_race(u_char *id, size_t len, ngx_log_t *log)
+{
+    ngx_http_race_live_race_t  *race;
+
+    race = ngx_http_race_live_find(id, len);
+    if (race) {
+        return race;
+    }
+
+    race = ngx_calloc(sizeof(ngx_http_race_live_race_t), log);
+    if (race == NULL) {
+        return NULL;
+    }
+
+    race->riders = json_object();
+    if (race->riders == NULL) {
+        ngx_free(race);
+        return NULL;
+    }
+
+    ngx_memcpy(race->id, id, len);
+    race->sn.str.data = race->id;
+    race->sn.str.len = len;
+    race->sn.node.key = ngx_crc32_short(id, len);
+
+    ngx_queue_init(&race->spectators);
+
+    ngx_rbtree_insert(&ngx_http_race_live->races, &race->sn.node);
+
+    return race;
+}
+
+
+static void
+ngx_http_race_live_free(ngx_http_race_live_race_t *race)
+{
+    ngx_queue_t                *q;
+    ngx_http_race_spectator_t  *sp;
+
+    /* spectators still here (only at exit) no longer point at it */
+
+    while (!ngx_queue_empty(&race->spectators)) {
+        q = ngx_queue_head(&race->spectators);
+        sp = ngx_queue_data(q, ngx_http_race_spectator_t, link);
+        ngx_queue_remove(q);
+        sp->race = NULL;
+    }
+
+    ngx_rbtree_delete(&ngx_http_race_live->races, &race->sn.node);
+
+    if (race->snapshot) {
+        ngx_http_race_frame_release(race->snapshot);
+    }
+
+    json_decref(race->riders);
+
+    if (race->early) {
+        json_decref(race->early);
+    }
+
+    ngx_free(race);
+}
+
+
+static void
+ngx_http_race_live_subscribe(ngx_http_race_live_race_t *race)
+{
+    ngx_http_race_redis_t  *rd;
+
+    rd = &ngx_http_race_live->sub;
+
+    if (race->sub != NGX_HTTP_RACE_SUB_NONE || !rd->connected) {
+        /* subscribed, on its way, or after the unsubscription / connect */
+        return;
+    }
+
+    if (redisAsyncCommand(rd->ac, ngx_http_race_live_on_sub, NULL,
+                          "SUBSCRIBE race:%b:live", race->id,
+                          race->sn.str.len)
+        != REDIS_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, ngx_http_race_live->log, 0,
+                      "race: redis subscribe to race \"%s\" failed",
+                      race->id);
+        return;
+    }
+
+    race->sub = NGX_HTTP_RACE_SUB_SUBSCRIBING;
+}
+
+
+static void
+ngx_http_race_live_unsubscribe(ngx_http_race_live_race_t *race)
+{
+    ngx_http_race_redis_t  *rd;
+
+    rd = &ngx_http_race_live->sub;
+
+    if (race->sub == NGX_HTTP_RACE_SUB_SUBSCRIBED && rd->connected
+        && redisAsyncCommand(rd->ac, ngx_http_race_live_on_sub, NULL,
+                             "UNSUBSCRIBE race:%b:live", race->id,
+                             race->sn.str.len)
+           == REDIS_OK)
+    {
+        /* from now on ticks are missed: the states are no longer kept */
+        race->sub = NGX_HTTP_RACE_SUB_UNSUBSCRIBING;
+        race->loaded = 0;
+        race->loading = 0;
+        race->generation = 0;
+        return;
+    }
+
+    if (race->sub == NGX_HTTP_RACE_SUB_NONE) {
+        ngx_http_race_live_free(race);
+    }
+
+    /* subscribing or unsubscribing: decided when Redis answers */
+}
+
+
+static void
+ngx_http_race_live_load(ngx_http_race_live_race_t *race)
+{
+    ngx_http_race_redis_t      *rd;
+    ngx_http_race_live_load_t  *ld;
+
+    rd = &ngx_http_race_live->cmd;
+
+    if (race->loading || !rd->connected) {
+        return;
+    }
+
+    ld = ngx_alloc(sizeof(ngx_http_race_live_load_t),
+                   ngx_http_race_live->log);
+    if (ld == NULL) {
+        return;
+    }
+
+    ld->generation = ++ngx_http_race_live->generation;
+    ld->len = race->sn.str.len;
+    ngx_memcpy(ld->id, race->id, ld->len);
+
+    if (redisAsyncCommand(rd->ac, ngx_http_race_live_on_state, ld,
+                          "HGETALL race:%b:state", race->id,
+                          race->sn.str.len)
+        != REDIS_OK)
+    {
+        ngx_free(ld);
+        return;
+    }
+
+    race->generation = ld->generation;
+    race->loading = 1;
+}
+
+
+/* replies on the subscriber: confirmations and messages */
+
+static void
+ngx_http_race_live_on_sub(redisAsyncContext *ac, void *r, void *privdata)
+{
+    size_t                      len;
+    u_char                     *channel;
+    redisReply                 *reply, *type, *name, *payload;
+    ngx_http_race_live_race_t  *race;
+
+    reply = r;
+
+    if (reply == NULL || ngx_http_race_live == NULL
+        || reply->type != REDIS_REPLY_ARRAY || reply->elements != 3)
+    {
+        return;
+    }
+
+    type = reply->element[0];
+    name = reply->element[1];
+    payload = reply->element[2];
+
+    if (type->type != REDIS_REPLY_STRING || name->type != REDIS_REPLY_STRING
+        || name->len <= sizeof("race::live") - 1)
+    {
+        return;
+    }
+
+    /* race:<id>:live */
+
+    channel = (u_char *) name->str;
+    len = name->len - (sizeof("race::live") - 1);
+
+    race = ngx_http_race_live_find(channel + sizeof("race:") - 1, len);
+    if (race == NULL) {
+        return;
+    }
+
+    if (ngx_strcmp(type->str, "message") == 0) {
+        if (payload->type == REDIS_REPLY_STRING) {
+            ngx_http_race_live_tick(race, payload->str, payload->len);
+        }
+
+        return;
+    }
+
+    if (ngx_strcmp(type->str, "subscribe") == 0) {
+        race->sub = NGX_HTTP_RACE_SUB_SUBSCRIBED;
+
+        if (race->nspectators == 0) {
+            ngx_http_race_live_unsubscribe(race);
+            return;
+        }
+
+        ngx_http_race_live_load(race);
+        return;
+    }
+
+    if (ngx_strcmp(type->str, "unsubscribe") == 0) {
+        race->sub = NGX_HTTP_RACE_SUB_NONE;
+
+        if (race->nspectators == 0) {
+            ngx_http_race_live_free(race);
+            return;
+        }
+
+        /* spectators came back meanwhile */
+        ngx_http_race_live_subscribe(race);
+    }
+}
+
+
+static void
+ngx_http_race_live_on_state(redisAsyncContext *ac, void *r, void *privdata)
+{
+    size_t                      i, k, n;
+    json_t                     *state, *tick, *fresh;
+    redisReply                 *reply, *field, *value;
+    ngx_queue_t                *q;
+    json_error_t                err;
+    ngx_http_race_live_race_t  *race;
+    ngx_http_race_spectator_t  *sp;
+    ngx_http_race_live_load_t  *ld;
+
+    reply = r;
+    ld = privdata;
+
+    race = NULL;
+
+    if (ngx_http_race_live) {
+        race = ngx_http_race_live_find(ld->id, ld->len);
+    }
+
+    if (race == NULL || race->generation != ld->generation) {
+        ngx_free(ld);
+        return;
+    }
+
+    ngx_free(ld);
+
+    race->loading = 0;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
+        /* the connection went down: loaded again when it is back */
+        return;
+    }
+
+    json_object_clear(race->riders);
+
+    for (i = 0; i + 1 < reply->elements; i += 2) {
+        field = reply->element[i];
+        value = reply->element[i + 1];
+
+        if (field->type != REDIS_REPLY_STRING
+            || value->type != REDIS_REPLY_STRING)
+        {
+            continue;
+        }
+
+        state = json_loadb(value->str, value->len, 0, &err);
+
+        if (state == NULL || !json_is_object(state)) {
+            ngx_log_error(NGX_LOG_WARN, ngx_http_race_live->log, 0,
+                          "race: bad state of a rider in race \"%s\"",
+                          race->id);
+            json_decref(state);
+            continue;
+        }
+
+        (void) json_object_setn_new(race->riders, field->str, field->len,
+                                    state);
+    }
+
+    /* ticks that came while loading: the newer states win */
+
+    if (race->early) {
+        n = json_array_size(race->early);
+
+        for (k = 0; k < n; k++) {
+            tick = json_array_get(race->early, k);
+            fresh = ngx_http_race_live_merge(race, tick, NULL);
+            json_decref(fresh);
+        }
+
+        json_decref(race->early);
+        race->early = NULL;
+    }
+
+    race->loaded = 1;
+
+    if (race->snapshot) {
+        ngx_http_race_frame_release(race->snapshot);
+        race->snapshot = NULL;
+    }
+
+    /* everybody starts again from this state */
+
+    for (q = ngx_queue_head(&race->spectators);
+         q != ngx_queue_sentinel(&race->spectators);
+         q = ngx_queue_next(q))
+    {
+        sp = ngx_queue_data(q, ngx_http_race_spectator_t, link);
+        (void) ngx_http_race_live_send_snapshot(sp);
+    }
+}
+
+
+/*
+ * Merges the tick's states that are newer than ours into the race and
+ * returns them as a new array (NULL when none is); *all tells whether
+ * every state of the tick was newer.
+ */
+
+static json_t *
+ngx_http_race_live_merge(ngx_http_race_live_race_t *race, json_t *tick,
+    ngx_uint_t *all)
+{
+    size_t       i;
+    json_t      *riders, *state, *id, *ours, *fresh;
+    const char  *rider;
+
+    riders = json_object_get(tick, "riders");
+
+    if (all) {
+        *all = 1;
+    }
+
+    if (!json_is_array(riders)) {
+        return NULL;
+    }
+
+    fresh = NULL;
+
+    json_array_foreach(riders, i, state) {
+
+        id = json_object_get(state, "rider");
+        rider = json_string_value(id);
+
+        if (rider == NULL || !race_id_valid(rider, json_string_length(id))) {
+            if (all) {
+                *all = 0;
+            }
+
+            continue;
+        }
+
+        ours = json_object_get(race->riders, rider);
+
+        if (ours && ngx_http_race_live_time(ours)
+                    >= ngx_http_race_live_time(state))
+        {
+            if (all) {
+                *all = 0;
+            }
+
+            continue;
+        }
+
+        if (json_object_set(race->riders, rider, state) != 0) {
+            continue;
+        }
+
+        if (fresh == NULL) {
+            fresh = json_array();
+            if (fresh == NULL) {
+                continue;
+            }
+        }
+
+        (void) json_array_append(fresh, state);
+    }
+
+    return fresh;
+}
+
+
+static void
+ngx_http_race_live_tick(ngx_http_race_live_race_t *race, const char *data,
+    size_t len)
+{
+    char                       *text;
+    json_t                     *tick, *fresh, *msg;
+    ngx_uint_t                  all;
+    ngx_queue_t                *q;
+    json_error_t                err;
+    ngx_http_race_frame_t      *frame;
+    ngx_http_race_spectator_t  *sp;
+
+    tick = json_loadb(data, len, 0, &err);
+
+    if (tick == NULL || !json_is_object(tick)) {
+        ngx_log_error(NGX_LOG_WARN, ngx_http_race_live->log, 0,
+                      "race: bad tick for race \"%s\": %s", race->id,
+                      err.text);
+        json_decref(tick);
+        return;
+    }
+
+    if (!race->loaded) {
+        /* merged after the load; beyond a few, the load covers them */
+
+        if (race->early == NULL) {
+            race->early = json_array();
+        }
+
+        if (race->early
+            && json_array_size(race->early) < NGX_HTTP_RACE_LIVE_EARLY_TICKS)
+        {
+            (void) json_array_append(race->early, tick);
+        }
+
+        json_decref(tick);
+        return;
+    }
+
+    fresh = ngx_http_race_live_merge(race, tick, &all);
+
+    if (fresh == NULL) {
+        json_decref(tick);
+        return;
+    }
+
+    if (race->snapshot) {
+        ngx_http_race_frame_release(race->snapshot);
+        race->snapshot = NULL;
+    }
+
+    if (all) {
+        /* the common case: the worker's text goes out as it came */
+        frame = ngx_http_race_frame_create(ngx_http_race_live->log,
+                                           RACE_WS_OP_TEXT,
+                                           (u_char *) data, len);
+
+    } else {
+        (void) json_object_set(tick, "riders", fresh);
+        msg = tick;
+
+        text = json_dumps(msg, JSON_COMPACT);
+        frame = NULL;
+
+        if (text) {
+            frame = ngx_http_race_frame_create(ngx_http_race_live->log,
+                                               RACE_WS_OP_TEXT,
+                                               (u_char *) text,
+                                               ngx_strlen(text));
+            free(text);
+        }
+    }
+
+    json_decref(fresh);
+    json_decref(tick);
+
+    if (frame == NULL) {
+        return;
+    }
+
+    for (q = ngx_queue_head(&race->spectators);
+         q != ngx_queue_sentinel(&race->spectators);
+         q = ngx_queue_next(q))
+    {
+        sp = ngx_queue_data(q, ngx_http_race_spectator_t, link);
+
+        if (!sp->live) {
+            continue;
+        }
+
+        if (ngx_http_race_ws_send_frame(sp->ws, frame) == NGX_AGAIN) {
+            /* too slow: a snapshot when its queue drains */
+            sp->live = 0;
+        }
+    }
+
+    ngx_http_race_frame_release(frame);
+}
+
+
+static void
+ngx_http_race_live_up(ngx_http_race_redis_t *rd)
+{
+    ngx_rbtree_node_t          *node, *root, *sentinel;
+    ngx_http_race_live_race_t  *race;
+
+    root = ngx_http_race_live->races.root;
+    sentinel = ngx_http_race_live->races.sentinel;
+
+    if (root == sentinel) {
+        return;
+    }
+
+    for (node = ngx_rbtree_min(root, sentinel);
+         node;
+         node = ngx_rbtree_next(&ngx_http_race_live->races, node))
+    {
+        race = (ngx_http_race_live_race_t *) node;
+
+        if (rd == &ngx_http_race_live->sub) {
+            /* the confirmation loads the race */
+            ngx_http_race_live_subscribe(race);
+
+        } else if (race->sub == NGX_HTTP_RACE_SUB_SUBSCRIBED) {
+            ngx_http_race_live_load(race);
+        }
+    }
+}
+
+
+/*
+ * Both connections serve each race: when either is lost, ticks may have
+ * been missed, so every race is loaded again once both are back.  Its
+ * spectators keep their sockets and get a new snapshot then.
+ */
+
+static void
+ngx_http_race_live_down(ngx_http_race_redis_t *rd)
+{
+    ngx_rbtree_node_t          *node, *next, *root, *sentinel;
+    ngx_http_race_live_race_t  *race;
+
+    root = ngx_http_race_live->races.root;
+    sentinel = ngx_http_race_live->races.sentinel;
+
+    if (root == sentinel) {
+        return;
+    }
+
+    for (node = ngx_rbtree_min(root, sentinel); node; node = next) {
+
+        next = ngx_rbtree_next(&ngx_http_race_live->races, node);
+        race = (ngx_http_race_live_race_t *) node;
+
+        if (rd == &ngx_http_race_live->sub) {
+            race->sub = NGX_HTTP_RACE_SUB_NONE;
+
+            if (race->nspectators == 0) {
+                ngx_http_race_live_free(race);
+                continue;
+            }
+        }
+
+        /* loaded again when both connections are back */
+        race->loaded = 0;
+        race->loading = 0;
+        race->generation = 0;
+    }
+}
+
+
+static int64_t
+ngx_http_race_live_time(json_t *state)
+{
+    json_t  *t;
+
+    t = json_object_get(state, "t");
+
+    return json_is_integer(t) ? (int64_t) json_integer_value(t) : -1;
+}

@@ -1,0 +1,351 @@
+
+/*
+ * ngx_race: an asynchronous Redis client on nginx's event loop.
+ *
+ * hiredis owns the socket and its buffers; its event hooks turn into
+ * nginx read and write events on a connection that wraps the socket.
+ * The events are level-triggered: hiredis reads at most one buffer per
+ * call, and must be called again while data is waiting.
+ *
+ * A lost connection is retried with a growing delay, so Redis may
+ * restart under a running nginx; the owner learns of it through up()
+ * and down() and subscribes again.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_race_redis.h"
+
+
+#define NGX_HTTP_RACE_REDIS_BACKOFF_MIN   100
+#define NGX_HTTP_RACE_REDIS_BACKOFF_MAX   5000
+
+
+static void ngx_http_race_redis_connect(ngx_http_race_redis_t *rd);
+static void ngx_http_race_redis_retry(ngx_event_t *ev);
+static void ngx_http_race_redis_schedule(ngx_http_race_redis_t *rd);
+static void ngx_http_race_redis_connected(const redisAsyncContext *ac,
+    int status);
+static void ngx_http_race_redis_disconnected(const redisAsyncContext *ac,
+    int status);
+static void ngx_http_race_redis_read_handler(ngx_event_t *ev);
+static void ngx_http_race_redis_write_handler(ngx_event_t *ev);
+static void ngx_http_race_redis_add_read(void *privdata);
+static void ngx_http_race_redis_del_read(void *privdata);
+static void ngx_http_race_redis_add_write(void *privdata);
+static void ngx_http_race_redis_del_write(void *privdata);
+static void ngx_http_race_redis_cleanup(void *privdata);
+
+
+ngx_int_t
+ngx_http_race_redis_start(ngx_http_race_redis_t *rd, ngx_addr_t *addr,
+    const char *name, ngx_log_t *log)
+{
+    size_t  len;
+
+    rd->log = log;
+    rd->name = name;
+    rd->port = ngx_inet_get_port(addr->sockaddr);
+
+    len = ngx_sock_ntop(addr->sockaddr, addr->socklen, (u_char *) rd->host,
+                        sizeof(rd->host) - 1, 0);
+    rd->host[len] = '\0';
+
+    rd->retry.handler = ngx_http_race_redis_retry;
+    rd->retry.data = rd;
+    rd->retry.log = log;
+    rd->retry.cancelable = 1;
+
+    rd->backoff = NGX_HTTP_RACE_REDIS_BACKOFF_MIN;
+
+    ngx_http_race_redis_connect(rd);
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_race_redis_stop(ngx_http_race_redis_t *rd)
+{
+    rd->stopping = 1;
+
+    if (rd->retry.timer_set) {
+        ngx_del_timer(&rd->retry);
+    }
+
+    if (rd->ac) {
+        /* calls every pending callback with a NULL reply */
+        redisAsyncFree(rd->ac);
+        rd->ac = NULL;
+    }
+}
+
+
+static void
+ngx_http_race_redis_connect(ngx_http_race_redis_t *rd)
+{
+    ngx_connection_t   *c;
+    redisAsyncContext  *ac;
+
+    ac = redisAsyncConnect(rd->host, rd->port);
+
+    if (ac == NULL) {
+        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
+                      "race: redis %s: no memory", rd->name);
+        ngx_http_race_redis_schedule(rd);
+        return;
+    }
+
+    if (ac->err) {
+        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
+                      "race: redis %s at %s:%d: %s", rd->name, rd->host,
+                      rd->port, ac->errstr);
+        redisAsyncFree(ac);
+        ngx_http_race_redis_schedule(rd);
+        return;
+    }
+
+    c = ngx_get_connection(ac->c.fd, rd->log);
+    if (c == NULL) {
+        redisAsyncFree(ac);
+        ngx_http_race_redis_schedule(rd);
+        return;
+    }
+
+    c->data = rd;
+    c->read->handler = ngx_http_race_redis_read_handler;
+    c->write->handler = ngx_http_race_redis_write_handler;
+    c->read->log = rd->log;
+    c->write->log = rd->log;
+
+    rd->connection = c;
+    rd->ac = ac;
+
+    ac->data = rd;
+    ac->ev.data = rd;
+    ac->ev.addRead = ngx_http_race_redis_add_read;
+    ac->ev.delRead = ngx_http_race_redis_del_read;
+    ac->ev.addWrite = ngx_http_race_redis_add_write;
+    ac->ev.delWrite = ngx_http_race_redis_del_write;
+    ac->ev.cleanup = ngx_http_race_redis_cleanup;
+
+    redisAsyncSetConnectCallback(ac, ngx_http_race_redis_connected);
+    redisAsyncSetDisconnectCallback(ac, ngx_http_race_redis_disconnected);
+
+    /* the non-blocking connect completes on the first write event */
+    ngx_http_race_redis_add_write(rd);
+}
+
+
+static void
+ngx_http_race_redis_schedule(ngx_http_race_redis_t *rd)
+{
+    if (rd->stopping || rd->retry.timer_set) {
+        return;
+    }
+
+    ngx_add_timer(&rd->retry, rd->backoff);
+
+    rd->backoff = ngx_min(rd->backoff * 2, NGX_HTTP_RACE_REDIS_BACKOFF_MAX);
+}
+
+
+static void
+ngx_http_race_redis_retry(ngx_event_t *ev)
+{
+    ngx_http_race_redis_t  *rd;
+
+    rd = ev->data;
+
+    if (rd->ac == NULL && !rd->stopping) {
+        ngx_http_race_redis_connect(rd);
+    }
+}
+
+
+static void
+ngx_http_race_redis_connected(const redisAsyncContext *ac, int status)
+{
+    ngx_http_race_redis_t  *rd;
+
+    rd = ac->data;
+
+    if (status != REDIS_OK) {
+        /* hiredis frees the context after this call */
+        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
+                      "race: redis %s at %s:%d: %s", rd->name, rd->host,
+                      rd->port, ac->errstr);
+        rd->ac = NULL;
+        ngx_http_race_redis_schedule(rd);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, rd->log, 0,
+                  "race: redis %s connected to %s:%d", rd->name, rd->host,
+                  rd->port);
+
+    rd->connected = 1;
+    rd->backoff = NGX_HTTP_RACE_REDIS_BACKOFF_MIN;
+
+    if (rd->up) {
+        rd->up(rd);
+    }
+}
+
+
+static void
+ngx_http_race_redis_disconnected(const redisAsyncContext *ac, int status)
+{
+    ngx_http_race_redis_t  *rd;
+
+    rd = ac->data;
+
+    rd->ac = NULL;
+    rd->connected = 0;
+
+    if (rd->stopping) {
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_WARN, rd->log, 0,
+                  "race: redis %s connection lost: %s", rd->name,
+                  status == REDIS_OK ? "closed" : ac->errstr);
+
+    if (rd->down) {
+        rd->down(rd);
+    }
+
+    ngx_http_race_redis_schedule(rd);
+}
+
+
+static void
+ngx_http_race_redis_read_handler(ngx_event_t *ev)
+{
+    ngx_connection_t       *c;
+    ngx_http_race_redis_t  *rd;
+
+    c = ev->data;
+    rd = c->data;
+
+    if (rd->ac) {
+        redisAsyncHandleRead(rd->ac);
+    }
+}
+
+
+static void
+ngx_http_race_redis_write_handler(ngx_event_t *ev)
+{
+    ngx_connection_t       *c;
+    ngx_http_race_redis_t  *rd;
+
+    c = ev->data;
+    rd = c->data;
+
+    if (rd->ac) {
+        redisAsyncHandleWrite(rd->ac);
+    }
+}
+
+
+static void
+ngx_http_race_redis_add_read(void *privdata)
+{
+    ngx_event_t            *ev;
+    ngx_http_race_redis_t  *rd = privdata;
+
+    ev = rd->connection->read;
+
+    if (!ev->active && ngx_add_event(ev, NGX_READ_EVENT, NGX_LEVEL_EVENT)
+                       != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ALERT, rd->log, 0,
+                      "race: redis %s read event failed", rd->name);
+    }
+}
+
+
+static void
+ngx_http_race_redis_del_read(void *privdata)
+{
+    ngx_event_t            *ev;
+    ngx_http_race_redis_t  *rd = privdata;
+
+    ev = rd->connection->read;
+
+    if (ev->active) {
+        (void) ngx_del_event(ev, NGX_READ_EVENT, 0);
+    }
+}
+
+
+static void
+ngx_http_race_redis_add_write(void *privdata)
+{
+    ngx_event_t            *ev;
+    ngx_http_race_redis_t  *rd = privdata;
+
+    ev = rd->connection->write;
+
+    if (!ev->active && ngx_add_event(ev, NGX_WRITE_EVENT, NGX_LEVEL_EVENT)
+                       != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ALERT, rd->log, 0,
+                      "race: redis %s write event failed", rd->name);
+    }
+}
+
+
+static void
+ngx_http_race_redis_del_write(void *privdata)
+{
+    ngx_event_t            *ev;
+    ngx_http_race_redis_t  *rd = privdata;
+
+    ev = rd->connection->write;
+
+    if (ev->active) {
+        (void) ngx_del_event(ev, NGX_WRITE_EVENT, 0);
+    }
+}
+
+
+/* hiredis closes the socket right after this: give back the connection */
+
+static void
+ngx_http_race_redis_cleanup(void *privdata)
+{
+    ngx_connection_t       *c;
+    ngx_http_race_redis_t  *rd = privdata;
+
+    c = rd->connection;
+    if (c == NULL) {
+        return;
+    }
+
+    if (c->read->active) {
+        (void) ngx_del_event(c->read, NGX_READ_EVENT, NGX_CLOSE_EVENT);
+    }
+
+    if (c->write->active) {
+        (void) ngx_del_event(c->write, NGX_WRITE_EVENT, NGX_CLOSE_EVENT);
+    }
+
+    if (c->read->posted) {
+        ngx_delete_posted_event(c->read);
+    }
+
+    if (c->write->posted) {
+        ngx_delete_posted_event(c->write);
+    }
+
+    ngx_free_connection(c);
+
+    c->fd = (ngx_socket_t) -1;
+
+    rd->connection = NULL;
+}

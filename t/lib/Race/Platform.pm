@@ -1,0 +1,164 @@
+package Race::Platform;
+
+# The whole live pipeline on loopback, as the tests of it need it:
+# Redis, Kafka, FerretDB, the race-tracker worker, and nginx with /ride
+# and /live.  race-sim plays the phones and the spectators.
+#
+#   my $p = Race::Platform->start($t, tick_ms => 200);
+#   my $report = $p->sim('--races', 3, '--riders', 50, '--fixes', 20);
+#   $p->stop_tracker; $p->start_tracker;
+#   $p->mongo_count('{"race":"r1"}');
+
+use strict;
+use warnings;
+
+use JSON::PP;
+use Race::Token;
+
+sub start {
+    my ($class, $t, %opt) = @_;
+
+    my $p = bless { t => $t, opt => \%opt, n => 0 }, $class;
+
+    $p->{port} = $t->port;
+    $p->{redis} = $t->redis;
+    ($p->{redis_port}) = $p->{redis} =~ /:(\d+)$/;
+    $p->{kafka} = $t->kafka;
+    $p->{mongo} = $t->ferretdb;
+    $p->{db} = 'ngx_race';
+    $p->{topic} = 'race.fixes';
+    ($p->{keyfile}, $p->{secret}) = Race::Token::key_file($t);
+
+    $p->start_tracker;
+
+    my $http = <<"EOF";
+    race_kafka_brokers $p->{kafka};
+    race_kafka_topic $p->{topic};
+    race_token_key k1 $p->{keyfile};
+    race_redis $p->{redis};
+
+    server {
+        listen 127.0.0.1:$p->{port};
+
+        location /ride {
+            race_ingest;
+        }
+
+        location /live/ {
+            race_live;
+        }
+
+        ${\ ($opt{locations} || '')}
+    }
+EOF
+
+    $t->nginx(listen => [$p->{port}], http => $http,
+        workers => $opt{nginx_workers});
+
+    return $p;
+}
+
+sub t { $_[0]{t} }
+sub port { $_[0]{port} }
+sub secret { $_[0]{secret} }
+
+sub start_tracker {
+    my ($p, %set) = @_;
+
+    my $t = $p->{t};
+    my %all = (
+        kafka_brokers => $p->{kafka},
+        kafka_topic => $p->{topic},
+        kafka_group => 'race-tracker',
+        mongo_uri => $p->{mongo},
+        mongo_db => $p->{db},
+        redis_host => '127.0.0.1',
+        redis_port => $p->{redis_port},
+        tick_ms => $p->{opt}{tick_ms} || 200,
+        batch_wait_ms => 20,
+        %set,
+    );
+
+    my $log = $t->dir . '/tracker.' . ++$p->{n} . '.log';
+    $t->log_file($log);
+    $t->spawn(name => 'tracker', log => $log,
+        argv => [$t->build . '/workers/race-tracker',
+            map { ('--set', "$_=$all{$_}") } sort keys %all],
+        env => $t->san_env('tracker'));
+
+    return $log;
+}
+
+# TERM: the worker drains and commits; KILL: it dies mid-batch
+sub stop_tracker {
+    my ($p, $signal) = @_;
+    return $p->{t}->stop('tracker', signal => $signal || 'TERM');
+}
+
+# runs race-sim against this platform; returns its report, decoded
+sub sim {
+    my ($p, @args) = @_;
+
+    my $t = $p->{t};
+    my $report = $t->dir . '/sim.' . ++$p->{n} . '.json';
+    my @argv = ($t->build . '/tools/race-sim', '--quiet',
+        '--report', $report, @args);
+
+    unless (grep { $_ eq '--token' || $_ eq '--watch' } @args) {
+        push @argv, '--url', "ws://127.0.0.1:$p->{port}/ride",
+            '--key-file', $p->{keyfile}, '--kid', 'k1';
+    }
+
+    my $out = `@argv 2>&1`;
+    my $rc = $? >> 8;
+
+    open my $fh, '<', $report or return { error => $out, rc => $rc };
+    local $/;
+    my $r = decode_json(<$fh>);
+    $r->{rc} = $rc;
+    $r->{output} = $out;
+    return $r;
+}
+
+# starts race-sim in the background (spectators next to a run); the
+# report comes from sim_wait
+sub sim_start {
+    my ($p, $name, @args) = @_;
+
+    my $t = $p->{t};
+    my $report = $t->dir . "/$name.json";
+    $t->spawn(name => $name, argv => [$t->build . '/tools/race-sim',
+        '--quiet', '--report', $report, @args], env => $t->san_env($name));
+    $p->{reports}{$name} = $report;
+}
+
+sub sim_wait {
+    my ($p, $name, $secs) = @_;
+
+    my $t = $p->{t};
+    my $end = time + ($secs || 120);
+    while (time < $end && $t->running($name)) {
+        select undef, undef, undef, 0.1;
+    }
+    $t->stop($name);
+
+    open my $fh, '<', $p->{reports}{$name} or return {};
+    local $/;
+    return decode_json(<$fh>);
+}
+
+sub mongo {
+    my ($p, @args) = @_;
+    my $bin = $p->{t}->build . '/t/mongo_query';
+    my @q = map { "'$_'" } @args;
+    my $out = `$bin $p->{mongo} $p->{db} fixes @q 2>&1`;
+    return $out;
+}
+
+sub mongo_count {
+    my ($p, $filter) = @_;
+    my $out = $p->mongo('count', $filter || '{}');
+    return $out =~ /^(\d+)\s*$/ ? $1 : "error: $out";
+}
+
+1;
