@@ -76,6 +76,8 @@ sub start_tracker {
         redis_port => $p->{redis_port},
         tick_ms => $p->{opt}{tick_ms} || 200,
         batch_wait_ms => 20,
+        # a killed worker's partitions go to its successor in seconds
+        kafka_session_timeout_ms => 6000,
         %set,
     );
 
@@ -105,8 +107,7 @@ sub sim {
         '--report', $report, @args);
 
     unless (grep { $_ eq '--token' || $_ eq '--watch' } @args) {
-        push @argv, '--url', "ws://127.0.0.1:$p->{port}/ride",
-            '--key-file', $p->{keyfile}, '--kid', 'k1';
+        push @argv, $p->rider_args;
     }
 
     my $out = `@argv 2>&1`;
@@ -120,6 +121,13 @@ sub sim {
     return $r;
 }
 
+# what race-sim needs to ride here: the URL and the signing key
+sub rider_args {
+    my ($p) = @_;
+    return ('--url', "ws://127.0.0.1:$p->{port}/ride",
+        '--key-file', $p->{keyfile}, '--kid', 'k1');
+}
+
 # starts race-sim in the background (spectators next to a run); the
 # report comes from sim_wait
 sub sim_start {
@@ -127,8 +135,9 @@ sub sim_start {
 
     my $t = $p->{t};
     my $report = $t->dir . "/$name.json";
-    $t->spawn(name => $name, argv => [$t->build . '/tools/race-sim',
-        '--quiet', '--report', $report, @args], env => $t->san_env($name));
+    $t->spawn(name => "sim-$name", argv => [$t->build . '/tools/race-sim',
+        '--quiet', '--report', $report, @args],
+        env => $t->san_env("sim-$name"));
     $p->{reports}{$name} = $report;
 }
 
@@ -137,10 +146,10 @@ sub sim_wait {
 
     my $t = $p->{t};
     my $end = time + ($secs || 120);
-    while (time < $end && $t->running($name)) {
+    while (time < $end && $t->running("sim-$name")) {
         select undef, undef, undef, 0.1;
     }
-    $t->stop($name);
+    $t->stop("sim-$name");
 
     open my $fh, '<', $p->{reports}{$name} or return {};
     local $/;

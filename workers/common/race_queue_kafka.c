@@ -1,0 +1,590 @@
+
+/*
+ * ngx_race workers: the queue on Kafka.
+ *
+ * At-least-once: enable.auto.offset.store is off, so the auto commit
+ * commits only the offsets commit() stored, and commit() is called only
+ * once the writes of a batch have succeeded.  On a revoke the owner's
+ * batch is drained and the stored offsets are committed synchronously
+ * before the partitions are given up; close() does the same.
+ *
+ * Every callback runs on the thread that calls rd_kafka_consumer_poll()
+ * or rd_kafka_consumer_close(), except the log callback, which librdkafka
+ * calls from its own threads (race_log is safe there).
+ */
+
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "race_log.h"
+#include "race_queue_kafka.h"
+
+
+typedef struct {
+    race_queue_t        queue;      /* first: the race_queue_t is this */
+    rd_kafka_t         *rk;
+} race_queue_kafka_t;
+
+
+static int race_queue_kafka_poll(race_queue_t *q, race_queue_batch_t *b,
+    int timeout_ms);
+static int race_queue_kafka_commit(race_queue_t *q, race_queue_batch_t *b);
+static void race_queue_kafka_release(race_queue_t *q,
+    race_queue_batch_t *b);
+static int race_queue_kafka_close(race_queue_t *q);
+static int race_queue_kafka_set(rd_kafka_conf_t *conf, const char *name,
+    const char *value);
+static void race_queue_kafka_rebalance(rd_kafka_t *rk,
+    rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts,
+    void *opaque);
+static void race_queue_kafka_commit_sync(race_queue_kafka_t *kq,
+    const char *why);
+static void race_queue_kafka_log(const rd_kafka_t *rk, int level,
+    const char *fac, const char *buf);
+static void race_queue_kafka_error(rd_kafka_t *rk, int err,
+    const char *reason, void *opaque);
+static void race_queue_kafka_committed(rd_kafka_t *rk,
+    rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *offsets,
+    void *opaque);
+static void race_queue_kafka_parts(const rd_kafka_topic_partition_list_t *l,
+    char *buf, size_t size);
+
+
+static const race_queue_ops_t  race_queue_kafka_ops = {
+    race_queue_kafka_poll,
+    race_queue_kafka_commit,
+    race_queue_kafka_release,
+    race_queue_kafka_close
+};
+
+
+/* RACE_LOG_* to the syslog levels librdkafka's log_level takes */
+static const char  *race_queue_kafka_levels[] = { "7", "6", "4", "3" };
+
+
+race_queue_t *
+race_queue_kafka_open(const race_queue_kafka_conf_t *conf,
+    race_queue_drain_pt drain, void *data)
+{
+    char                              errstr[512], n1[32], n2[32];
+    rd_kafka_conf_t                  *rconf;
+    race_queue_kafka_t               *kq;
+    rd_kafka_resp_err_t               err;
+    rd_kafka_topic_partition_list_t  *topics;
+
+    kq = calloc(1, sizeof(race_queue_kafka_t));
+    if (kq == NULL) {
+        race_log(RACE_LOG_ERROR, "kafka: out of memory");
+        return NULL;
+    }
+
+    kq->queue.ops = &race_queue_kafka_ops;
+    kq->queue.drain = drain;
+    kq->queue.drain_data = data;
+
+    rconf = rd_kafka_conf_new();
+    if (rconf == NULL) {
+        race_log(RACE_LOG_ERROR, "kafka: rd_kafka_conf_new() failed");
+        goto failed;
+    }
+
+    snprintf(n1, sizeof(n1), "%d", conf->commit_interval_ms);
+    snprintf(n2, sizeof(n2), "%d", conf->session_timeout_ms);
+
+    if (race_queue_kafka_set(rconf, "bootstrap.servers", conf->brokers) != 0
+        || race_queue_kafka_set(rconf, "group.id", conf->group) != 0
+        || race_queue_kafka_set(rconf, "client.id", conf->client_id) != 0
+        || race_queue_kafka_set(rconf, "enable.auto.commit", "true") != 0
+        || race_queue_kafka_set(rconf, "auto.commit.interval.ms", n1) != 0
+        || race_queue_kafka_set(rconf, "enable.auto.offset.store", "false")
+           != 0
+        || race_queue_kafka_set(rconf, "auto.offset.reset", "earliest") != 0
+        || race_queue_kafka_set(rconf, "enable.partition.eof", "false") != 0
+        || race_queue_kafka_set(rconf, "session.timeout.ms", n2) != 0
+        || race_queue_kafka_set(rconf, "log_level",
+                                race_queue_kafka_levels[conf->log_level])
+           != 0)
+    {
+        rd_kafka_conf_destroy(rconf);
+        goto failed;
+    }
+
+    rd_kafka_conf_set_opaque(rconf, kq);
+    rd_kafka_conf_set_rebalance_cb(rconf, race_queue_kafka_rebalance);
+    rd_kafka_conf_set_offset_commit_cb(rconf, race_queue_kafka_committed);
+    rd_kafka_conf_set_error_cb(rconf, race_queue_kafka_error);
+    rd_kafka_conf_set_log_cb(rconf, race_queue_kafka_log);
+
+    /* rd_kafka_new() owns rconf from here on, but only if it succeeds */
+    kq->rk = rd_kafka_new(RD_KAFKA_CONSUMER, rconf, errstr, sizeof(errstr));
+    if (kq->rk == NULL) {
+        race_log(RACE_LOG_ERROR, "kafka: consumer: %s", errstr);
+        rd_kafka_conf_destroy(rconf);
+        goto failed;
+    }
+
+    /* one queue: messages, rebalances, errors all come from poll */
+    err = rd_kafka_poll_set_consumer(kq->rk);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        race_log(RACE_LOG_ERROR, "kafka: poll_set_consumer: %s",
+                 rd_kafka_err2str(err));
+        goto destroy;
+    }
+
+    topics = rd_kafka_topic_partition_list_new(1);
+    if (topics == NULL) {
+        race_log(RACE_LOG_ERROR, "kafka: out of memory");
+        goto destroy;
+    }
+
+    rd_kafka_topic_partition_list_add(topics, conf->topic,
+                                      RD_KAFKA_PARTITION_UA);
+
+    err = rd_kafka_subscribe(kq->rk, topics);
+    rd_kafka_topic_partition_list_destroy(topics);
+
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        race_log(RACE_LOG_ERROR, "kafka: subscribe to \"%s\": %s",
+                 conf->topic, rd_kafka_err2str(err));
+        goto destroy;
+    }
+
+    race_log(RACE_LOG_INFO, "kafka: librdkafka %s, consuming \"%s\" in "
+             "group \"%s\"", rd_kafka_version_str(), conf->topic,
+             conf->group);
+
+    return &kq->queue;
+
+destroy:
+
+    rd_kafka_destroy(kq->rk);
+
+failed:
+
+    free(kq);
+
+    return NULL;
+}
+
+
+static int
+race_queue_kafka_poll(race_queue_t *q, race_queue_batch_t *b, int timeout_ms)
+{
+    char                 errstr[512];
+    race_queue_msg_t    *msg;
+    rd_kafka_message_t  *m;
+    race_queue_kafka_t  *kq = (race_queue_kafka_t *) q;
+    rd_kafka_resp_err_t  err;
+
+    if (b->n >= b->size) {
+        race_log(RACE_LOG_ERROR, "kafka: poll into a full batch");
+        return RACE_QUEUE_ERROR;
+    }
+
+    m = rd_kafka_consumer_poll(kq->rk, timeout_ms);
+
+    if (m == NULL) {
+        return RACE_QUEUE_AGAIN;
+    }
+
+    if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+
+        if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
+            err = rd_kafka_fatal_error(kq->rk, errstr, sizeof(errstr));
+            race_log(RACE_LOG_ERROR, "kafka: fatal error: %s: %s",
+                     rd_kafka_err2name(err), errstr);
+            rd_kafka_message_destroy(m);
+            return RACE_QUEUE_ERROR;
+        }
+
+        /* librdkafka retries what can be retried by itself */
+        if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            race_log(RACE_LOG_WARN, "kafka: %s%s%s",
+                     m->rkt ? rd_kafka_topic_name(m->rkt) : "",
+                     m->rkt ? ": " : "", rd_kafka_message_errstr(m));
+        }
+
+        rd_kafka_message_destroy(m);
+        return RACE_QUEUE_AGAIN;
+    }
+
+    /* the message is ours until commit() or release() destroys it */
+
+    msg = &b->msgs[b->n++];
+
+    msg->key = m->key;
+    msg->key_len = m->key_len;
+    msg->data = m->payload;
+    msg->len = m->len;
+    msg->handle = m;
+
+    snprintf(msg->where, sizeof(msg->where), "%s[%d]@%" PRId64,
+             rd_kafka_topic_name(m->rkt), (int) m->partition, m->offset);
+
+    return RACE_QUEUE_OK;
+}
+
+
+/* stores, for each partition, the offset after the batch's last message */
+
+static int
+race_queue_kafka_commit(race_queue_t *q, race_queue_batch_t *b)
+{
+    int                               i;
+    char                              list[256];
+    size_t                            k;
+    const char                       *topic;
+    rd_kafka_message_t               *m;
+    race_queue_kafka_t               *kq = (race_queue_kafka_t *) q;
+    rd_kafka_resp_err_t               err;
+    rd_kafka_topic_partition_t       *p;
+    rd_kafka_topic_partition_list_t  *offsets;
+
+    if (b->n == 0) {
+        return RACE_QUEUE_OK;
+    }
+
+    offsets = rd_kafka_topic_partition_list_new((int) b->n);
+    if (offsets == NULL) {
+        /* not stored: redelivered later, which is harmless */
+        race_log(RACE_LOG_ERROR, "kafka: out of memory storing offsets");
+        race_queue_kafka_release(q, b);
+        return RACE_QUEUE_OK;
+    }
+
+    for (k = 0; k < b->n; k++) {
+        m = b->msgs[k].handle;
+        topic = rd_kafka_topic_name(m->rkt);
+
+        p = rd_kafka_topic_partition_list_find(offsets, topic, m->partition);
+        if (p == NULL) {
+            p = rd_kafka_topic_partition_list_add(offsets, topic,
+                                                  m->partition);
+            p->offset = m->offset + 1;
+
+        } else if (m->offset + 1 > p->offset) {
+            p->offset = m->offset + 1;
+        }
+    }
+
+    err = rd_kafka_offsets_store(kq->rk, offsets);
+
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        /* the partitions were taken away: their next owner rereads */
+        race_queue_kafka_parts(offsets, list, sizeof(list));
+        race_log(RACE_LOG_WARN, "kafka: storing offsets of %s: %s; "
+                 "the messages will be delivered again", list,
+                 rd_kafka_err2str(err));
+
+    } else {
+        for (i = 0; i < offsets->cnt; i++) {
+            if (offsets->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                race_log(RACE_LOG_WARN, "kafka: storing offset %" PRId64
+                         " of %s[%d]: %s", offsets->elems[i].offset,
+                         offsets->elems[i].topic,
+                         (int) offsets->elems[i].partition,
+                         rd_kafka_err2str(offsets->elems[i].err));
+            }
+        }
+    }
+
+    rd_kafka_topic_partition_list_destroy(offsets);
+    race_queue_kafka_release(q, b);
+
+    return RACE_QUEUE_OK;
+}
+
+
+static void
+race_queue_kafka_release(race_queue_t *q, race_queue_batch_t *b)
+{
+    size_t  k;
+
+    (void) q;
+
+    for (k = 0; k < b->n; k++) {
+        rd_kafka_message_destroy(b->msgs[k].handle);
+        b->msgs[k].handle = NULL;
+    }
+
+    b->n = 0;
+}
+
+
+static int
+race_queue_kafka_close(race_queue_t *q)
+{
+    race_queue_kafka_t   *kq = (race_queue_kafka_t *) q;
+    rd_kafka_resp_err_t   err;
+
+    race_queue_kafka_commit_sync(kq, "close");
+
+    /* the revoke this triggers drains and commits once more */
+    err = rd_kafka_consumer_close(kq->rk);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        race_log(RACE_LOG_WARN, "kafka: consumer_close: %s",
+                 rd_kafka_err2str(err));
+    }
+
+    rd_kafka_destroy(kq->rk);
+
+    free(kq);
+
+    return err == RD_KAFKA_RESP_ERR_NO_ERROR ? RACE_QUEUE_OK
+                                             : RACE_QUEUE_ERROR;
+}
+
+
+static int
+race_queue_kafka_set(rd_kafka_conf_t *conf, const char *name,
+    const char *value)
+{
+    char  errstr[512];
+
+    if (rd_kafka_conf_set(conf, name, value, errstr, sizeof(errstr))
+        != RD_KAFKA_CONF_OK)
+    {
+        race_log(RACE_LOG_ERROR, "kafka: %s: %s", name, errstr);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+static void
+race_queue_kafka_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+    rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    int                  cooperative;
+    char                 list[256];
+    rd_kafka_error_t    *error;
+    race_queue_kafka_t  *kq = opaque;
+    rd_kafka_resp_err_t  rc;
+
+    cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE")
+                  == 0;
+
+    race_queue_kafka_parts(parts, list, sizeof(list));
+
+    error = NULL;
+    rc = RD_KAFKA_RESP_ERR_NO_ERROR;
+
+    switch (err) {
+
+    case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+        race_log(RACE_LOG_INFO, "kafka: assigned %s", list);
+
+        if (cooperative) {
+            error = rd_kafka_incremental_assign(rk, parts);
+
+        } else {
+            rc = rd_kafka_assign(rk, parts);
+        }
+
+        break;
+
+    case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
+        race_log(RACE_LOG_INFO, "kafka: revoked %s%s", list,
+                 rd_kafka_assignment_lost(rk) ? " (lost)" : "");
+
+        /* finish what we hold while the partitions are still ours */
+        if (kq->queue.drain != NULL) {
+            kq->queue.drain(&kq->queue, kq->queue.drain_data);
+        }
+
+        if (!rd_kafka_assignment_lost(rk)) {
+            race_queue_kafka_commit_sync(kq, "revoke");
+        }
+
+        if (cooperative) {
+            error = rd_kafka_incremental_unassign(rk, parts);
+
+        } else {
+            rc = rd_kafka_assign(rk, NULL);
+        }
+
+        break;
+
+    default:
+        race_log(RACE_LOG_WARN, "kafka: rebalance failed: %s",
+                 rd_kafka_err2str(err));
+        rc = rd_kafka_assign(rk, NULL);
+        break;
+    }
+
+    if (error != NULL) {
+        race_log(RACE_LOG_ERROR, "kafka: incremental assignment of %s: %s",
+                 list, rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+
+    } else if (rc != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        race_log(RACE_LOG_ERROR, "kafka: assignment of %s: %s", list,
+                 rd_kafka_err2str(rc));
+    }
+}
+
+
+static void
+race_queue_kafka_commit_sync(race_queue_kafka_t *kq, const char *why)
+{
+    rd_kafka_resp_err_t  err;
+
+    err = rd_kafka_commit(kq->rk, NULL, 0);
+
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        race_log(RACE_LOG_DEBUG, "kafka: offsets committed (%s)", why);
+
+    } else if (err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+        /* what is not committed is redelivered: harmless, but slow */
+        race_log(RACE_LOG_WARN, "kafka: commit (%s): %s", why,
+                 rd_kafka_err2str(err));
+    }
+}
+
+
+static void
+race_queue_kafka_log(const rd_kafka_t *rk, int level, const char *fac,
+    const char *buf)
+{
+    int  ours;
+
+    (void) rk;
+
+    if (level <= 3) {
+        ours = RACE_LOG_ERROR;
+
+    } else if (level == 4) {
+        ours = RACE_LOG_WARN;
+
+    } else if (level <= 6) {
+        ours = RACE_LOG_INFO;
+
+    } else {
+        ours = RACE_LOG_DEBUG;
+    }
+
+    race_log(ours, "kafka: %s: %s", fac, buf);
+}
+
+
+static void
+race_queue_kafka_error(rd_kafka_t *rk, int err, const char *reason,
+    void *opaque)
+{
+    (void) rk;
+    (void) opaque;
+
+    /* a fatal error also comes as a message from poll, handled there */
+    race_log(err == RD_KAFKA_RESP_ERR__FATAL ? RACE_LOG_ERROR
+                                             : RACE_LOG_WARN,
+             "kafka: %s: %s", rd_kafka_err2name(err), reason);
+}
+
+
+static void
+race_queue_kafka_committed(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+    rd_kafka_topic_partition_list_t *offsets, void *opaque)
+{
+    int   i;
+    char  list[256];
+
+    (void) rk;
+    (void) opaque;
+
+    if (err == RD_KAFKA_RESP_ERR__NO_OFFSET) {
+        return;
+    }
+
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        race_log(RACE_LOG_WARN, "kafka: offset commit: %s",
+                 rd_kafka_err2str(err));
+        return;
+    }
+
+    if (offsets == NULL) {
+        return;
+    }
+
+    for (i = 0; i < offsets->cnt; i++) {
+        if (offsets->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            race_log(RACE_LOG_WARN, "kafka: offset commit of %s[%d]: %s",
+                     offsets->elems[i].topic,
+                     (int) offsets->elems[i].partition,
+                     rd_kafka_err2str(offsets->elems[i].err));
+        }
+    }
+
+    if (race_log_level > RACE_LOG_DEBUG) {
+        return;
+    }
+
+    race_queue_kafka_parts(offsets, list, sizeof(list));
+    race_log(RACE_LOG_DEBUG, "kafka: committed %s", list);
+}
+
+
+/* "topic[0@12,1@40]", cut to fit; offsets only when they are set */
+
+static void
+race_queue_kafka_parts(const rd_kafka_topic_partition_list_t *l, char *buf,
+    size_t size)
+{
+    int          i, n;
+    size_t       len;
+    const char  *topic;
+
+    len = 0;
+    buf[0] = '\0';
+    topic = NULL;
+
+    if (l == NULL || l->cnt == 0) {
+        snprintf(buf, size, "no partitions");
+        return;
+    }
+
+    for (i = 0; i < l->cnt && len < size; i++) {
+        if (topic == NULL || strcmp(topic, l->elems[i].topic) != 0) {
+            n = snprintf(buf + len, size - len, "%s%s[", topic ? "] " : "",
+                         l->elems[i].topic);
+            topic = l->elems[i].topic;
+
+        } else {
+            n = snprintf(buf + len, size - len, ",");
+        }
+
+        if (n < 0) {
+            return;
+        }
+
+        len += n;
+
+        if (len >= size) {
+            break;
+        }
+
+        if (l->elems[i].offset >= 0) {
+            n = snprintf(buf + len, size - len, "%d@%" PRId64,
+                         (int) l->elems[i].partition, l->elems[i].offset);
+
+        } else {
+            n = snprintf(buf + len, size - len, "%d",
+                         (int) l->elems[i].partition);
+        }
+
+        if (n < 0) {
+            return;
+        }
+
+        len += n;
+    }
+
+    if (len < size) {
+        snprintf(buf + len, size - len, "]");
+    }
+}

@@ -1,0 +1,35 @@
+
+/*
+ * ngx_race workers: the queue on Kafka, a librdkafka high-level consumer
+ * in a consumer group.
+ */
+
+
+#ifndef _RACE_QUEUE_KAFKA_H_INCLUDED_
+#define _RACE_QUEUE_KAFKA_H_INCLUDED_
+
+
+#include "race_queue.h"
+
+
+typedef struct {
+    const char         *brokers;
+    const char         *topic;
+    const char         *group;
+    const char         *client_id;
+    int                 commit_interval_ms;
+    int                 session_timeout_ms;
+    int                 log_level;              /* RACE_LOG_* */
+} race_queue_kafka_conf_t;
+
+
+/*
+ * Subscribes to conf->topic in conf->group; the connections are made in
+ * the background.  NULL on failure, logged.  drain is called before
+ * partitions are given up (see race_queue.h).
+ */
+race_queue_t *race_queue_kafka_open(const race_queue_kafka_conf_t *conf,
+    race_queue_drain_pt drain, void *data);
+
+
+#endif /* _RACE_QUEUE_KAFKA_H_INCLUDED_ */

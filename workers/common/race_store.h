@@ -1,0 +1,52 @@
+
+/*
+ * ngx_race workers: where the fixes are kept for good.
+ *
+ * A small function table, so that the tracker does not know whether the
+ * store is MongoDB (race_store_mongo.c) or, later, an embedded one.
+ *
+ *   insert   stores fixes[0..n) under their deterministic ids
+ *            (race_fix_doc_id()).  A fix already stored is not an error:
+ *            replays after a restart or a rebalance are expected.
+ *            RACE_STORE_OK means every fix is stored now, RACE_STORE_ERROR
+ *            that some may not be: the caller retries the same fixes
+ *            later, which is safe for the same reason.
+ *   close    frees the store.
+ */
+
+
+#ifndef _RACE_STORE_H_INCLUDED_
+#define _RACE_STORE_H_INCLUDED_
+
+
+#include <stddef.h>
+
+#include "race_fix.h"
+
+
+#define RACE_STORE_OK       0
+#define RACE_STORE_ERROR   -1
+
+
+typedef struct race_store_s  race_store_t;
+
+
+typedef struct {
+    size_t                  inserted;
+    size_t                  duplicates;
+} race_store_result_t;
+
+
+typedef struct {
+    int     (*insert)(race_store_t *s, const race_fix_t *fixes, size_t n,
+                      race_store_result_t *result);
+    void    (*close)(race_store_t *s);
+} race_store_ops_t;
+
+
+struct race_store_s {
+    const race_store_ops_t *ops;
+};
+
+
+#endif /* _RACE_STORE_H_INCLUDED_ */

@@ -1,0 +1,465 @@
+
+/*
+ * ngx_race workers: the store on MongoDB (or FerretDB).
+ *
+ * One document per fix, _id "<race>:<rider>:<seq>", written in unordered
+ * insert_many batches.  A duplicate key (11000) means the fix is already
+ * there, from an earlier delivery of the same message; any other error
+ * fails the whole batch and the caller retries it, which the ids make
+ * harmless.  Only what FerretDB 1.x supports too is used.
+ *
+ * A single-threaded mongoc_client_t: the tracker has one thread.  It
+ * reconnects by itself when a server comes back; meanwhile each insert
+ * fails after at most the server selection timeout.
+ */
+
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mongoc/mongoc.h>
+
+#include "race_log.h"
+#include "race_store_mongo.h"
+
+
+#define RACE_STORE_MONGO_COLLECTION     "fixes"
+#define RACE_STORE_MONGO_DUPLICATE_KEY  11000
+
+
+typedef struct {
+    race_store_t            store;      /* first: the race_store_t is this */
+    mongoc_client_t        *client;
+    mongoc_collection_t    *coll;
+    bson_t                 *docs;
+    const bson_t          **ptrs;
+    size_t                  size;
+    bson_t                  opts;
+    unsigned                failures;   /* inserts failed in a row */
+} race_store_mongo_t;
+
+
+static int race_store_mongo_insert(race_store_t *s, const race_fix_t *fixes,
+    size_t n, race_store_result_t *result);
+static void race_store_mongo_close(race_store_t *s);
+static int race_store_mongo_doc(bson_t *doc, const race_fix_t *fix);
+static int race_store_mongo_check(const bson_t *reply, size_t n,
+    race_store_result_t *result, char *why, size_t size);
+static int64_t race_store_mongo_int(const bson_t *reply, const char *key);
+static void race_store_mongo_log(mongoc_log_level_t level,
+    const char *domain, const char *message, void *data);
+
+
+static const race_store_ops_t  race_store_mongo_ops = {
+    race_store_mongo_insert,
+    race_store_mongo_close
+};
+
+
+race_store_t *
+race_store_mongo_open(const race_store_mongo_conf_t *conf)
+{
+    size_t               i;
+    mongoc_uri_t        *uri;
+    bson_error_t         error;
+    race_store_mongo_t  *sm;
+
+    mongoc_log_set_handler(race_store_mongo_log, NULL);
+    mongoc_init();
+
+    sm = calloc(1, sizeof(race_store_mongo_t));
+    if (sm == NULL) {
+        race_log(RACE_LOG_ERROR, "mongo: out of memory");
+        mongoc_cleanup();
+        return NULL;
+    }
+
+    sm->store.ops = &race_store_mongo_ops;
+    sm->size = conf->max_fixes;
+    bson_init(&sm->opts);
+
+    sm->docs = calloc(sm->size, sizeof(bson_t));
+    sm->ptrs = calloc(sm->size, sizeof(bson_t *));
+
+    if (sm->docs == NULL || sm->ptrs == NULL) {
+        race_log(RACE_LOG_ERROR, "mongo: out of memory");
+        goto failed;
+    }
+
+    for (i = 0; i < sm->size; i++) {
+        sm->ptrs[i] = &sm->docs[i];
+    }
+
+    if (!BSON_APPEND_BOOL(&sm->opts, "ordered", false)) {
+        race_log(RACE_LOG_ERROR, "mongo: cannot build insert options");
+        goto failed;
+    }
+
+    uri = mongoc_uri_new_with_error(conf->uri, &error);
+    if (uri == NULL) {
+        race_log(RACE_LOG_ERROR, "mongo: bad uri: %s", error.message);
+        goto failed;
+    }
+
+    /* fail fast while the server is down; the caller retries */
+
+    if (!mongoc_uri_has_option(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS)) {
+        mongoc_uri_set_option_as_int32(uri,
+                                       MONGOC_URI_SERVERSELECTIONTIMEOUTMS,
+                                       conf->timeout_ms);
+    }
+
+    if (!mongoc_uri_has_option(uri, MONGOC_URI_CONNECTTIMEOUTMS)) {
+        mongoc_uri_set_option_as_int32(uri, MONGOC_URI_CONNECTTIMEOUTMS,
+                                       conf->timeout_ms);
+    }
+
+    sm->client = mongoc_client_new_from_uri_with_error(uri, &error);
+    mongoc_uri_destroy(uri);
+
+    if (sm->client == NULL) {
+        race_log(RACE_LOG_ERROR, "mongo: client: %s", error.message);
+        goto failed;
+    }
+
+    if (!mongoc_client_set_error_api(sm->client, MONGOC_ERROR_API_VERSION_2)
+        || !mongoc_client_set_appname(sm->client, conf->appname))
+    {
+        race_log(RACE_LOG_ERROR, "mongo: cannot set up the client");
+        goto failed;
+    }
+
+    sm->coll = mongoc_client_get_collection(sm->client, conf->db,
+                                            RACE_STORE_MONGO_COLLECTION);
+    if (sm->coll == NULL) {
+        race_log(RACE_LOG_ERROR, "mongo: cannot get collection %s.%s",
+                 conf->db, RACE_STORE_MONGO_COLLECTION);
+        goto failed;
+    }
+
+    race_log(RACE_LOG_INFO, "mongo: mongo-c-driver %s, collection %s.%s",
+             mongoc_get_version(), conf->db, RACE_STORE_MONGO_COLLECTION);
+
+    return &sm->store;
+
+failed:
+
+    race_store_mongo_close(&sm->store);
+
+    return NULL;
+}
+
+
+int
+race_store_mongo_check_uri(const char *value, char *reason, size_t size)
+{
+    mongoc_uri_t  *uri;
+    bson_error_t   error;
+
+    uri = mongoc_uri_new_with_error(value, &error);
+    if (uri == NULL) {
+        snprintf(reason, size, "is not a MongoDB URI: %s", error.message);
+        return -1;
+    }
+
+    mongoc_uri_destroy(uri);
+
+    return 0;
+}
+
+
+/* MongoDB's rules for database names, the ones that matter here */
+
+int
+race_store_mongo_check_db(const char *value, char *reason, size_t size)
+{
+    if (value[0] == '\0' || strlen(value) > 63
+        || strpbrk(value, "/\\. \"$*<>:|?") != NULL)
+    {
+        snprintf(reason, size, "is not a database name");
+        return -1;
+    }
+
+    return 0;
+}
+
+
+static int
+race_store_mongo_insert(race_store_t *s, const race_fix_t *fixes, size_t n,
+    race_store_result_t *result)
+{
+    int                  rc;
+    char                 why[256];
+    size_t               i, built;
+    bson_t               reply;
+    bson_error_t         error;
+    race_store_mongo_t  *sm = (race_store_mongo_t *) s;
+
+    result->inserted = 0;
+    result->duplicates = 0;
+
+    if (n == 0) {
+        return RACE_STORE_OK;
+    }
+
+    if (n > sm->size) {
+        race_log(RACE_LOG_ERROR, "mongo: %zu fixes, room for %zu", n,
+                 sm->size);
+        return RACE_STORE_ERROR;
+    }
+
+    rc = RACE_STORE_ERROR;
+
+    for (built = 0; built < n; built++) {
+        bson_init(&sm->docs[built]);
+
+        if (race_store_mongo_doc(&sm->docs[built], &fixes[built]) != 0) {
+            race_log(RACE_LOG_ERROR, "mongo: cannot build a document");
+            built++;
+            goto done;
+        }
+    }
+
+    if (mongoc_collection_insert_many(sm->coll, sm->ptrs, n, &sm->opts,
+                                      &reply, &error))
+    {
+        result->inserted = n;
+        rc = RACE_STORE_OK;
+
+    } else if (race_store_mongo_check(&reply, n, result, why, sizeof(why))
+               == 0)
+    {
+        rc = RACE_STORE_OK;
+
+    } else {
+        /* said once; the caller's retries are debug */
+        race_log(sm->failures++ == 0 ? RACE_LOG_WARN : RACE_LOG_DEBUG,
+                 "mongo: insert of %zu fixes: %s (domain %u, code %u)%s",
+                 n, error.message, error.domain, error.code, why);
+    }
+
+    bson_destroy(&reply);
+
+    if (rc == RACE_STORE_OK && sm->failures > 0) {
+        race_log(RACE_LOG_INFO, "mongo: inserts work again, after %u "
+                 "failures", sm->failures);
+        sm->failures = 0;
+    }
+
+done:
+
+    for (i = 0; i < built; i++) {
+        bson_destroy(&sm->docs[i]);
+    }
+
+    return rc;
+}
+
+
+static void
+race_store_mongo_close(race_store_t *s)
+{
+    race_store_mongo_t  *sm = (race_store_mongo_t *) s;
+
+    if (sm->coll != NULL) {
+        mongoc_collection_destroy(sm->coll);
+    }
+
+    if (sm->client != NULL) {
+        mongoc_client_destroy(sm->client);
+    }
+
+    bson_destroy(&sm->opts);
+    free(sm->ptrs);
+    free(sm->docs);
+    free(sm);
+
+    mongoc_cleanup();
+}
+
+
+/* {_id, race, rider, seq, t, lat, lon, ele?, acc?, spd?, brg?, bat?, recv} */
+
+static int
+race_store_mongo_doc(bson_t *doc, const race_fix_t *fix)
+{
+    char  id[RACE_FIX_DOC_ID_SIZE];
+
+    race_fix_doc_id(fix, id, sizeof(id));
+
+    if (!BSON_APPEND_UTF8(doc, "_id", id)
+        || !BSON_APPEND_UTF8(doc, "race", fix->msg->race)
+        || !BSON_APPEND_UTF8(doc, "rider", fix->msg->rider)
+        || !BSON_APPEND_INT64(doc, "seq", fix->seq)
+        || !BSON_APPEND_INT64(doc, "t", fix->t)
+        || !BSON_APPEND_DOUBLE(doc, "lat", fix->lat)
+        || !BSON_APPEND_DOUBLE(doc, "lon", fix->lon))
+    {
+        return -1;
+    }
+
+    if (((fix->has & RACE_FIX_ELE) && !BSON_APPEND_DOUBLE(doc, "ele",
+                                                          fix->ele))
+        || ((fix->has & RACE_FIX_ACC) && !BSON_APPEND_DOUBLE(doc, "acc",
+                                                             fix->acc))
+        || ((fix->has & RACE_FIX_SPD) && !BSON_APPEND_DOUBLE(doc, "spd",
+                                                             fix->spd))
+        || ((fix->has & RACE_FIX_BRG) && !BSON_APPEND_DOUBLE(doc, "brg",
+                                                             fix->brg))
+        || ((fix->has & RACE_FIX_BAT) && !BSON_APPEND_DOUBLE(doc, "bat",
+                                                             fix->bat)))
+    {
+        return -1;
+    }
+
+    if (!BSON_APPEND_INT64(doc, "recv", fix->msg->recv)) {
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/*
+ * A failed insert_many is a success if every fix is accounted for as
+ * either inserted or a duplicate key, and the write concern was met.
+ * Anything else (a network error, another write error, a batch cut
+ * short) is a failure, and why says what the reply held.
+ */
+
+static int
+race_store_mongo_check(const bson_t *reply, size_t n,
+    race_store_result_t *result, char *why, size_t size)
+{
+    size_t        nerr, dups;
+    int64_t       inserted, code;
+    bson_iter_t   it, errs, err;
+    const char   *msg;
+
+    why[0] = '\0';
+
+    if (bson_has_field(reply, "writeConcernError")
+        || bson_has_field(reply, "writeConcernErrors"))
+    {
+        snprintf(why, size, ", write concern not met");
+        return -1;
+    }
+
+    if (!bson_iter_init_find(&it, reply, "writeErrors")
+        || !BSON_ITER_HOLDS_ARRAY(&it)
+        || !bson_iter_recurse(&it, &errs))
+    {
+        return -1;
+    }
+
+    nerr = 0;
+    dups = 0;
+
+    while (bson_iter_next(&errs)) {
+        nerr++;
+        code = -1;
+        msg = "";
+
+        if (BSON_ITER_HOLDS_DOCUMENT(&errs) && bson_iter_recurse(&errs, &err))
+        {
+            while (bson_iter_next(&err)) {
+                if (strcmp(bson_iter_key(&err), "code") == 0) {
+                    code = bson_iter_as_int64(&err);
+
+                } else if (strcmp(bson_iter_key(&err), "errmsg") == 0
+                           && BSON_ITER_HOLDS_UTF8(&err))
+                {
+                    msg = bson_iter_utf8(&err, NULL);
+                }
+            }
+        }
+
+        if (code == RACE_STORE_MONGO_DUPLICATE_KEY) {
+            dups++;
+
+        } else if (why[0] == '\0') {
+            snprintf(why, size, ", write error %lld: %s", (long long) code,
+                     msg);
+        }
+    }
+
+    inserted = race_store_mongo_int(reply, "insertedCount");
+
+    if (dups != nerr || inserted < 0 || (size_t) inserted + dups != n) {
+        if (why[0] == '\0') {
+            snprintf(why, size, ", %lld inserted and %zu duplicates of %zu",
+                     (long long) inserted, dups, n);
+        }
+
+        return -1;
+    }
+
+    result->inserted = (size_t) inserted;
+    result->duplicates = dups;
+
+    return 0;
+}
+
+
+/* an integer field of a reply, -1 when absent */
+
+static int64_t
+race_store_mongo_int(const bson_t *reply, const char *key)
+{
+    bson_iter_t  it;
+
+    if (!bson_iter_init_find(&it, reply, key)
+        || !(BSON_ITER_HOLDS_INT32(&it) || BSON_ITER_HOLDS_INT64(&it)
+             || BSON_ITER_HOLDS_DOUBLE(&it)))
+    {
+        return -1;
+    }
+
+    return bson_iter_as_int64(&it);
+}
+
+
+static void
+race_store_mongo_log(mongoc_log_level_t level, const char *domain,
+    const char *message, void *data)
+{
+    int  ours;
+
+    (void) data;
+
+    switch (level) {
+
+    case MONGOC_LOG_LEVEL_ERROR:
+    case MONGOC_LOG_LEVEL_CRITICAL:
+        ours = RACE_LOG_ERROR;
+        break;
+
+    case MONGOC_LOG_LEVEL_WARNING:
+        ours = RACE_LOG_WARN;
+        break;
+
+    case MONGOC_LOG_LEVEL_MESSAGE:
+    case MONGOC_LOG_LEVEL_INFO:
+        ours = RACE_LOG_INFO;
+        break;
+
+    case MONGOC_LOG_LEVEL_DEBUG:
+        ours = RACE_LOG_DEBUG;
+        break;
+
+    default:
+        /* trace: far too much even for debug */
+        return;
+    }
+
+    /*
+     * FerretDB does not know endSessions, which the client sends when it
+     * is destroyed; the warning says nothing about our data.
+     */
+    if (ours == RACE_LOG_WARN && strstr(message, "endSessions") != NULL) {
+        ours = RACE_LOG_DEBUG;
+    }
+
+    race_log(ours, "mongo: %s: %s", domain, message);
+}
