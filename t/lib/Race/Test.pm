@@ -22,8 +22,18 @@ my $ROOT = abs_path(dirname(__FILE__) . '/../../..');
 sub new {
     my ($class, %opt) = @_;
 
-    my $dir = tempdir('ngx-race-XXXXXXXX', TMPDIR => 1,
-        CLEANUP => !$ENV{RACE_KEEP});
+    # a folder of the caller's (kept), or a temporary one
+    my $dir = $opt{dir};
+
+    if ($dir) {
+        make_path($dir);
+        $dir = abs_path($dir);
+
+    } else {
+        $dir = tempdir('ngx-race-XXXXXXXX', TMPDIR => 1,
+            CLEANUP => !$ENV{RACE_KEEP});
+    }
+
     chmod 0755, $dir;
 
     my $self = bless {
@@ -233,7 +243,10 @@ sub san_env {
             grep { -e } $self->build . '/t/keep_loaded.so'),
         ASAN_OPTIONS => "log_path=$self->{dir}/$name.asan"
             . ':detect_leaks=' . (defined $o{leaks} ? $o{leaks} : 1)
-            . ':abort_on_error=0:detect_odr_violation=0',
+            . ':abort_on_error=0:detect_odr_violation=0'
+            # Debian's nginx has no frame pointers: unwind the slow way,
+            # or reports stop at ngx_alloc()
+            . ':fast_unwind_on_malloc=0:malloc_context_size=16',
         LSAN_OPTIONS => "suppressions=$ROOT/t/lsan.supp:print_suppressions=0",
         UBSAN_OPTIONS => "log_path=$self->{dir}/$name.asan"
             . ':print_stacktrace=1',
