@@ -79,6 +79,7 @@ ngx_http_race_kafka_check_option(ngx_conf_t *cf, ngx_str_t *name,
     ngx_str_t *value)
 {
     char              err[256];
+    size_t            len;
     rd_kafka_conf_t  *conf;
 
     conf = rd_kafka_conf_new();
@@ -93,6 +94,13 @@ ngx_http_race_kafka_check_option(ngx_conf_t *cf, ngx_str_t *name,
         != RD_KAFKA_CONF_OK)
     {
         rd_kafka_conf_destroy(conf);
+
+        /* some of librdkafka's messages end in a newline: not ours */
+        len = ngx_strlen(err);
+        while (len && (err[len - 1] == '\n' || err[len - 1] == '\r')) {
+            err[--len] = '\0';
+        }
+
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid \"race_kafka_option\" \"%V\" \"%V\": %s",
                            name, value, err);

@@ -30,6 +30,9 @@ static char *ngx_http_race_ingest(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_race_live(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_race_kafka_brokers(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_race_broker_valid(u_char *p, u_char *last);
 static char *ngx_http_race_kafka_topic(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_race_kafka_option(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -178,9 +181,9 @@ static ngx_command_t  ngx_http_race_commands[] = {
 
     { ngx_string("race_kafka_brokers"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_str_slot,
+      ngx_http_race_kafka_brokers,
       NGX_HTTP_MAIN_CONF_OFFSET,
-      offsetof(ngx_http_race_main_conf_t, kafka_brokers),
+      0,
       NULL },
 
     { ngx_string("race_kafka_topic"),
@@ -684,6 +687,132 @@ ngx_http_race_ingest(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/*
+ * race_kafka_brokers [proto://]host[:port],...: librdkafka resolves the
+ * names, and again when brokers move, so only the form is checked
+ * here; an empty list would pass librdkafka and never connect.
+ */
+
+static char *
+ngx_http_race_kafka_brokers(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_race_main_conf_t *rmcf = conf;
+
+    u_char     *p, *last, *comma;
+    ngx_str_t  *value;
+
+    if (rmcf->kafka_brokers.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    p = value[1].data;
+    last = p + value[1].len;
+
+    for ( ;; ) {
+        comma = ngx_strlchr(p, last, ',');
+        if (comma == NULL) {
+            comma = last;
+        }
+
+        if (ngx_http_race_broker_valid(p, comma) != NGX_OK) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid \"race_kafka_brokers\" \"%V\": "
+                               "expected \"host[:port]\", comma separated",
+                               &value[1]);
+            return NGX_CONF_ERROR;
+        }
+
+        if (comma == last) {
+            break;
+        }
+
+        p = comma + 1;
+    }
+
+    rmcf->kafka_brokers = value[1];
+
+    return NGX_CONF_OK;
+}
+
+
+/* an optional "SASL_SSL://", a host name or [IPv6], an optional port */
+
+static ngx_int_t
+ngx_http_race_broker_valid(u_char *p, u_char *last)
+{
+    u_char      *s;
+    ngx_uint_t   port;
+
+    for (s = p; s < last; s++) {
+        if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z')
+              || *s == '_'))
+        {
+            break;
+        }
+    }
+
+    if (s > p && last - s > 3 && ngx_strncmp(s, "://", 3) == 0) {
+        p = s + 3;
+    }
+
+    if (p < last && *p == '[') {
+        for (p++; p < last && *p != ']'; p++) {
+            if ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')
+                || (*p >= 'A' && *p <= 'F') || *p == ':' || *p == '.')
+            {
+                continue;
+            }
+
+            return NGX_ERROR;
+        }
+
+        if (p == last || p[-1] == '[') {
+            return NGX_ERROR;
+        }
+
+        p++;
+
+    } else {
+        for (s = p; p < last && *p != ':'; p++) {
+            if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+                || (*p >= '0' && *p <= '9') || *p == '.' || *p == '-'
+                || *p == '_')
+            {
+                continue;
+            }
+
+            return NGX_ERROR;
+        }
+
+        if (p == s) {
+            return NGX_ERROR;
+        }
+    }
+
+    if (p == last) {
+        return NGX_OK;
+    }
+
+    if (*p++ != ':' || p == last || last - p > 5) {
+        return NGX_ERROR;
+    }
+
+    port = 0;
+
+    for ( /* void */ ; p < last; p++) {
+        if (*p < '0' || *p > '9') {
+            return NGX_ERROR;
+        }
+
+        port = port * 10 + (*p - '0');
+    }
+
+    return (port >= 1 && port <= 65535) ? NGX_OK : NGX_ERROR;
+}
+
+
 static char *
 ngx_http_race_kafka_topic(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
@@ -700,7 +829,10 @@ ngx_http_race_kafka_topic(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     /* Kafka's own rule for topic names */
 
-    if (value[1].len == 0 || value[1].len > 249) {
+    if (value[1].len == 0 || value[1].len > 249
+        || ngx_strcmp(value[1].data, ".") == 0
+        || ngx_strcmp(value[1].data, "..") == 0)
+    {
         goto invalid;
     }
 
@@ -721,7 +853,8 @@ invalid:
 
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                        "invalid \"race_kafka_topic\" \"%V\": a topic is 1 to "
-                       "249 of [A-Za-z0-9._-]", &value[1]);
+                       "249 of [A-Za-z0-9._-], other than \".\" and \"..\"",
+                       &value[1]);
 
     return NGX_CONF_ERROR;
 }
@@ -737,9 +870,15 @@ ngx_http_race_kafka_option(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     value = cf->args->elts;
 
-    if (ngx_strcmp(value[1].data, "bootstrap.servers") == 0) {
-        return "cannot set \"bootstrap.servers\": "
-               "use \"race_kafka_brokers\"";
+    /* "metadata.broker.list" is librdkafka's other name for it */
+
+    if (ngx_strcmp(value[1].data, "bootstrap.servers") == 0
+        || ngx_strcmp(value[1].data, "metadata.broker.list") == 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"race_kafka_option\" cannot set \"%V\": "
+                           "use \"race_kafka_brokers\"", &value[1]);
+        return NGX_CONF_ERROR;
     }
 
     if (ngx_http_race_kafka_check_option(cf, &value[1], &value[2])
@@ -831,6 +970,7 @@ ngx_http_race_token_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR
+        || !ngx_is_file(&fi)
         || ngx_file_size(&fi) > 4096)
     {
         ngx_close_file(fd);
