@@ -6,6 +6,7 @@
 #   ./build.sh run        start the platform on 127.0.0.1: Redis, Kafka,
 #                         FerretDB, race-tracker, nginx (Ctrl-C stops it)
 #   ./build.sh test       build with AddressSanitizer and run every test
+#   ./build.sh bench      the pipeline's figures (release build)
 #   ./build.sh deps       install what is missing from Debian
 #   ./build.sh module     build/ngx_http_race_module.so only
 #   ./build.sh clean      remove build/
@@ -199,6 +200,15 @@ run_tests() {
         "${@:-t/}"
 }
 
+bench() {
+    all
+    engines
+
+    cd "$ROOT"
+    shift
+    RACE_BUILD=$BUILD perl t/bench/pipeline.pl "$@"
+}
+
 case "${1:-all}" in
     all)     all ;;
     deps)    deps ;;
@@ -207,6 +217,7 @@ case "${1:-all}" in
     certs)   certs ;;
     run)     run ;;
     test)    shift; run_tests "$@" ;;
+    bench)   bench "$@" ;;
     clean)   rm -rf "$BUILD" ;;
     *)       die "unknown command \"$1\" (see the top of build.sh)" ;;
 esac
