@@ -42,6 +42,31 @@ typedef struct {
 } ngx_http_race_loc_conf_t;
 
 
+/*
+ * Where /ride's fixes go: a queue with delivery reports.  Kafka is the
+ * one there is; a single-machine mode (Redis Streams) plugs in here.
+ * delivered() is called on the event loop once per message produced:
+ * ok 1 when the queue has it durably, 0 when it never will.
+ */
+typedef void (*ngx_http_race_delivered_pt)(void *opaque, ngx_uint_t ok);
+
+typedef struct {
+    const char         *name;
+    ngx_int_t         (*init_process)(ngx_cycle_t *cycle,
+                                      ngx_http_race_main_conf_t *rmcf,
+                                      ngx_http_race_delivered_pt delivered);
+    void              (*exit_process)(ngx_cycle_t *cycle);
+
+    /*
+     * NGX_OK: the queue owns payload (from ngx_alloc()) and will report
+     * on opaque; NGX_BUSY or NGX_ERROR: nothing was taken.
+     */
+    ngx_int_t         (*produce)(const u_char *key, size_t key_len,
+                                 u_char *payload, size_t len, void *opaque,
+                                 ngx_log_t *log);
+} ngx_http_race_queue_t;
+
+
 extern ngx_module_t  ngx_http_race_module;
 
 

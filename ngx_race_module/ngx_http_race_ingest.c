@@ -57,6 +57,8 @@ typedef struct {
     /* one message is parsed at a time: scratch space for all of them */
     race_fix_t                *fixes;
     race_fix_error_t          *errors;
+
+    const ngx_http_race_queue_t  *queue;
 } ngx_http_race_ingest_t;
 
 
@@ -103,10 +105,12 @@ ngx_http_race_ingest_init_process(ngx_cycle_t *cycle,
         return NGX_ERROR;
     }
 
+    in->queue = &ngx_http_race_kafka_queue;
+
     ngx_http_race_ingest = in;
 
-    return ngx_http_race_kafka_init_process(cycle, rmcf,
-                                            ngx_http_race_ingest_delivered);
+    return in->queue->init_process(cycle, rmcf,
+                                   ngx_http_race_ingest_delivered);
 }
 
 
@@ -117,8 +121,8 @@ ngx_http_race_ingest_exit_process(ngx_cycle_t *cycle)
         return;
     }
 
-    /* the purge's reports find no ride and free their opaques */
-    ngx_http_race_kafka_exit_process(cycle);
+    /* the last reports find no ride and free their opaques */
+    ngx_http_race_ingest->queue->exit_process(cycle);
 
     ngx_http_race_ingest = NULL;
 }
@@ -353,8 +357,8 @@ ngx_http_race_ingest_message(ngx_http_race_ws_t *ws, unsigned opcode,
     msg->ride = ride->node.key;
     msg->seq = seq;
 
-    rc = ngx_http_race_kafka_produce(ride->race, ride->race_len, payload, n,
-                                     msg, ws->connection->log);
+    rc = in->queue->produce(ride->race, ride->race_len, payload, n, msg,
+                            ws->connection->log);
 
     if (rc != NGX_OK) {
         /* not taken: both are still ours */

@@ -34,7 +34,7 @@ typedef struct {
     ngx_socket_t                       pipe_write;
     ngx_event_t                        tick;
     ngx_log_t                         *log;
-    ngx_http_race_kafka_delivered_pt   delivered;
+    ngx_http_race_delivered_pt         delivered;
 } ngx_http_race_kafka_t;
 
 
@@ -49,6 +49,20 @@ static void ngx_http_race_kafka_log(const rd_kafka_t *rk, int level,
 static void ngx_http_race_kafka_event(ngx_event_t *ev);
 static void ngx_http_race_kafka_tick(ngx_event_t *ev);
 static void ngx_http_race_kafka_serve(void);
+static ngx_int_t ngx_http_race_kafka_init_process(ngx_cycle_t *cycle,
+    ngx_http_race_main_conf_t *rmcf, ngx_http_race_delivered_pt done);
+static void ngx_http_race_kafka_exit_process(ngx_cycle_t *cycle);
+static ngx_int_t ngx_http_race_kafka_produce(const u_char *key,
+    size_t key_len, u_char *payload, size_t len, void *opaque,
+    ngx_log_t *log);
+
+
+const ngx_http_race_queue_t  ngx_http_race_kafka_queue = {
+    "kafka",
+    ngx_http_race_kafka_init_process,
+    ngx_http_race_kafka_exit_process,
+    ngx_http_race_kafka_produce
+};
 
 
 /* the one producer of this worker process */
@@ -180,9 +194,9 @@ failed:
 }
 
 
-ngx_int_t
+static ngx_int_t
 ngx_http_race_kafka_init_process(ngx_cycle_t *cycle,
-    ngx_http_race_main_conf_t *rmcf, ngx_http_race_kafka_delivered_pt done)
+    ngx_http_race_main_conf_t *rmcf, ngx_http_race_delivered_pt done)
 {
     int                     fds[2];
     char                    err[512];
@@ -284,7 +298,7 @@ failed:
  * released.
  */
 
-void
+static void
 ngx_http_race_kafka_exit_process(ngx_cycle_t *cycle)
 {
     ngx_http_race_kafka_t  *k;
@@ -333,7 +347,7 @@ ngx_http_race_kafka_exit_process(ngx_cycle_t *cycle)
 }
 
 
-ngx_int_t
+static ngx_int_t
 ngx_http_race_kafka_produce(const u_char *key, size_t key_len,
     u_char *payload, size_t len, void *opaque, ngx_log_t *log)
 {
