@@ -29,7 +29,7 @@ say() { printf '%s\n' "build.sh: $*" >&2; }
 die() { say "$*"; exit 1; }
 
 PACKAGES=(
-    nginx nginx-dev libpcre2-dev zlib1g-dev libssl-dev openssl
+    nginx nginx-dev libpcre2-dev zlib1g-dev libssl-dev openssl libargon2-dev
     librdkafka-dev libhiredis-dev libmongoc-dev libbson-dev libjansson-dev
     redis-server openjdk-17-jre-headless maven
     gcc make pkg-config clang libclang-rt-14-dev

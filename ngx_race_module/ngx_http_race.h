@@ -20,6 +20,7 @@
 typedef struct {
     ngx_str_t         kafka_brokers;
     ngx_str_t         kafka_topic;
+    ngx_str_t         kafka_accounts_topic;
     ngx_array_t      *kafka_options;    /* of ngx_keyval_t */
     ngx_array_t      *token_keys;       /* of race_jwt_key_t */
     ngx_url_t        *redis;
@@ -43,28 +44,43 @@ typedef struct {
 
 
 /*
- * Where /ride's fixes go: a queue with delivery reports.  Kafka is the
- * one there is; a single-machine mode (Redis Streams) plugs in here.
- * delivered() is called on the event loop once per message produced:
- * ok 1 when the queue has it durably, 0 when it never will.
+ * Where fixes and account commands go: a queue with delivery reports.
+ * Kafka is the one there is; a single-machine mode (Redis Streams) plugs
+ * in here.  Every message carries a delivery record of its sender's,
+ * whose callback runs on the event loop once: ok 1 when the queue has
+ * the message durably, 0 when it never will.
  */
-typedef void (*ngx_http_race_delivered_pt)(void *opaque, ngx_uint_t ok);
+
+#define NGX_HTTP_RACE_TOPIC_FIXES     0
+#define NGX_HTTP_RACE_TOPIC_ACCOUNTS  1
+#define NGX_HTTP_RACE_TOPICS          2
+
+typedef struct ngx_http_race_delivery_s  ngx_http_race_delivery_t;
+
+struct ngx_http_race_delivery_s {
+    void              (*delivered)(ngx_http_race_delivery_t *d,
+                                   ngx_uint_t ok);
+};
 
 typedef struct {
     const char         *name;
     ngx_int_t         (*init_process)(ngx_cycle_t *cycle,
-                                      ngx_http_race_main_conf_t *rmcf,
-                                      ngx_http_race_delivered_pt delivered);
+                                      ngx_http_race_main_conf_t *rmcf);
     void              (*exit_process)(ngx_cycle_t *cycle);
 
     /*
      * NGX_OK: the queue owns payload (from ngx_alloc()) and will report
-     * on opaque; NGX_BUSY or NGX_ERROR: nothing was taken.
+     * on d; NGX_BUSY or NGX_ERROR: nothing was taken.
      */
-    ngx_int_t         (*produce)(const u_char *key, size_t key_len,
-                                 u_char *payload, size_t len, void *opaque,
+    ngx_int_t         (*produce)(ngx_uint_t topic, const u_char *key,
+                                 size_t key_len, u_char *payload, size_t len,
+                                 ngx_http_race_delivery_t *d,
                                  ngx_log_t *log);
 } ngx_http_race_queue_t;
+
+
+/* this worker process's queue, once started; NULL before */
+extern const ngx_http_race_queue_t  *ngx_http_race_queue;
 
 
 extern ngx_module_t  ngx_http_race_module;

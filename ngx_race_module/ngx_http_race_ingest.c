@@ -21,7 +21,6 @@
 #include "ngx_http_race.h"
 #include "ngx_http_race_ws.h"
 #include "ngx_http_race_fix.h"
-#include "ngx_http_race_kafka.h"
 #include "ngx_http_race_ingest.h"
 
 
@@ -42,8 +41,9 @@ typedef struct {
 } ngx_http_race_ride_t;
 
 
-/* the opaque of one Kafka message */
+/* the delivery record of one message */
 typedef struct {
+    ngx_http_race_delivery_t   delivery;      /* first: the queue's view */
     ngx_rbtree_key_t           ride;
     int64_t                    seq;           /* the highest in it */
 } ngx_http_race_ride_msg_t;
@@ -57,8 +57,6 @@ typedef struct {
     /* one message is parsed at a time: scratch space for all of them */
     race_fix_t                *fixes;
     race_fix_error_t          *errors;
-
-    const ngx_http_race_queue_t  *queue;
 } ngx_http_race_ingest_t;
 
 
@@ -66,7 +64,8 @@ static ngx_int_t ngx_http_race_ingest_message(ngx_http_race_ws_t *ws,
     unsigned opcode, u_char *data, size_t len);
 static void ngx_http_race_ingest_drain(ngx_http_race_ws_t *ws);
 static void ngx_http_race_ingest_close(ngx_http_race_ws_t *ws);
-static void ngx_http_race_ingest_delivered(void *opaque, ngx_uint_t ok);
+static void ngx_http_race_ingest_delivered(ngx_http_race_delivery_t *d,
+    ngx_uint_t ok);
 static ngx_int_t ngx_http_race_ingest_ack(ngx_http_race_ride_t *ride,
     int64_t seq);
 static ngx_int_t ngx_http_race_ingest_error(ngx_http_race_ride_t *ride,
@@ -105,24 +104,19 @@ ngx_http_race_ingest_init_process(ngx_cycle_t *cycle,
         return NGX_ERROR;
     }
 
-    in->queue = &ngx_http_race_kafka_queue;
-
     ngx_http_race_ingest = in;
 
-    return in->queue->init_process(cycle, rmcf,
-                                   ngx_http_race_ingest_delivered);
+    return NGX_OK;
 }
 
 
 void
 ngx_http_race_ingest_exit_process(ngx_cycle_t *cycle)
 {
-    if (ngx_http_race_ingest == NULL) {
-        return;
-    }
-
-    /* the last reports find no ride and free their opaques */
-    ngx_http_race_ingest->queue->exit_process(cycle);
+    /*
+     * The queue stops after this and its last reports find no ride: the
+     * records are freed all the same.
+     */
 
     ngx_http_race_ingest = NULL;
 }
@@ -354,11 +348,13 @@ ngx_http_race_ingest_message(ngx_http_race_ws_t *ws, unsigned opcode,
         return NGX_ERROR;
     }
 
+    msg->delivery.delivered = ngx_http_race_ingest_delivered;
     msg->ride = ride->node.key;
     msg->seq = seq;
 
-    rc = in->queue->produce(ride->race, ride->race_len, payload, n, msg,
-                            ws->connection->log);
+    rc = ngx_http_race_queue->produce(NGX_HTTP_RACE_TOPIC_FIXES, ride->race,
+                                      ride->race_len, payload, n,
+                                      &msg->delivery, ws->connection->log);
 
     if (rc != NGX_OK) {
         /* not taken: both are still ours */
@@ -384,14 +380,14 @@ ngx_http_race_ingest_message(ngx_http_race_ws_t *ws, unsigned opcode,
  */
 
 static void
-ngx_http_race_ingest_delivered(void *opaque, ngx_uint_t ok)
+ngx_http_race_ingest_delivered(ngx_http_race_delivery_t *d, ngx_uint_t ok)
 {
     ngx_rbtree_key_t           key;
     ngx_rbtree_node_t         *node, *sentinel;
     ngx_http_race_ride_t      *ride;
     ngx_http_race_ride_msg_t  *msg;
 
-    msg = opaque;
+    msg = (ngx_http_race_ride_msg_t *) d;
     key = msg->ride;
 
     node = ngx_http_race_ingest ? ngx_http_race_ingest->rides.root : NULL;

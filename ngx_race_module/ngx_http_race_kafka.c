@@ -28,13 +28,12 @@
 
 typedef struct {
     rd_kafka_t                        *rk;
-    rd_kafka_topic_t                  *topic;
+    rd_kafka_topic_t                  *topics[NGX_HTTP_RACE_TOPICS];
     rd_kafka_queue_t                  *queue;
     ngx_connection_t                  *pipe;      /* read end */
     ngx_socket_t                       pipe_write;
     ngx_event_t                        tick;
     ngx_log_t                         *log;
-    ngx_http_race_delivered_pt         delivered;
 } ngx_http_race_kafka_t;
 
 
@@ -50,11 +49,11 @@ static void ngx_http_race_kafka_event(ngx_event_t *ev);
 static void ngx_http_race_kafka_tick(ngx_event_t *ev);
 static void ngx_http_race_kafka_serve(void);
 static ngx_int_t ngx_http_race_kafka_init_process(ngx_cycle_t *cycle,
-    ngx_http_race_main_conf_t *rmcf, ngx_http_race_delivered_pt done);
+    ngx_http_race_main_conf_t *rmcf);
 static void ngx_http_race_kafka_exit_process(ngx_cycle_t *cycle);
-static ngx_int_t ngx_http_race_kafka_produce(const u_char *key,
-    size_t key_len, u_char *payload, size_t len, void *opaque,
-    ngx_log_t *log);
+static ngx_int_t ngx_http_race_kafka_produce(ngx_uint_t topic,
+    const u_char *key, size_t key_len, u_char *payload, size_t len,
+    ngx_http_race_delivery_t *d, ngx_log_t *log);
 
 
 const ngx_http_race_queue_t  ngx_http_race_kafka_queue = {
@@ -196,8 +195,10 @@ failed:
 
 static ngx_int_t
 ngx_http_race_kafka_init_process(ngx_cycle_t *cycle,
-    ngx_http_race_main_conf_t *rmcf, ngx_http_race_delivered_pt done)
+    ngx_http_race_main_conf_t *rmcf)
 {
+    ngx_uint_t              i;
+    ngx_str_t              *name[NGX_HTTP_RACE_TOPICS];
     int                     fds[2];
     char                    err[512];
     ngx_connection_t       *c;
@@ -210,7 +211,6 @@ ngx_http_race_kafka_init_process(ngx_cycle_t *cycle,
     }
 
     k->log = cycle->log;
-    k->delivered = done;
     k->pipe_write = (ngx_socket_t) -1;
 
     conf = ngx_http_race_kafka_conf(cycle->log, rmcf, err, sizeof(err));
@@ -235,13 +235,18 @@ ngx_http_race_kafka_init_process(ngx_cycle_t *cycle,
         goto failed;
     }
 
-    k->topic = rd_kafka_topic_new(k->rk, (char *) rmcf->kafka_topic.data,
-                                  NULL);
-    if (k->topic == NULL) {
-        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
-                      "race: kafka topic \"%V\": %s", &rmcf->kafka_topic,
-                      rd_kafka_err2str(rd_kafka_last_error()));
-        goto failed;
+    name[NGX_HTTP_RACE_TOPIC_FIXES] = &rmcf->kafka_topic;
+    name[NGX_HTTP_RACE_TOPIC_ACCOUNTS] = &rmcf->kafka_accounts_topic;
+
+    for (i = 0; i < NGX_HTTP_RACE_TOPICS; i++) {
+        k->topics[i] = rd_kafka_topic_new(k->rk, (char *) name[i]->data,
+                                          NULL);
+        if (k->topics[i] == NULL) {
+            ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                          "race: kafka topic \"%V\": %s", name[i],
+                          rd_kafka_err2str(rd_kafka_last_error()));
+            goto failed;
+        }
     }
 
     if (pipe2(fds, O_NONBLOCK|O_CLOEXEC) == -1) {
@@ -301,6 +306,7 @@ failed:
 static void
 ngx_http_race_kafka_exit_process(ngx_cycle_t *cycle)
 {
+    ngx_uint_t              i;
     ngx_http_race_kafka_t  *k;
 
     k = ngx_http_race_kafka;
@@ -328,8 +334,10 @@ ngx_http_race_kafka_exit_process(ngx_cycle_t *cycle)
             rd_kafka_queue_destroy(k->queue);
         }
 
-        if (k->topic) {
-            rd_kafka_topic_destroy(k->topic);
+        for (i = 0; i < NGX_HTTP_RACE_TOPICS; i++) {
+            if (k->topics[i]) {
+                rd_kafka_topic_destroy(k->topics[i]);
+            }
         }
 
         rd_kafka_destroy(k->rk);
@@ -348,8 +356,9 @@ ngx_http_race_kafka_exit_process(ngx_cycle_t *cycle)
 
 
 static ngx_int_t
-ngx_http_race_kafka_produce(const u_char *key, size_t key_len,
-    u_char *payload, size_t len, void *opaque, ngx_log_t *log)
+ngx_http_race_kafka_produce(ngx_uint_t topic, const u_char *key,
+    size_t key_len, u_char *payload, size_t len, ngx_http_race_delivery_t *d,
+    ngx_log_t *log)
 {
     rd_kafka_resp_err_t     err;
     ngx_http_race_kafka_t  *k;
@@ -361,9 +370,8 @@ ngx_http_race_kafka_produce(const u_char *key, size_t key_len,
 
     /* RD_KAFKA_MSG_F_FREE: librdkafka frees payload with free() */
 
-    if (rd_kafka_produce(k->topic, RD_KAFKA_PARTITION_UA,
-                         RD_KAFKA_MSG_F_FREE, payload, len, key, key_len,
-                         opaque)
+    if (rd_kafka_produce(k->topics[topic], RD_KAFKA_PARTITION_UA,
+                         RD_KAFKA_MSG_F_FREE, payload, len, key, key_len, d)
         == 0)
     {
         return NGX_OK;
@@ -388,6 +396,7 @@ static void
 ngx_http_race_kafka_dr(rd_kafka_t *rk, const rd_kafka_message_t *msg,
     void *opaque)
 {
+    ngx_http_race_delivery_t  *d;
     ngx_http_race_kafka_t  *k;
 
     k = ngx_http_race_kafka;
@@ -398,7 +407,8 @@ ngx_http_race_kafka_dr(rd_kafka_t *rk, const rd_kafka_message_t *msg,
                       rd_kafka_err2str(msg->err));
     }
 
-    k->delivered(msg->_private, msg->err ? 0 : 1);
+    d = msg->_private;
+    d->delivered(d, msg->err ? 0 : 1);
 }
 
 

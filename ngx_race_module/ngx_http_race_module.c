@@ -190,7 +190,14 @@ static ngx_command_t  ngx_http_race_commands[] = {
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_http_race_kafka_topic,
       NGX_HTTP_MAIN_CONF_OFFSET,
-      0,
+      offsetof(ngx_http_race_main_conf_t, kafka_topic),
+      NULL },
+
+    { ngx_string("race_kafka_accounts_topic"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_race_kafka_topic,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_race_main_conf_t, kafka_accounts_topic),
       NULL },
 
     { ngx_string("race_kafka_option"),
@@ -289,6 +296,10 @@ ngx_http_race_init_main_conf(ngx_conf_t *cf, void *conf)
 
     if (rmcf->kafka_topic.len == 0) {
         ngx_str_set(&rmcf->kafka_topic, "race.fixes");
+    }
+
+    if (rmcf->kafka_accounts_topic.len == 0) {
+        ngx_str_set(&rmcf->kafka_accounts_topic, "race.accounts");
     }
 
     if (rmcf->ingest && rmcf->kafka_brokers.len == 0) {
@@ -816,12 +827,14 @@ ngx_http_race_broker_valid(u_char *p, u_char *last)
 static char *
 ngx_http_race_kafka_topic(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_http_race_main_conf_t *rmcf = conf;
+    char  *base = conf;
 
     u_char     *p;
-    ngx_str_t  *value;
+    ngx_str_t  *value, *topic;
 
-    if (rmcf->kafka_topic.data) {
+    topic = (ngx_str_t *) (base + cmd->offset);
+
+    if (topic->data) {
         return "is duplicate";
     }
 
@@ -845,16 +858,16 @@ ngx_http_race_kafka_topic(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
     }
 
-    rmcf->kafka_topic = value[1];
+    *topic = value[1];
 
     return NGX_CONF_OK;
 
 invalid:
 
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "invalid \"race_kafka_topic\" \"%V\": a topic is 1 to "
-                       "249 of [A-Za-z0-9._-], other than \".\" and \"..\"",
-                       &value[1]);
+                       "invalid \"%V\" \"%V\": a topic is 1 to 249 of "
+                       "[A-Za-z0-9._-], other than \".\" and \"..\"",
+                       &cmd->name, &value[1]);
 
     return NGX_CONF_ERROR;
 }
@@ -1042,10 +1055,16 @@ ngx_http_race_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
-    if (rmcf->ingest
-        && ngx_http_race_ingest_init_process(cycle, rmcf) != NGX_OK)
-    {
-        return NGX_ERROR;
+    if (rmcf->ingest) {
+        if (ngx_http_race_kafka_queue.init_process(cycle, rmcf) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        ngx_http_race_queue = &ngx_http_race_kafka_queue;
+
+        if (ngx_http_race_ingest_init_process(cycle, rmcf) != NGX_OK) {
+            return NGX_ERROR;
+        }
     }
 
     if (rmcf->live
@@ -1068,11 +1087,20 @@ ngx_http_race_init_process(ngx_cycle_t *cycle)
 void  *ngx_http_race_exit_keep[3];
 
 
+const ngx_http_race_queue_t  *ngx_http_race_queue;
+
+
 static void
 ngx_http_race_exit_process(ngx_cycle_t *cycle)
 {
     ngx_http_race_ingest_exit_process(cycle);
     ngx_http_race_live_exit_process(cycle);
+
+    /* last: its final reports go to senders that have let go */
+    if (ngx_http_race_queue) {
+        ngx_http_race_queue->exit_process(cycle);
+        ngx_http_race_queue = NULL;
+    }
 
     ngx_http_race_exit_keep[0] = cycle->connections;
     ngx_http_race_exit_keep[1] = cycle->read_events;

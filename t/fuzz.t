@@ -2,8 +2,9 @@
 
 # Every libFuzzer target for a bounded time each (RACE_FUZZ_SECONDS, 30
 # by default), from its seed corpus in the repo: the WebSocket frame
-# parser, the JWT core, the fix parser and Kafka writer.  Any crash,
-# failed invariant or sanitizer report fails the test.
+# parser, the JWT core, the fix parser and Kafka writer, and the
+# workers' Kafka message parser and settings parser.  Any crash, failed
+# invariant or sanitizer report fails the test.
 
 use strict;
 use warnings;
@@ -13,9 +14,11 @@ use Test::More;
 use Race::Test;
 
 my %corpus = (
-    ws_frame_fuzz => 'ws_frame',
-    jwt_fuzz      => 'jwt',
-    fix_fuzz      => 'fix',
+    ws_frame_fuzz  => 'ws_frame',
+    jwt_fuzz       => 'jwt',
+    fix_fuzz       => 'fix',
+    race_fix_fuzz  => 'race_fix',
+    race_conf_fuzz => 'race_conf',
 );
 
 my $t = Race::Test->new;

@@ -73,7 +73,7 @@ race_conf_set(const race_conf_setting_t *table, void *conf, const char *name,
         ll = strtoll(value, &end, 10);
 
         if (value[0] == '\0' || isspace((unsigned char) value[0])
-            || *end != '\0' || errno != 0)
+            || *end != '\0')
         {
             return race_conf_error(err, size,
                                    "%s: \"%s\" is not a number (%lld..%lld)",
@@ -83,7 +83,9 @@ race_conf_set(const race_conf_setting_t *table, void *conf, const char *name,
 
         n = (int64_t) ll;
 
-        if (n < s->min || n > s->max) {
+        /* ERANGE: a number all the same, beyond any bounds */
+
+        if (errno != 0 || n < s->min || n > s->max) {
             return race_conf_error(err, size,
                                    "%s: \"%s\" is out of range (%lld..%lld)",
                                    s->name, value, (long long) s->min,

@@ -161,7 +161,10 @@ race_fix_number(double v, char *buf, size_t size)
         n = snprintf(buf, size, "%.*g", prec, v);
 
         if (n < 0 || (size_t) n >= size) {
-            buf[0] = '\0';
+            if (size > 0) {
+                buf[0] = '\0';
+            }
+
             return 0;
         }
 
