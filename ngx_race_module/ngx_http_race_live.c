@@ -77,8 +77,8 @@ typedef struct {
 
 
 typedef struct {
-    ngx_http_race_redis_t       sub;
-    ngx_http_race_redis_t       cmd;
+    ngx_http_race_redis_t      *sub;            /* the worker's pair */
+    ngx_http_race_redis_t      *cmd;
     ngx_rbtree_t                races;
     ngx_rbtree_node_t           sentinel;
     ngx_uint_t                  generation;
@@ -109,8 +109,8 @@ static json_t *ngx_http_race_live_merge(ngx_http_race_live_race_t *race,
     json_t *tick, ngx_uint_t *all);
 static ngx_int_t ngx_http_race_live_send_snapshot(
     ngx_http_race_spectator_t *sp);
-static void ngx_http_race_live_up(ngx_http_race_redis_t *rd);
-static void ngx_http_race_live_down(ngx_http_race_redis_t *rd);
+static void ngx_http_race_live_up(ngx_http_race_redis_t *rd, void *data);
+static void ngx_http_race_live_down(ngx_http_race_redis_t *rd, void *data);
 static int64_t ngx_http_race_live_time(json_t *state);
 
 
@@ -139,24 +139,17 @@ ngx_http_race_live_init_process(ngx_cycle_t *cycle,
 
     ngx_rbtree_init(&lv->races, &lv->sentinel, ngx_str_rbtree_insert_value);
 
-    lv->sub.up = ngx_http_race_live_up;
-    lv->sub.down = ngx_http_race_live_down;
-    lv->cmd.up = ngx_http_race_live_up;
-    lv->cmd.down = ngx_http_race_live_down;
-
-    ngx_http_race_live = lv;
-
-    if (ngx_http_race_redis_start(&lv->sub, &rmcf->redis->addrs[0],
-                                  "subscriber", cycle->log)
-        != NGX_OK
-        || ngx_http_race_redis_start(&lv->cmd, &rmcf->redis->addrs[0],
-                                     "commands", cycle->log)
-           != NGX_OK)
-    {
+    if (ngx_http_race_redis_pair == NULL) {
         return NGX_ERROR;
     }
 
-    return NGX_OK;
+    lv->sub = &ngx_http_race_redis_pair->sub;
+    lv->cmd = &ngx_http_race_redis_pair->cmd;
+
+    ngx_http_race_live = lv;
+
+    return ngx_http_race_redis_pair_listen(ngx_http_race_live_up,
+                                           ngx_http_race_live_down, lv);
 }
 
 
@@ -171,10 +164,10 @@ ngx_http_race_live_exit_process(ngx_cycle_t *cycle)
         return;
     }
 
-    /* pending callbacks run now, with NULL replies, and find no race */
-
-    ngx_http_race_redis_stop(&lv->sub);
-    ngx_http_race_redis_stop(&lv->cmd);
+    /*
+     * The pair stops after this: the callbacks still pending then run
+     * with NULL replies and find no race.
+     */
 
     while (lv->races.root != lv->races.sentinel) {
         node = ngx_rbtree_min(lv->races.root, lv->races.sentinel);
@@ -450,7 +443,7 @@ ngx_http_race_live_subscribe(ngx_http_race_live_race_t *race)
 {
     ngx_http_race_redis_t  *rd;
 
-    rd = &ngx_http_race_live->sub;
+    rd = ngx_http_race_live->sub;
 
     if (race->sub != NGX_HTTP_RACE_SUB_NONE || !rd->connected) {
         /* subscribed, on its way, or after the unsubscription / connect */
@@ -477,7 +470,7 @@ ngx_http_race_live_unsubscribe(ngx_http_race_live_race_t *race)
 {
     ngx_http_race_redis_t  *rd;
 
-    rd = &ngx_http_race_live->sub;
+    rd = ngx_http_race_live->sub;
 
     if (race->sub == NGX_HTTP_RACE_SUB_SUBSCRIBED && rd->connected
         && redisAsyncCommand(rd->ac, ngx_http_race_live_on_sub, NULL,
@@ -507,7 +500,7 @@ ngx_http_race_live_load(ngx_http_race_live_race_t *race)
     ngx_http_race_redis_t      *rd;
     ngx_http_race_live_load_t  *ld;
 
-    rd = &ngx_http_race_live->cmd;
+    rd = ngx_http_race_live->cmd;
 
     if (race->loading || !rd->connected) {
         return;
@@ -874,7 +867,7 @@ ngx_http_race_live_tick(ngx_http_race_live_race_t *race, const char *data,
 
 
 static void
-ngx_http_race_live_up(ngx_http_race_redis_t *rd)
+ngx_http_race_live_up(ngx_http_race_redis_t *rd, void *data)
 {
     ngx_rbtree_node_t          *node, *root, *sentinel;
     ngx_http_race_live_race_t  *race;
@@ -892,7 +885,7 @@ ngx_http_race_live_up(ngx_http_race_redis_t *rd)
     {
         race = (ngx_http_race_live_race_t *) node;
 
-        if (rd == &ngx_http_race_live->sub) {
+        if (rd == ngx_http_race_live->sub) {
             /* the confirmation loads the race */
             ngx_http_race_live_subscribe(race);
 
@@ -910,7 +903,7 @@ ngx_http_race_live_up(ngx_http_race_redis_t *rd)
  */
 
 static void
-ngx_http_race_live_down(ngx_http_race_redis_t *rd)
+ngx_http_race_live_down(ngx_http_race_redis_t *rd, void *data)
 {
     ngx_rbtree_node_t          *node, *next, *root, *sentinel;
     ngx_http_race_live_race_t  *race;
@@ -927,7 +920,7 @@ ngx_http_race_live_down(ngx_http_race_redis_t *rd)
         next = ngx_rbtree_next(&ngx_http_race_live->races, node);
         race = (ngx_http_race_live_race_t *) node;
 
-        if (rd == &ngx_http_race_live->sub) {
+        if (rd == ngx_http_race_live->sub) {
             race->sub = NGX_HTTP_RACE_SUB_NONE;
 
             if (race->nspectators == 0) {

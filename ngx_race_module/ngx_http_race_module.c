@@ -14,6 +14,7 @@
 #include "ngx_http_race_kafka.h"
 #include "ngx_http_race_ingest.h"
 #include "ngx_http_race_live.h"
+#include "ngx_http_race_redis.h"
 
 
 static void *ngx_http_race_create_main_conf(ngx_conf_t *cf);
@@ -1067,10 +1068,13 @@ ngx_http_race_init_process(ngx_cycle_t *cycle)
         }
     }
 
-    if (rmcf->live
-        && ngx_http_race_live_init_process(cycle, rmcf) != NGX_OK)
-    {
-        return NGX_ERROR;
+    if (rmcf->live) {
+        if (ngx_http_race_redis_pair_start(cycle, &rmcf->redis->addrs[0])
+            != NGX_OK
+            || ngx_http_race_live_init_process(cycle, rmcf) != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
     }
 
     return NGX_OK;
@@ -1095,6 +1099,8 @@ ngx_http_race_exit_process(ngx_cycle_t *cycle)
 {
     ngx_http_race_ingest_exit_process(cycle);
     ngx_http_race_live_exit_process(cycle);
+
+    ngx_http_race_redis_pair_stop();
 
     /* last: its final reports go to senders that have let go */
     if (ngx_http_race_queue) {

@@ -38,6 +38,115 @@ static void ngx_http_race_redis_del_read(void *privdata);
 static void ngx_http_race_redis_add_write(void *privdata);
 static void ngx_http_race_redis_del_write(void *privdata);
 static void ngx_http_race_redis_cleanup(void *privdata);
+static void ngx_http_race_redis_pair_up(ngx_http_race_redis_t *rd);
+static void ngx_http_race_redis_pair_down(ngx_http_race_redis_t *rd);
+
+
+ngx_http_race_redis_pair_t  *ngx_http_race_redis_pair;
+
+
+ngx_int_t
+ngx_http_race_redis_pair_start(ngx_cycle_t *cycle, ngx_addr_t *addr)
+{
+    ngx_http_race_redis_pair_t  *pair;
+
+    pair = ngx_pcalloc(cycle->pool, sizeof(ngx_http_race_redis_pair_t));
+    if (pair == NULL) {
+        return NGX_ERROR;
+    }
+
+    pair->sub.up = ngx_http_race_redis_pair_up;
+    pair->sub.down = ngx_http_race_redis_pair_down;
+    pair->cmd.up = ngx_http_race_redis_pair_up;
+    pair->cmd.down = ngx_http_race_redis_pair_down;
+
+    ngx_http_race_redis_pair = pair;
+
+    if (ngx_http_race_redis_start(&pair->sub, addr, "subscriber", cycle->log)
+        != NGX_OK
+        || ngx_http_race_redis_start(&pair->cmd, addr, "commands",
+                                     cycle->log)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_race_redis_pair_listen(ngx_http_race_redis_event_pt up,
+    ngx_http_race_redis_event_pt down, void *data)
+{
+    ngx_http_race_redis_pair_t  *pair;
+
+    pair = ngx_http_race_redis_pair;
+
+    if (pair == NULL
+        || pair->nusers == sizeof(pair->users) / sizeof(pair->users[0]))
+    {
+        return NGX_ERROR;
+    }
+
+    pair->users[pair->nusers].up = up;
+    pair->users[pair->nusers].down = down;
+    pair->users[pair->nusers].data = data;
+    pair->nusers++;
+
+    return NGX_OK;
+}
+
+
+/* the owners hear of it first; their pending callbacks run, NULL */
+
+void
+ngx_http_race_redis_pair_stop(void)
+{
+    ngx_http_race_redis_pair_t  *pair;
+
+    pair = ngx_http_race_redis_pair;
+    if (pair == NULL) {
+        return;
+    }
+
+    ngx_http_race_redis_stop(&pair->sub);
+    ngx_http_race_redis_stop(&pair->cmd);
+
+    ngx_http_race_redis_pair = NULL;
+}
+
+
+static void
+ngx_http_race_redis_pair_up(ngx_http_race_redis_t *rd)
+{
+    ngx_uint_t                   i;
+    ngx_http_race_redis_pair_t  *pair;
+
+    pair = ngx_http_race_redis_pair;
+
+    for (i = 0; pair && i < pair->nusers; i++) {
+        if (pair->users[i].up) {
+            pair->users[i].up(rd, pair->users[i].data);
+        }
+    }
+}
+
+
+static void
+ngx_http_race_redis_pair_down(ngx_http_race_redis_t *rd)
+{
+    ngx_uint_t                   i;
+    ngx_http_race_redis_pair_t  *pair;
+
+    pair = ngx_http_race_redis_pair;
+
+    for (i = 0; pair && i < pair->nusers; i++) {
+        if (pair->users[i].down) {
+            pair->users[i].down(rd, pair->users[i].data);
+        }
+    }
+}
 
 
 ngx_int_t

@@ -48,4 +48,36 @@ ngx_int_t ngx_http_race_redis_start(ngx_http_race_redis_t *rd,
 void ngx_http_race_redis_stop(ngx_http_race_redis_t *rd);
 
 
+/*
+ * A worker process's two connections, shared by its endpoints: one that
+ * subscribes (RESP2 allows nothing else on it) and one for commands.
+ * Each endpoint registers to hear when either comes up or goes down.
+ */
+
+typedef void (*ngx_http_race_redis_event_pt)(ngx_http_race_redis_t *rd,
+    void *data);
+
+typedef struct {
+    ngx_http_race_redis_event_pt   up;
+    ngx_http_race_redis_event_pt   down;
+    void                          *data;
+} ngx_http_race_redis_user_t;
+
+typedef struct {
+    ngx_http_race_redis_t          sub;
+    ngx_http_race_redis_t          cmd;
+    ngx_http_race_redis_user_t     users[4];
+    ngx_uint_t                     nusers;
+} ngx_http_race_redis_pair_t;
+
+
+/* this worker's pair, or NULL before ngx_http_race_redis_pair_start() */
+extern ngx_http_race_redis_pair_t  *ngx_http_race_redis_pair;
+
+ngx_int_t ngx_http_race_redis_pair_start(ngx_cycle_t *cycle, ngx_addr_t *addr);
+ngx_int_t ngx_http_race_redis_pair_listen(ngx_http_race_redis_event_pt up,
+    ngx_http_race_redis_event_pt down, void *data);
+void ngx_http_race_redis_pair_stop(void);
+
+
 #endif /* _NGX_HTTP_RACE_REDIS_H_INCLUDED_ */
