@@ -171,7 +171,8 @@ race_jwt_sign(char *dst, const race_jwt_key_t *key, const char *iss,
                           strnlen(claims->sub, sizeof(claims->sub)))
         || !race_jwt_opt_id(claims->race, sizeof(claims->race))
         || !race_jwt_opt_id(claims->role, RACE_JWT_ROLE_MAX + 1)
-        || !race_jwt_opt_id(claims->jti, sizeof(claims->jti)))
+        || !race_jwt_opt_id(claims->jti, sizeof(claims->jti))
+        || claims->gen < 0)
     {
         return 0;
     }
@@ -196,6 +197,11 @@ race_jwt_sign(char *dst, const race_jwt_key_t *key, const char *iss,
     err |= race_jwt_set_str(p, "sub", claims->sub);
     err |= race_jwt_set_str(p, "race", claims->race);
     err |= race_jwt_set_str(p, "role", claims->role);
+
+    if (claims->gen > 0) {
+        err |= json_object_set_new(p, "gen", json_integer(claims->gen));
+    }
+
     err |= json_object_set_new(p, "iat", json_integer(claims->iat));
     err |= json_object_set_new(p, "exp", json_integer(claims->exp));
 
@@ -517,6 +523,8 @@ race_jwt_payload(json_t *p, const char *iss, const char *aud, int64_t now,
     if (race_jwt_time(p, "exp", 1, &c->exp) != 0
         || race_jwt_time(p, "nbf", 0, &c->nbf) != 0
         || race_jwt_time(p, "iat", 0, &c->iat) != 0
+        || race_jwt_time(p, "gen", 0, &c->gen) != 0
+        || c->gen < 0
         || race_jwt_id(p, "sub", 1, c->sub, sizeof(c->sub)) != 0
         || race_jwt_id(p, "race", 0, c->race, sizeof(c->race)) != 0
         || race_jwt_id(p, "role", 0, c->role, RACE_JWT_ROLE_MAX + 1) != 0
@@ -587,7 +595,7 @@ race_jwt_payload(json_t *p, const char *iss, const char *aud, int64_t now,
 }
 
 
-/* a NumericDate; an integer here, since we mint them all */
+/* a NumericDate, or gen; an integer here, since we mint them all */
 
 static int
 race_jwt_time(json_t *p, const char *name, int required, int64_t *dst)

@@ -44,7 +44,9 @@ typedef enum {
 
 /*
  * claims ngx_race uses; strings are NUL-terminated copies, and all four
- * (sub, race, role, jti) must be ids, [A-Za-z0-9_-], to be accepted
+ * (sub, race, role, jti) must be ids, [A-Za-z0-9_-], to be accepted;
+ * gen, an access token's account generation (docs/INTERNALS.md), must
+ * be a JSON integer >= 0 when present
  */
 typedef struct {
     char            sub[RACE_JWT_ID_MAX + 1];
@@ -55,6 +57,7 @@ typedef struct {
     int64_t         iat;
     int64_t         exp;
     int64_t         nbf;                         /* 0 when absent */
+    int64_t         gen;                         /* 0 when absent */
 } race_jwt_claims_t;
 
 
@@ -76,9 +79,9 @@ race_jwt_rc_e race_jwt_verify(const char *token, size_t len,
  * Signs claims with key into dst (RACE_JWT_MAX_LEN bytes), NUL-terminated;
  * returns the token's length, or 0 if it does not fit or if
  * race_jwt_verify() would refuse the claims' shape or the key (sub not
- * an id, race, role or jti neither empty nor an id, secret too short).
- * Empty strings in claims, iss and aud (or NULL ones) are left out of
- * the payload; nbf 0 is left out.
+ * an id, race, role or jti neither empty nor an id, gen negative,
+ * secret too short).  Empty strings in claims, iss and aud (or NULL
+ * ones) are left out of the payload; nbf 0 and gen 0 are left out.
  */
 size_t race_jwt_sign(char *dst, const race_jwt_key_t *key, const char *iss,
     const char *aud, const race_jwt_claims_t *claims);

@@ -2,9 +2,11 @@
 
 # Every libFuzzer target for a bounded time each (RACE_FUZZ_SECONDS, 30
 # by default), from its seed corpus in the repo: the WebSocket frame
-# parser, the JWT core, the fix parser and Kafka writer, and the
-# workers' Kafka message parser and settings parser.  Any crash, failed
-# invariant or sanitizer report fails the test.
+# parser, the JWT core, the fix parser and Kafka writer, the workers'
+# Kafka message parser and settings parser, the accounts core (emails,
+# names, request bodies) and the password core's common-password list
+# and policy.  Any crash, failed invariant or sanitizer report fails the
+# test.
 
 use strict;
 use warnings;
@@ -19,6 +21,8 @@ my %corpus = (
     fix_fuzz       => 'fix',
     race_fix_fuzz  => 'race_fix',
     race_conf_fuzz => 'race_conf',
+    account_fuzz   => 'account',
+    password_fuzz  => 'password',
 );
 
 my $t = Race::Test->new;

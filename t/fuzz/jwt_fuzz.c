@@ -201,9 +201,9 @@ signed_json(const uint8_t *s, size_t n, int64_t leeway)
 
 
 /*
- * Input: sub, race, role, jti separated by '\n', then up to 24 bytes of
- * iat, exp and nbf.  The strings are copied cut to their room, so some
- * are unterminated at the edge.
+ * Input: sub, race, role, jti separated by '\n', then up to 32 bytes of
+ * iat, exp, nbf and gen.  The strings are copied cut to their room, so
+ * some are unterminated at the edge.
  */
 
 static void
@@ -212,7 +212,7 @@ sign_claims(const uint8_t *s, size_t n)
     int                 valid;
     char               *f[4];
     size_t              i, k, room[4], len;
-    int64_t             v[3], now;
+    int64_t             v[4], now;
     const uint8_t      *p, *end, *nl;
     race_jwt_rc_e       rc, want;
     race_jwt_claims_t   c, got;
@@ -238,7 +238,7 @@ sign_claims(const uint8_t *s, size_t n)
         p += len + (nl != NULL);
     }
 
-    for (k = 0; k < 3; k++) {
+    for (k = 0; k < 4; k++) {
         v[k] = 0;
 
         for (i = 0; i < 8 && p < end; i++) {
@@ -249,13 +249,15 @@ sign_claims(const uint8_t *s, size_t n)
     c.iat = v[0];
     c.exp = v[1];
     c.nbf = v[2];
+    c.gen = v[3];
 
     len = race_jwt_sign(tok, &keys[1], F_ISS, F_AUD, &c);
 
     valid = race_id_valid(c.sub, strnlen(c.sub, sizeof(c.sub)))
             && opt_id(c.race, sizeof(c.race))
             && opt_id(c.role, sizeof(c.role))
-            && opt_id(c.jti, sizeof(c.jti));
+            && opt_id(c.jti, sizeof(c.jti))
+            && c.gen >= 0;
 
     f_assert((len > 0) == (valid != 0));
 
@@ -285,7 +287,7 @@ sign_claims(const uint8_t *s, size_t n)
                  && strcmp(got.jti, c.jti) == 0
                  && strcmp(got.kid, "k2") == 0
                  && got.iat == c.iat && got.exp == c.exp
-                 && got.nbf == c.nbf);
+                 && got.nbf == c.nbf && got.gen == c.gen);
     }
 
     /* the other audience or issuer: refused */
@@ -305,6 +307,7 @@ check_claims(const race_jwt_claims_t *c, int64_t now, int64_t leeway)
     f_assert(opt_id(c->role, sizeof(c->role)));
     f_assert(opt_id(c->jti, sizeof(c->jti)));
     f_assert(key_named(c->kid) != NULL);
+    f_assert(c->gen >= 0);
 
     /* not expired, already valid */
 

@@ -48,6 +48,7 @@ static void test_signature(void);
 static void test_tamper(void);
 static void test_shape(void);
 static void test_claims(void);
+static void test_gen(void);
 static void test_sign_refuses(void);
 static void test_helpers(void);
 
@@ -131,6 +132,7 @@ main(void)
     test_tamper();
     test_shape();
     test_claims();
+    test_gen();
     test_sign_refuses();
     test_helpers();
 
@@ -156,6 +158,7 @@ test_interop(void)
     is_int(got.iat, 1732400000, "python token: iat");
     is_int(got.exp, 1732486400, "python token: exp");
     is_int(got.nbf, 0, "python token: nbf absent is 0");
+    is_int(got.gen, 0, "python token: gen absent is 0");
 
     is_rc(vfy(py_token_spaced), RACE_JWT_OK,
           "python token with spaces, other key order, aud array");
@@ -873,6 +876,105 @@ test_claims(void)
 }
 
 
+/* gen: an access token's account generation, revoked by raising it */
+
+static void
+test_gen(void)
+{
+    char               dst[RACE_JWT_MAX_LEN];
+    size_t             n;
+    race_jwt_claims_t  c;
+
+    memset(&c, 0, sizeof(c));
+    strcpy(c.sub, "u1");
+    strcpy(c.role, "organizer");
+    strcpy(c.jti, "j1");
+    c.gen = 7;
+    c.iat = T_NOW - 10;
+    c.exp = T_NOW + 900;
+
+    /* written after role, before iat, as docs/INTERNALS.md lists them */
+
+    n = race_jwt_sign(dst, &keys[0], T_ISS, T_AUD, &c);
+    mk(T_HDR, "{\"iss\":\"ngx_race\",\"aud\":\"ride\",\"sub\":\"u1\","
+       "\"role\":\"organizer\",\"gen\":7,\"iat\":1732400090,"
+       "\"exp\":1732401000,\"jti\":\"j1\"}", secret1);
+    ok(n > 0 && strcmp(dst, tok) == 0, "sign gen 7: the expected token");
+
+    memset(&got, 0, sizeof(got));
+    is_rc(vfy(dst), RACE_JWT_OK, "gen 7 verifies");
+    is_int(got.gen, 7, "gen 7 read back");
+    strcpy(c.kid, "k1");
+    ok(claims_eq(&got, &c), "gen 7: every claim equal");
+
+    /* 0 is left out, as nbf 0 is */
+
+    c.gen = 0;
+    n = race_jwt_sign(dst, &keys[0], T_ISS, T_AUD, &c);
+    mk(T_HDR, "{\"iss\":\"ngx_race\",\"aud\":\"ride\",\"sub\":\"u1\","
+       "\"role\":\"organizer\",\"iat\":1732400090,"
+       "\"exp\":1732401000,\"jti\":\"j1\"}", secret1);
+    ok(n > 0 && strcmp(dst, tok) == 0, "sign gen 0: no gen in the token");
+    got.gen = 99;
+    is_rc(vfy(dst), RACE_JWT_OK, "gen 0 token verifies");
+    is_int(got.gen, 0, "gen absent is 0");
+
+    c.gen = INT64_MAX;
+    n = race_jwt_sign(dst, &keys[0], T_ISS, T_AUD, &c);
+    ok(n > 0, "sign gen INT64_MAX");
+    is_rc(vfy(dst), RACE_JWT_OK, "gen INT64_MAX verifies");
+    is_int(got.gen, INT64_MAX, "gen INT64_MAX read back");
+
+    c.gen = -1;
+    is_int((int64_t) race_jwt_sign(dst, &keys[0], T_ISS, T_AUD, &c), 0,
+           "sign refuses gen -1");
+    c.gen = INT64_MIN;
+    is_int((int64_t) race_jwt_sign(dst, &keys[0], T_ISS, T_AUD, &c), 0,
+           "sign refuses gen INT64_MIN");
+
+    /* what a token may carry */
+
+    is_rc(vfy(mk(T_HDR, payload_with("\"exp\":1732486400,\"gen\":0"),
+                 secret1)),
+          RACE_JWT_OK, "gen 0 written out");
+    is_int(got.gen, 0, "gen 0 read");
+    is_rc(vfy(mk(T_HDR, payload_with("\"exp\":1732486400,\"gen\":1"),
+                 secret1)),
+          RACE_JWT_OK, "gen 1");
+    is_int(got.gen, 1, "gen 1 read");
+    is_rc(vfy(mk(T_HDR, payload_with("\"exp\":1732486400,"
+                                     "\"gen\":9223372036854775807"),
+                 secret1)),
+          RACE_JWT_OK, "gen 2^63 - 1");
+    is_rc(vfy(mk(T_HDR, payload_with("\"exp\":1732486400,\"gen\":-1"),
+                 secret1)),
+          RACE_JWT_BAD_CLAIMS, "gen -1");
+    is_rc(vfy(mk(T_HDR, payload_with("\"exp\":1732486400,"
+                                     "\"gen\":-9223372036854775808"),
+                 secret1)),
+          RACE_JWT_BAD_CLAIMS, "gen -2^63");
+    is_rc(vfy(mk(T_HDR, payload_with("\"exp\":1732486400,"
+                                     "\"gen\":9223372036854775808"),
+                 secret1)),
+          RACE_JWT_MALFORMED, "gen 2^63: not an int64, not JSON we read");
+    is_rc(vfy(mk(T_HDR, payload_with("\"exp\":1732486400,\"gen\":\"1\""),
+                 secret1)),
+          RACE_JWT_BAD_CLAIMS, "gen a string");
+    is_rc(vfy(mk(T_HDR, payload_with("\"exp\":1732486400,\"gen\":1.0"),
+                 secret1)),
+          RACE_JWT_BAD_CLAIMS, "gen 1.0, a real");
+    is_rc(vfy(mk(T_HDR, payload_with("\"exp\":1732486400,\"gen\":null"),
+                 secret1)),
+          RACE_JWT_BAD_CLAIMS, "gen null");
+    is_rc(vfy(mk(T_HDR, payload_with("\"exp\":1732486400,\"gen\":true"),
+                 secret1)),
+          RACE_JWT_BAD_CLAIMS, "gen true");
+    is_rc(vfy(mk(T_HDR, payload_with("\"exp\":1732486400,\"gen\":[1]"),
+                 secret1)),
+          RACE_JWT_BAD_CLAIMS, "gen an array");
+}
+
+
 static void
 test_sign_refuses(void)
 {
@@ -1135,7 +1237,7 @@ claims_eq(const race_jwt_claims_t *a, const race_jwt_claims_t *b)
     return strcmp(a->sub, b->sub) == 0 && strcmp(a->race, b->race) == 0
            && strcmp(a->role, b->role) == 0 && strcmp(a->jti, b->jti) == 0
            && strcmp(a->kid, b->kid) == 0 && a->iat == b->iat
-           && a->exp == b->exp && a->nbf == b->nbf;
+           && a->exp == b->exp && a->nbf == b->nbf && a->gen == b->gen;
 }
 
 
