@@ -172,6 +172,23 @@ failed:
 }
 
 
+/* Kafka's rule for topic names: [A-Za-z0-9._-] */
+
+int
+race_queue_kafka_check_topic(const char *value, char *reason, size_t size)
+{
+    if (strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                      "0123456789._-")
+        != strlen(value))
+    {
+        snprintf(reason, size, "is not a topic name ([A-Za-z0-9._-])");
+        return -1;
+    }
+
+    return 0;
+}
+
+
 static int
 race_queue_kafka_poll(race_queue_t *q, race_queue_batch_t *b, int timeout_ms)
 {

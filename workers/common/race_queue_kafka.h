@@ -9,6 +9,8 @@
 #define _RACE_QUEUE_KAFKA_H_INCLUDED_
 
 
+#include <stddef.h>
+
 #include "race_queue.h"
 
 
@@ -30,6 +32,10 @@ typedef struct {
  */
 race_queue_t *race_queue_kafka_open(const race_queue_kafka_conf_t *conf,
     race_queue_drain_pt drain, void *data);
+
+/* a settings check (race_conf_check_pt): Kafka's topic names */
+int race_queue_kafka_check_topic(const char *value, char *reason,
+    size_t size);
 
 
 #endif /* _RACE_QUEUE_KAFKA_H_INCLUDED_ */

@@ -61,17 +61,14 @@ race_store_t *
 race_store_mongo_open(const race_store_mongo_conf_t *conf)
 {
     size_t               i;
-    mongoc_uri_t        *uri;
-    bson_error_t         error;
     race_store_mongo_t  *sm;
 
-    mongoc_log_set_handler(race_store_mongo_log, NULL);
-    mongoc_init();
+    race_store_mongo_init();
 
     sm = calloc(1, sizeof(race_store_mongo_t));
     if (sm == NULL) {
         race_log(RACE_LOG_ERROR, "mongo: out of memory");
-        mongoc_cleanup();
+        race_store_mongo_cleanup();
         return NULL;
     }
 
@@ -96,37 +93,9 @@ race_store_mongo_open(const race_store_mongo_conf_t *conf)
         goto failed;
     }
 
-    uri = mongoc_uri_new_with_error(conf->uri, &error);
-    if (uri == NULL) {
-        race_log(RACE_LOG_ERROR, "mongo: bad uri: %s", error.message);
-        goto failed;
-    }
-
-    /* fail fast while the server is down; the caller retries */
-
-    if (!mongoc_uri_has_option(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS)) {
-        mongoc_uri_set_option_as_int32(uri,
-                                       MONGOC_URI_SERVERSELECTIONTIMEOUTMS,
-                                       conf->timeout_ms);
-    }
-
-    if (!mongoc_uri_has_option(uri, MONGOC_URI_CONNECTTIMEOUTMS)) {
-        mongoc_uri_set_option_as_int32(uri, MONGOC_URI_CONNECTTIMEOUTMS,
-                                       conf->timeout_ms);
-    }
-
-    sm->client = mongoc_client_new_from_uri_with_error(uri, &error);
-    mongoc_uri_destroy(uri);
-
+    sm->client = race_store_mongo_client(conf->uri, conf->appname,
+                                         conf->timeout_ms);
     if (sm->client == NULL) {
-        race_log(RACE_LOG_ERROR, "mongo: client: %s", error.message);
-        goto failed;
-    }
-
-    if (!mongoc_client_set_error_api(sm->client, MONGOC_ERROR_API_VERSION_2)
-        || !mongoc_client_set_appname(sm->client, conf->appname))
-    {
-        race_log(RACE_LOG_ERROR, "mongo: cannot set up the client");
         goto failed;
     }
 
@@ -148,6 +117,68 @@ failed:
     race_store_mongo_close(&sm->store);
 
     return NULL;
+}
+
+
+void
+race_store_mongo_init(void)
+{
+    mongoc_log_set_handler(race_store_mongo_log, NULL);
+    mongoc_init();
+}
+
+
+void
+race_store_mongo_cleanup(void)
+{
+    mongoc_cleanup();
+}
+
+
+mongoc_client_t *
+race_store_mongo_client(const char *uri_string, const char *appname,
+    int timeout_ms)
+{
+    mongoc_uri_t     *uri;
+    bson_error_t      error;
+    mongoc_client_t  *client;
+
+    uri = mongoc_uri_new_with_error(uri_string, &error);
+    if (uri == NULL) {
+        race_log(RACE_LOG_ERROR, "mongo: bad uri: %s", error.message);
+        return NULL;
+    }
+
+    /* fail fast while the server is down; the caller retries */
+
+    if (!mongoc_uri_has_option(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS)) {
+        mongoc_uri_set_option_as_int32(uri,
+                                       MONGOC_URI_SERVERSELECTIONTIMEOUTMS,
+                                       timeout_ms);
+    }
+
+    if (!mongoc_uri_has_option(uri, MONGOC_URI_CONNECTTIMEOUTMS)) {
+        mongoc_uri_set_option_as_int32(uri, MONGOC_URI_CONNECTTIMEOUTMS,
+                                       timeout_ms);
+    }
+
+    client = mongoc_client_new_from_uri_with_error(uri, &error);
+    mongoc_uri_destroy(uri);
+
+    if (client == NULL) {
+        race_log(RACE_LOG_ERROR, "mongo: client: %s", error.message);
+        return NULL;
+    }
+
+    if (!mongoc_client_set_error_api(client, MONGOC_ERROR_API_VERSION_2)
+        || !mongoc_client_set_appname(client, appname))
+    {
+        race_log(RACE_LOG_ERROR, "mongo: cannot set up the client");
+        mongoc_client_destroy(client);
+        return NULL;
+    }
+
+    return client;
 }
 
 
@@ -275,7 +306,7 @@ race_store_mongo_close(race_store_t *s)
     free(sm->docs);
     free(sm);
 
-    mongoc_cleanup();
+    race_store_mongo_cleanup();
 }
 
 

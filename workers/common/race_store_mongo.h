@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 
+#include <mongoc/mongoc.h>
+
 #include "race_store.h"
 
 
@@ -28,6 +30,19 @@ typedef struct {
  * NULL on failure, logged.  Only one store per process.
  */
 race_store_t *race_store_mongo_open(const race_store_mongo_conf_t *conf);
+
+/*
+ * For the other collections of a daemon: mongoc_init() with our log
+ * handler (race_store_mongo_open() calls it; once per process, undone by
+ * race_store_mongo_cleanup()), and a client made like the store's: error
+ * API 2, the appname, and timeout_ms for server selection and connect
+ * unless the URI says otherwise, so that a call fails fast while the
+ * server is down.  NULL on failure, logged.
+ */
+void race_store_mongo_init(void);
+void race_store_mongo_cleanup(void);
+mongoc_client_t *race_store_mongo_client(const char *uri,
+    const char *appname, int timeout_ms);
 
 /* settings checks (race_conf_check_pt): they connect to nothing */
 int race_store_mongo_check_uri(const char *value, char *reason,

@@ -124,8 +124,6 @@ typedef struct {
 static int race_tracker_options(int argc, char **argv,
     race_tracker_conf_t *conf, int *test);
 static void race_tracker_usage(FILE *f);
-static int race_tracker_check_topic(const char *value, char *reason,
-    size_t size);
 static int race_tracker_signals(void);
 static void race_tracker_signal(int signo);
 static int race_tracker_open(race_tracker_t *tr);
@@ -152,7 +150,7 @@ static const race_conf_setting_t  race_tracker_settings[] = {
       "127.0.0.1:9092", 1, 1024, NULL, NULL },
 
     { "kafka_topic", RACE_CONF_STR, race_tracker_field(kafka_topic),
-      "race.fixes", 1, 249, NULL, race_tracker_check_topic },
+      "race.fixes", 1, 249, NULL, race_queue_kafka_check_topic },
 
     { "kafka_group", RACE_CONF_STR, race_tracker_field(kafka_group),
       "race-tracker", 1, 255, NULL, NULL },
@@ -366,23 +364,6 @@ race_tracker_usage(FILE *f)
     for (s = race_tracker_settings; s->name != NULL; s++) {
         fprintf(f, "  %-26s %s\n", s->name, s->dflt);
     }
-}
-
-
-/* Kafka's rule for topic names: [A-Za-z0-9._-] */
-
-static int
-race_tracker_check_topic(const char *value, char *reason, size_t size)
-{
-    if (strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                      "0123456789._-")
-        != strlen(value))
-    {
-        snprintf(reason, size, "is not a topic name ([A-Za-z0-9._-])");
-        return -1;
-    }
-
-    return 0;
 }
 
 

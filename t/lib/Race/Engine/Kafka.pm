@@ -208,6 +208,10 @@ sub cluster_id {
     my $id = encode_base64($bytes, '');
     $id =~ tr{+/}{-_};
     $id =~ s/=+$//;
+
+    # the storage tool reads an id that starts with "-" as an option
+    $id =~ s/^-/A/;
+
     return $id;
 }
 

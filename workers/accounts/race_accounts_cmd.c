@@ -1,0 +1,439 @@
+
+/*
+ * race-accounts: the commands of topic race.accounts and their replies.
+ *
+ * What a command holds is checked with the module's own account core
+ * (emails, names, roles), so the worker and the module agree on every
+ * rule: a command the module would not have sent is refused here too.
+ */
+
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "race_accounts_cmd.h"
+
+
+#define RACE_ACCOUNTS_GEN_MAX  9007199254740991LL   /* 2^53 - 1 */
+
+#define RACE_ACCOUNTS_HASH_PREFIX  "$argon2id$"
+
+
+static int race_accounts_cmd_error(char *err, size_t size,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int race_accounts_cmd_token(json_t *obj, const char *key, char *dst,
+    size_t max);
+static int race_accounts_cmd_signup(json_t *root, race_accounts_cmd_t *cmd,
+    char *err, size_t size);
+static int race_accounts_cmd_user_id(json_t *obj, const char *key,
+    char *dst, char *err, size_t size);
+static int race_accounts_cmd_gen(json_t *obj, int64_t *gen, char *err,
+    size_t size);
+static int race_accounts_cmd_hash(const char *s, size_t len);
+static size_t race_accounts_cmd_dump(json_t *reply, char *buf, size_t size);
+
+
+int
+race_accounts_cmd_parse(const char *data, size_t len,
+    race_accounts_cmd_t *cmd, char *err, size_t size)
+{
+    int           rc;
+    json_t       *root, *v;
+    const char   *op;
+    json_error_t  error;
+
+    memset(cmd, 0, sizeof(race_accounts_cmd_t));
+
+    if (data == NULL || len == 0) {
+        return race_accounts_cmd_error(err, size, "empty message");
+    }
+
+    root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &error);
+    if (root == NULL) {
+        /* error.text may quote the input: give only where it failed */
+        return race_accounts_cmd_error(err, size, "not JSON (at byte %d)",
+                                       error.position);
+    }
+
+    rc = -1;
+
+    if (!json_is_object(root)) {
+        race_accounts_cmd_error(err, size, "not a JSON object");
+        goto done;
+    }
+
+    /* first what a reply needs: a bad command is answered too */
+
+    if (race_accounts_cmd_token(root, "reply", cmd->reply,
+                                RACE_ACCOUNTS_CHANNEL_MAX)
+        != 0)
+    {
+        race_accounts_cmd_error(err, size, "\"reply\" missing or not a "
+                                "channel name");
+        goto done;
+    }
+
+    if (race_accounts_cmd_token(root, "req", cmd->req, RACE_ACCOUNTS_REQ_MAX)
+        != 0)
+    {
+        race_accounts_cmd_error(err, size, "\"req\" missing or not a "
+                                "request id");
+        goto done;
+    }
+
+    v = json_object_get(root, "op");
+    op = json_is_string(v) && strlen(json_string_value(v))
+                              == json_string_length(v)
+         ? json_string_value(v) : "";
+
+    if (strcmp(op, "signup") == 0) {
+        cmd->op = RACE_ACCOUNTS_SIGNUP;
+
+        if (race_accounts_cmd_signup(root, cmd, err, size) != 0) {
+            goto done;
+        }
+
+    } else if (strcmp(op, "logout") == 0) {
+        cmd->op = RACE_ACCOUNTS_LOGOUT;
+
+        if (race_accounts_cmd_user_id(root, "user", cmd->user.id, err, size)
+            != 0
+            || race_accounts_cmd_gen(root, &cmd->gen, err, size) != 0)
+        {
+            goto done;
+        }
+
+    } else if (strcmp(op, "role") == 0) {
+        cmd->op = RACE_ACCOUNTS_ROLE;
+
+        if (race_accounts_cmd_user_id(root, "user", cmd->user.id, err, size)
+            != 0
+            || race_accounts_cmd_user_id(root, "by", cmd->by, err, size)
+               != 0
+            || race_accounts_cmd_gen(root, &cmd->gen, err, size) != 0)
+        {
+            goto done;
+        }
+
+        v = json_object_get(root, "role");
+
+        if (!json_is_string(v)
+            || !race_role_valid(json_string_value(v), json_string_length(v)))
+        {
+            race_accounts_cmd_error(err, size, "\"role\" missing or not a "
+                                    "role");
+            goto done;
+        }
+
+        /* race_role_valid(): at most RACE_ROLE_MAX bytes */
+        memcpy(cmd->user.role, json_string_value(v),
+               json_string_length(v) + 1);
+
+    } else {
+        race_accounts_cmd_error(err, size, "\"op\" missing or unknown");
+        goto done;
+    }
+
+    rc = 0;
+
+done:
+
+    if (rc != 0) {
+        cmd->op = RACE_ACCOUNTS_NONE;
+    }
+
+    json_decref(root);
+
+    return rc;
+}
+
+
+int
+race_accounts_id_valid(const char *s, size_t len)
+{
+    size_t  i;
+
+    if (len != RACE_ACCOUNTS_ID_LEN) {
+        return 0;
+    }
+
+    /* lower-case only: ids are compared as strings everywhere */
+
+    for (i = 0; i < len; i++) {
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+size_t
+race_accounts_reply_ok(const char *req, const race_accounts_user_t *user,
+    char *buf, size_t size)
+{
+    json_t  *reply;
+
+    reply = json_pack("{s:s*, s:b, s:{s:s, s:s, s:s, s:s, s:I}}",
+                      "req", req[0] ? req : NULL,
+                      "ok", 1,
+                      "user",
+                          "id", user->id,
+                          "email", user->email,
+                          "name", user->name,
+                          "role", user->role,
+                          "gen", (json_int_t) user->gen);
+
+    return race_accounts_cmd_dump(reply, buf, size);
+}
+
+
+size_t
+race_accounts_reply_error(const char *req, const char *code, char *buf,
+    size_t size)
+{
+    json_t  *reply;
+
+    reply = json_pack("{s:s*, s:b, s:s}",
+                      "req", req[0] ? req : NULL,
+                      "ok", 0,
+                      "code", code);
+
+    return race_accounts_cmd_dump(reply, buf, size);
+}
+
+
+static int
+race_accounts_cmd_error(char *err, size_t size, const char *fmt, ...)
+{
+    va_list  args;
+
+    va_start(args, fmt);
+    vsnprintf(err, size, fmt, args);
+    va_end(args);
+
+    return -1;
+}
+
+
+/* a request id or a channel: 1 to max printable ASCII bytes, no spaces */
+
+static int
+race_accounts_cmd_token(json_t *obj, const char *key, char *dst, size_t max)
+{
+    size_t       i, len;
+    json_t      *v;
+    const char  *s;
+
+    v = json_object_get(obj, key);
+
+    if (!json_is_string(v)) {
+        return -1;
+    }
+
+    s = json_string_value(v);
+    len = json_string_length(v);
+
+    if (len < 1 || len > max) {
+        return -1;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (s[i] < 0x21 || s[i] > 0x7e) {
+            return -1;
+        }
+    }
+
+    memcpy(dst, s, len);
+    dst[len] = '\0';
+
+    return 0;
+}
+
+
+/* "user":{"id","email","name","role"?,"hash"} */
+
+static int
+race_accounts_cmd_signup(json_t *root, race_accounts_cmd_t *cmd, char *err,
+    size_t size)
+{
+    size_t                 len;
+    json_t                *user, *v;
+    const char            *s;
+    race_accounts_user_t  *u;
+
+    u = &cmd->user;
+    user = json_object_get(root, "user");
+
+    if (!json_is_object(user)) {
+        return race_accounts_cmd_error(err, size, "\"user\" missing or not "
+                                       "an object");
+    }
+
+    if (race_accounts_cmd_user_id(user, "id", u->id, err, size) != 0) {
+        return -1;
+    }
+
+    v = json_object_get(user, "email");
+
+    if (!json_is_string(v)
+        || race_email_normalize(json_string_value(v), json_string_length(v),
+                                u->email, sizeof(u->email))
+           == 0)
+    {
+        return race_accounts_cmd_error(err, size, "\"user.email\" missing "
+                                       "or not an email");
+    }
+
+    v = json_object_get(user, "name");
+
+    if (!json_is_string(v)
+        || !race_name_valid(json_string_value(v), json_string_length(v)))
+    {
+        return race_accounts_cmd_error(err, size, "\"user.name\" missing "
+                                       "or not a name");
+    }
+
+    /* race_name_valid(): at most RACE_NAME_BYTES_MAX bytes */
+    memcpy(u->name, json_string_value(v), json_string_length(v) + 1);
+
+    /* a signup makes spectators; other roles are given by an admin */
+
+    v = json_object_get(user, "role");
+
+    if (v != NULL
+        && !(json_is_string(v)
+             && strcmp(json_string_value(v), "spectator") == 0))
+    {
+        return race_accounts_cmd_error(err, size, "\"user.role\" is not "
+                                       "spectator");
+    }
+
+    memcpy(u->role, "spectator", sizeof("spectator"));
+
+    v = json_object_get(user, "hash");
+    s = json_is_string(v) ? json_string_value(v) : NULL;
+    len = json_is_string(v) ? json_string_length(v) : 0;
+
+    if (s == NULL || !race_accounts_cmd_hash(s, len)) {
+        return race_accounts_cmd_error(err, size, "\"user.hash\" missing "
+                                       "or not an argon2id hash");
+    }
+
+    memcpy(u->hash, s, len + 1);
+
+    return 0;
+}
+
+
+static int
+race_accounts_cmd_user_id(json_t *obj, const char *key, char *dst,
+    char *err, size_t size)
+{
+    json_t  *v;
+
+    v = json_object_get(obj, key);
+
+    if (!json_is_string(v)
+        || !race_accounts_id_valid(json_string_value(v),
+                                   json_string_length(v)))
+    {
+        return race_accounts_cmd_error(err, size, "\"%s\" missing or not a "
+                                       "user id", key);
+    }
+
+    memcpy(dst, json_string_value(v), RACE_ACCOUNTS_ID_LEN + 1);
+
+    return 0;
+}
+
+
+/* "gen", optional: the gen the sender saw, which the command replaces */
+
+static int
+race_accounts_cmd_gen(json_t *obj, int64_t *gen, char *err, size_t size)
+{
+    json_t      *v;
+    json_int_t   n;
+
+    *gen = 0;
+
+    v = json_object_get(obj, "gen");
+
+    if (v == NULL) {
+        return 0;
+    }
+
+    if (!json_is_integer(v)) {
+        return race_accounts_cmd_error(err, size, "\"gen\" is not an "
+                                       "integer");
+    }
+
+    n = json_integer_value(v);
+
+    if (n < 1 || n >= RACE_ACCOUNTS_GEN_MAX) {
+        return race_accounts_cmd_error(err, size, "\"gen\" is out of range");
+    }
+
+    *gen = (int64_t) n;
+
+    return 0;
+}
+
+
+/*
+ * The shape of a PHC string of argon2id, not its parameters: the module
+ * verifies against it, and refuses what it would not have made.
+ */
+
+static int
+race_accounts_cmd_hash(const char *s, size_t len)
+{
+    size_t  i;
+
+    if (len > RACE_ACCOUNTS_HASH_MAX
+        || len <= sizeof(RACE_ACCOUNTS_HASH_PREFIX) - 1
+        || memcmp(s, RACE_ACCOUNTS_HASH_PREFIX,
+                  sizeof(RACE_ACCOUNTS_HASH_PREFIX) - 1)
+           != 0)
+    {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (s[i] < 0x21 || s[i] > 0x7e) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/* takes reply (which may be NULL: json_pack() failed) */
+
+static size_t
+race_accounts_cmd_dump(json_t *reply, char *buf, size_t size)
+{
+    size_t  n;
+
+    if (reply == NULL) {
+        return 0;
+    }
+
+    n = json_dumpb(reply, buf, size, JSON_COMPACT);
+    json_decref(reply);
+
+    if (n == 0 || n >= size) {
+        return 0;
+    }
+
+    buf[n] = '\0';
+
+    return n;
+}

@@ -1,0 +1,86 @@
+
+/*
+ * race-accounts: collection "users" on MongoDB (or FerretDB), the record
+ * of accounts (docs/INTERNALS.md, "Accounts").
+ *
+ *   {_id:"<user id>", email, name, role, hash, gen, created}
+ *
+ * with a unique index on email.  Every call is one round trip, and
+ * fails after at most the server selection timeout while the server is
+ * down: RACE_ACCOUNTS_MONGO_ERROR, and the caller retries.
+ */
+
+
+#ifndef _RACE_ACCOUNTS_MONGO_H_INCLUDED_
+#define _RACE_ACCOUNTS_MONGO_H_INCLUDED_
+
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "race_accounts_cmd.h"
+
+
+#define RACE_ACCOUNTS_MONGO_OK          0
+#define RACE_ACCOUNTS_MONGO_ERROR      -1   /* the server: retry later */
+#define RACE_ACCOUNTS_MONGO_DUPLICATE   1   /* a duplicate key (11000) */
+#define RACE_ACCOUNTS_MONGO_NONE        2   /* no document matched */
+#define RACE_ACCOUNTS_MONGO_BAD         3   /* a document not of the
+                                               contract, logged */
+
+
+typedef struct race_accounts_mongo_s  race_accounts_mongo_t;
+
+
+/* 0 to go on, -1 to stop race_accounts_mongo_each() with an error */
+typedef int (*race_accounts_mongo_each_pt)(const race_accounts_user_t *user,
+    void *data);
+
+
+/*
+ * Makes the client (race_store_mongo_client()); it connects on first
+ * use.  NULL on failure, logged.  One per process.
+ */
+race_accounts_mongo_t *race_accounts_mongo_open(const char *uri,
+    const char *db, const char *appname, int timeout_ms);
+
+void race_accounts_mongo_close(race_accounts_mongo_t *m);
+
+/* the unique index on email; creating it again is harmless */
+int race_accounts_mongo_index(race_accounts_mongo_t *m);
+
+/* OK, DUPLICATE (the _id or the email is taken) or ERROR */
+int race_accounts_mongo_insert(race_accounts_mongo_t *m,
+    const race_accounts_user_t *user);
+
+/* the user of an _id, or of an email: OK, NONE, BAD or ERROR */
+int race_accounts_mongo_get(race_accounts_mongo_t *m, const char *id,
+    race_accounts_user_t *user);
+int race_accounts_mongo_get_email(race_accounts_mongo_t *m,
+    const char *email, race_accounts_user_t *user);
+
+/*
+ * One findAndModify on the user id, the new document back in user:
+ *
+ *   gen > 0:  where gen is gen, sets gen to gen + 1 (and role, if not
+ *             NULL): a replay finds a newer gen and changes nothing;
+ *   gen 0:    increments gen (and sets role, if not NULL, where the
+ *             role is another one: setting a role again changes
+ *             nothing).
+ *
+ * OK, NONE (nothing matched: the caller reads the user to know why),
+ * BAD or ERROR.
+ */
+int race_accounts_mongo_bump(race_accounts_mongo_t *m, const char *id,
+    int64_t gen, const char *role, race_accounts_user_t *user);
+
+/*
+ * Calls handler on every user, in no order; documents not of the
+ * contract are logged and skipped.  *n is how many were handed over.
+ * OK, or ERROR (the server, or the handler said stop).
+ */
+int race_accounts_mongo_each(race_accounts_mongo_t *m,
+    race_accounts_mongo_each_pt handler, void *data, size_t *n);
+
+
+#endif /* _RACE_ACCOUNTS_MONGO_H_INCLUDED_ */
