@@ -13,7 +13,10 @@
 #include <ngx_http.h>
 
 
+#include <ngx_thread_pool.h>
+
 #include "ngx_http_race_jwt.h"
+#include "ngx_http_race_password.h"
 
 
 /* what a worker process holds once: producer, Redis, keys */
@@ -26,6 +29,17 @@ typedef struct {
     ngx_url_t        *redis;
     ngx_uint_t        ingest;           /* locations with race_ingest */
     ngx_uint_t        live;             /* locations with race_live */
+    ngx_uint_t        api;              /* locations with race_api */
+
+    /* accounts */
+    ngx_str_t         thread_pool_name;
+    ngx_thread_pool_t *thread_pool;     /* hashes passwords */
+    ngx_uint_t        max_hashes;       /* at once, per worker */
+    ngx_msec_t        token_ttl;
+    ngx_msec_t        reply_timeout;    /* of race-accounts */
+    ngx_flag_t        cookie_secure;
+    ngx_str_t         passwords_file;
+    race_password_list_t  passwords;    /* the common ones, refused */
 } ngx_http_race_main_conf_t;
 
 

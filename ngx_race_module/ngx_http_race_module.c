@@ -15,6 +15,7 @@
 #include "ngx_http_race_ingest.h"
 #include "ngx_http_race_live.h"
 #include "ngx_http_race_redis.h"
+#include "ngx_http_race_api.h"
 
 
 static void *ngx_http_race_create_main_conf(ngx_conf_t *cf);
@@ -42,6 +43,11 @@ static char *ngx_http_race_token_key(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_race_redis(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_race_api(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_race_auth_init(ngx_conf_t *cf,
+    ngx_http_race_main_conf_t *rmcf);
+static void ngx_http_race_passwords_free(void *data);
 static ngx_int_t ngx_http_race_init_process(ngx_cycle_t *cycle);
 static void ngx_http_race_exit_process(ngx_cycle_t *cycle);
 static char *ngx_http_race_conf_set_value(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -88,6 +94,21 @@ static ngx_http_race_conf_value_t  ngx_http_race_ping_interval_value = {
 static ngx_http_race_conf_value_t  ngx_http_race_timeout_value = {
     NGX_HTTP_RACE_CONF_MSEC, 1, NGX_HTTP_RACE_MSEC_MAX,
     "a time from 1ms to 24d"
+};
+
+static ngx_http_race_conf_value_t  ngx_http_race_max_hashes_value = {
+    NGX_HTTP_RACE_CONF_NUM, 1, 1024,
+    "a number from 1 to 1024"
+};
+
+static ngx_http_race_conf_value_t  ngx_http_race_token_ttl_value = {
+    NGX_HTTP_RACE_CONF_MSEC, 60000, 24 * 3600 * 1000,
+    "a time from 1m to 24h"
+};
+
+static ngx_http_race_conf_value_t  ngx_http_race_reply_timeout_value = {
+    NGX_HTTP_RACE_CONF_MSEC, 1000, 300000,
+    "a time from 1s to 5m"
 };
 
 static ngx_http_race_conf_value_t  ngx_http_race_max_batch_value = {
@@ -229,6 +250,55 @@ static ngx_command_t  ngx_http_race_commands[] = {
       0,
       NULL },
 
+    { ngx_string("race_api"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_race_api,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("race_auth_thread_pool"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_race_main_conf_t, thread_pool_name),
+      NULL },
+
+    { ngx_string("race_auth_max_hashes"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_race_conf_set_value,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_race_main_conf_t, max_hashes),
+      &ngx_http_race_max_hashes_value },
+
+    { ngx_string("race_auth_token_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_race_conf_set_value,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_race_main_conf_t, token_ttl),
+      &ngx_http_race_token_ttl_value },
+
+    { ngx_string("race_auth_reply_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_race_conf_set_value,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_race_main_conf_t, reply_timeout),
+      &ngx_http_race_reply_timeout_value },
+
+    { ngx_string("race_auth_cookie_secure"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_race_main_conf_t, cookie_secure),
+      NULL },
+
+    { ngx_string("race_auth_common_passwords"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_race_main_conf_t, passwords_file),
+      NULL },
+
       ngx_null_command
 };
 
@@ -284,7 +354,16 @@ ngx_http_race_create_main_conf(ngx_conf_t *cf)
      *     rmcf->redis = NULL;
      *     rmcf->ingest = 0;
      *     rmcf->live = 0;
+     *     rmcf->api = 0;
+     *     rmcf->thread_pool_name = { 0, NULL };
+     *     rmcf->passwords_file = { 0, NULL };
+     *     rmcf->passwords = { NULL, 0, NULL };
      */
+
+    rmcf->max_hashes = NGX_CONF_UNSET_UINT;
+    rmcf->token_ttl = NGX_CONF_UNSET_MSEC;
+    rmcf->reply_timeout = NGX_CONF_UNSET_MSEC;
+    rmcf->cookie_secure = NGX_CONF_UNSET;
 
     return rmcf;
 }
@@ -306,6 +385,15 @@ ngx_http_race_init_main_conf(ngx_conf_t *cf, void *conf)
     if (rmcf->ingest && rmcf->kafka_brokers.len == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"race_ingest\" needs \"race_kafka_brokers\"");
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_conf_init_uint_value(rmcf->max_hashes, 4);
+    ngx_conf_init_msec_value(rmcf->token_ttl, 15 * 60 * 1000);
+    ngx_conf_init_msec_value(rmcf->reply_timeout, 10000);
+    ngx_conf_init_value(rmcf->cookie_secure, 1);
+
+    if (rmcf->api && ngx_http_race_auth_init(cf, rmcf) != NGX_CONF_OK) {
         return NGX_CONF_ERROR;
     }
 
@@ -1056,25 +1144,39 @@ ngx_http_race_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
-    if (rmcf->ingest) {
+    /* what the endpoints share: the queue, the two Redis connections */
+
+    if (rmcf->ingest || rmcf->api) {
         if (ngx_http_race_kafka_queue.init_process(cycle, rmcf) != NGX_OK) {
             return NGX_ERROR;
         }
 
         ngx_http_race_queue = &ngx_http_race_kafka_queue;
-
-        if (ngx_http_race_ingest_init_process(cycle, rmcf) != NGX_OK) {
-            return NGX_ERROR;
-        }
     }
 
-    if (rmcf->live) {
-        if (ngx_http_race_redis_pair_start(cycle, &rmcf->redis->addrs[0])
-            != NGX_OK
-            || ngx_http_race_live_init_process(cycle, rmcf) != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
+    if ((rmcf->live || rmcf->api)
+        && ngx_http_race_redis_pair_start(cycle, &rmcf->redis->addrs[0])
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (rmcf->ingest
+        && ngx_http_race_ingest_init_process(cycle, rmcf) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (rmcf->live
+        && ngx_http_race_live_init_process(cycle, rmcf) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (rmcf->api
+        && ngx_http_race_api_init_process(cycle, rmcf) != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
     return NGX_OK;
@@ -1099,6 +1201,7 @@ ngx_http_race_exit_process(ngx_cycle_t *cycle)
 {
     ngx_http_race_ingest_exit_process(cycle);
     ngx_http_race_live_exit_process(cycle);
+    ngx_http_race_api_exit_process(cycle);
 
     ngx_http_race_redis_pair_stop();
 
@@ -1176,4 +1279,140 @@ ngx_http_race_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     rmcf->redis = u;
 
     return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_race_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_core_loc_conf_t   *clcf;
+    ngx_http_race_main_conf_t  *rmcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->handler) {
+        return "is duplicate or conflicts with another handler";
+    }
+
+    clcf->handler = ngx_http_race_api_handler;
+
+    rmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_race_module);
+    rmcf->api++;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * What race_api needs, checked and made ready at configuration time:
+ * the list of common passwords is read here, once; the thread pool that
+ * hashes is named here for nginx to start.
+ */
+
+static char *
+ngx_http_race_auth_init(ngx_conf_t *cf, ngx_http_race_main_conf_t *rmcf)
+{
+    u_char              *data;
+    ssize_t              n;
+    ngx_fd_t             fd;
+    ngx_str_t            file;
+    ngx_file_info_t      fi;
+    ngx_pool_cleanup_t  *cln;
+
+    if (rmcf->kafka_brokers.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"race_api\" needs \"race_kafka_brokers\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (rmcf->redis == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"race_api\" needs \"race_redis\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (rmcf->token_keys == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"race_api\" needs a \"race_token_key\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (rmcf->passwords_file.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"race_api\" needs "
+                           "\"race_auth_common_passwords\"");
+        return NGX_CONF_ERROR;
+    }
+
+    rmcf->thread_pool = ngx_thread_pool_add(cf,
+                                            rmcf->thread_pool_name.len
+                                            ? &rmcf->thread_pool_name
+                                            : NULL);
+    if (rmcf->thread_pool == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    file = rmcf->passwords_file;
+
+    if (ngx_conf_full_name(cf->cycle, &file, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    fd = ngx_open_file(file.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "\"race_auth_common_passwords\" cannot open "
+                           "\"%V\"", &file);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR
+        || !ngx_is_file(&fi) || ngx_file_size(&fi) > 16 * 1024 * 1024)
+    {
+        ngx_close_file(fd);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"race_auth_common_passwords\" \"%V\" is not "
+                           "a file of at most 16m", &file);
+        return NGX_CONF_ERROR;
+    }
+
+    data = ngx_pnalloc(cf->temp_pool, ngx_file_size(&fi) + 1);
+    if (data == NULL) {
+        ngx_close_file(fd);
+        return NGX_CONF_ERROR;
+    }
+
+    n = ngx_read_fd(fd, data, ngx_file_size(&fi));
+    ngx_close_file(fd);
+
+    if (n != (ssize_t) ngx_file_size(&fi)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "\"race_auth_common_passwords\" cannot read "
+                           "\"%V\"", &file);
+        return NGX_CONF_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (race_password_list_load((char *) data, n, &rmcf->passwords) != 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"race_auth_common_passwords\" \"%V\" could "
+                           "not be loaded", &file);
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_http_race_passwords_free;
+    cln->data = &rmcf->passwords;
+
+    return NGX_CONF_OK;
+}
+
+
+static void
+ngx_http_race_passwords_free(void *data)
+{
+    race_password_list_free(data);
 }

@@ -29,13 +29,17 @@ sub start {
     $p->{topic} = 'race.fixes';
     ($p->{keyfile}, $p->{secret}) = Race::Token::key_file($t);
 
-    $p->start_tracker;
+    $p->start_tracker unless $opt{no_tracker};
+    $p->start_accounts if $opt{accounts};
 
+    my $root = $t->root;
     my $http = <<"EOF";
     race_kafka_brokers $p->{kafka};
     race_kafka_topic $p->{topic};
     race_token_key k1 $p->{keyfile};
     race_redis $p->{redis};
+    race_auth_common_passwords $root/conf/common-passwords.txt;
+    ${\ ($opt{http} || '')}
 
     server {
         listen 127.0.0.1:$p->{port};
@@ -46,6 +50,10 @@ sub start {
 
         location /live/ {
             race_live;
+        }
+
+        location /api/ {
+            race_api;
         }
 
         ${\ ($opt{locations} || '')}
@@ -88,6 +96,28 @@ sub start_tracker {
             map { ('--set', "$_=$all{$_}") } sort keys %all],
         env => $t->san_env('tracker'));
 
+    return $log;
+}
+
+# the race-accounts worker
+sub accounts_argv {
+    my ($p, @more) = @_;
+    my $t = $p->{t};
+    return [$t->build . '/workers/race-accounts',
+        '--set', "kafka_brokers=$p->{kafka}",
+        '--set', "mongo_uri=$p->{mongo}", '--set', "mongo_db=$p->{db}",
+        '--set', 'redis_host=127.0.0.1',
+        '--set', "redis_port=$p->{redis_port}",
+        '--set', 'kafka_session_timeout_ms=6000', @more];
+}
+
+sub start_accounts {
+    my ($p) = @_;
+    my $t = $p->{t};
+    my $log = $t->dir . '/accounts.' . ++$p->{n} . '.log';
+    $t->log_file($log);
+    $t->spawn(name => 'accounts', log => $log, argv => $p->accounts_argv,
+        env => $t->san_env('accounts'));
     return $log;
 }
 
@@ -162,6 +192,13 @@ sub mongo {
     my @q = map { "'$_'" } @args;
     my $out = `$bin $p->{mongo} $p->{db} fixes @q 2>&1`;
     return $out;
+}
+
+sub mongo_count_in {
+    my ($p, $coll, $filter) = @_;
+    my $bin = $p->{t}->build . '/t/mongo_query';
+    my $out = `$bin $p->{mongo} $p->{db} $coll count '${\ ($filter || '{}')}' 2>&1`;
+    return $out =~ /^(\d+)\s*$/ ? $1 : "error: $out";
 }
 
 sub mongo_count {

@@ -1,0 +1,1647 @@
+
+/*
+ * ngx_race: the accounts API, /api/auth/... and /api/me, and the admin's
+ * role grant (docs/INTERNALS.md, "Accounts").
+ *
+ * Nothing here waits on the event loop.  A request goes through steps,
+ * each started here and finished by a callback: the body is read,
+ * passwords are hashed or verified in a thread pool, Redis is asked on
+ * the worker's command connection, commands go to the race-accounts
+ * worker through the queue and its reply comes back on this worker
+ * process's own Redis channel.
+ *
+ * Each of those callbacks may come after the client has gone.  None of
+ * them holds the request: the thread job and the Redis call hold a small
+ * record of their own that the request's pool cleanup cancels, and the
+ * delivery report and the reply find the request by its id, if it is
+ * still waiting.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include <ngx_thread_pool.h>
+
+#include <jansson.h>
+#include <openssl/rand.h>
+
+#include "ngx_http_race.h"
+#include "ngx_http_race_api.h"
+#include "ngx_http_race_ingest.h"
+#include "ngx_http_race_jwt.h"
+#include "ngx_http_race_redis.h"
+#include "ngx_http_race_account.h"
+#include "ngx_http_race_password.h"
+
+
+#define NGX_HTTP_RACE_API_SIGNUP    1
+#define NGX_HTTP_RACE_API_LOGIN     2
+#define NGX_HTTP_RACE_API_LOGOUT    3
+#define NGX_HTTP_RACE_API_ME        4
+#define NGX_HTTP_RACE_API_ROLE      5
+
+#define NGX_HTTP_RACE_API_COOKIE    "race_session"
+
+
+typedef struct ngx_http_race_api_ctx_s  ngx_http_race_api_ctx_t;
+
+typedef void (*ngx_http_race_api_redis_pt)(ngx_http_race_api_ctx_t *ctx,
+    redisReply *reply);
+
+
+/* a Redis call's privdata: cancelled when the request goes */
+typedef struct {
+    ngx_http_race_api_ctx_t          *ctx;
+    ngx_http_race_api_redis_pt        done;
+} ngx_http_race_api_call_t;
+
+
+/* a hash or a verify in the thread pool; the thread sees only this */
+typedef struct {
+    ngx_http_race_api_ctx_t          *ctx;        /* NULL: cancelled */
+    ngx_uint_t                        verify;
+    ngx_int_t                         result;
+    size_t                            password_len;
+    char                              password[RACE_PASSWORD_BYTES_MAX + 1];
+    char                              encoded[RACE_PASSWORD_ENCODED_MAX];
+} ngx_http_race_api_job_t;
+
+
+/* a command's delivery record: the request is found again by its id */
+typedef struct {
+    ngx_http_race_delivery_t          delivery;
+    ngx_rbtree_key_t                  id;
+} ngx_http_race_api_msg_t;
+
+
+struct ngx_http_race_api_ctx_s {
+    ngx_rbtree_node_t                 node;       /* key: the command id */
+    ngx_http_request_t               *request;
+    ngx_uint_t                        route;
+    char                              target[RACE_JWT_ID_MAX + 1];
+
+    ngx_http_race_api_call_t         *call;
+    ngx_thread_task_t                *task;
+    ngx_event_t                       timer;
+
+    /* what the request carried */
+    race_signup_t                     signup;
+    race_login_t                      login;
+    race_role_req_t                   role;
+
+    /* the user, as Redis or the worker knows them */
+    char                              user_id[RACE_JWT_ID_MAX + 1];
+    char                              user_role[16];
+    int64_t                           user_gen;
+    json_t                           *user;       /* for the answer */
+    char                              hash[RACE_PASSWORD_ENCODED_MAX];
+
+    unsigned                          waiting:1;  /* in the pending tree */
+    unsigned                          bearer:1;
+};
+
+
+typedef struct {
+    ngx_rbtree_t                      pending;
+    ngx_rbtree_node_t                 sentinel;
+    ngx_rbtree_key_t                  next_id;
+    ngx_uint_t                        hashes;     /* in the thread pool */
+    ngx_http_race_main_conf_t        *conf;
+    ngx_log_t                        *log;
+    unsigned                          subscribed:1;
+    char                              channel[64];
+} ngx_http_race_api_t;
+
+
+static ngx_int_t ngx_http_race_api_route(ngx_http_request_t *r,
+    ngx_http_race_api_ctx_t *ctx, ngx_int_t *sent);
+static void ngx_http_race_api_body(ngx_http_request_t *r);
+static ngx_int_t ngx_http_race_api_parse(ngx_http_request_t *r,
+    ngx_http_race_api_ctx_t *ctx, ngx_int_t *sent);
+static void ngx_http_race_api_cleanup(void *data);
+static void ngx_http_race_api_finish(ngx_http_race_api_ctx_t *ctx,
+    ngx_int_t rc);
+
+static ngx_int_t ngx_http_race_api_redis(ngx_http_race_api_ctx_t *ctx,
+    ngx_http_race_api_redis_pt done, const char *fmt, ...);
+static void ngx_http_race_api_on_redis(redisAsyncContext *ac, void *r,
+    void *privdata);
+static ngx_int_t ngx_http_race_api_thread(ngx_http_race_api_ctx_t *ctx,
+    ngx_uint_t verify, const char *encoded);
+static void ngx_http_race_api_thread_run(void *data, ngx_log_t *log);
+static void ngx_http_race_api_thread_done(ngx_event_t *ev);
+static ngx_int_t ngx_http_race_api_command(ngx_http_race_api_ctx_t *ctx,
+    json_t *cmd, const char *key);
+static void ngx_http_race_api_delivered(ngx_http_race_delivery_t *d,
+    ngx_uint_t ok);
+static void ngx_http_race_api_on_reply(redisAsyncContext *ac, void *r,
+    void *privdata);
+static void ngx_http_race_api_reply(ngx_http_race_api_ctx_t *ctx,
+    json_t *reply);
+static void ngx_http_race_api_timeout(ngx_event_t *ev);
+static ngx_http_race_api_ctx_t *ngx_http_race_api_find(ngx_rbtree_key_t id);
+
+static void ngx_http_race_api_authenticate(ngx_http_race_api_ctx_t *ctx);
+static void ngx_http_race_api_authenticated(ngx_http_race_api_ctx_t *ctx,
+    redisReply *reply);
+static void ngx_http_race_api_signup_hashed(ngx_http_race_api_ctx_t *ctx);
+static void ngx_http_race_api_login_id(ngx_http_race_api_ctx_t *ctx,
+    redisReply *reply);
+static void ngx_http_race_api_login_loaded(ngx_http_race_api_ctx_t *ctx,
+    redisReply *reply);
+static void ngx_http_race_api_login_user(ngx_http_race_api_ctx_t *ctx,
+    redisReply *reply);
+static void ngx_http_race_api_login_verified(ngx_http_race_api_ctx_t *ctx);
+
+static ngx_int_t ngx_http_race_api_token(ngx_http_race_api_ctx_t *ctx,
+    json_t *user, ngx_str_t *token);
+static ngx_int_t ngx_http_race_api_send(ngx_http_request_t *r,
+    ngx_uint_t status, json_t *body, ngx_str_t *cookie);
+static ngx_int_t ngx_http_race_api_user_json(ngx_http_race_api_ctx_t *ctx,
+    redisReply *hash);
+
+static void ngx_http_race_api_up(ngx_http_race_redis_t *rd, void *data);
+static void ngx_http_race_api_down(ngx_http_race_redis_t *rd, void *data);
+
+
+static ngx_http_race_api_t  *ngx_http_race_api;
+
+
+ngx_int_t
+ngx_http_race_api_init_process(ngx_cycle_t *cycle,
+    ngx_http_race_main_conf_t *rmcf)
+{
+    u_char                bytes[8];
+    ngx_http_race_api_t  *api;
+
+    api = ngx_pcalloc(cycle->pool, sizeof(ngx_http_race_api_t));
+    if (api == NULL) {
+        return NGX_ERROR;
+    }
+
+    api->conf = rmcf;
+    api->log = cycle->log;
+
+    ngx_rbtree_init(&api->pending, &api->sentinel, ngx_rbtree_insert_value);
+
+    /* a channel of this process's own: a restarted one gets a new one */
+
+    if (RAND_bytes(bytes, sizeof(bytes)) != 1) {
+        return NGX_ERROR;
+    }
+
+    ngx_snprintf((u_char *) api->channel, sizeof(api->channel) - 1,
+                 "race:reply:%P:%*xs%Z", ngx_pid, sizeof(bytes), bytes);
+
+    if (race_password_init() != 0) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "race: password hashing could not start");
+        return NGX_ERROR;
+    }
+
+    ngx_http_race_api = api;
+
+    return ngx_http_race_redis_pair_listen(ngx_http_race_api_up,
+                                           ngx_http_race_api_down, api);
+}
+
+
+void
+ngx_http_race_api_exit_process(ngx_cycle_t *cycle)
+{
+    /* what still waits is finalized by its own connection's teardown */
+    ngx_http_race_api = NULL;
+}
+
+
+static void
+ngx_http_race_api_up(ngx_http_race_redis_t *rd, void *data)
+{
+    ngx_http_race_api_t  *api = data;
+
+    if (rd != &ngx_http_race_redis_pair->sub) {
+        return;
+    }
+
+    if (redisAsyncCommand(rd->ac, ngx_http_race_api_on_reply, NULL,
+                          "SUBSCRIBE %s", api->channel)
+        != REDIS_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, api->log, 0,
+                      "race: redis subscribe to replies failed");
+    }
+}
+
+
+static void
+ngx_http_race_api_down(ngx_http_race_redis_t *rd, void *data)
+{
+    ngx_http_race_api_t  *api = data;
+
+    if (rd == &ngx_http_race_redis_pair->sub) {
+        /* replies sent meanwhile are lost: waiting requests time out */
+        api->subscribed = 0;
+    }
+}
+
+
+ngx_int_t
+ngx_http_race_api_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                 rc;
+    ngx_pool_cleanup_t       *cln;
+    ngx_http_race_api_ctx_t  *ctx;
+
+    if (ngx_http_race_api == NULL) {
+        return NGX_HTTP_SERVICE_UNAVAILABLE;
+    }
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_race_api_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->request = r;
+
+    if (ngx_http_race_api_route(r, ctx, &rc) != NGX_OK) {
+        /* refused and answered: rc is what sending returned */
+        return rc;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cln->handler = ngx_http_race_api_cleanup;
+    cln->data = ctx;
+
+    ctx->timer.handler = ngx_http_race_api_timeout;
+    ctx->timer.data = ctx;
+    ctx->timer.log = r->connection->log;
+
+    ngx_http_set_ctx(r, ctx, ngx_http_race_module);
+
+    rc = ngx_http_read_client_request_body(r, ngx_http_race_api_body);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+static ngx_int_t
+ngx_http_race_api_route(ngx_http_request_t *r, ngx_http_race_api_ctx_t *ctx,
+    ngx_int_t *sent)
+{
+    u_char      *p, *u, *last;
+    ngx_str_t    uri;
+    ngx_uint_t   allowed;
+
+    uri = r->uri;
+    allowed = NGX_HTTP_POST;
+
+    if (uri.len == sizeof("/api/auth/signup") - 1
+        && ngx_strncmp(uri.data, "/api/auth/signup", uri.len) == 0)
+    {
+        ctx->route = NGX_HTTP_RACE_API_SIGNUP;
+
+    } else if (uri.len == sizeof("/api/auth/login") - 1
+               && ngx_strncmp(uri.data, "/api/auth/login", uri.len) == 0)
+    {
+        ctx->route = NGX_HTTP_RACE_API_LOGIN;
+
+    } else if (uri.len == sizeof("/api/auth/logout") - 1
+               && ngx_strncmp(uri.data, "/api/auth/logout", uri.len) == 0)
+    {
+        ctx->route = NGX_HTTP_RACE_API_LOGOUT;
+
+    } else if (uri.len == sizeof("/api/me") - 1
+               && ngx_strncmp(uri.data, "/api/me", uri.len) == 0)
+    {
+        ctx->route = NGX_HTTP_RACE_API_ME;
+        allowed = NGX_HTTP_GET;
+
+    } else if (uri.len > sizeof("/api/admin/users/") - 1
+               && ngx_strncmp(uri.data, "/api/admin/users/",
+                              sizeof("/api/admin/users/") - 1) == 0)
+    {
+        /* /api/admin/users/{id}/role */
+
+        p = uri.data + sizeof("/api/admin/users/") - 1;
+        last = uri.data + uri.len;
+
+        if (last - p <= (ssize_t) (sizeof("/role") - 1)
+            || ngx_strncmp(last - (sizeof("/role") - 1), "/role",
+                           sizeof("/role") - 1) != 0)
+        {
+            goto not_found;
+        }
+
+        last -= sizeof("/role") - 1;
+
+        /* user ids are what race_user_id_generate() makes */
+
+        if (last - p != RACE_USER_ID_LEN) {
+            goto not_found;
+        }
+
+        for (u = p; u < last; u++) {
+            if (!((*u >= '0' && *u <= '9') || (*u >= 'a' && *u <= 'f'))) {
+                goto not_found;
+            }
+        }
+
+        ngx_memcpy(ctx->target, p, last - p);
+        ctx->target[last - p] = '\0';
+
+        ctx->route = NGX_HTTP_RACE_API_ROLE;
+
+    } else {
+        goto not_found;
+    }
+
+    if (!(r->method & allowed)) {
+        if (ngx_http_race_add_header(r, "Allow",
+                                     allowed == NGX_HTTP_GET ? "GET" : "POST")
+            != NGX_OK)
+        {
+            *sent = NGX_HTTP_INTERNAL_SERVER_ERROR;
+            return NGX_DECLINED;
+        }
+
+        *sent = ngx_http_race_send_error(r, NGX_HTTP_NOT_ALLOWED,
+                                        "method_not_allowed",
+                                        "this method is not allowed here");
+        return NGX_DECLINED;
+    }
+
+    if (r->method == NGX_HTTP_POST) {
+        /*
+         * A JSON body only: a cross-site form cannot send one without a
+         * preflight, so a cookie alone cannot act for its owner.
+         */
+
+        if (r->headers_in.content_type == NULL
+            || r->headers_in.content_type->value.len
+               < sizeof("application/json") - 1
+            || ngx_strncasecmp(r->headers_in.content_type->value.data,
+                               (u_char *) "application/json",
+                               sizeof("application/json") - 1) != 0)
+        {
+            *sent = ngx_http_race_send_error(r,
+                                        NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                        "bad_content_type",
+                                        "the body must be application/json");
+            return NGX_DECLINED;
+        }
+
+        if (r->headers_in.content_length_n > (off_t) 16384) {
+            *sent = ngx_http_race_send_error(r,
+                                        NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                        "too_large",
+                                        "the body is over 16k");
+            return NGX_DECLINED;
+        }
+    }
+
+    return NGX_OK;
+
+not_found:
+
+    *sent = ngx_http_race_send_error(r, NGX_HTTP_NOT_FOUND, "not_found",
+                                    "no such API endpoint");
+    return NGX_DECLINED;
+}
+
+
+static void
+ngx_http_race_api_body(ngx_http_request_t *r)
+{
+    ngx_int_t                 rc;
+    ngx_http_race_api_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_race_module);
+
+    if (ngx_http_race_api_parse(r, ctx, &rc) != NGX_OK) {
+        /* refused, the answer sent: rc is what sending it returned */
+        ngx_http_race_api_finish(ctx, rc);
+        return;
+    }
+
+    switch (ctx->route) {
+
+    case NGX_HTTP_RACE_API_SIGNUP:
+
+        if (ngx_http_race_api_thread(ctx, 0, NULL) != NGX_OK) {
+            return;
+        }
+
+        break;
+
+    case NGX_HTTP_RACE_API_LOGIN:
+
+        if (ngx_http_race_api_redis(ctx, ngx_http_race_api_login_id,
+                                    "GET race:email:%s", ctx->login.email)
+            != NGX_OK)
+        {
+            return;
+        }
+
+        break;
+
+    default:
+        ngx_http_race_api_authenticate(ctx);
+        break;
+    }
+}
+
+
+/*
+ * The body, checked.  NGX_OK: it is good.  NGX_DECLINED: it is not, and
+ * the answer is sent; *sent is what sending returned, for finalizing.
+ */
+
+static ngx_int_t
+ngx_http_race_api_parse(ngx_http_request_t *r, ngx_http_race_api_ctx_t *ctx,
+    ngx_int_t *sent)
+{
+    int           rc;
+    char          err[RACE_ACCOUNT_ERR_MAX];
+    u_char       *body;
+    size_t        len, n;
+    ngx_chain_t  *cl;
+    const char   *reason;
+
+    if (r->method != NGX_HTTP_POST || ctx->route == NGX_HTTP_RACE_API_LOGOUT)
+    {
+        return NGX_OK;
+    }
+
+    if (r->request_body == NULL || r->request_body->bufs == NULL) {
+        *sent = ngx_http_race_send_error(r, NGX_HTTP_BAD_REQUEST, "bad_json",
+                                        "a JSON body is required");
+        return NGX_DECLINED;
+    }
+
+    len = 0;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        if (cl->buf->in_file) {
+            *sent = ngx_http_race_send_error(r,
+                                        NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                        "too_large", "the body is over 16k");
+            return NGX_DECLINED;
+        }
+
+        len += cl->buf->last - cl->buf->pos;
+    }
+
+    if (len > 16384) {
+        *sent = ngx_http_race_send_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                        "too_large", "the body is over 16k");
+        return NGX_DECLINED;
+    }
+
+    body = ngx_pnalloc(r->pool, len + 1);
+    if (body == NULL) {
+        *sent = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_DECLINED;
+    }
+
+    n = 0;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        if (cl->buf->last > cl->buf->pos) {
+            n = ngx_cpymem(body + n, cl->buf->pos,
+                           cl->buf->last - cl->buf->pos)
+                - body;
+        }
+    }
+
+    body[n] = '\0';
+
+    switch (ctx->route) {
+
+    case NGX_HTTP_RACE_API_SIGNUP:
+        rc = race_signup_parse((char *) body, len, &ctx->signup, err,
+                               sizeof(err));
+        break;
+
+    case NGX_HTTP_RACE_API_LOGIN:
+        rc = race_login_parse((char *) body, len, &ctx->login, err,
+                              sizeof(err));
+        break;
+
+    default: /* NGX_HTTP_RACE_API_ROLE */
+        rc = race_role_parse((char *) body, len, &ctx->role, err,
+                             sizeof(err));
+        break;
+    }
+
+    /* the body may hold a password: zeroed before the pool goes */
+    ngx_explicit_memzero(body, len);
+
+    if (rc != 0) {
+        *sent = ngx_http_race_send_error(r, NGX_HTTP_BAD_REQUEST, "bad_json",
+                                        err);
+        return NGX_DECLINED;
+    }
+
+    if (ctx->route == NGX_HTTP_RACE_API_SIGNUP) {
+        reason = race_password_check_policy(ctx->signup.password,
+                                            ctx->signup.password_len,
+                                            &ngx_http_race_api->conf
+                                                              ->passwords);
+        if (reason) {
+            *sent = ngx_http_race_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                            "weak_password", reason);
+            return NGX_DECLINED;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* the request's pool goes: nothing pending may point at it any more */
+
+static void
+ngx_http_race_api_cleanup(void *data)
+{
+    ngx_http_race_api_ctx_t  *ctx = data;
+
+    if (ctx->call) {
+        ctx->call->ctx = NULL;
+        ctx->call = NULL;
+    }
+
+    if (ctx->task) {
+        ((ngx_http_race_api_job_t *) ctx->task->ctx)->ctx = NULL;
+        ctx->task = NULL;
+    }
+
+    if (ctx->waiting && ngx_http_race_api) {
+        ngx_rbtree_delete(&ngx_http_race_api->pending, &ctx->node);
+        ctx->waiting = 0;
+    }
+
+    if (ctx->timer.timer_set) {
+        ngx_del_timer(&ctx->timer);
+    }
+
+    if (ctx->user) {
+        json_decref(ctx->user);
+        ctx->user = NULL;
+    }
+
+    /* no password stays in memory longer than the request */
+    ngx_explicit_memzero(ctx->signup.password, sizeof(ctx->signup.password));
+    ngx_explicit_memzero(ctx->login.password, sizeof(ctx->login.password));
+}
+
+
+static void
+ngx_http_race_api_finish(ngx_http_race_api_ctx_t *ctx, ngx_int_t rc)
+{
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
+
+    r = ctx->request;
+    c = r->connection;
+
+    if (ctx->timer.timer_set) {
+        ngx_del_timer(&ctx->timer);
+    }
+
+    ngx_http_finalize_request(r, rc);
+    ngx_http_run_posted_requests(c);
+}
+
+
+static ngx_int_t
+ngx_http_race_api_error(ngx_http_race_api_ctx_t *ctx, ngx_uint_t status,
+    const char *code, const char *message)
+{
+    ngx_http_race_api_finish(ctx, ngx_http_race_send_error(ctx->request,
+                                                           status, code,
+                                                           message));
+    return NGX_ERROR;
+}
+
+
+/* Redis, on the worker's command connection */
+
+static ngx_int_t
+ngx_http_race_api_redis(ngx_http_race_api_ctx_t *ctx,
+    ngx_http_race_api_redis_pt done, const char *fmt, ...)
+{
+    int                        rc;
+    va_list                    args;
+    ngx_http_race_redis_t     *rd;
+    ngx_http_race_api_call_t  *call;
+
+    rd = ngx_http_race_redis_pair ? &ngx_http_race_redis_pair->cmd : NULL;
+
+    if (rd == NULL || !rd->connected) {
+        return ngx_http_race_api_error(ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                       "unavailable",
+                                       "accounts are unavailable for a "
+                                       "moment, try again");
+    }
+
+    call = ngx_alloc(sizeof(ngx_http_race_api_call_t),
+                     ctx->request->connection->log);
+    if (call == NULL) {
+        ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return NGX_ERROR;
+    }
+
+    call->ctx = ctx;
+    call->done = done;
+
+    va_start(args, fmt);
+    rc = redisvAsyncCommand(rd->ac, ngx_http_race_api_on_redis, call, fmt,
+                            args);
+    va_end(args);
+
+    if (rc != REDIS_OK) {
+        ngx_free(call);
+        return ngx_http_race_api_error(ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                       "unavailable",
+                                       "accounts are unavailable for a "
+                                       "moment, try again");
+    }
+
+    ctx->call = call;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_race_api_on_redis(redisAsyncContext *ac, void *r, void *privdata)
+{
+    redisReply                  *reply;
+    ngx_http_race_api_ctx_t     *ctx;
+    ngx_http_race_api_call_t    *call;
+    ngx_http_race_api_redis_pt   done;
+
+    call = privdata;
+    ctx = call->ctx;
+    done = call->done;
+    reply = r;
+
+    ngx_free(call);
+
+    if (ctx == NULL) {
+        /* the request has gone */
+        return;
+    }
+
+    ctx->call = NULL;
+
+    if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+        (void) ngx_http_race_api_error(ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                       "unavailable",
+                                       "accounts are unavailable for a "
+                                       "moment, try again");
+        return;
+    }
+
+    /* the step that asked continues */
+    done(ctx, reply);
+}
+
+
+/* hashing and verifying, in the thread pool */
+
+static ngx_int_t
+ngx_http_race_api_thread(ngx_http_race_api_ctx_t *ctx, ngx_uint_t verify,
+    const char *encoded)
+{
+    ngx_thread_task_t        *task;
+    ngx_http_race_api_t      *api;
+    ngx_http_race_api_job_t  *job;
+
+    api = ngx_http_race_api;
+
+    if (api->hashes >= api->conf->max_hashes) {
+        if (ngx_http_race_add_header(ctx->request, "Retry-After", "1")
+            != NGX_OK)
+        {
+            ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return NGX_ERROR;
+        }
+
+        return ngx_http_race_api_error(ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                       "busy", "too many logins at once, "
+                                       "try again in a second");
+    }
+
+    task = ngx_calloc(sizeof(ngx_thread_task_t)
+                      + sizeof(ngx_http_race_api_job_t),
+                      ctx->request->connection->log);
+    if (task == NULL) {
+        ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return NGX_ERROR;
+    }
+
+    job = (ngx_http_race_api_job_t *) (task + 1);
+
+    job->ctx = ctx;
+    job->verify = verify;
+
+    if (verify) {
+        job->password_len = ctx->login.password_len;
+        ngx_memcpy(job->password, ctx->login.password, job->password_len);
+
+    } else {
+        job->password_len = ctx->signup.password_len;
+        ngx_memcpy(job->password, ctx->signup.password, job->password_len);
+    }
+
+    if (encoded) {
+        ngx_cpystrn((u_char *) job->encoded, (u_char *) encoded,
+                    sizeof(job->encoded));
+    }
+
+    task->ctx = job;
+    task->handler = ngx_http_race_api_thread_run;
+    task->event.handler = ngx_http_race_api_thread_done;
+    task->event.data = task;
+    task->event.log = api->log;
+
+    if (ngx_thread_task_post(api->conf->thread_pool, task) != NGX_OK) {
+        ngx_explicit_memzero(job->password, sizeof(job->password));
+        ngx_free(task);
+        return ngx_http_race_api_error(ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                       "busy", "try again in a second");
+    }
+
+    api->hashes++;
+    ctx->task = task;
+
+    return NGX_OK;
+}
+
+
+/* in a pool thread: nothing but the job */
+
+static void
+ngx_http_race_api_thread_run(void *data, ngx_log_t *log)
+{
+    ngx_http_race_api_job_t  *job = data;
+
+    if (job->verify) {
+        job->result = race_password_verify(job->password, job->password_len,
+                                           job->encoded) ? NGX_OK
+                                                         : NGX_DECLINED;
+
+    } else {
+        job->result = race_password_hash(job->password, job->password_len,
+                                         job->encoded, sizeof(job->encoded))
+                      == 0 ? NGX_OK : NGX_ERROR;
+    }
+
+    ngx_explicit_memzero(job->password, sizeof(job->password));
+}
+
+
+static void
+ngx_http_race_api_thread_done(ngx_event_t *ev)
+{
+    ngx_int_t                 result;
+    ngx_thread_task_t        *task;
+    ngx_http_race_api_ctx_t  *ctx;
+    ngx_http_race_api_job_t  *job;
+
+    task = ev->data;
+    job = task->ctx;
+    ctx = job->ctx;
+
+    if (ngx_http_race_api) {
+        ngx_http_race_api->hashes--;
+    }
+
+    if (ctx == NULL) {
+        ngx_free(task);
+        return;
+    }
+
+    ctx->task = NULL;
+
+    if (job->result == NGX_ERROR) {
+        ngx_free(task);
+        (void) ngx_http_race_api_error(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                       "internal", "hashing failed");
+        return;
+    }
+
+    if (job->verify) {
+        result = job->result;
+        ngx_free(task);
+
+        if (result != NGX_OK || ctx->user_id[0] == '\0') {
+            /* the same answer for an unknown email and a wrong password */
+            (void) ngx_http_race_api_error(ctx, NGX_HTTP_UNAUTHORIZED,
+                                           "invalid_credentials",
+                                           "wrong email or password");
+            return;
+        }
+
+        ngx_http_race_api_login_verified(ctx);
+        return;
+    }
+
+    ngx_cpystrn((u_char *) ctx->hash, (u_char *) job->encoded,
+                sizeof(ctx->hash));
+    ngx_free(task);
+
+    ngx_http_race_api_signup_hashed(ctx);
+}
+
+
+/* a command to race-accounts; its reply comes on our channel */
+
+static ngx_int_t
+ngx_http_race_api_command(ngx_http_race_api_ctx_t *ctx, json_t *cmd,
+    const char *key)
+{
+    char                     *text, id[NGX_INT64_LEN + 1];
+    u_char                   *payload;
+    size_t                    len;
+    ngx_int_t                 rc;
+    ngx_http_race_api_t      *api;
+    ngx_http_race_api_msg_t  *msg;
+
+    api = ngx_http_race_api;
+
+    if (!api->subscribed || ngx_http_race_queue == NULL) {
+        json_decref(cmd);
+        return ngx_http_race_api_error(ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                       "unavailable",
+                                       "accounts are unavailable for a "
+                                       "moment, try again");
+    }
+
+    ctx->node.key = ++api->next_id;
+
+    ngx_snprintf((u_char *) id, sizeof(id), "%ui%Z", ctx->node.key);
+
+    if (json_object_set_new(cmd, "req", json_string(id)) != 0
+        || json_object_set_new(cmd, "reply", json_string(api->channel)) != 0)
+    {
+        json_decref(cmd);
+        ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return NGX_ERROR;
+    }
+
+    text = json_dumps(cmd, JSON_COMPACT);
+    json_decref(cmd);
+
+    if (text == NULL) {
+        ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return NGX_ERROR;
+    }
+
+    len = ngx_strlen(text);
+
+    /* the queue frees what it is given with free(): a copy of ours */
+
+    payload = ngx_alloc(len, ctx->request->connection->log);
+    msg = ngx_alloc(sizeof(ngx_http_race_api_msg_t),
+                    ctx->request->connection->log);
+
+    if (payload == NULL || msg == NULL) {
+        ngx_explicit_memzero(text, len);
+        free(text);
+        ngx_free(payload);
+        ngx_free(msg);
+        ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(payload, text, len);
+    ngx_explicit_memzero(text, len);
+    free(text);
+
+    msg->delivery.delivered = ngx_http_race_api_delivered;
+    msg->id = ctx->node.key;
+
+    rc = ngx_http_race_queue->produce(NGX_HTTP_RACE_TOPIC_ACCOUNTS,
+                                      (u_char *) key, ngx_strlen(key),
+                                      payload, len, &msg->delivery,
+                                      ctx->request->connection->log);
+    if (rc != NGX_OK) {
+        ngx_explicit_memzero(payload, len);
+        ngx_free(payload);
+        ngx_free(msg);
+        return ngx_http_race_api_error(ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                       "unavailable",
+                                       "accounts are unavailable for a "
+                                       "moment, try again");
+    }
+
+    ngx_rbtree_insert(&api->pending, &ctx->node);
+    ctx->waiting = 1;
+
+    ngx_add_timer(&ctx->timer, api->conf->reply_timeout);
+
+    return NGX_OK;
+}
+
+
+static ngx_http_race_api_ctx_t *
+ngx_http_race_api_find(ngx_rbtree_key_t id)
+{
+    ngx_rbtree_node_t  *node, *sentinel;
+
+    if (ngx_http_race_api == NULL) {
+        return NULL;
+    }
+
+    node = ngx_http_race_api->pending.root;
+    sentinel = ngx_http_race_api->pending.sentinel;
+
+    while (node != sentinel) {
+        if (id < node->key) {
+            node = node->left;
+
+        } else if (id > node->key) {
+            node = node->right;
+
+        } else {
+            return (ngx_http_race_api_ctx_t *) node;
+        }
+    }
+
+    return NULL;
+}
+
+
+static void
+ngx_http_race_api_forget(ngx_http_race_api_ctx_t *ctx)
+{
+    if (ctx->waiting) {
+        ngx_rbtree_delete(&ngx_http_race_api->pending, &ctx->node);
+        ctx->waiting = 0;
+    }
+}
+
+
+static void
+ngx_http_race_api_delivered(ngx_http_race_delivery_t *d, ngx_uint_t ok)
+{
+    ngx_http_race_api_ctx_t  *ctx;
+    ngx_http_race_api_msg_t  *msg;
+
+    msg = (ngx_http_race_api_msg_t *) d;
+    ctx = ok ? NULL : ngx_http_race_api_find(msg->id);
+
+    ngx_free(msg);
+
+    if (ctx) {
+        /* never taken, so never done: the client may try again */
+        ngx_http_race_api_forget(ctx);
+        (void) ngx_http_race_api_error(ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                       "unavailable",
+                                       "accounts are unavailable for a "
+                                       "moment, try again");
+    }
+}
+
+
+static void
+ngx_http_race_api_timeout(ngx_event_t *ev)
+{
+    ngx_http_race_api_ctx_t  *ctx;
+
+    ctx = ev->data;
+
+    ngx_log_error(NGX_LOG_WARN, ev->log, 0,
+                  "race: race-accounts did not answer in time");
+
+    ngx_http_race_api_forget(ctx);
+    (void) ngx_http_race_api_error(ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                   "unavailable",
+                                   "accounts did not answer in time, try "
+                                   "again");
+}
+
+
+static void
+ngx_http_race_api_on_reply(redisAsyncContext *ac, void *r, void *privdata)
+{
+    json_t                   *reply, *req;
+    ngx_int_t                 id;
+    redisReply               *msg, *type, *payload;
+    json_error_t              err;
+    ngx_http_race_api_ctx_t  *ctx;
+
+    msg = r;
+
+    if (msg == NULL || ngx_http_race_api == NULL
+        || msg->type != REDIS_REPLY_ARRAY || msg->elements != 3)
+    {
+        return;
+    }
+
+    type = msg->element[0];
+    payload = msg->element[2];
+
+    if (type->type != REDIS_REPLY_STRING) {
+        return;
+    }
+
+    if (ngx_strcmp(type->str, "subscribe") == 0) {
+        ngx_http_race_api->subscribed = 1;
+        return;
+    }
+
+    if (ngx_strcmp(type->str, "message") != 0
+        || payload->type != REDIS_REPLY_STRING)
+    {
+        return;
+    }
+
+    reply = json_loadb(payload->str, payload->len, 0, &err);
+    req = json_object_get(reply, "req");
+
+    id = json_is_string(req)
+         ? ngx_atoi((u_char *) json_string_value(req), json_string_length(req))
+         : NGX_ERROR;
+
+    ctx = (id > 0) ? ngx_http_race_api_find((ngx_rbtree_key_t) id) : NULL;
+
+    if (ctx == NULL) {
+        /* a reply to a request that timed out or went away */
+        json_decref(reply);
+        return;
+    }
+
+    ngx_http_race_api_forget(ctx);
+    ngx_http_race_api_reply(ctx, reply);
+
+    json_decref(reply);
+}
+
+
+static void
+ngx_http_race_api_reply(ngx_http_race_api_ctx_t *ctx, json_t *reply)
+{
+    json_t      *user, *body;
+    ngx_str_t    token, cookie;
+    ngx_int_t    rc;
+    const char  *code;
+
+    if (json_is_true(json_object_get(reply, "ok"))) {
+
+        user = json_object_get(reply, "user");
+
+        if (!json_is_object(user)) {
+            ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        /* the hash stays with race-accounts and Redis */
+        (void) json_object_del(user, "hash");
+
+        switch (ctx->route) {
+
+        case NGX_HTTP_RACE_API_SIGNUP:
+            if (ngx_http_race_api_token(ctx, user, &token) != NGX_OK) {
+                ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+                return;
+            }
+
+            body = json_pack("{s:O, s:s%}", "user", user, "token",
+                             (char *) token.data, token.len);
+            rc = ngx_http_race_api_send(ctx->request, NGX_HTTP_CREATED, body,
+                                        &token);
+            break;
+
+        case NGX_HTTP_RACE_API_LOGOUT:
+            ngx_str_null(&cookie);
+            rc = ngx_http_race_api_send(ctx->request, NGX_HTTP_NO_CONTENT,
+                                        NULL, &cookie);
+            break;
+
+        default: /* NGX_HTTP_RACE_API_ROLE */
+            body = json_pack("{s:O}", "user", user);
+            rc = ngx_http_race_api_send(ctx->request, NGX_HTTP_OK, body,
+                                        NULL);
+            break;
+        }
+
+        ngx_http_race_api_finish(ctx, rc);
+        return;
+    }
+
+    code = json_string_value(json_object_get(reply, "code"));
+
+    if (code && ngx_strcmp(code, "email_taken") == 0) {
+        (void) ngx_http_race_api_error(ctx, NGX_HTTP_CONFLICT, "email_taken",
+                                       "an account has this email already");
+
+    } else if (code && ngx_strcmp(code, "no_user") == 0) {
+        (void) ngx_http_race_api_error(ctx, NGX_HTTP_NOT_FOUND, "no_user",
+                                       "no such user");
+
+    } else {
+        ngx_log_error(NGX_LOG_ERR, ctx->request->connection->log, 0,
+                      "race: race-accounts refused a command: %s",
+                      code ? code : "(no code)");
+        ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+    }
+}
+
+
+/* who is calling: the token, then what Redis says of its user now */
+
+static void
+ngx_http_race_api_authenticate(ngx_http_race_api_ctx_t *ctx)
+{
+    ngx_str_t                   token, name;
+    race_jwt_rc_e               jrc;
+    race_jwt_key_t             *keys;
+    race_jwt_claims_t           claims;
+    ngx_http_request_t         *r;
+    ngx_http_race_main_conf_t  *rmcf;
+
+    r = ctx->request;
+    rmcf = ngx_http_race_api->conf;
+
+    ngx_str_null(&token);
+
+    if (ngx_http_race_token(r, &token) == NGX_OK) {
+        ctx->bearer = 1;
+
+    } else {
+        ngx_str_set(&name, NGX_HTTP_RACE_API_COOKIE);
+
+        if (ngx_http_parse_multi_header_lines(&r->headers_in.cookies, &name,
+                                              &token)
+            == NGX_DECLINED)
+        {
+            ngx_str_null(&token);
+        }
+    }
+
+    if (token.len == 0) {
+        (void) ngx_http_race_api_error(ctx, NGX_HTTP_UNAUTHORIZED,
+                                       "missing_token",
+                                       "log in first");
+        return;
+    }
+
+    keys = rmcf->token_keys->elts;
+
+    jrc = race_jwt_verify((char *) token.data, token.len, keys,
+                          rmcf->token_keys->nelts, "ngx_race", "api",
+                          ngx_time(), 30, &claims);
+
+    if (jrc != RACE_JWT_OK || claims.gen <= 0) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "race: api token rejected: %s",
+                      jrc != RACE_JWT_OK ? race_jwt_strerror(jrc)
+                                         : "no generation");
+        (void) ngx_http_race_api_error(ctx, NGX_HTTP_UNAUTHORIZED,
+                                       "invalid_token",
+                                       jrc != RACE_JWT_OK
+                                       ? race_jwt_strerror(jrc)
+                                       : "not an access token");
+        return;
+    }
+
+    ngx_cpystrn((u_char *) ctx->user_id, (u_char *) claims.sub,
+                sizeof(ctx->user_id));
+    ctx->user_gen = claims.gen;
+
+    (void) ngx_http_race_api_redis(ctx, ngx_http_race_api_authenticated,
+                                   "HMGET race:user:%s id email name role gen",
+                                   ctx->user_id);
+}
+
+
+static void
+ngx_http_race_api_authenticated(ngx_http_race_api_ctx_t *ctx,
+    redisReply *reply)
+{
+    json_t      *cmd;
+    ngx_int_t    rc, gen;
+    redisReply  *f;
+
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 5
+        || reply->element[0]->type != REDIS_REPLY_STRING
+        || reply->element[4]->type != REDIS_REPLY_STRING)
+    {
+        (void) ngx_http_race_api_error(ctx, NGX_HTTP_UNAUTHORIZED,
+                                       "invalid_token",
+                                       "no such user, log in again");
+        return;
+    }
+
+    f = reply->element[4];
+    gen = ngx_atoi((u_char *) f->str, f->len);
+
+    if (gen != ctx->user_gen) {
+        /* a logout or a role change since: every older token is void */
+        (void) ngx_http_race_api_error(ctx, NGX_HTTP_UNAUTHORIZED,
+                                       "token_revoked",
+                                       "this session has ended, log in "
+                                       "again");
+        return;
+    }
+
+    if (ngx_http_race_api_user_json(ctx, reply) != NGX_OK) {
+        ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    switch (ctx->route) {
+
+    case NGX_HTTP_RACE_API_ME:
+        rc = ngx_http_race_api_send(ctx->request, NGX_HTTP_OK,
+                                    json_pack("{s:O}", "user", ctx->user),
+                                    NULL);
+        ngx_http_race_api_finish(ctx, rc);
+        return;
+
+    case NGX_HTTP_RACE_API_LOGOUT:
+        cmd = json_pack("{s:s, s:s, s:I}", "op", "logout",
+                        "user", ctx->user_id, "gen", (json_int_t) gen);
+        if (cmd == NULL) {
+            ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        (void) ngx_http_race_api_command(ctx, cmd, ctx->user_id);
+        return;
+
+    default: /* NGX_HTTP_RACE_API_ROLE */
+
+        if (ngx_strcmp(ctx->user_role, "admin") != 0) {
+            (void) ngx_http_race_api_error(ctx, NGX_HTTP_FORBIDDEN,
+                                           "forbidden",
+                                           "only an admin grants roles");
+            return;
+        }
+
+        cmd = json_pack("{s:s, s:s, s:s, s:s}", "op", "role",
+                        "user", ctx->target, "role", ctx->role.role,
+                        "by", ctx->user_id);
+        if (cmd == NULL) {
+            ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        (void) ngx_http_race_api_command(ctx, cmd, ctx->target);
+        return;
+    }
+}
+
+
+/* HMGET id email name role gen, or the same fields of an HGETALL */
+
+static ngx_int_t
+ngx_http_race_api_user_json(ngx_http_race_api_ctx_t *ctx, redisReply *hash)
+{
+    size_t       i;
+    const char  *v[5];
+    redisReply  *e;
+
+    ngx_memzero(v, sizeof(v));
+
+    if (hash->elements == 5) {
+        for (i = 0; i < 5; i++) {
+            e = hash->element[i];
+            v[i] = (e->type == REDIS_REPLY_STRING) ? e->str : NULL;
+        }
+
+    } else {
+        for (i = 0; i + 1 < hash->elements; i += 2) {
+            e = hash->element[i];
+
+            if (e->type != REDIS_REPLY_STRING
+                || hash->element[i + 1]->type != REDIS_REPLY_STRING)
+            {
+                continue;
+            }
+
+            if (ngx_strcmp(e->str, "id") == 0) {
+                v[0] = hash->element[i + 1]->str;
+
+            } else if (ngx_strcmp(e->str, "email") == 0) {
+                v[1] = hash->element[i + 1]->str;
+
+            } else if (ngx_strcmp(e->str, "name") == 0) {
+                v[2] = hash->element[i + 1]->str;
+
+            } else if (ngx_strcmp(e->str, "role") == 0) {
+                v[3] = hash->element[i + 1]->str;
+
+            } else if (ngx_strcmp(e->str, "gen") == 0) {
+                v[4] = hash->element[i + 1]->str;
+
+            } else if (ngx_strcmp(e->str, "hash") == 0) {
+                ngx_cpystrn((u_char *) ctx->hash,
+                            (u_char *) hash->element[i + 1]->str,
+                            sizeof(ctx->hash));
+            }
+        }
+    }
+
+    if (v[0] == NULL || v[1] == NULL || v[2] == NULL || v[3] == NULL
+        || v[4] == NULL)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_cpystrn((u_char *) ctx->user_id, (u_char *) v[0],
+                sizeof(ctx->user_id));
+    ngx_cpystrn((u_char *) ctx->user_role, (u_char *) v[3],
+                sizeof(ctx->user_role));
+    ctx->user_gen = ngx_atoi((u_char *) v[4], ngx_strlen(v[4]));
+
+    if (ctx->user) {
+        json_decref(ctx->user);
+    }
+
+    ctx->user = json_pack("{s:s, s:s, s:s, s:s}", "id", v[0], "email", v[1],
+                          "name", v[2], "role", v[3]);
+
+    return ctx->user ? NGX_OK : NGX_ERROR;
+}
+
+
+/* signup: hashed; now to race-accounts */
+
+static void
+ngx_http_race_api_signup_hashed(ngx_http_race_api_ctx_t *ctx)
+{
+    char     id[RACE_USER_ID_LEN + 1];
+    json_t  *cmd;
+
+    if (race_user_id_generate(id) != 0) {
+        ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    cmd = json_pack("{s:s, s:{s:s, s:s, s:s, s:s, s:s}}",
+                    "op", "signup",
+                    "user", "id", id, "email", ctx->signup.email,
+                    "name", ctx->signup.name, "role", "spectator",
+                    "hash", ctx->hash);
+
+    ngx_explicit_memzero(ctx->hash, sizeof(ctx->hash));
+
+    if (cmd == NULL) {
+        ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    /* keyed by the email: two signups for one email meet in one place */
+    (void) ngx_http_race_api_command(ctx, cmd, ctx->signup.email);
+}
+
+
+/* login: email -> id -> user -> verify, the same time for a stranger */
+
+static void
+ngx_http_race_api_login_id(ngx_http_race_api_ctx_t *ctx, redisReply *reply)
+{
+    if (reply->type != REDIS_REPLY_STRING) {
+        (void) ngx_http_race_api_redis(ctx, ngx_http_race_api_login_loaded,
+                                       "EXISTS race:users:loaded");
+        return;
+    }
+
+    ngx_cpystrn((u_char *) ctx->user_id, (u_char *) reply->str,
+                ngx_min(reply->len + 1, sizeof(ctx->user_id)));
+
+    (void) ngx_http_race_api_redis(ctx, ngx_http_race_api_login_user,
+                                   "HGETALL race:user:%s", ctx->user_id);
+}
+
+
+static void
+ngx_http_race_api_login_loaded(ngx_http_race_api_ctx_t *ctx,
+    redisReply *reply)
+{
+    if (reply->type != REDIS_REPLY_INTEGER || reply->integer == 0) {
+        /* Redis came back empty and is being filled again */
+        if (ngx_http_race_add_header(ctx->request, "Retry-After", "2")
+            != NGX_OK)
+        {
+            ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        (void) ngx_http_race_api_error(ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                       "unavailable",
+                                       "accounts are loading, try again");
+        return;
+    }
+
+    ctx->user_id[0] = '\0';
+    (void) ngx_http_race_api_thread(ctx, 1, race_password_dummy());
+}
+
+
+static void
+ngx_http_race_api_login_user(ngx_http_race_api_ctx_t *ctx,
+    redisReply *reply)
+{
+    if (reply->type != REDIS_REPLY_ARRAY
+        || ngx_http_race_api_user_json(ctx, reply) != NGX_OK
+        || ctx->hash[0] == '\0')
+    {
+        ctx->user_id[0] = '\0';
+        (void) ngx_http_race_api_thread(ctx, 1, race_password_dummy());
+        return;
+    }
+
+    (void) ngx_http_race_api_thread(ctx, 1, ctx->hash);
+    ngx_explicit_memzero(ctx->hash, sizeof(ctx->hash));
+}
+
+
+static void
+ngx_http_race_api_login_verified(ngx_http_race_api_ctx_t *ctx)
+{
+    json_t     *body;
+    ngx_int_t   rc;
+    ngx_str_t   token;
+
+    if (ngx_http_race_api_token(ctx, ctx->user, &token) != NGX_OK) {
+        ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    body = json_pack("{s:O, s:s%}", "user", ctx->user, "token",
+                     (char *) token.data, token.len);
+
+    rc = ngx_http_race_api_send(ctx->request, NGX_HTTP_OK, body, &token);
+
+    ngx_http_race_api_finish(ctx, rc);
+}
+
+
+/* an access token for user (id, role; the generation from ctx or user) */
+
+static ngx_int_t
+ngx_http_race_api_token(ngx_http_race_api_ctx_t *ctx, json_t *user,
+    ngx_str_t *token)
+{
+    size_t                      len;
+    json_t                     *gen;
+    ngx_time_t                 *tp;
+    race_jwt_key_t             *keys;
+    race_jwt_claims_t           claims;
+    ngx_http_race_main_conf_t  *rmcf;
+    char                        buf[RACE_JWT_MAX_LEN];
+
+    rmcf = ngx_http_race_api->conf;
+
+    ngx_memzero(&claims, sizeof(race_jwt_claims_t));
+
+    ngx_cpystrn((u_char *) claims.sub,
+                (u_char *) json_string_value(json_object_get(user, "id")),
+                sizeof(claims.sub));
+    ngx_cpystrn((u_char *) claims.role,
+                (u_char *) json_string_value(json_object_get(user, "role")),
+                sizeof(claims.role));
+
+    gen = json_object_get(user, "gen");
+    claims.gen = json_is_integer(gen) ? json_integer_value(gen)
+                                      : ctx->user_gen;
+
+    if (race_user_id_generate(claims.jti) != 0) {
+        return NGX_ERROR;
+    }
+
+    tp = ngx_timeofday();
+    claims.iat = tp->sec;
+    claims.exp = tp->sec + rmcf->token_ttl / 1000;
+
+    keys = rmcf->token_keys->elts;
+
+    len = race_jwt_sign(buf, &keys[0], "ngx_race", "api", &claims);
+    if (len == 0) {
+        return NGX_ERROR;
+    }
+
+    token->data = ngx_pnalloc(ctx->request->pool, len);
+    if (token->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(token->data, buf, len);
+    token->len = len;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Sends body (taken) with status; a cookie with a token sets the
+ * session, an empty one ends it.
+ */
+
+static ngx_int_t
+ngx_http_race_api_send(ngx_http_request_t *r, ngx_uint_t status,
+    json_t *body, ngx_str_t *cookie)
+{
+    char                       *text;
+    size_t                      len;
+    ngx_buf_t                  *b;
+    ngx_int_t                   rc;
+    ngx_chain_t                 out;
+    ngx_table_elt_t            *h;
+    ngx_http_race_main_conf_t  *rmcf;
+
+    rmcf = ngx_http_race_api->conf;
+
+    text = NULL;
+    len = 0;
+
+    if (body) {
+        text = json_dumps(body, JSON_COMPACT);
+        json_decref(body);
+
+        if (text == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        len = ngx_strlen(text);
+    }
+
+    if (cookie) {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            free(text);
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        h->value.data = ngx_pnalloc(r->pool, cookie->len + 128);
+        if (h->value.data == NULL) {
+            free(text);
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        h->hash = 1;
+        ngx_str_set(&h->key, "Set-Cookie");
+        h->value.len = ngx_sprintf(h->value.data,
+                                   NGX_HTTP_RACE_API_COOKIE "=%V; Path=/; "
+                                   "Max-Age=%M; HttpOnly; SameSite=Strict%s",
+                                   cookie,
+                                   cookie->len ? rmcf->token_ttl / 1000 : 0,
+                                   rmcf->cookie_secure ? "; Secure" : "")
+                       - h->value.data;
+    }
+
+    if (ngx_http_race_add_header(r, "Cache-Control", "no-store") != NGX_OK) {
+        free(text);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    r->headers_out.status = status;
+
+    if (text == NULL) {
+        r->header_only = 1;
+        r->headers_out.content_length_n = 0;
+        return ngx_http_send_header(r);
+    }
+
+    b = ngx_create_temp_buf(r->pool, len);
+    if (b == NULL) {
+        free(text);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->last = ngx_cpymem(b->last, text, len);
+    b->last_buf = 1;
+    b->last_in_chain = 1;
+
+    ngx_explicit_memzero(text, len);
+    free(text);
+
+    r->headers_out.content_length_n = len;
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
