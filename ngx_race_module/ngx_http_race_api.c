@@ -598,9 +598,10 @@ ngx_http_race_api_cleanup(void *data)
         ctx->user = NULL;
     }
 
-    /* no password stays in memory longer than the request */
+    /* no password or hash stays in memory longer than the request */
     ngx_explicit_memzero(ctx->signup.password, sizeof(ctx->signup.password));
     ngx_explicit_memzero(ctx->login.password, sizeof(ctx->login.password));
+    ngx_explicit_memzero(ctx->hash, sizeof(ctx->hash));
 }
 
 
@@ -1465,7 +1466,11 @@ ngx_http_race_api_login_user(ngx_http_race_api_ctx_t *ctx,
         return;
     }
 
-    (void) ngx_http_race_api_thread(ctx, 1, ctx->hash);
+    if (ngx_http_race_api_thread(ctx, 1, ctx->hash) != NGX_OK) {
+        /* answered: ctx may have gone with the request's pool */
+        return;
+    }
+
     ngx_explicit_memzero(ctx->hash, sizeof(ctx->hash));
 }
 

@@ -22,6 +22,7 @@
 #include "ngx_http_race_ws.h"
 #include "ngx_http_race_fix.h"
 #include "ngx_http_race_ingest.h"
+#include "ngx_http_race_redis.h"
 
 
 #define NGX_HTTP_RACE_CLOSE_TRY_AGAIN   1013   /* RFC 6455 registry */
@@ -39,6 +40,14 @@ typedef struct {
     int64_t                    unsent_ack;    /* -1: none */
     unsigned                   failed:1;      /* no more acks here */
 } ngx_http_race_ride_t;
+
+
+/* a revocation check in flight: cancelled if the request goes first */
+typedef struct {
+    ngx_http_request_t        *request;       /* NULL: gone */
+    ngx_http_race_ride_t      *ride;
+    ngx_pool_cleanup_t        *cleanup;
+} ngx_http_race_ride_check_t;
 
 
 /* the delivery record of one message */
@@ -63,6 +72,11 @@ typedef struct {
 static ngx_int_t ngx_http_race_ingest_message(ngx_http_race_ws_t *ws,
     unsigned opcode, u_char *data, size_t len);
 static void ngx_http_race_ingest_drain(ngx_http_race_ws_t *ws);
+static void ngx_http_race_ingest_checked(redisAsyncContext *ac, void *r,
+    void *privdata);
+static void ngx_http_race_ingest_check_gone(void *data);
+static ngx_int_t ngx_http_race_ingest_start(ngx_http_request_t *r,
+    ngx_http_race_ride_t *ride);
 static void ngx_http_race_ingest_close(ngx_http_race_ws_t *ws);
 static void ngx_http_race_ingest_delivered(ngx_http_race_delivery_t *d,
     ngx_uint_t ok);
@@ -165,13 +179,14 @@ ngx_http_race_token(ngx_http_request_t *r, ngx_str_t *token)
 ngx_int_t
 ngx_http_race_ingest_handler(ngx_http_request_t *r)
 {
-    ngx_int_t                   rc;
     ngx_str_t                   token, arg;
     race_jwt_rc_e               jrc;
     race_jwt_key_t             *keys;
     race_jwt_claims_t           claims;
-    ngx_http_race_ws_t         *ws;
+    ngx_pool_cleanup_t         *cln;
     ngx_http_race_ride_t       *ride;
+    ngx_http_race_redis_t      *rd;
+    ngx_http_race_ride_check_t *check;
     ngx_http_race_ingest_t     *in;
     ngx_http_race_main_conf_t  *rmcf;
 
@@ -200,7 +215,10 @@ ngx_http_race_ingest_handler(ngx_http_request_t *r)
                           rmcf->token_keys->nelts, "ngx_race", "ride",
                           ngx_time(), NGX_HTTP_RACE_TOKEN_LEEWAY, &claims);
 
-    if (jrc == RACE_JWT_OK && claims.race[0] == '\0') {
+    if (jrc == RACE_JWT_OK
+        && (claims.race[0] == '\0' || claims.jti[0] == '\0'))
+    {
+        /* a rider token names its race, and has an id to revoke it by */
         jrc = RACE_JWT_BAD_CLAIMS;
     }
 
@@ -247,6 +265,128 @@ ngx_http_race_ingest_handler(ngx_http_request_t *r)
     ride->unsent_ack = -1;
     ride->log = r->connection->log;
 
+    /*
+     * Is this very token revoked (its rider taken off the race)?  Redis
+     * says; until it does the request waits, off the event loop.  With
+     * Redis away no rider gets in: a revoked token must never pass.
+     */
+
+    rd = ngx_http_race_redis_pair ? &ngx_http_race_redis_pair->cmd : NULL;
+
+    if (rd == NULL || !rd->connected) {
+        return ngx_http_race_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                        "unavailable",
+                                        "try again in a moment");
+    }
+
+    check = ngx_alloc(sizeof(ngx_http_race_ride_check_t), r->connection->log);
+    if (check == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        ngx_free(check);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    check->request = r;
+    check->ride = ride;
+    check->cleanup = cln;
+
+    if (redisAsyncCommand(rd->ac, ngx_http_race_ingest_checked, check,
+                          "EXISTS race:revoked:%s", claims.jti)
+        != REDIS_OK)
+    {
+        ngx_free(check);
+        return ngx_http_race_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                        "unavailable",
+                                        "try again in a moment");
+    }
+
+    cln->handler = ngx_http_race_ingest_check_gone;
+    cln->data = check;
+
+    r->main->count++;
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_race_ingest_check_gone(void *data)
+{
+    ngx_http_race_ride_check_t  *check = data;
+
+    /* the callback frees the record when Redis answers */
+    check->request = NULL;
+}
+
+
+static void
+ngx_http_race_ingest_checked(redisAsyncContext *ac, void *r, void *privdata)
+{
+    ngx_int_t                    rc;
+    redisReply                  *reply;
+    ngx_connection_t            *c;
+    ngx_http_request_t          *req;
+    ngx_http_race_ride_t        *ride;
+    ngx_http_race_ride_check_t  *check;
+
+    check = privdata;
+    req = check->request;
+    ride = check->ride;
+    reply = r;
+
+    if (req == NULL || ngx_http_race_ingest == NULL) {
+        /* the phone has gone, or this worker is exiting */
+        if (req) {
+            check->cleanup->handler = NULL;
+        }
+
+        ngx_free(check);
+        return;
+    }
+
+    check->cleanup->handler = NULL;
+    ngx_free(check);
+
+    c = req->connection;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_INTEGER) {
+        rc = ngx_http_race_send_error(req, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                      "unavailable", "try again in a moment");
+
+    } else if (reply->integer) {
+        ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                      "race: revoked rider token for rider \"%s\" in race "
+                      "\"%s\"", ride->rider, ride->race);
+
+        rc = ngx_http_race_add_header(req, "WWW-Authenticate",
+                                      "Bearer error=\"invalid_token\"");
+        if (rc == NGX_OK) {
+            rc = ngx_http_race_send_error(req, NGX_HTTP_UNAUTHORIZED,
+                                          "token_revoked",
+                                          "this rider token was revoked");
+        }
+
+    } else {
+        rc = ngx_http_race_ingest_start(req, ride);
+    }
+
+    ngx_http_finalize_request(req, rc);
+    ngx_http_run_posted_requests(c);
+}
+
+
+/* the upgrade; NGX_DONE when the socket is open (it holds the request) */
+
+static ngx_int_t
+ngx_http_race_ingest_start(ngx_http_request_t *r, ngx_http_race_ride_t *ride)
+{
+    ngx_int_t            rc;
+    ngx_http_race_ws_t  *ws;
+
     rc = ngx_http_race_ws_upgrade(r, &ngx_http_race_ingest_ws, ride, &ws);
 
     if (ws == NULL) {
@@ -254,8 +394,8 @@ ngx_http_race_ingest_handler(ngx_http_request_t *r)
     }
 
     ride->ws = ws;
-    ride->node.key = ++in->next_id;
-    ngx_rbtree_insert(&in->rides, &ride->node);
+    ride->node.key = ++ngx_http_race_ingest->next_id;
+    ngx_rbtree_insert(&ngx_http_race_ingest->rides, &ride->node);
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "race: ride %uA of rider \"%s\" in race \"%s\"",

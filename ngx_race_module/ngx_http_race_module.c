@@ -403,6 +403,13 @@ ngx_http_race_init_main_conf(ngx_conf_t *cf, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    if (rmcf->ingest && rmcf->redis == NULL) {
+        /* where revoked rider tokens are listed */
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"race_ingest\" needs \"race_redis\"");
+        return NGX_CONF_ERROR;
+    }
+
     if (rmcf->ingest && rmcf->token_keys == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"race_ingest\" needs a \"race_token_key\"");
@@ -1154,7 +1161,7 @@ ngx_http_race_init_process(ngx_cycle_t *cycle)
         ngx_http_race_queue = &ngx_http_race_kafka_queue;
     }
 
-    if ((rmcf->live || rmcf->api)
+    if ((rmcf->ingest || rmcf->live || rmcf->api)
         && ngx_http_race_redis_pair_start(cycle, &rmcf->redis->addrs[0])
            != NGX_OK)
     {

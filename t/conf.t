@@ -264,8 +264,13 @@ bad('ingest without brokers',
     conf("race_token_key k $key;", 'race_ingest;'),
     quoted('race_ingest'), quoted('race_kafka_brokers'));
 bad('ingest without a key',
-    conf('race_kafka_brokers 127.0.0.1:9092;', 'race_ingest;'),
+    conf('race_kafka_brokers 127.0.0.1:9092; race_redis 127.0.0.1:6379;',
+        'race_ingest;'),
     quoted('race_ingest'), quoted('race_token_key'));
+bad('ingest without redis (revoked rider tokens are there)',
+    conf("race_kafka_brokers 127.0.0.1:9092; race_token_key k $key;",
+        'race_ingest;'),
+    quoted('race_ingest'), quoted('race_redis'));
 bad('live without redis', conf('', 'race_live;'),
     quoted('race_live'), quoted('race_redis'));
 

@@ -14,16 +14,20 @@ use Race::Test;
 use Race::WS;
 use Race::Token;
 use Race::Engine::Kafka;
+use Race::Engine::Redis;
 
 my $t = Race::Test->new;
 my $port = $t->port;
 my $kafka = $t->kafka;
+my $redis = $t->redis;
+my ($rport) = $redis =~ /:(\d+)$/;
 my ($keyfile, $secret) = Race::Token::key_file($t);
 my ($oldfile, $oldsecret) = Race::Token::key_file($t, 'old.key');
 
 $t->nginx(listen => [$port], http => <<"EOF");
     race_kafka_brokers $kafka;
     race_kafka_topic ride.t;
+    race_redis $redis;
     race_token_key k1 $keyfile;
     race_token_key k0 $oldfile;
 
@@ -98,6 +102,7 @@ my %bad = (
     'wrong issuer'   => Race::Token::mint(%rider, iss => 'someone'),
     'unknown kid'    => Race::Token::mint(%rider, kid => 'k9'),
     'no race claim'  => Race::Token::mint(%rider, race => undef),
+    'no token id'    => Race::Token::mint(%rider, jti => undef),
     'garbage'        => 'not.a.token',
 );
 
@@ -117,6 +122,13 @@ is((status(path => '/ride?access_token='
 is((status(path => '/ride', headers => ['Authorization' => 'Bearer '
     . Race::Token::mint(%rider, secret => $oldsecret, kid => 'k0')]))[0],
     101, 'older key id still verifies (rotation)');
+
+# a revoked token (its rider taken off the race) is refused
+my $revoked = Race::Token::mint(%rider, jti => 'revoked-one');
+Race::Engine::Redis::command($rport, 'SET', 'race:revoked:revoked-one', 1);
+($st, $res) = status(headers => ['Authorization' => "Bearer $revoked"]);
+is($st, 401, 'a revoked rider token: 401');
+like($res->{body}, qr/"code":"token_revoked"/, 'revoked: error shape');
 
 ($st, $res) = status(path => '/ride?race=r2',
     headers => ['Authorization' => 'Bearer ' . Race::Token::mint(%rider)]);

@@ -59,7 +59,9 @@ sub mint {
         sub => $a{rider}, race => $a{race},
         iat => $now,
         exp => exists $a{exp} ? $a{exp} : $now + ($a{ttl} || 3600),
-        nbf => $a{nbf});
+        nbf => $a{nbf},
+        jti => exists $a{jti} ? $a{jti} : sprintf('t%08x%08x',
+            int(rand(2**32)), int(rand(2**32))));
 
     my $input = encode_base64url($header) . '.' . encode_base64url($payload);
     my $sig = exists $a{sig} ? $a{sig} : hmac_sha256($input, $a{secret});
