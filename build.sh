@@ -104,7 +104,10 @@ build_module() {
     make -s -f "$dir/objs/Makefile" -C "$dir/src-tree" modules \
         > "$dir/make.log" 2>&1 \
         || { cat "$dir/make.log" >&2; die "module build failed"; }
-    cp "$dir/objs/ngx_http_race_module.so" "$out"
+    # a new file, not the same one rewritten: an nginx running the old
+    # module keeps it mapped, and would crash if it changed under it
+    cp "$dir/objs/ngx_http_race_module.so" "$out.new"
+    mv -f "$out.new" "$out"
 
     # the check Debian's packaging runs: nginx loads it
     local conf
