@@ -28,6 +28,7 @@ static char *ngx_http_race_ws_echo(ngx_conf_t *cf, ngx_command_t *cmd,
 static char *ngx_http_race_ws_allow_origin(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_race_origin_valid(ngx_str_t *origin);
+static ngx_int_t ngx_http_race_port_valid(u_char *p, u_char *last);
 static char *ngx_http_race_ingest(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_race_live(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -556,7 +557,7 @@ static ngx_int_t
 ngx_http_race_origin_valid(ngx_str_t *origin)
 {
     u_char      *p, *last;
-    ngx_uint_t   port, digits;
+    ngx_uint_t   digits;
 
     p = origin->data;
     last = p + origin->len;
@@ -603,6 +604,17 @@ ngx_http_race_origin_valid(ngx_str_t *origin)
             return NGX_ERROR;
         }
     }
+
+    return ngx_http_race_port_valid(p, last);
+}
+
+
+/* what may end a host: nothing, or ":" and a port from 1 to 65535 */
+
+static ngx_int_t
+ngx_http_race_port_valid(u_char *p, u_char *last)
+{
+    ngx_uint_t  port;
 
     if (p == last) {
         return NGX_OK;
@@ -849,8 +861,7 @@ ngx_http_race_kafka_brokers(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 static ngx_int_t
 ngx_http_race_broker_valid(u_char *p, u_char *last)
 {
-    u_char      *s;
-    ngx_uint_t   port;
+    u_char  *s;
 
     for (s = p; s < last; s++) {
         if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z')
@@ -898,25 +909,7 @@ ngx_http_race_broker_valid(u_char *p, u_char *last)
         }
     }
 
-    if (p == last) {
-        return NGX_OK;
-    }
-
-    if (*p++ != ':' || p == last || last - p > 5) {
-        return NGX_ERROR;
-    }
-
-    port = 0;
-
-    for ( /* void */ ; p < last; p++) {
-        if (*p < '0' || *p > '9') {
-            return NGX_ERROR;
-        }
-
-        port = port * 10 + (*p - '0');
-    }
-
-    return (port >= 1 && port <= 65535) ? NGX_OK : NGX_ERROR;
+    return ngx_http_race_port_valid(p, last);
 }
 
 
