@@ -18,21 +18,17 @@
 #include "ngx_http_race_api.h"
 
 
+static char *ngx_http_race_endpoint(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static void *ngx_http_race_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_race_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_race_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_race_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
-static char *ngx_http_race_ws_echo(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
 static char *ngx_http_race_ws_allow_origin(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_race_origin_valid(ngx_str_t *origin);
 static ngx_int_t ngx_http_race_port_valid(u_char *p, u_char *last);
-static char *ngx_http_race_ingest(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-static char *ngx_http_race_live(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
 static char *ngx_http_race_kafka_brokers(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_race_broker_valid(u_char *p, u_char *last);
@@ -43,8 +39,6 @@ static char *ngx_http_race_kafka_option(ngx_conf_t *cf, ngx_command_t *cmd,
 static char *ngx_http_race_token_key(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_race_redis(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-static char *ngx_http_race_api(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_race_auth_init(ngx_conf_t *cf,
     ngx_http_race_main_conf_t *rmcf);
@@ -123,14 +117,41 @@ static ngx_http_race_conf_value_t  ngx_http_race_fix_future_value = {
 };
 
 
+/* a location's endpoint: its content handler, and what counts its uses */
+
+typedef struct {
+    ngx_http_handler_pt        handler;
+    ngx_uint_t                 counter;     /* offset in the main conf */
+} ngx_http_race_endpoint_t;
+
+#define NGX_HTTP_RACE_NO_COUNTER  ((ngx_uint_t) -1)
+
+
+static ngx_http_race_endpoint_t  ngx_http_race_ws_echo_endpoint = {
+    ngx_http_race_ws_echo_handler, NGX_HTTP_RACE_NO_COUNTER
+};
+
+static ngx_http_race_endpoint_t  ngx_http_race_ingest_endpoint = {
+    ngx_http_race_ingest_handler, offsetof(ngx_http_race_main_conf_t, ingest)
+};
+
+static ngx_http_race_endpoint_t  ngx_http_race_live_endpoint = {
+    ngx_http_race_live_handler, offsetof(ngx_http_race_main_conf_t, live)
+};
+
+static ngx_http_race_endpoint_t  ngx_http_race_api_endpoint = {
+    ngx_http_race_api_handler, offsetof(ngx_http_race_main_conf_t, api)
+};
+
+
 static ngx_command_t  ngx_http_race_commands[] = {
 
     { ngx_string("race_ws_echo"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
-      ngx_http_race_ws_echo,
+      ngx_http_race_endpoint,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
-      NULL },
+      &ngx_http_race_ws_echo_endpoint },
 
     { ngx_string("race_ws_allow_origin"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
@@ -176,10 +197,10 @@ static ngx_command_t  ngx_http_race_commands[] = {
 
     { ngx_string("race_ingest"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
-      ngx_http_race_ingest,
+      ngx_http_race_endpoint,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
-      NULL },
+      &ngx_http_race_ingest_endpoint },
 
     { ngx_string("race_ride_max_batch"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -239,10 +260,10 @@ static ngx_command_t  ngx_http_race_commands[] = {
 
     { ngx_string("race_live"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
-      ngx_http_race_live,
+      ngx_http_race_endpoint,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
-      NULL },
+      &ngx_http_race_live_endpoint },
 
     { ngx_string("race_redis"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
@@ -253,10 +274,10 @@ static ngx_command_t  ngx_http_race_commands[] = {
 
     { ngx_string("race_api"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
-      ngx_http_race_api,
+      ngx_http_race_endpoint,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
-      NULL },
+      &ngx_http_race_api_endpoint },
 
     { ngx_string("race_auth_thread_pool"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
@@ -479,23 +500,6 @@ ngx_http_race_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                            conf->ws_ping_interval, conf->ws_idle_timeout);
         return NGX_CONF_ERROR;
     }
-
-    return NGX_CONF_OK;
-}
-
-
-static char *
-ngx_http_race_ws_echo(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_core_loc_conf_t  *clcf;
-
-    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-
-    if (clcf->handler) {
-        return "is duplicate or conflicts with another handler";
-    }
-
-    clcf->handler = ngx_http_race_ws_echo_handler;
 
     return NGX_CONF_OK;
 }
@@ -782,27 +786,6 @@ ngx_http_race_send_error(ngx_http_request_t *r, ngx_uint_t status,
     out.next = NULL;
 
     return ngx_http_output_filter(r, &out);
-}
-
-
-static char *
-ngx_http_race_ingest(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_core_loc_conf_t   *clcf;
-    ngx_http_race_main_conf_t  *rmcf;
-
-    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-
-    if (clcf->handler) {
-        return "is duplicate or conflicts with another handler";
-    }
-
-    clcf->handler = ngx_http_race_ingest_handler;
-
-    rmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_race_module);
-    rmcf->ingest++;
-
-    return NGX_CONF_OK;
 }
 
 
@@ -1217,27 +1200,6 @@ ngx_http_race_exit_process(ngx_cycle_t *cycle)
 }
 
 
-static char *
-ngx_http_race_live(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_core_loc_conf_t   *clcf;
-    ngx_http_race_main_conf_t  *rmcf;
-
-    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-
-    if (clcf->handler) {
-        return "is duplicate or conflicts with another handler";
-    }
-
-    clcf->handler = ngx_http_race_live_handler;
-
-    rmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_race_module);
-    rmcf->live++;
-
-    return NGX_CONF_OK;
-}
-
-
 /* race_redis host:port, resolved now: workers never wait for DNS */
 
 static char *
@@ -1277,27 +1239,6 @@ ngx_http_race_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     rmcf->redis = u;
-
-    return NGX_CONF_OK;
-}
-
-
-static char *
-ngx_http_race_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_core_loc_conf_t   *clcf;
-    ngx_http_race_main_conf_t  *rmcf;
-
-    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-
-    if (clcf->handler) {
-        return "is duplicate or conflicts with another handler";
-    }
-
-    clcf->handler = ngx_http_race_api_handler;
-
-    rmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_race_module);
-    rmcf->api++;
 
     return NGX_CONF_OK;
 }
@@ -1415,4 +1356,30 @@ static void
 ngx_http_race_passwords_free(void *data)
 {
     race_password_list_free(data);
+}
+
+
+static char *
+ngx_http_race_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_race_endpoint_t *ep = cmd->post;
+
+    char                       *rmcf;
+    ngx_http_core_loc_conf_t   *clcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->handler) {
+        return "is duplicate or conflicts with another handler";
+    }
+
+    clcf->handler = ep->handler;
+
+    if (ep->counter != NGX_HTTP_RACE_NO_COUNTER) {
+        /* init_main_conf checks what each used endpoint needs */
+        rmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_race_module);
+        (*(ngx_uint_t *) (rmcf + ep->counter))++;
+    }
+
+    return NGX_CONF_OK;
 }
