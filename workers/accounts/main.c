@@ -92,6 +92,7 @@
 #include "race_accounts_redis.h"
 #include "race_conf.h"
 #include "race_log.h"
+#include "race_signal.h"
 #include "race_queue.h"
 #include "race_queue_kafka.h"
 #include "race_store_mongo.h"
@@ -176,8 +177,6 @@ typedef struct {
 static int race_accounts_options(int argc, char **argv,
     race_accounts_conf_t *conf, race_accounts_args_t *args);
 static void race_accounts_usage(FILE *f);
-static int race_accounts_signals(void);
-static void race_accounts_signal(int signo);
 static int race_accounts_open(race_accounts_t *ra, int queue);
 static void race_accounts_close(race_accounts_t *ra);
 static int race_accounts_run(race_accounts_t *ra);
@@ -283,11 +282,6 @@ static const race_conf_setting_t  race_accounts_settings[] = {
 };
 
 
-static volatile sig_atomic_t  race_accounts_stop;
-static volatile sig_atomic_t  race_accounts_stop_signal;
-static volatile sig_atomic_t  race_accounts_hup;
-
-
 int
 main(int argc, char **argv)
 {
@@ -325,7 +319,7 @@ main(int argc, char **argv)
         return rc;
     }
 
-    if (race_accounts_signals() != 0) {
+    if (race_signal_init() != 0) {
         race_conf_free(race_accounts_settings, &ra->conf);
         free(ra);
         return RACE_ACCOUNTS_EXIT_FAIL;
@@ -499,50 +493,6 @@ race_accounts_usage(FILE *f)
 }
 
 
-static int
-race_accounts_signals(void)
-{
-    struct sigaction  sa;
-
-    memset(&sa, 0, sizeof(struct sigaction));
-    sigemptyset(&sa.sa_mask);
-
-    /* no SA_RESTART: a sleep ends early when a signal comes */
-    sa.sa_handler = race_accounts_signal;
-
-    if (sigaction(SIGTERM, &sa, NULL) != 0
-        || sigaction(SIGINT, &sa, NULL) != 0
-        || sigaction(SIGHUP, &sa, NULL) != 0)
-    {
-        race_log(RACE_LOG_ERROR, "sigaction failed");
-        return -1;
-    }
-
-    /* a peer that went away is an error return, not a death */
-    sa.sa_handler = SIG_IGN;
-
-    if (sigaction(SIGPIPE, &sa, NULL) != 0) {
-        race_log(RACE_LOG_ERROR, "sigaction failed");
-        return -1;
-    }
-
-    return 0;
-}
-
-
-static void
-race_accounts_signal(int signo)
-{
-    if (signo == SIGHUP) {
-        race_accounts_hup = 1;
-        return;
-    }
-
-    race_accounts_stop_signal = signo;
-    race_accounts_stop = 1;
-}
-
-
 /* queue: 0 for --create-admin, which needs no Kafka */
 
 static int
@@ -641,7 +591,7 @@ race_accounts_run(race_accounts_t *ra)
 
     ra->next_check = 0;
 
-    while (!race_accounts_stop) {
+    while (!race_signal_stop) {
 
         now = race_time_mono_ms();
 
@@ -651,8 +601,8 @@ race_accounts_run(race_accounts_t *ra)
             continue;
         }
 
-        if (race_accounts_hup) {
-            race_accounts_hup = 0;
+        if (race_signal_hup) {
+            race_signal_hup = 0;
             race_log(RACE_LOG_INFO, "SIGHUP ignored: logs go to stderr, "
                      "a restart applies new settings");
         }
@@ -676,7 +626,7 @@ race_accounts_run(race_accounts_t *ra)
     }
 
     race_log(RACE_LOG_INFO, "signal %d: stopping",
-             (int) race_accounts_stop_signal);
+             (int) race_signal_stop_signo);
 
     return 0;
 }
@@ -744,7 +694,7 @@ race_accounts_flush(race_accounts_t *ra)
         failures++;
         now = race_time_mono_ms();
 
-        if (race_accounts_stop) {
+        if (race_signal_stop) {
             if (ra->stop_at == 0) {
                 ra->stop_at = now + ra->conf.stop_timeout_ms;
             }
@@ -1177,13 +1127,13 @@ race_accounts_wait(int64_t ms)
     int64_t  now, end, left;
     int      stopping;
 
-    stopping = race_accounts_stop;
+    stopping = race_signal_stop;
     end = race_time_mono_ms() + ms;
 
     for ( ;; ) {
         now = race_time_mono_ms();
 
-        if (now >= end || race_accounts_stop != stopping) {
+        if (now >= end || race_signal_stop != stopping) {
             return;
         }
 

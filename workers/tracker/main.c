@@ -57,6 +57,7 @@
 #include "race_fix.h"
 #include "race_live.h"
 #include "race_log.h"
+#include "race_signal.h"
 #include "race_queue.h"
 #include "race_queue_kafka.h"
 #include "race_store.h"
@@ -124,8 +125,6 @@ typedef struct {
 static int race_tracker_options(int argc, char **argv,
     race_tracker_conf_t *conf, int *test);
 static void race_tracker_usage(FILE *f);
-static int race_tracker_signals(void);
-static void race_tracker_signal(int signo);
 static int race_tracker_open(race_tracker_t *tr);
 static void race_tracker_close(race_tracker_t *tr);
 static int race_tracker_run(race_tracker_t *tr);
@@ -205,11 +204,6 @@ static const race_conf_setting_t  race_tracker_settings[] = {
 };
 
 
-static volatile sig_atomic_t  race_tracker_stop;
-static volatile sig_atomic_t  race_tracker_stop_signal;
-static volatile sig_atomic_t  race_tracker_hup;
-
-
 int
 main(int argc, char **argv)
 {
@@ -239,7 +233,7 @@ main(int argc, char **argv)
 
     race_log_init(RACE_TRACKER_NAME, tr->conf.log_level);
 
-    if (race_tracker_signals() != 0) {
+    if (race_signal_init() != 0) {
         race_conf_free(race_tracker_settings, &tr->conf);
         free(tr);
         return RACE_TRACKER_EXIT_FAIL;
@@ -368,50 +362,6 @@ race_tracker_usage(FILE *f)
 
 
 static int
-race_tracker_signals(void)
-{
-    struct sigaction  sa;
-
-    memset(&sa, 0, sizeof(struct sigaction));
-    sigemptyset(&sa.sa_mask);
-
-    /* no SA_RESTART: a sleep ends early when a signal comes */
-    sa.sa_handler = race_tracker_signal;
-
-    if (sigaction(SIGTERM, &sa, NULL) != 0
-        || sigaction(SIGINT, &sa, NULL) != 0
-        || sigaction(SIGHUP, &sa, NULL) != 0)
-    {
-        race_log(RACE_LOG_ERROR, "sigaction failed");
-        return -1;
-    }
-
-    /* a peer that went away is an error return, not a death */
-    sa.sa_handler = SIG_IGN;
-
-    if (sigaction(SIGPIPE, &sa, NULL) != 0) {
-        race_log(RACE_LOG_ERROR, "sigaction failed");
-        return -1;
-    }
-
-    return 0;
-}
-
-
-static void
-race_tracker_signal(int signo)
-{
-    if (signo == SIGHUP) {
-        race_tracker_hup = 1;
-        return;
-    }
-
-    race_tracker_stop_signal = signo;
-    race_tracker_stop = 1;
-}
-
-
-static int
 race_tracker_open(race_tracker_t *tr)
 {
     race_live_conf_t         lc;
@@ -527,14 +477,14 @@ race_tracker_run(race_tracker_t *tr)
     tr->next_tick = race_time_mono_ms() + tr->conf.tick_ms;
     deadline = 0;
 
-    while (!race_tracker_stop) {
+    while (!race_signal_stop) {
 
         /* fill a batch: until it is full, its time is up, or a tick */
 
         for ( ;; ) {
             now = race_time_mono_ms();
 
-            if (race_tracker_stop || now >= tr->next_tick) {
+            if (race_signal_stop || now >= tr->next_tick) {
                 break;
             }
 
@@ -572,8 +522,8 @@ race_tracker_run(race_tracker_t *tr)
             }
         }
 
-        if (race_tracker_hup) {
-            race_tracker_hup = 0;
+        if (race_signal_hup) {
+            race_signal_hup = 0;
             race_log(RACE_LOG_INFO, "SIGHUP ignored: logs go to stderr, "
                      "a restart applies new settings");
         }
@@ -588,7 +538,7 @@ race_tracker_run(race_tracker_t *tr)
     }
 
     race_log(RACE_LOG_INFO, "signal %d: stopping",
-             (int) race_tracker_stop_signal);
+             (int) race_signal_stop_signo);
 
     return 0;
 }
@@ -647,7 +597,7 @@ race_tracker_flush(race_tracker_t *tr)
         failures++;
         now = race_time_mono_ms();
 
-        if (race_tracker_stop) {
+        if (race_signal_stop) {
             if (tr->stop_at == 0) {
                 tr->stop_at = now + tr->conf.stop_timeout_ms;
             }
@@ -736,13 +686,13 @@ race_tracker_wait(race_tracker_t *tr, int64_t ms)
     int64_t  now, end, left;
     int      stopping;
 
-    stopping = race_tracker_stop;
+    stopping = race_signal_stop;
     end = race_time_mono_ms() + ms;
 
     for ( ;; ) {
         now = race_time_mono_ms();
 
-        if (now >= end || race_tracker_stop != stopping) {
+        if (now >= end || race_signal_stop != stopping) {
             return;
         }
 
