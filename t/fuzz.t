@@ -4,9 +4,9 @@
 # by default), from its seed corpus in the repo: the WebSocket frame
 # parser, the JWT core, the fix parser and Kafka writer, the workers'
 # Kafka message parser and settings parser, the accounts core (emails,
-# names, request bodies) and the password core's common-password list
-# and policy.  Any crash, failed invariant or sanitizer report fails the
-# test.
+# names, request bodies), the password core's common-password list and
+# policy, and race-accounts' command parser and reply builder.  Any
+# crash, failed invariant or sanitizer report fails the test.
 
 use strict;
 use warnings;
@@ -16,13 +16,14 @@ use Test::More;
 use Race::Test;
 
 my %corpus = (
-    ws_frame_fuzz  => 'ws_frame',
-    jwt_fuzz       => 'jwt',
-    fix_fuzz       => 'fix',
-    race_fix_fuzz  => 'race_fix',
-    race_conf_fuzz => 'race_conf',
-    account_fuzz   => 'account',
-    password_fuzz  => 'password',
+    ws_frame_fuzz          => 'ws_frame',
+    jwt_fuzz               => 'jwt',
+    fix_fuzz               => 'fix',
+    race_fix_fuzz          => 'race_fix',
+    race_conf_fuzz         => 'race_conf',
+    account_fuzz           => 'account',
+    password_fuzz          => 'password',
+    race_accounts_cmd_fuzz => 'race_accounts_cmd',
 );
 
 my $t = Race::Test->new;
