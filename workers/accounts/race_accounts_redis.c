@@ -16,10 +16,10 @@
 
 #include "race_accounts_redis.h"
 #include "race_log.h"
+#include "race_redis.h"
 #include "race_time.h"
 
 
-#define RACE_ACCOUNTS_REDIS_RETRY_MIN_MS  100
 #define RACE_ACCOUNTS_REDIS_LOADED        "race:users:loaded"
 #define RACE_ACCOUNTS_REDIS_ARGS          11    /* of a script call */
 #define RACE_ACCOUNTS_REDIS_INT_SIZE      24
@@ -58,28 +58,15 @@ typedef struct {
 
 
 struct race_accounts_redis_s {
-    redisContext           *ctx;
-    char                   *host;
-    int                     port;
-    int                     timeout_ms;
-    int                     retry_max_ms;
-    int                     delay_ms;
-    int64_t                 next_connect;
-    unsigned                failures;
-    char                    sha[41];
+    race_redis_t            redis;
 
     size_t                  max_users;
     race_accounts_redis_call_t  *calls;
 };
 
 
-static int race_accounts_redis_connect(race_accounts_redis_t *r);
-static void race_accounts_redis_drop(race_accounts_redis_t *r,
-    const char *what);
-static int race_accounts_redis_load(race_accounts_redis_t *r);
 static void race_accounts_redis_call(race_accounts_redis_t *r,
     race_accounts_redis_call_t *call, const race_accounts_user_t *user);
-static struct timeval race_accounts_redis_tv(int ms);
 
 
 race_accounts_redis_t *
@@ -93,15 +80,14 @@ race_accounts_redis_open(const race_accounts_redis_conf_t *conf)
         return NULL;
     }
 
-    r->host = strdup(conf->host);
-    r->port = conf->port;
-    r->timeout_ms = conf->timeout_ms;
-    r->retry_max_ms = conf->retry_max_ms;
-    r->delay_ms = RACE_ACCOUNTS_REDIS_RETRY_MIN_MS;
     r->max_users = conf->max_users;
     r->calls = calloc(conf->max_users, sizeof(race_accounts_redis_call_t));
 
-    if (r->host == NULL || r->calls == NULL) {
+    if (race_redis_init(&r->redis, conf->host, conf->port, conf->timeout_ms,
+                        conf->retry_max_ms, race_accounts_redis_script)
+        != RACE_REDIS_OK
+        || r->calls == NULL)
+    {
         race_log(RACE_LOG_ERROR, "redis: out of memory");
         race_accounts_redis_close(r);
         return NULL;
@@ -114,12 +100,9 @@ race_accounts_redis_open(const race_accounts_redis_conf_t *conf)
 void
 race_accounts_redis_close(race_accounts_redis_t *r)
 {
-    if (r->ctx != NULL) {
-        redisFree(r->ctx);
-    }
 
     free(r->calls);
-    free(r->host);
+    race_redis_free(&r->redis);
     free(r);
 }
 
@@ -140,7 +123,7 @@ race_accounts_redis_apply(race_accounts_redis_t *r,
         return RACE_ACCOUNTS_REDIS_ERROR;
     }
 
-    if (race_accounts_redis_connect(r) != RACE_ACCOUNTS_REDIS_OK) {
+    if (race_redis_connect(&r->redis) != RACE_ACCOUNTS_REDIS_OK) {
         return RACE_ACCOUNTS_REDIS_ERROR;
     }
 
@@ -152,7 +135,7 @@ race_accounts_redis_apply(race_accounts_redis_t *r,
         call = &r->calls[i];
         race_accounts_redis_call(r, call, &users[i]);
 
-        if (redisAppendCommandArgv(r->ctx, RACE_ACCOUNTS_REDIS_ARGS,
+        if (redisAppendCommandArgv(r->redis.ctx, RACE_ACCOUNTS_REDIS_ARGS,
                                    call->argv, call->argvlen)
             != REDIS_OK)
         {
@@ -163,7 +146,7 @@ race_accounts_redis_apply(race_accounts_redis_t *r,
     }
 
     if (sent == n && channel != NULL) {
-        if (redisAppendCommand(r->ctx, "PUBLISH %s %b", channel, msg, len)
+        if (redisAppendCommand(r->redis.ctx, "PUBLISH %s %b", channel, msg, len)
             == REDIS_OK)
         {
             sent++;
@@ -172,7 +155,7 @@ race_accounts_redis_apply(race_accounts_redis_t *r,
 
     if (sent != n + (channel != NULL)) {
         /* out of memory in hiredis: the pipeline is not whole */
-        race_accounts_redis_drop(r, "a pipeline could not be built");
+        race_redis_drop(&r->redis, "a pipeline could not be built");
         return RACE_ACCOUNTS_REDIS_ERROR;
     }
 
@@ -180,10 +163,10 @@ race_accounts_redis_apply(race_accounts_redis_t *r,
     noscript = 0;
 
     for (i = 0; i < sent; i++) {
-        if (redisGetReply(r->ctx, (void **) &reply) != REDIS_OK
+        if (redisGetReply(r->redis.ctx, (void **) &reply) != REDIS_OK
             || reply == NULL)
         {
-            race_accounts_redis_drop(r, "writing users");
+            race_redis_drop(&r->redis, "writing users");
             return RACE_ACCOUNTS_REDIS_ERROR;
         }
 
@@ -207,12 +190,12 @@ race_accounts_redis_apply(race_accounts_redis_t *r,
         /* the scripts were flushed: load ours again on the next call */
         race_log(RACE_LOG_INFO, "redis: the script is gone, loading it "
                  "again");
-        r->sha[0] = '\0';
+        r->redis.sha[0] = '\0';
 
-        if (race_accounts_redis_load(r) != RACE_ACCOUNTS_REDIS_OK) {
-            if (r->ctx != NULL) {
-                redisFree(r->ctx);
-                r->ctx = NULL;
+        if (race_redis_load(&r->redis) != RACE_ACCOUNTS_REDIS_OK) {
+            if (r->redis.ctx != NULL) {
+                redisFree(r->redis.ctx);
+                r->redis.ctx = NULL;
             }
         }
     }
@@ -227,14 +210,14 @@ race_accounts_redis_loaded(race_accounts_redis_t *r)
     int          rc;
     redisReply  *reply;
 
-    if (race_accounts_redis_connect(r) != RACE_ACCOUNTS_REDIS_OK) {
+    if (race_redis_connect(&r->redis) != RACE_ACCOUNTS_REDIS_OK) {
         return RACE_ACCOUNTS_REDIS_ERROR;
     }
 
-    reply = redisCommand(r->ctx, "EXISTS %s", RACE_ACCOUNTS_REDIS_LOADED);
+    reply = redisCommand(r->redis.ctx, "EXISTS %s", RACE_ACCOUNTS_REDIS_LOADED);
 
     if (reply == NULL) {
-        race_accounts_redis_drop(r, "exists");
+        race_redis_drop(&r->redis, "exists");
         return RACE_ACCOUNTS_REDIS_ERROR;
     }
 
@@ -260,14 +243,14 @@ race_accounts_redis_set_loaded(race_accounts_redis_t *r)
     int          rc;
     redisReply  *reply;
 
-    if (race_accounts_redis_connect(r) != RACE_ACCOUNTS_REDIS_OK) {
+    if (race_redis_connect(&r->redis) != RACE_ACCOUNTS_REDIS_OK) {
         return RACE_ACCOUNTS_REDIS_ERROR;
     }
 
-    reply = redisCommand(r->ctx, "SET %s 1", RACE_ACCOUNTS_REDIS_LOADED);
+    reply = redisCommand(r->redis.ctx, "SET %s 1", RACE_ACCOUNTS_REDIS_LOADED);
 
     if (reply == NULL) {
-        race_accounts_redis_drop(r, "set");
+        race_redis_drop(&r->redis, "set");
         return RACE_ACCOUNTS_REDIS_ERROR;
     }
 
@@ -284,119 +267,7 @@ race_accounts_redis_set_loaded(race_accounts_redis_t *r)
 }
 
 
-static int
-race_accounts_redis_connect(race_accounts_redis_t *r)
-{
-    int64_t          now;
-    redisContext    *c;
-    struct timeval   tv;
-
-    if (r->ctx != NULL) {
-        return RACE_ACCOUNTS_REDIS_OK;
-    }
-
-    now = race_time_mono_ms();
-
-    if (now < r->next_connect) {
-        return RACE_ACCOUNTS_REDIS_ERROR;
-    }
-
-    tv = race_accounts_redis_tv(r->timeout_ms);
-
-    c = redisConnectWithTimeout(r->host, r->port, tv);
-
-    if (c == NULL || c->err || redisSetTimeout(c, tv) != REDIS_OK) {
-        /* said once; the retries are debug */
-        race_log(r->failures++ == 0 ? RACE_LOG_WARN : RACE_LOG_DEBUG,
-                 "redis: cannot connect to %s:%d: %s; retrying",
-                 r->host, r->port, c ? c->errstr : "out of memory");
-
-        if (c != NULL) {
-            redisFree(c);
-        }
-
-        r->next_connect = now + r->delay_ms;
-        r->delay_ms *= 2;
-
-        if (r->delay_ms > r->retry_max_ms) {
-            r->delay_ms = r->retry_max_ms;
-        }
-
-        return RACE_ACCOUNTS_REDIS_ERROR;
-    }
-
-    r->ctx = c;
-
-    /* a Redis that restarted has forgotten the script: load it always */
-
-    if (race_accounts_redis_load(r) != RACE_ACCOUNTS_REDIS_OK) {
-        if (r->ctx != NULL) {
-            redisFree(r->ctx);
-            r->ctx = NULL;
-        }
-
-        r->next_connect = now + r->delay_ms;
-        return RACE_ACCOUNTS_REDIS_ERROR;
-    }
-
-    if (r->failures > 0) {
-        race_log(RACE_LOG_INFO, "redis: connected to %s:%d after %u failed "
-                 "attempts", r->host, r->port, r->failures);
-
-    } else {
-        race_log(RACE_LOG_INFO, "redis: connected to %s:%d", r->host,
-                 r->port);
-    }
-
-    r->failures = 0;
-    r->delay_ms = RACE_ACCOUNTS_REDIS_RETRY_MIN_MS;
-
-    return RACE_ACCOUNTS_REDIS_OK;
-}
-
-
 /* the next call connects again, at once */
-
-static void
-race_accounts_redis_drop(race_accounts_redis_t *r, const char *what)
-{
-    race_log(RACE_LOG_WARN, "redis: %s: %s", what,
-             r->ctx->errstr[0] ? r->ctx->errstr : "connection lost");
-
-    redisFree(r->ctx);
-    r->ctx = NULL;
-    r->next_connect = 0;
-}
-
-
-static int
-race_accounts_redis_load(race_accounts_redis_t *r)
-{
-    redisReply  *reply;
-
-    reply = redisCommand(r->ctx, "SCRIPT LOAD %s",
-                         race_accounts_redis_script);
-
-    if (reply == NULL) {
-        race_accounts_redis_drop(r, "script load");
-        return RACE_ACCOUNTS_REDIS_ERROR;
-    }
-
-    if (reply->type != REDIS_REPLY_STRING || reply->len != 40) {
-        race_log(RACE_LOG_ERROR, "redis: script load: %s",
-                 reply->type == REDIS_REPLY_ERROR ? reply->str
-                                                  : "unexpected reply");
-        freeReplyObject(reply);
-        return RACE_ACCOUNTS_REDIS_ERROR;
-    }
-
-    memcpy(r->sha, reply->str, 40);
-    r->sha[40] = '\0';
-
-    freeReplyObject(reply);
-
-    return RACE_ACCOUNTS_REDIS_OK;
-}
 
 
 static void
@@ -412,7 +283,7 @@ race_accounts_redis_call(race_accounts_redis_t *r,
     snprintf(call->gen, sizeof(call->gen), "%lld", (long long) user->gen);
 
     call->argv[0] = "EVALSHA";
-    call->argv[1] = r->sha;
+    call->argv[1] = r->redis.sha;
     call->argv[2] = "2";
     call->argv[3] = call->user_key;
     call->argv[4] = call->email_key;
@@ -429,13 +300,3 @@ race_accounts_redis_call(race_accounts_redis_t *r,
 }
 
 
-static struct timeval
-race_accounts_redis_tv(int ms)
-{
-    struct timeval  tv;
-
-    tv.tv_sec = ms / 1000;
-    tv.tv_usec = (ms % 1000) * 1000;
-
-    return tv;
-}

@@ -17,11 +17,11 @@
 
 #include "race_live.h"
 #include "race_log.h"
+#include "race_redis.h"
 #include "race_map.h"
 #include "race_time.h"
 
 
-#define RACE_LIVE_RETRY_MIN_MS  100
 #define RACE_LIVE_KEY_SIZE      (RACE_FIX_ID_MAX + 16)
 #define RACE_LIVE_INT_SIZE      24
 
@@ -75,15 +75,7 @@ typedef struct {
 
 
 struct race_live_s {
-    redisContext           *ctx;
-    char                   *host;
-    int                     port;
-    int                     timeout_ms;
-    int                     retry_max_ms;
-    int                     delay_ms;
-    int64_t                 next_connect;
-    unsigned                failures;
-    char                    sha[41];
+    race_redis_t            redis;
 
     size_t                  max_fixes;
     const race_fix_t      **order;
@@ -99,9 +91,6 @@ struct race_live_s {
 };
 
 
-static int race_live_connect(race_live_t *live);
-static void race_live_drop(race_live_t *live, const char *what);
-static int race_live_load(race_live_t *live);
 static int race_live_compare(const void *a, const void *b);
 static size_t race_live_calls(race_live_t *live, size_t n);
 static int race_live_reply(race_live_t *live, race_live_call_t *call,
@@ -111,7 +100,6 @@ static int race_live_remember(race_live_t *live, const char *race,
 static char *race_live_tick_json(const char *race, race_live_race_t *r,
     int64_t now, size_t *len);
 static void race_live_race_free(void *value);
-static struct timeval race_live_tv(int ms);
 
 
 race_live_t *
@@ -128,11 +116,6 @@ race_live_open(const race_live_conf_t *conf)
 
     n = conf->max_fixes;
 
-    live->host = strdup(conf->host);
-    live->port = conf->port;
-    live->timeout_ms = conf->timeout_ms;
-    live->retry_max_ms = conf->retry_max_ms;
-    live->delay_ms = RACE_LIVE_RETRY_MIN_MS;
     live->max_fixes = n;
 
     /* a call per race, at most one race per fix: 4 + 3 per rider */
@@ -147,7 +130,10 @@ race_live_open(const race_live_conf_t *conf)
 
     race_map_init(&live->races);
 
-    if (live->host == NULL || live->order == NULL || live->states == NULL
+    if (race_redis_init(&live->redis, conf->host, conf->port,
+                        conf->timeout_ms, conf->retry_max_ms, race_live_script)
+        != RACE_REDIS_OK
+        || live->order == NULL || live->states == NULL
         || live->state_len == NULL || live->riders == NULL
         || live->ts == NULL || live->argv == NULL || live->argvlen == NULL
         || live->calls == NULL)
@@ -179,7 +165,7 @@ race_live_update(race_live_t *live, const race_fix_t *fixes, size_t n)
         return RACE_LIVE_ERROR;
     }
 
-    if (race_live_connect(live) != RACE_LIVE_OK) {
+    if (race_redis_connect(&live->redis) != RACE_LIVE_OK) {
         return RACE_LIVE_ERROR;
     }
 
@@ -199,12 +185,12 @@ race_live_update(race_live_t *live, const race_fix_t *fixes, size_t n)
     for (i = 0; i < ncalls; i++) {
         call = &live->calls[i];
 
-        if (redisAppendCommandArgv(live->ctx, (int) call->argc,
+        if (redisAppendCommandArgv(live->redis.ctx, (int) call->argc,
                                    &live->argv[call->argv],
                                    &live->argvlen[call->argv])
             != REDIS_OK)
         {
-            race_live_drop(live, "script call");
+            race_redis_drop(&live->redis, "script call");
             return RACE_LIVE_ERROR;
         }
     }
@@ -215,8 +201,8 @@ race_live_update(race_live_t *live, const race_fix_t *fixes, size_t n)
     for (i = 0; i < ncalls; i++) {
         call = &live->calls[i];
 
-        if (redisGetReply(live->ctx, (void **) &reply) != REDIS_OK) {
-            race_live_drop(live, "script call");
+        if (redisGetReply(live->redis.ctx, (void **) &reply) != REDIS_OK) {
+            race_redis_drop(&live->redis, "script call");
             return RACE_LIVE_ERROR;
         }
 
@@ -239,7 +225,7 @@ race_live_update(race_live_t *live, const race_fix_t *fixes, size_t n)
 
     race_log(RACE_LOG_INFO, "redis: the script is gone, loading it again");
 
-    if (race_live_load(live) != RACE_LIVE_OK) {
+    if (race_redis_load(&live->redis) != RACE_LIVE_OK) {
         return RACE_LIVE_ERROR;
     }
 
@@ -250,11 +236,11 @@ race_live_update(race_live_t *live, const race_fix_t *fixes, size_t n)
             continue;
         }
 
-        reply = redisCommandArgv(live->ctx, (int) call->argc,
+        reply = redisCommandArgv(live->redis.ctx, (int) call->argc,
                                  &live->argv[call->argv],
                                  &live->argvlen[call->argv]);
         if (reply == NULL) {
-            race_live_drop(live, "script call");
+            race_redis_drop(&live->redis, "script call");
             return RACE_LIVE_ERROR;
         }
 
@@ -284,7 +270,7 @@ race_live_tick(race_live_t *live, int64_t now)
         return RACE_LIVE_OK;
     }
 
-    if (race_live_connect(live) != RACE_LIVE_OK) {
+    if (race_redis_connect(&live->redis) != RACE_LIVE_OK) {
         return RACE_LIVE_ERROR;
     }
 
@@ -312,11 +298,11 @@ race_live_tick(race_live_t *live, int64_t now)
         argv[2] = msg;
         argvlen[2] = len;
 
-        reply = redisCommandArgv(live->ctx, 3, argv, argvlen);
+        reply = redisCommandArgv(live->redis.ctx, 3, argv, argvlen);
         free(msg);
 
         if (reply == NULL) {
-            race_live_drop(live, "publish");
+            race_redis_drop(&live->redis, "publish");
             return RACE_LIVE_ERROR;
         }
 
@@ -365,9 +351,6 @@ race_live_pending(const race_live_t *live)
 void
 race_live_close(race_live_t *live)
 {
-    if (live->ctx != NULL) {
-        redisFree(live->ctx);
-    }
 
     race_map_clear(&live->races, race_live_race_free);
 
@@ -379,7 +362,7 @@ race_live_close(race_live_t *live)
     free(live->state_len);
     free(live->states);
     free(live->order);
-    free(live->host);
+    race_redis_free(&live->redis);
     free(live);
 }
 
@@ -415,126 +398,7 @@ race_live_state(const race_fix_t *fix, char *buf, size_t size)
 }
 
 
-static int
-race_live_connect(race_live_t *live)
-{
-    int64_t          now;
-    redisContext    *c;
-    struct timeval   tv;
-
-    if (live->ctx != NULL) {
-        return RACE_LIVE_OK;
-    }
-
-    now = race_time_mono_ms();
-
-    if (now < live->next_connect) {
-        return RACE_LIVE_ERROR;
-    }
-
-    tv = race_live_tv(live->timeout_ms);
-
-    c = redisConnectWithTimeout(live->host, live->port, tv);
-
-    if (c == NULL || c->err) {
-        /* said once; the retries are debug */
-        race_log(live->failures++ == 0 ? RACE_LOG_WARN : RACE_LOG_DEBUG,
-                 "redis: cannot connect to %s:%d: %s; retrying",
-                 live->host, live->port, c ? c->errstr : "out of memory");
-
-        if (c != NULL) {
-            redisFree(c);
-        }
-
-        live->next_connect = now + live->delay_ms;
-        live->delay_ms *= 2;
-
-        if (live->delay_ms > live->retry_max_ms) {
-            live->delay_ms = live->retry_max_ms;
-        }
-
-        return RACE_LIVE_ERROR;
-    }
-
-    if (redisSetTimeout(c, tv) != REDIS_OK) {
-        race_log(RACE_LOG_WARN, "redis: cannot set a timeout: %s",
-                 c->errstr);
-        redisFree(c);
-        live->next_connect = now + live->delay_ms;
-        return RACE_LIVE_ERROR;
-    }
-
-    live->ctx = c;
-
-    if (live->sha[0] == '\0' && race_live_load(live) != RACE_LIVE_OK) {
-        if (live->ctx != NULL) {
-            redisFree(live->ctx);
-            live->ctx = NULL;
-        }
-
-        live->next_connect = now + live->delay_ms;
-        return RACE_LIVE_ERROR;
-    }
-
-    if (live->failures > 0) {
-        race_log(RACE_LOG_INFO, "redis: connected to %s:%d after %u failed "
-                 "attempts", live->host, live->port, live->failures);
-
-    } else {
-        race_log(RACE_LOG_INFO, "redis: connected to %s:%d", live->host,
-                 live->port);
-    }
-
-    live->failures = 0;
-    live->delay_ms = RACE_LIVE_RETRY_MIN_MS;
-
-    return RACE_LIVE_OK;
-}
-
-
 /* the connection failed: forget it, the next call connects again */
-
-static void
-race_live_drop(race_live_t *live, const char *what)
-{
-    race_log(RACE_LOG_WARN, "redis: %s: %s", what,
-             live->ctx->errstr[0] ? live->ctx->errstr : "connection lost");
-
-    redisFree(live->ctx);
-    live->ctx = NULL;
-    live->next_connect = 0;
-}
-
-
-static int
-race_live_load(race_live_t *live)
-{
-    redisReply  *reply;
-
-    reply = redisCommand(live->ctx, "SCRIPT LOAD %s", race_live_script);
-
-    if (reply == NULL) {
-        race_live_drop(live, "script load");
-        return RACE_LIVE_ERROR;
-    }
-
-    if (reply->type != REDIS_REPLY_STRING || reply->len != 40) {
-        race_log(RACE_LOG_ERROR, "redis: script load: %s",
-                 reply->type == REDIS_REPLY_ERROR ? reply->str
-                                                  : "unexpected reply");
-        freeReplyObject(reply);
-        return RACE_LIVE_ERROR;
-    }
-
-    memcpy(live->sha, reply->str, 40);
-    live->sha[40] = '\0';
-
-    freeReplyObject(reply);
-
-    race_log(RACE_LOG_DEBUG, "redis: script loaded, sha %s", live->sha);
-
-    return RACE_LIVE_OK;
-}
 
 
 /* by race, rider, then newest first: t descending, seq descending */
@@ -600,7 +464,7 @@ race_live_calls(race_live_t *live, size_t n)
 
             live->argv[a] = "EVALSHA";
             live->argvlen[a++] = 7;
-            live->argv[a] = live->sha;
+            live->argv[a] = live->redis.sha;
             live->argvlen[a++] = 40;
             live->argv[a] = "1";
             live->argvlen[a++] = 1;
@@ -803,13 +667,3 @@ race_live_race_free(void *value)
 }
 
 
-static struct timeval
-race_live_tv(int ms)
-{
-    struct timeval  tv;
-
-    tv.tv_sec = ms / 1000;
-    tv.tv_usec = (ms % 1000) * 1000;
-
-    return tv;
-}
