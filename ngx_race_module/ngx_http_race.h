@@ -27,6 +27,7 @@ typedef struct {
     ngx_array_t      *kafka_options;    /* of ngx_keyval_t */
     ngx_array_t      *token_keys;       /* of race_jwt_key_t */
     ngx_url_t        *redis;
+    ngx_msec_t        redis_timeout;    /* a silent connection is dropped */
     ngx_uint_t        ingest;           /* locations with race_ingest */
     ngx_uint_t        live;             /* locations with race_live */
     ngx_uint_t        api;              /* locations with race_api */

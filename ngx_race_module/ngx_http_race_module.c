@@ -106,6 +106,11 @@ static ngx_http_race_conf_value_t  ngx_http_race_reply_timeout_value = {
     "a time from 1s to 5m"
 };
 
+static ngx_http_race_conf_value_t  ngx_http_race_redis_timeout_value = {
+    NGX_HTTP_RACE_CONF_MSEC, 100, 600000,
+    "a time from 100ms to 10m"
+};
+
 static ngx_http_race_conf_value_t  ngx_http_race_max_batch_value = {
     NGX_HTTP_RACE_CONF_NUM, 1, RACE_FIX_BATCH_MAX,
     "a number from 1 to 500"
@@ -272,6 +277,13 @@ static ngx_command_t  ngx_http_race_commands[] = {
       0,
       NULL },
 
+    { ngx_string("race_redis_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_race_conf_set_value,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_race_main_conf_t, redis_timeout),
+      &ngx_http_race_redis_timeout_value },
+
     { ngx_string("race_api"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_race_endpoint,
@@ -382,6 +394,7 @@ ngx_http_race_create_main_conf(ngx_conf_t *cf)
      *     rmcf->passwords = { NULL, 0, NULL };
      */
 
+    rmcf->redis_timeout = NGX_CONF_UNSET_MSEC;
     rmcf->max_hashes = NGX_CONF_UNSET_UINT;
     rmcf->token_ttl = NGX_CONF_UNSET_MSEC;
     rmcf->reply_timeout = NGX_CONF_UNSET_MSEC;
@@ -410,6 +423,7 @@ ngx_http_race_init_main_conf(ngx_conf_t *cf, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    ngx_conf_init_msec_value(rmcf->redis_timeout, 3000);
     ngx_conf_init_uint_value(rmcf->max_hashes, 4);
     ngx_conf_init_msec_value(rmcf->token_ttl, 15 * 60 * 1000);
     ngx_conf_init_msec_value(rmcf->reply_timeout, 10000);
@@ -1138,7 +1152,8 @@ ngx_http_race_init_process(ngx_cycle_t *cycle)
     }
 
     if ((rmcf->ingest || rmcf->live || rmcf->api)
-        && ngx_http_race_redis_pair_start(cycle, &rmcf->redis->addrs[0])
+        && ngx_http_race_redis_pair_start(cycle, &rmcf->redis->addrs[0],
+                                          rmcf->redis_timeout)
            != NGX_OK)
     {
         return NGX_ERROR;

@@ -10,6 +10,14 @@
  * A lost connection is retried with a growing delay, so Redis may
  * restart under a running nginx; the owner learns of it through up()
  * and down() and subscribes again.
+ *
+ * A Redis that stops answering (stopped, swapping, a network that
+ * drops everything) keeps its connections open: nothing fails, replies
+ * just never come.  So a watchdog probes each connection every half
+ * timeout, and one that read nothing since the last probe is dropped
+ * as if it were lost: hiredis runs every pending callback with a NULL
+ * reply, and the connection is made again with the growing delay.  No
+ * late reply can then reach a callback that has already been answered.
  */
 
 
@@ -23,6 +31,9 @@
 #define NGX_HTTP_RACE_REDIS_BACKOFF_MIN   100
 #define NGX_HTTP_RACE_REDIS_BACKOFF_MAX   5000
 
+/* the subscriber's probe: a channel nobody publishes to */
+#define NGX_HTTP_RACE_REDIS_PROBE_CHANNEL  "race:watchdog"
+
 
 static void ngx_http_race_redis_connect(ngx_http_race_redis_t *rd);
 static void ngx_http_race_redis_retry(ngx_event_t *ev);
@@ -31,6 +42,10 @@ static void ngx_http_race_redis_connected(const redisAsyncContext *ac,
     int status);
 static void ngx_http_race_redis_disconnected(const redisAsyncContext *ac,
     int status);
+static void ngx_http_race_redis_watch(ngx_event_t *ev);
+static void ngx_http_race_redis_probe(ngx_http_race_redis_t *rd);
+static void ngx_http_race_redis_probed(redisAsyncContext *ac, void *r,
+    void *privdata);
 static void ngx_http_race_redis_read_handler(ngx_event_t *ev);
 static void ngx_http_race_redis_write_handler(ngx_event_t *ev);
 static void ngx_http_race_redis_add_read(void *privdata);
@@ -46,7 +61,8 @@ ngx_http_race_redis_pair_t  *ngx_http_race_redis_pair;
 
 
 ngx_int_t
-ngx_http_race_redis_pair_start(ngx_cycle_t *cycle, ngx_addr_t *addr)
+ngx_http_race_redis_pair_start(ngx_cycle_t *cycle, ngx_addr_t *addr,
+    ngx_msec_t timeout)
 {
     ngx_http_race_redis_pair_t  *pair;
 
@@ -59,12 +75,14 @@ ngx_http_race_redis_pair_start(ngx_cycle_t *cycle, ngx_addr_t *addr)
     pair->sub.down = ngx_http_race_redis_pair_down;
     pair->cmd.up = ngx_http_race_redis_pair_up;
     pair->cmd.down = ngx_http_race_redis_pair_down;
+    pair->sub.subscriber = 1;
 
     ngx_http_race_redis_pair = pair;
 
-    if (ngx_http_race_redis_start(&pair->sub, addr, "subscriber", cycle->log)
+    if (ngx_http_race_redis_start(&pair->sub, addr, "subscriber", timeout,
+                                  cycle->log)
         != NGX_OK
-        || ngx_http_race_redis_start(&pair->cmd, addr, "commands",
+        || ngx_http_race_redis_start(&pair->cmd, addr, "commands", timeout,
                                      cycle->log)
            != NGX_OK)
     {
@@ -151,7 +169,7 @@ ngx_http_race_redis_pair_down(ngx_http_race_redis_t *rd)
 
 ngx_int_t
 ngx_http_race_redis_start(ngx_http_race_redis_t *rd, ngx_addr_t *addr,
-    const char *name, ngx_log_t *log)
+    const char *name, ngx_msec_t timeout, ngx_log_t *log)
 {
     size_t  len;
 
@@ -168,6 +186,12 @@ ngx_http_race_redis_start(ngx_http_race_redis_t *rd, ngx_addr_t *addr,
     rd->retry.log = log;
     rd->retry.cancelable = 1;
 
+    rd->watchdog.handler = ngx_http_race_redis_watch;
+    rd->watchdog.data = rd;
+    rd->watchdog.log = log;
+    rd->watchdog.cancelable = 1;
+
+    rd->timeout = timeout;
     rd->backoff = NGX_HTTP_RACE_REDIS_BACKOFF_MIN;
 
     ngx_http_race_redis_connect(rd);
@@ -183,6 +207,10 @@ ngx_http_race_redis_stop(ngx_http_race_redis_t *rd)
 
     if (rd->retry.timer_set) {
         ngx_del_timer(&rd->retry);
+    }
+
+    if (rd->watchdog.timer_set) {
+        ngx_del_timer(&rd->watchdog);
     }
 
     if (rd->ac) {
@@ -246,6 +274,10 @@ ngx_http_race_redis_connect(ngx_http_race_redis_t *rd)
 
     /* the non-blocking connect completes on the first write event */
     ngx_http_race_redis_add_write(rd);
+
+    /* a connect that hangs is given up like a silent connection */
+    rd->heard = 0;
+    ngx_add_timer(&rd->watchdog, rd->timeout);
 }
 
 
@@ -288,6 +320,11 @@ ngx_http_race_redis_connected(const redisAsyncContext *ac, int status)
                       "race: redis %s at %s:%d: %s", rd->name, rd->host,
                       rd->port, ac->errstr);
         rd->ac = NULL;
+
+        if (rd->watchdog.timer_set) {
+            ngx_del_timer(&rd->watchdog);
+        }
+
         ngx_http_race_redis_schedule(rd);
         return;
     }
@@ -297,7 +334,15 @@ ngx_http_race_redis_connected(const redisAsyncContext *ac, int status)
                   rd->port);
 
     rd->connected = 1;
-    rd->backoff = NGX_HTTP_RACE_REDIS_BACKOFF_MIN;
+
+    /*
+     * A stopped Redis still completes connects (the kernel does): the
+     * delay is reset only once Redis answers the first probe.
+     */
+
+    rd->heard = 1;
+    ngx_http_race_redis_probe(rd);
+    ngx_add_timer(&rd->watchdog, rd->timeout / 2);
 
     if (rd->up) {
         rd->up(rd);
@@ -315,19 +360,125 @@ ngx_http_race_redis_disconnected(const redisAsyncContext *ac, int status)
     rd->ac = NULL;
     rd->connected = 0;
 
+    if (rd->watchdog.timer_set) {
+        ngx_del_timer(&rd->watchdog);
+    }
+
     if (rd->stopping) {
         return;
     }
 
-    ngx_log_error(NGX_LOG_WARN, rd->log, 0,
-                  "race: redis %s connection lost: %s", rd->name,
-                  status == REDIS_OK ? "closed" : ac->errstr);
+    if (rd->dropping) {
+        /* the watchdog has said why */
+        rd->dropping = 0;
+
+    } else {
+        ngx_log_error(NGX_LOG_WARN, rd->log, 0,
+                      "race: redis %s connection lost: %s", rd->name,
+                      status == REDIS_OK ? "closed" : ac->errstr);
+    }
 
     if (rd->down) {
         rd->down(rd);
     }
 
     ngx_http_race_redis_schedule(rd);
+}
+
+
+/*
+ * Every half timeout: a connection that has read nothing since the last
+ * probe owes a reply and has not answered for that long, and is dropped.
+ */
+
+static void
+ngx_http_race_redis_watch(ngx_event_t *ev)
+{
+    redisAsyncContext      *ac;
+    ngx_http_race_redis_t  *rd;
+
+    rd = ev->data;
+    ac = rd->ac;
+
+    if (ac == NULL || rd->stopping) {
+        return;
+    }
+
+    if (!rd->connected) {
+        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
+                      "race: redis %s at %s:%d: not connected in %Mms",
+                      rd->name, rd->host, rd->port, rd->timeout);
+
+        /* nothing was sent yet, and no disconnect callback will come */
+        rd->ac = NULL;
+        redisAsyncFree(ac);
+        ngx_http_race_redis_schedule(rd);
+        return;
+    }
+
+    if (!rd->heard) {
+        ngx_log_error(NGX_LOG_WARN, rd->log, 0,
+                      "race: redis %s at %s:%d did not answer in %Mms, "
+                      "connecting again", rd->name, rd->host, rd->port,
+                      rd->timeout);
+
+        /*
+         * Pending callbacks run now with NULL replies, then
+         * ngx_http_race_redis_disconnected() tells the owners and
+         * schedules the next connect.
+         */
+
+        rd->dropping = 1;
+        redisAsyncFree(ac);
+        return;
+    }
+
+    rd->heard = 0;
+    ngx_http_race_redis_probe(rd);
+    ngx_add_timer(&rd->watchdog, rd->timeout / 2);
+}
+
+
+/*
+ * Something to answer, so that silence means a stall: PING, or on the
+ * subscriber (where RESP2 allows no PING that hiredis 0.14 can match to
+ * its callback) a SUBSCRIBE to a channel of its own, confirmed each time.
+ */
+
+static void
+ngx_http_race_redis_probe(ngx_http_race_redis_t *rd)
+{
+    int  rc;
+
+    if (rd->subscriber) {
+        rc = redisAsyncCommand(rd->ac, ngx_http_race_redis_probed, rd,
+                               "SUBSCRIBE "
+                               NGX_HTTP_RACE_REDIS_PROBE_CHANNEL);
+
+    } else {
+        rc = redisAsyncCommand(rd->ac, ngx_http_race_redis_probed, rd,
+                               "PING");
+    }
+
+    if (rc != REDIS_OK) {
+        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
+                      "race: redis %s probe failed", rd->name);
+    }
+}
+
+
+static void
+ngx_http_race_redis_probed(redisAsyncContext *ac, void *r, void *privdata)
+{
+    ngx_http_race_redis_t  *rd = privdata;
+
+    if (r == NULL) {
+        /* the connection went: nothing was heard */
+        return;
+    }
+
+    /* Redis answers: the next loss is retried quickly again */
+    rd->backoff = NGX_HTTP_RACE_REDIS_BACKOFF_MIN;
 }
 
 
@@ -339,6 +490,8 @@ ngx_http_race_redis_read_handler(ngx_event_t *ev)
 
     c = ev->data;
     rd = c->data;
+
+    rd->heard = 1;
 
     if (rd->ac) {
         redisAsyncHandleRead(rd->ac);

@@ -1,7 +1,7 @@
 
 /*
  * ngx_race: an asynchronous Redis client on nginx's event loop (hiredis),
- * that reconnects by itself.
+ * that reconnects by itself and drops a connection that stops answering.
  */
 
 
@@ -33,18 +33,28 @@ struct ngx_http_race_redis_s {
     ngx_event_t                 retry;
     ngx_msec_t                  backoff;
 
+    ngx_event_t                 watchdog;
+    ngx_msec_t                  timeout;   /* silence that drops it */
+
     ngx_http_race_redis_pt      up;        /* connected */
     ngx_http_race_redis_pt      down;      /* lost; pending replies NULL */
     void                       *data;
 
     unsigned                    connected:1;
     unsigned                    stopping:1;
+    unsigned                    subscriber:1;  /* probes with SUBSCRIBE */
+    unsigned                    heard:1;   /* read since the last probe */
+    unsigned                    dropping:1;
 };
 
 
-/* host is an address resolved at configuration time */
+/*
+ * host is an address resolved at configuration time; a connection that
+ * reads nothing for timeout while a reply is owed is dropped: every
+ * pending callback runs with a NULL reply and it connects again
+ */
 ngx_int_t ngx_http_race_redis_start(ngx_http_race_redis_t *rd,
-    ngx_addr_t *addr, const char *name, ngx_log_t *log);
+    ngx_addr_t *addr, const char *name, ngx_msec_t timeout, ngx_log_t *log);
 void ngx_http_race_redis_stop(ngx_http_race_redis_t *rd);
 
 
@@ -74,7 +84,8 @@ typedef struct {
 /* this worker's pair, or NULL before ngx_http_race_redis_pair_start() */
 extern ngx_http_race_redis_pair_t  *ngx_http_race_redis_pair;
 
-ngx_int_t ngx_http_race_redis_pair_start(ngx_cycle_t *cycle, ngx_addr_t *addr);
+ngx_int_t ngx_http_race_redis_pair_start(ngx_cycle_t *cycle, ngx_addr_t *addr,
+    ngx_msec_t timeout);
 ngx_int_t ngx_http_race_redis_pair_listen(ngx_http_race_redis_event_pt up,
     ngx_http_race_redis_event_pt down, void *data);
 void ngx_http_race_redis_pair_stop(void);

@@ -108,6 +108,7 @@ good('every directive', conf(<<"EOF", 'race_ingest;', <<'EOF2'));
     race_token_key k1 $key;
     race_token_key old-key_0 k64.key;
     race_redis 127.0.0.1:6379;
+    race_redis_timeout 2500ms;
     race_ride_max_batch 100;
     race_fix_max_future 30s;
     race_fix_max_past 1d;
@@ -138,6 +139,11 @@ good('redis by name, default port',
     conf($base =~ s/127.0.0.1:6379/localhost/r, 'race_live;'));
 
 good('directives without an endpoint', conf($base));
+
+good('redis timeout at its ends',
+    conf($base . 'race_redis_timeout 100ms;', 'race_live;'));
+good('redis timeout at its other end',
+    conf($base . 'race_redis_timeout 10m;', 'race_live;'));
 
 # a key anyone may read still works, with a warning naming the file
 {
@@ -257,6 +263,18 @@ bad('redis twice',
     conf('race_redis 127.0.0.1:6379; race_redis 127.0.0.1:6380;'),
     quoted('race_redis'), qr/duplicate/);
 
+bad('redis timeout too short', conf($base . 'race_redis_timeout 99ms;'),
+    quoted('race_redis_timeout'), quoted('99ms'), qr/100ms to 10m/);
+bad('redis timeout too long', conf($base . 'race_redis_timeout 11m;'),
+    quoted('race_redis_timeout'), quoted('11m'), qr/100ms to 10m/);
+bad('redis timeout 0', conf($base . 'race_redis_timeout 0;'),
+    quoted('race_redis_timeout'), quoted('0'));
+bad('redis timeout not a time', conf($base . 'race_redis_timeout soon;'),
+    quoted('race_redis_timeout'), quoted('soon'));
+bad('redis timeout twice',
+    conf($base . 'race_redis_timeout 1s; race_redis_timeout 2s;'),
+    quoted('race_redis_timeout'), qr/duplicate/);
+
 
 # endpoints and what they need
 
@@ -306,7 +324,7 @@ bad('live in http', conf($base . 'race_live;'),
 
 for my $d ('race_kafka_brokers a:9092', 'race_kafka_topic t',
     'race_kafka_option acks all', "race_token_key k $key",
-    'race_redis 127.0.0.1:6379')
+    'race_redis 127.0.0.1:6379', 'race_redis_timeout 1s')
 {
     my ($name) = $d =~ /^(\S+)/;
 
