@@ -13,6 +13,11 @@
  *
  * A late tick never moves a rider back: states are merged by "t".
  *
+ * A new spectator waits for its snapshot at most race_redis_timeout:
+ * then, Redis being away or silent, it is closed with 1013 and tries
+ * again.  Those who have a snapshot keep their sockets through a Redis
+ * outage and get a fresh snapshot once it is back.
+ *
  * Subscriptions follow a small state machine, because hiredis 0.14
  * forgets a channel's callback when an UNSUBSCRIBE is confirmed, even
  * if the channel was subscribed again meanwhile: a race is subscribed
@@ -33,6 +38,7 @@
 
 
 #define NGX_HTTP_RACE_LIVE_EARLY_TICKS  64   /* kept while a race loads */
+#define NGX_HTTP_RACE_CLOSE_TRY_AGAIN   1013 /* RFC 6455 registry */
 
 
 typedef enum {
@@ -64,6 +70,7 @@ typedef struct {
     ngx_queue_t                 link;
     ngx_http_race_ws_t         *ws;
     ngx_http_race_live_race_t  *race;
+    ngx_event_t                 wait;           /* for the first snapshot */
     unsigned                    live:1;         /* has its snapshot */
 } ngx_http_race_spectator_t;
 
@@ -82,6 +89,7 @@ typedef struct {
     ngx_rbtree_t                races;
     ngx_rbtree_node_t           sentinel;
     ngx_uint_t                  generation;
+    ngx_msec_t                  timeout;        /* for a first snapshot */
     ngx_log_t                  *log;
 } ngx_http_race_live_t;
 
@@ -90,6 +98,7 @@ static ngx_int_t ngx_http_race_live_message(ngx_http_race_ws_t *ws,
     unsigned opcode, u_char *data, size_t len);
 static void ngx_http_race_live_drain(ngx_http_race_ws_t *ws);
 static void ngx_http_race_live_close(ngx_http_race_ws_t *ws);
+static void ngx_http_race_live_waited(ngx_event_t *ev);
 
 static ngx_http_race_live_race_t *ngx_http_race_live_find(u_char *id,
     size_t len);
@@ -136,6 +145,7 @@ ngx_http_race_live_init_process(ngx_cycle_t *cycle,
     }
 
     lv->log = cycle->log;
+    lv->timeout = rmcf->redis_timeout;
 
     ngx_rbtree_init(&lv->races, &lv->sentinel, ngx_str_rbtree_insert_value);
 
@@ -234,10 +244,17 @@ ngx_http_race_live_handler(ngx_http_request_t *r)
     ngx_queue_insert_tail(&race->spectators, &sp->link);
     race->nspectators++;
 
+    sp->wait.handler = ngx_http_race_live_waited;
+    sp->wait.data = sp;
+    sp->wait.log = r->connection->log;
+    sp->wait.cancelable = 1;
+
     if (race->loaded) {
         (void) ngx_http_race_live_send_snapshot(sp);
 
     } else {
+        ngx_add_timer(&sp->wait, ngx_http_race_live->timeout);
+
         /*
          * The snapshot follows when the race's states are loaded, which
          * is once the subscription is confirmed: no tick falls between.
@@ -286,6 +303,10 @@ ngx_http_race_live_close(ngx_http_race_ws_t *ws)
     sp = ws->data;
     race = sp->race;
 
+    if (sp->wait.timer_set) {
+        ngx_del_timer(&sp->wait);
+    }
+
     if (race == NULL) {
         return;
     }
@@ -297,6 +318,25 @@ ngx_http_race_live_close(ngx_http_race_ws_t *ws)
     if (race->nspectators == 0 && ngx_http_race_live) {
         ngx_http_race_live_unsubscribe(race);
     }
+}
+
+
+/* no snapshot in time: Redis is away or silent; the page comes back */
+
+static void
+ngx_http_race_live_waited(ngx_event_t *ev)
+{
+    ngx_http_race_spectator_t  *sp;
+
+    sp = ev->data;
+
+    ngx_log_error(NGX_LOG_INFO, ev->log, 0,
+                  "race: no snapshot of race \"%s\" in %Mms, closing",
+                  sp->race ? (char *) sp->race->id : "",
+                  ngx_http_race_live ? ngx_http_race_live->timeout : 0);
+
+    ngx_http_race_ws_close(sp->ws, NGX_HTTP_RACE_CLOSE_TRY_AGAIN,
+                           "live state unavailable, try again");
 }
 
 
@@ -353,6 +393,10 @@ ngx_http_race_live_send_snapshot(ngx_http_race_spectator_t *sp)
     rc = ngx_http_race_ws_send_frame(sp->ws, race->snapshot);
 
     sp->live = (rc == NGX_OK);
+
+    if (sp->live && sp->wait.timer_set) {
+        ngx_del_timer(&sp->wait);
+    }
 
     return rc;
 }

@@ -3,9 +3,10 @@
 # Redis stalls (stopped, not gone: its connections stay open and nothing
 # fails, replies just never come).  Every request that waits on it is
 # answered 503 with the error shape within race_redis_timeout: /api/me,
-# login, logout, the /ride revocation check.  When Redis resumes
-# everything works again: new requests succeed, a spectator who kept its
-# socket gets a fresh snapshot, and the late replies crash nothing.
+# login, logout, the /ride revocation check; a new spectator of /live is
+# closed with 1013.  When Redis resumes everything works again: new requests
+# succeed, a spectator who kept its socket gets a fresh snapshot, and
+# the late replies crash nothing.
 
 use strict;
 use warnings;
@@ -141,6 +142,14 @@ is($res && $res->{status}, 503, '/ride while Redis is silent: 503');
 like($res ? $res->{body} : '', qr/"code":"unavailable"/,
     '/ride: unavailable, in the shape');
 cmp_ok($dt, '<', $BOUND, sprintf('/ride: in %.1fs', $dt));
+
+# a new spectator waits for its snapshot no longer than the timeout
+my $late = Race::WS->start(port => $port, path => '/live/r1');
+my $t0 = time;
+my ($code) = $late->read_close(8);
+is($code, 1013, 'a new spectator with no snapshot: closed with 1013');
+cmp_ok(time - $t0, '<', $BOUND, sprintf('/live: in %.1fs', time - $t0));
+$late->disconnect;
 
 # longer than a few timeouts: the reconnects meet a silent Redis too
 sleep 2;
