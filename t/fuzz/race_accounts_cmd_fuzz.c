@@ -13,7 +13,8 @@
  *     1 to 128 and 1 to 255 printable ASCII bytes, no spaces; user ids
  *     of 32 [0-9a-f]; for a signup an email that normalises to itself, a
  *     valid name, role spectator and an argon2id-shaped hash; for a role
- *     a valid role; gen 0 or 1 to 2^53 - 2;
+ *     a valid role; gen 0 or 1 to 2^53 - 2; deadline 0 or 1 to 2^53 - 1,
+ *     and expired only after it;
  *   - the replies built for it, ok and error, are whole JSON objects that
  *     jansson reads, with "req" exactly when req is not "", and no
  *     "hash" key anywhere;
@@ -104,6 +105,10 @@ check_cmd(const race_accounts_cmd_t *cmd)
 
     f_assert(race_accounts_id_valid(u->id, strlen(u->id)));
     f_assert(cmd->gen == 0 || (cmd->gen >= 1 && cmd->gen < F_GEN_MAX));
+    f_assert(cmd->deadline >= 0 && cmd->deadline <= F_GEN_MAX);
+    f_assert(!race_accounts_cmd_expired(cmd, cmd->deadline));
+    f_assert(race_accounts_cmd_expired(cmd, cmd->deadline + 1)
+             == (cmd->deadline > 0));
 
     switch (cmd->op) {
 

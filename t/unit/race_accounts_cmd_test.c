@@ -6,7 +6,7 @@
  * Each command kind as the module sends it; each required field
  * missing and of every wrong type, with the exact reason; the rules of
  * each field at their edges (user ids, emails and their normalisation,
- * names, roles, gen, request ids and reply channels); malformed
+ * names, roles, gen, deadlines, request ids and reply channels); malformed
  * messages as a whole (not JSON, not an object, duplicate keys, huge);
  * what a refused command still tells about its sender; and the
  * replies, byte for byte, never with the hash.
@@ -60,6 +60,7 @@ static void test_emails(void);
 static void test_names(void);
 static void test_roles(void);
 static void test_gen(void);
+static void test_deadline(void);
 static void test_tokens(void);
 static void test_op(void);
 static void test_malformed(void);
@@ -153,6 +154,7 @@ main(void)
     test_names();
     test_roles();
     test_gen();
+    test_deadline();
     test_tokens();
     test_op();
     test_malformed();
@@ -777,6 +779,94 @@ test_gen(void)
     bad_prefix(make(logout_fields, T_N(logout_fields), "gen",
                     "99999999999999999999999"),
                "not JSON", "logout: gen 10^23");
+}
+
+
+/*
+ * "deadline", optional, Unix ms: a command past it is not applied.  One
+ * without is applied whenever it comes, as before deadlines were sent.
+ */
+
+static void
+test_deadline(void)
+{
+    size_t       i;
+    const char  *d;
+
+    static const struct {
+        const char  *json;
+        long long    deadline;
+    } good_deadlines[] = {
+        { "1", 1 },
+        { "1733350000000", 1733350000000LL },
+        { "9007199254740991", T_GEN_MAX },
+    };
+
+    static const char *const  out_of_range[] = {
+        "0", "-0", "-1", "-1733350000000", "9007199254740992",
+        "9223372036854775807", "-9223372036854775808"
+    };
+
+    static const char *const  not_integers[] = {
+        "1.0", "1e3", "1733350000000.5", "\"1733350000000\"", "\"\"",
+        "null", "true", "false", "[]", "[1]", "{}"
+    };
+
+    good(T_LOGOUT, "no deadline");
+    is_int(cmd.deadline, 0, "no deadline: 0");
+    is_int(race_accounts_cmd_expired(&cmd, T_GEN_MAX), 0,
+           "no deadline: never expired");
+
+    for (i = 0; i < T_N(good_deadlines); i++) {
+        d = good_deadlines[i].json;
+
+        good(fmt("{\"op\":\"logout\"," T_HEAD ",\"deadline\":%s,"
+                 "\"user\":\"" T_ID1 "\"}", d),
+             fmt("logout: deadline %s", d));
+        is_int(cmd.deadline, good_deadlines[i].deadline,
+               "logout: deadline %s: read", d);
+    }
+
+    good(fmt("{\"op\":\"signup\"," T_HEAD ",\"deadline\":1733350000000,"
+             "\"user\":{" T_USER "}}"),
+         "signup with a deadline");
+    is_int(cmd.op, RACE_ACCOUNTS_SIGNUP, "signup with a deadline: op");
+    is_int(cmd.deadline, 1733350000000LL, "signup with a deadline: read");
+
+    good(fmt("{\"op\":\"role\"," T_HEAD ",\"user\":\"" T_ID1 "\","
+             "\"role\":\"organizer\",\"by\":\"" T_ID2 "\","
+             "\"deadline\":1733350000000}"),
+         "role with a deadline");
+    is_int(cmd.op, RACE_ACCOUNTS_ROLE, "role with a deadline: op");
+    is_int(cmd.deadline, 1733350000000LL, "role with a deadline: read");
+
+    /* the last moment is still in time */
+
+    is_int(race_accounts_cmd_expired(&cmd, 1733349999999LL), 0,
+           "expired: before the deadline, no");
+    is_int(race_accounts_cmd_expired(&cmd, 1733350000000LL), 0,
+           "expired: at the deadline, no");
+    is_int(race_accounts_cmd_expired(&cmd, 1733350000001LL), 1,
+           "expired: after the deadline, yes");
+
+    for (i = 0; i < T_N(out_of_range); i++) {
+        d = out_of_range[i];
+
+        bad(fmt("{\"op\":\"logout\"," T_HEAD ",\"deadline\":%s,"
+                "\"user\":\"" T_ID1 "\"}", d),
+            "\"deadline\" is out of range", fmt("deadline %s", d));
+        is_str(cmd.req, "r-1", "deadline %s: req kept to answer", d);
+    }
+
+    for (i = 0; i < T_N(not_integers); i++) {
+        d = not_integers[i];
+
+        bad(fmt("{\"op\":\"signup\"," T_HEAD ",\"deadline\":%s,"
+                "\"user\":{" T_USER "}}", d),
+            "\"deadline\" is not an integer", fmt("deadline %s", d));
+        is_str(cmd.reply, "race:reply:42:abcd",
+               "deadline %s: reply kept to answer", d);
+    }
 }
 
 

@@ -36,6 +36,14 @@
  *      published on the command's reply channel, in one pipeline;
  *   4. only then is the offset stored, for the auto commit.
  *
+ * A command with a "deadline" (Unix ms) is applied only before it: once
+ * it has passed, the module has answered the client 503 and let go, so
+ * applying it then would do behind the user's back what they were told
+ * failed.  It is logged, counted, and its offset stored unapplied, with
+ * no reply (nobody waits for one).  Step 2 is started only before the
+ * deadline, at the first try and at every retry.  This needs the clocks
+ * of nginx's hosts and this one's to agree, as NTP keeps them.
+ *
  * If 2 or 3 fails (a server down), the command is retried with a
  * backoff of up to retry_max_ms, for as long as it takes, and nothing is
  * committed meanwhile; step 2 is not done twice.  At the start and every
@@ -170,6 +178,7 @@ typedef struct {
     uint64_t                malformed;
     uint64_t                applied_ok;
     uint64_t                refused;
+    uint64_t                expired;
     uint64_t                loads;
 } race_accounts_t;
 
@@ -184,6 +193,7 @@ static void race_accounts_take(race_accounts_t *ra);
 static int race_accounts_flush(race_accounts_t *ra);
 static int race_accounts_write(race_accounts_t *ra);
 static int race_accounts_apply(race_accounts_t *ra);
+static int race_accounts_expired(race_accounts_t *ra);
 static int race_accounts_signup(race_accounts_t *ra);
 static int race_accounts_logout(race_accounts_t *ra);
 static int race_accounts_role(race_accounts_t *ra);
@@ -342,12 +352,13 @@ main(int argc, char **argv)
     }
 
     race_log(RACE_LOG_INFO, "stopped%s: %llu messages, %llu malformed, "
-             "%llu applied, %llu refused, %llu users loaded",
+             "%llu applied, %llu refused, %llu expired, %llu users loaded",
              rc == RACE_ACCOUNTS_EXIT_OK ? "" : " on an error",
              (unsigned long long) ra->messages,
              (unsigned long long) ra->malformed,
              (unsigned long long) ra->applied_ok,
              (unsigned long long) ra->refused,
+             (unsigned long long) ra->expired,
              (unsigned long long) ra->loads);
 
     race_conf_free(race_accounts_settings, &ra->conf);
@@ -733,7 +744,7 @@ race_accounts_flush(race_accounts_t *ra)
         if (strcmp(ra->outcome, "ok") == 0) {
             ra->applied_ok++;
 
-        } else {
+        } else if (strcmp(ra->outcome, "expired") != 0) {
             ra->refused++;
         }
 
@@ -764,6 +775,10 @@ static int
 race_accounts_write(race_accounts_t *ra)
 {
     if (!ra->applied) {
+        if (race_accounts_expired(ra)) {
+            return 0;
+        }
+
         if (race_accounts_apply(ra) != 0) {
             return -1;
         }
@@ -784,6 +799,37 @@ race_accounts_write(race_accounts_t *ra)
     }
 
     return 0;
+}
+
+
+/*
+ * 1 if the command in hand is past its deadline: then it is done with,
+ * unapplied and unanswered, and counted.
+ */
+
+static int
+race_accounts_expired(race_accounts_t *ra)
+{
+    int64_t  now;
+
+    now = race_time_wall_ms();
+
+    if (!race_accounts_cmd_expired(&ra->cmd, now)) {
+        return 0;
+    }
+
+    ra->expired++;
+    ra->applied = 1;
+    ra->has_user = 0;
+    ra->reply_len = 0;
+    ra->outcome = "expired";
+
+    race_log(RACE_LOG_WARN, "command %s: %s of %s, request %s, expired "
+             "%lld ms ago: not applied", ra->batch.msgs[0].where,
+             race_accounts_ops[ra->cmd.op], ra->cmd.user.id, ra->cmd.req,
+             (long long) (now - ra->cmd.deadline));
+
+    return 1;
 }
 
 

@@ -19,6 +19,9 @@
 
 #define RACE_ACCOUNTS_GEN_MAX  9007199254740991LL   /* 2^53 - 1 */
 
+/* Unix ms, exact in any JSON reader: beyond the year 285000 */
+#define RACE_ACCOUNTS_DEADLINE_MAX  9007199254740991LL
+
 #define RACE_ACCOUNTS_HASH_PREFIX  "$argon2id$"
 
 
@@ -32,6 +35,8 @@ static int race_accounts_cmd_user_id(json_t *obj, const char *key,
     char *dst, char *err, size_t size);
 static int race_accounts_cmd_gen(json_t *obj, int64_t *gen, char *err,
     size_t size);
+static int race_accounts_cmd_deadline(json_t *obj, int64_t *deadline,
+    char *err, size_t size);
 static int race_accounts_cmd_hash(const char *s, size_t len);
 static size_t race_accounts_cmd_dump(json_t *reply, char *buf, size_t size);
 
@@ -81,6 +86,10 @@ race_accounts_cmd_parse(const char *data, size_t len,
     {
         race_accounts_cmd_error(err, size, "\"req\" missing or not a "
                                 "request id");
+        goto done;
+    }
+
+    if (race_accounts_cmd_deadline(root, &cmd->deadline, err, size) != 0) {
         goto done;
     }
 
@@ -148,6 +157,13 @@ done:
     json_decref(root);
 
     return rc;
+}
+
+
+int
+race_accounts_cmd_expired(const race_accounts_cmd_t *cmd, int64_t now)
+{
+    return cmd->deadline > 0 && now > cmd->deadline;
 }
 
 
@@ -381,6 +397,45 @@ race_accounts_cmd_gen(json_t *obj, int64_t *gen, char *err, size_t size)
     }
 
     *gen = (int64_t) n;
+
+    return 0;
+}
+
+
+/*
+ * "deadline", optional: Unix ms, as the module's race_auth_reply_timeout
+ * ends.  Commands of senders that name none are applied whenever they
+ * come, as before there were deadlines.
+ */
+
+static int
+race_accounts_cmd_deadline(json_t *obj, int64_t *deadline, char *err,
+    size_t size)
+{
+    json_t      *v;
+    json_int_t   n;
+
+    *deadline = 0;
+
+    v = json_object_get(obj, "deadline");
+
+    if (v == NULL) {
+        return 0;
+    }
+
+    if (!json_is_integer(v)) {
+        return race_accounts_cmd_error(err, size, "\"deadline\" is not an "
+                                       "integer");
+    }
+
+    n = json_integer_value(v);
+
+    if (n < 1 || n > RACE_ACCOUNTS_DEADLINE_MAX) {
+        return race_accounts_cmd_error(err, size, "\"deadline\" is out of "
+                                       "range");
+    }
+
+    *deadline = (int64_t) n;
 
     return 0;
 }

@@ -67,6 +67,8 @@ typedef struct {
     char                    by[RACE_ACCOUNTS_ID_LEN + 1];   /* role */
     int64_t                 gen;    /* logout, role: the gen the command
                                        expects, 0 if it names none */
+    int64_t                 deadline;   /* Unix ms after which it is not
+                                           applied; 0 if it names none */
 } race_accounts_cmd_t;
 
 
@@ -80,6 +82,12 @@ typedef struct {
  */
 int race_accounts_cmd_parse(const char *data, size_t len,
     race_accounts_cmd_t *cmd, char *err, size_t size);
+
+/*
+ * 1 if the command is past its deadline at now (Unix ms): its sender has
+ * answered 503 and let go, so it must not be applied any more.
+ */
+int race_accounts_cmd_expired(const race_accounts_cmd_t *cmd, int64_t now);
 
 /* 1 if s is a user id: 32 of [0-9a-f] */
 int race_accounts_id_valid(const char *s, size_t len);
