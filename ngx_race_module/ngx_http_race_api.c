@@ -43,6 +43,9 @@
 
 #define NGX_HTTP_RACE_API_COOKIE    "race_session"
 
+/* the most of the reply timeout kept for a late command's reply */
+#define NGX_HTTP_RACE_API_REPLY_MARGIN  1000
+
 
 typedef struct ngx_http_race_api_ctx_s  ngx_http_race_api_ctx_t;
 
@@ -875,7 +878,10 @@ ngx_http_race_api_command(ngx_http_race_api_ctx_t *ctx, json_t *cmd,
     char                     *text, id[NGX_INT64_LEN + 1];
     u_char                   *payload;
     size_t                    len;
+    int64_t                   deadline;
     ngx_int_t                 rc;
+    ngx_msec_t                margin;
+    ngx_time_t               *tp;
     ngx_http_race_api_t      *api;
     ngx_http_race_api_msg_t  *msg;
 
@@ -893,8 +899,25 @@ ngx_http_race_api_command(ngx_http_race_api_ctx_t *ctx, json_t *cmd,
 
     ngx_snprintf((u_char *) id, sizeof(id), "%ui%Z", ctx->node.key);
 
+    /*
+     * The worker applies nothing after the deadline, so a 503 for a
+     * timeout means "not done".  The deadline comes a little before the
+     * timeout: a command taken just in time has that long to be written
+     * and its reply to come back.
+     */
+
+    margin = ngx_min(api->conf->reply_timeout / 4,
+                     NGX_HTTP_RACE_API_REPLY_MARGIN);
+
+    tp = ngx_timeofday();
+    deadline = (int64_t) tp->sec * 1000 + tp->msec
+               + (int64_t) (api->conf->reply_timeout - margin);
+
     if (json_object_set_new(cmd, "req", json_string(id)) != 0
-        || json_object_set_new(cmd, "reply", json_string(api->channel)) != 0)
+        || json_object_set_new(cmd, "reply", json_string(api->channel)) != 0
+        || json_object_set_new(cmd, "deadline",
+                               json_integer((json_int_t) deadline))
+           != 0)
     {
         json_decref(cmd);
         ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
