@@ -400,6 +400,10 @@ ngx_http_race_redis_watch(ngx_event_t *ev)
     rd = ev->data;
     ac = rd->ac;
 
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, rd->log, 0,
+                   "race: redis %s watchdog: connected %d, heard %d",
+                   rd->name, rd->connected, rd->heard);
+
     if (ac == NULL || rd->stopping) {
         return;
     }
@@ -471,6 +475,10 @@ static void
 ngx_http_race_redis_probed(redisAsyncContext *ac, void *r, void *privdata)
 {
     ngx_http_race_redis_t  *rd = privdata;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, rd->log, 0,
+                   "race: redis %s probe answered: %s", rd->name,
+                   r ? "yes" : "no, the connection went");
 
     if (r == NULL) {
         /* the connection went: nothing was heard */
