@@ -420,7 +420,8 @@ ngx_http_race_api_route(ngx_http_request_t *r, ngx_http_race_api_ctx_t *ctx,
             *sent = ngx_http_race_send_error(r,
                                         NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
                                         "too_large",
-                                        "the body is over 16k");
+                                        "the body is over the limit "
+                                        "of 16k");
             return NGX_DECLINED;
         }
     }
@@ -510,7 +511,8 @@ ngx_http_race_api_parse(ngx_http_request_t *r, ngx_http_race_api_ctx_t *ctx,
         if (cl->buf->in_file) {
             *sent = ngx_http_race_send_error(r,
                                         NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                        "too_large", "the body is over 16k");
+                                        "too_large",
+                                        "the body is over the limit of 16k");
             return NGX_DECLINED;
         }
 
@@ -519,7 +521,8 @@ ngx_http_race_api_parse(ngx_http_request_t *r, ngx_http_race_api_ctx_t *ctx,
 
     if (len > 16384) {
         *sent = ngx_http_race_send_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                        "too_large", "the body is over 16k");
+                                        "too_large",
+                                        "the body is over the limit of 16k");
         return NGX_DECLINED;
     }
 

@@ -465,6 +465,7 @@ ngx_http_race_create_loc_conf(ngx_conf_t *cf)
     rlcf->ride_max_batch = NGX_CONF_UNSET_UINT;
     rlcf->fix_max_future = NGX_CONF_UNSET_MSEC;
     rlcf->fix_max_past = NGX_CONF_UNSET_MSEC;
+    rlcf->json_errors = NGX_CONF_UNSET;
 
     return rlcf;
 }
@@ -493,6 +494,9 @@ ngx_http_race_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               60000);
     ngx_conf_merge_msec_value(conf->fix_max_past, prev->fix_max_past,
                               7 * 24 * 3600 * 1000);
+
+    /* "if" and "limit_except" blocks of a race location are its own */
+    ngx_conf_merge_value(conf->json_errors, prev->json_errors, 0);
 
     /* each value was checked at its directive; this is how they combine */
 
@@ -1366,6 +1370,7 @@ ngx_http_race_passwords_free(void *data)
 static char *
 ngx_http_race_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
+    ngx_http_race_loc_conf_t *rlcf = conf;
     ngx_http_race_endpoint_t *ep = cmd->post;
 
     char                       *rmcf;
@@ -1378,6 +1383,7 @@ ngx_http_race_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     clcf->handler = ep->handler;
+    rlcf->json_errors = 1;
 
     if (ep->counter != NGX_HTTP_RACE_NO_COUNTER) {
         /* init_main_conf checks what each used endpoint needs */
