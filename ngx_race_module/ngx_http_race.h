@@ -55,6 +55,9 @@ typedef struct {
     ngx_uint_t        ride_max_batch;
     ngx_msec_t        fix_max_future;
     ngx_msec_t        fix_max_past;
+
+    /* a race endpoint, or inside one: nginx's own errors in JSON too */
+    ngx_flag_t        json_errors;
 } ngx_http_race_loc_conf_t;
 
 
@@ -99,6 +102,7 @@ extern const ngx_http_race_queue_t  *ngx_http_race_queue;
 
 
 extern ngx_module_t  ngx_http_race_module;
+extern ngx_module_t  ngx_http_race_errors_module;
 
 
 ngx_int_t ngx_http_race_add_header(ngx_http_request_t *r, char *key,

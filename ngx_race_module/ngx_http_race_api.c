@@ -253,11 +253,28 @@ ngx_int_t
 ngx_http_race_api_handler(ngx_http_request_t *r)
 {
     ngx_int_t                 rc;
+    ngx_str_t                 arg;
     ngx_pool_cleanup_t       *cln;
     ngx_http_race_api_ctx_t  *ctx;
 
     if (ngx_http_race_api == NULL) {
         return NGX_HTTP_SERVICE_UNAVAILABLE;
+    }
+
+    /*
+     * A URL lands in logs, histories and Referer headers: API tokens
+     * travel in the Authorization header or the cookie only.  A client
+     * that sends one in the query is told so, not silently ignored.
+     */
+
+    if (ngx_http_arg(r, (u_char *) "access_token",
+                     sizeof("access_token") - 1, &arg)
+        == NGX_OK)
+    {
+        return ngx_http_race_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                        "token_in_query",
+                                        "send the token in an Authorization "
+                                        "header, never in the URL");
     }
 
     ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_race_api_ctx_t));
@@ -406,7 +423,8 @@ ngx_http_race_api_route(ngx_http_request_t *r, ngx_http_race_api_ctx_t *ctx,
             *sent = ngx_http_race_send_error(r,
                                         NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
                                         "too_large",
-                                        "the body is over 16k");
+                                        "the body is over the limit "
+                                        "of 16k");
             return NGX_DECLINED;
         }
     }
@@ -496,7 +514,8 @@ ngx_http_race_api_parse(ngx_http_request_t *r, ngx_http_race_api_ctx_t *ctx,
         if (cl->buf->in_file) {
             *sent = ngx_http_race_send_error(r,
                                         NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                        "too_large", "the body is over 16k");
+                                        "too_large",
+                                        "the body is over the limit of 16k");
             return NGX_DECLINED;
         }
 
@@ -505,7 +524,8 @@ ngx_http_race_api_parse(ngx_http_request_t *r, ngx_http_race_api_ctx_t *ctx,
 
     if (len > 16384) {
         *sent = ngx_http_race_send_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                        "too_large", "the body is over 16k");
+                                        "too_large",
+                                        "the body is over the limit of 16k");
         return NGX_DECLINED;
     }
 
@@ -1201,7 +1221,7 @@ ngx_http_race_api_authenticate(ngx_http_race_api_ctx_t *ctx)
 
     ngx_str_null(&token);
 
-    if (ngx_http_race_token(r, &token) == NGX_OK) {
+    if (ngx_http_race_bearer(r, &token) == NGX_OK) {
         ctx->bearer = 1;
 
     } else {

@@ -21,7 +21,9 @@ ngx_int_t ngx_http_race_ingest_init_process(ngx_cycle_t *cycle,
 void ngx_http_race_ingest_exit_process(ngx_cycle_t *cycle);
 
 
-/* the bearer token of a request: Authorization first, then ?access_token */
+/* the token of an Authorization: Bearer header, the API's only way */
+ngx_int_t ngx_http_race_bearer(ngx_http_request_t *r, ngx_str_t *token);
+/* a WebSocket's token: Authorization first, then ?access_token */
 ngx_int_t ngx_http_race_token(ngx_http_request_t *r, ngx_str_t *token);
 
 

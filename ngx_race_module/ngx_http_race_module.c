@@ -43,6 +43,10 @@ static char *ngx_http_race_redis(ngx_conf_t *cf, ngx_command_t *cmd,
 static char *ngx_http_race_auth_init(ngx_conf_t *cf,
     ngx_http_race_main_conf_t *rmcf);
 static void ngx_http_race_passwords_free(void *data);
+static ngx_int_t ngx_http_race_postconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_race_redact(ngx_http_request_t *r);
+static size_t ngx_http_race_redact_query(u_char *dst, u_char *p,
+    u_char *last, ngx_uint_t *found);
 static ngx_int_t ngx_http_race_init_process(ngx_cycle_t *cycle);
 static void ngx_http_race_exit_process(ngx_cycle_t *cycle);
 static char *ngx_http_race_conf_set_value(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -339,7 +343,7 @@ static ngx_command_t  ngx_http_race_commands[] = {
 
 static ngx_http_module_t  ngx_http_race_module_ctx = {
     NULL,                                  /* preconfiguration */
-    NULL,                                  /* postconfiguration */
+    ngx_http_race_postconfiguration,       /* postconfiguration */
 
     ngx_http_race_create_main_conf,        /* create main configuration */
     ngx_http_race_init_main_conf,          /* init main configuration */
@@ -475,6 +479,7 @@ ngx_http_race_create_loc_conf(ngx_conf_t *cf)
     rlcf->ride_max_batch = NGX_CONF_UNSET_UINT;
     rlcf->fix_max_future = NGX_CONF_UNSET_MSEC;
     rlcf->fix_max_past = NGX_CONF_UNSET_MSEC;
+    rlcf->json_errors = NGX_CONF_UNSET;
 
     return rlcf;
 }
@@ -503,6 +508,9 @@ ngx_http_race_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               60000);
     ngx_conf_merge_msec_value(conf->fix_max_past, prev->fix_max_past,
                               7 * 24 * 3600 * 1000);
+
+    /* "if" and "limit_except" blocks of a race location are its own */
+    ngx_conf_merge_value(conf->json_errors, prev->json_errors, 0);
 
     /* each value was checked at its directive; this is how they combine */
 
@@ -1377,6 +1385,7 @@ ngx_http_race_passwords_free(void *data)
 static char *
 ngx_http_race_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
+    ngx_http_race_loc_conf_t *rlcf = conf;
     ngx_http_race_endpoint_t *ep = cmd->post;
 
     char                       *rmcf;
@@ -1389,6 +1398,7 @@ ngx_http_race_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     clcf->handler = ep->handler;
+    rlcf->json_errors = 1;
 
     if (ep->counter != NGX_HTTP_RACE_NO_COUNTER) {
         /* init_main_conf checks what each used endpoint needs */
@@ -1397,4 +1407,150 @@ ngx_http_race_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_race_postconfiguration(ngx_conf_t *cf)
+{
+    ngx_http_handler_pt        *h;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
+
+    h = ngx_array_push(&cmcf->phases[NGX_HTTP_POST_READ_PHASE].handlers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    *h = ngx_http_race_redact;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Browsers open WebSockets with the token in ?access_token=, and nginx
+ * appends the request line to every error-log line of a request (and
+ * $request to access logs).  Before any module logs in the request's
+ * context, the line they show gets each access_token value replaced;
+ * r->args, which the handlers read the token from, is left alone.  This
+ * is the first phase after the headers: what is logged while reading
+ * them (a bad header, at info) still shows the line as it came.
+ */
+
+#define NGX_HTTP_RACE_REDACTED  "[redacted]"
+
+static ngx_int_t
+ngx_http_race_redact(ngx_http_request_t *r)
+{
+    u_char      *p, *q, *last, *end, *line;
+    size_t       len;
+    ngx_uint_t   n;
+
+    if (r->request_line.len == 0
+        || r->args.len < sizeof("access_token=") - 1
+        || ngx_strlcasestrn(r->args.data, r->args.data + r->args.len,
+                            (u_char *) "access_token=",
+                            sizeof("access_token=") - 2)
+           == NULL)
+    {
+        return NGX_DECLINED;
+    }
+
+    /* the query in the line: after its first "?", up to a space */
+
+    last = r->request_line.data + r->request_line.len;
+
+    p = ngx_strlchr(r->request_line.data, last, '?');
+    if (p == NULL) {
+        return NGX_DECLINED;
+    }
+
+    p++;
+
+    end = ngx_strlchr(p, last, ' ');
+    if (end == NULL) {
+        end = last;
+    }
+
+    len = ngx_http_race_redact_query(NULL, p, end, &n);
+
+    if (n == 0) {
+        return NGX_DECLINED;
+    }
+
+    line = ngx_pnalloc(r->pool, (p - r->request_line.data) + len
+                                + (last - end));
+    if (line == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    q = ngx_cpymem(line, r->request_line.data, p - r->request_line.data);
+    q += ngx_http_race_redact_query(q, p, end, &n);
+    q = ngx_cpymem(q, end, last - end);
+
+    r->request_line.data = line;
+    r->request_line.len = q - line;
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * Copies a query to dst (NULL: measures only) with each access_token's
+ * value replaced; returns the length, and in *found how many there were.
+ */
+
+static size_t
+ngx_http_race_redact_query(u_char *dst, u_char *p, u_char *last,
+    ngx_uint_t *found)
+{
+    size_t      len;
+    ngx_uint_t  start;
+
+    len = 0;
+    start = 1;          /* p is at the start of a parameter */
+    *found = 0;
+
+    while (p < last) {
+
+        if (start
+            && (size_t) (last - p) >= sizeof("access_token=") - 1
+            && ngx_strncasecmp(p, (u_char *) "access_token=",
+                               sizeof("access_token=") - 1)
+               == 0)
+        {
+            if (dst) {
+                /* the name as the client spelled it */
+                dst = ngx_cpymem(dst, p, sizeof("access_token=") - 1);
+                dst = ngx_cpymem(dst, NGX_HTTP_RACE_REDACTED,
+                                 sizeof(NGX_HTTP_RACE_REDACTED) - 1);
+            }
+
+            len += sizeof("access_token=") - 1
+                   + sizeof(NGX_HTTP_RACE_REDACTED) - 1;
+
+            for (p += sizeof("access_token=") - 1; p < last; p++) {
+                if (*p == '&') {
+                    break;
+                }
+            }
+
+            (*found)++;
+            start = 0;
+            continue;
+        }
+
+        start = (*p == '&');
+
+        if (dst) {
+            *dst++ = *p;
+        }
+
+        p++;
+        len++;
+    }
+
+    return len;
 }

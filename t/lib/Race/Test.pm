@@ -9,6 +9,8 @@ use strict;
 use warnings;
 
 use Cwd qw(abs_path);
+use HTTP::Tiny;
+use Scalar::Util qw(weaken);
 use File::Basename qw(dirname);
 use File::Path qw(make_path);
 use File::Temp qw(tempdir);
@@ -16,8 +18,46 @@ use IO::Socket::INET;
 use POSIX qw(:sys_wait_h);
 use Time::HiRes qw(sleep time);
 use Test::More;
+use Test2::API ();
 
 my $ROOT = abs_path(dirname(__FILE__) . '/../../..');
+
+# Every token and session a test comes to hold: none may be in any log.
+# Race::Token::mint() records what it signs; the answers of the API
+# (its "token" fields, its race_session cookies) are recorded as they
+# arrive through HTTP::Tiny; a test records others with secret().
+my %SECRETS;
+
+# the harnesses not done yet, for the checks of a test that dies
+my @LIVE;
+
+sub secret {
+    my (@values) = @_;
+    shift @values if ref $values[0];
+    $SECRETS{$_} = 1 for grep { defined && length >= 8 } @values;
+}
+
+sub secrets_in {
+    my ($text) = @_;
+    return unless defined $text;
+    secret($1) while $text =~ /"(?:token|access_token)"\s*:\s*"([^"]+)"/g;
+    secret($1) while $text =~ /race_session=([^;\s]+)/g;
+}
+
+{
+    no warnings 'redefine';
+    my $request = \&HTTP::Tiny::request;
+
+    *HTTP::Tiny::request = sub {
+        my $res = $request->(@_);
+        if (ref $res eq 'HASH') {
+            secrets_in($res->{content});
+            my $cookie = $res->{headers}{'set-cookie'};
+            secrets_in(ref $cookie ? join("\n", @$cookie) : $cookie);
+        }
+        return $res;
+    };
+}
 
 sub new {
     my ($class, %opt) = @_;
@@ -45,6 +85,10 @@ sub new {
     }, $class;
 
     diag("test dir $dir") if $ENV{RACE_KEEP};
+
+    push @LIVE, $self;
+    weaken($LIVE[-1]);
+
     return $self;
 }
 
@@ -173,6 +217,7 @@ sub stop_all {
 sub DESTROY {
     my ($self) = @_;
     local $?;
+    $self->finish unless $self->{done};
     $self->stop_all;
 }
 
@@ -277,7 +322,18 @@ events {
 }
 
 http {
-    access_log $dir/access.log;
+    # as the shipped configurations: no ?access_token= in access logs
+    map \$request \$race_log_request {
+        "~*^(?<race_log_a>[^?]*\\?(?:[^ ]*?&)?access_token=)[^ ]*(?<race_log_b>.*)\$"
+            "\${race_log_a}[redacted]\$race_log_b";
+        default \$request;
+    }
+
+    log_format race '\$remote_addr - \$remote_user [\$time_local] '
+                    '"\$race_log_request" \$status \$body_bytes_sent '
+                    '"\$http_referer" "\$http_user_agent"';
+
+    access_log $dir/access.log race;
     client_body_temp_path $dir/client_body_temp;
     proxy_temp_path $dir/proxy_temp;
     fastcgi_temp_path $dir/fastcgi_temp;
@@ -362,15 +418,70 @@ sub check_logs {
     }
     ok(!@reports, 'no sanitizer reports')
         or diag(join "\n", map { $self->read_file($_) } @reports);
+
+    $self->check_secrets;
+}
+
+# no token or session of the test's in any log of the test: nginx's,
+# the workers', the services', whatever is in the folder
+sub check_secrets {
+    my ($self) = @_;
+
+    my @secrets = sort keys %SECRETS;
+    return unless @secrets;
+
+    my %seen;
+    my @files = grep { -f && !$seen{$_}++ }
+        @{$self->{logs}}, glob("$self->{dir}/*.log"),
+        glob("$self->{dir}/*.out"), glob("$self->{dir}/*.asan.*");
+
+    my @hits;
+    for my $file (@files) {
+        my $text = $self->read_file($file);
+        my $name = $file;
+        $name =~ s{.*/}{};
+        for my $secret (@secrets) {
+            next if index($text, $secret) < 0;
+            my ($line) = grep { index($_, $secret) >= 0 } split /\n/, $text;
+            push @hits, "$name: $line";
+        }
+    }
+
+    ok(!@hits, 'no token in any log (' . @secrets . ' tokens, '
+        . @files . ' logs)') or diag(join "\n", @hits);
 }
 
 # ends a test: stop everything, check the logs, close the plan
 sub done {
     my ($self) = @_;
+    $self->{done} = 1;
     $self->stop_nginx if $self->{procs}{nginx};
     $self->stop_all;
     $self->check_logs;
     done_testing();
+}
+
+# a test that dies midway is still checked for tokens in its logs, after
+# its daemons stop: here if the harness is gone by then (a die at the
+# top level frees it), or at END (Test::Builder's own END, defined
+# earlier, runs later)
+sub finish {
+    my ($self) = @_;
+
+    $self->{done} = 1;
+
+    # a plan is set by done_testing() and skip_all: too late for tests
+    return if !%SECRETS || defined Test2::API::test2_stack()->top->plan;
+
+    $self->stop_nginx if $self->{procs}{nginx};
+    $self->stop_all;
+    $self->check_secrets;
+}
+
+END {
+    my $status = $?;
+    $_->finish for grep { defined && !$_->{done} } @LIVE;
+    $? = $status;
 }
 
 1;
