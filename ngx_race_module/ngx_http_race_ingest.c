@@ -11,6 +11,12 @@
  * Delivery reports may come after the phone has gone, so they do not
  * point at the connection: they carry the ride's id, looked up in this
  * worker's tree of open rides.
+ *
+ * An open socket obeys its token: a timer closes it with 1008 once the
+ * token expires, and a revocation closes it as soon as this worker
+ * hears of it on Redis channel race:revoked.  Revocations published
+ * while that subscription was down are found by checking every open
+ * ride again once it is back.
  */
 
 
@@ -27,7 +33,17 @@
 
 #define NGX_HTTP_RACE_CLOSE_TRY_AGAIN   1013   /* RFC 6455 registry */
 #define NGX_HTTP_RACE_CLOSE_BAD_TYPE    1003
-#define NGX_HTTP_RACE_TOKEN_LEEWAY      30     /* s of clock skew */
+#define NGX_HTTP_RACE_CLOSE_POLICY      1008
+#define NGX_HTTP_RACE_TOKEN_LEEWAY      RACE_JWT_RIDE_LEEWAY
+
+#define NGX_HTTP_RACE_REVOKED_CHANNEL   "race:revoked"
+#define NGX_HTTP_RACE_REVOKED_KEY       "race:revoked:"
+#define NGX_HTTP_RACE_REVOKED_LOADED    "race:revocations:loaded"
+
+#define NGX_HTTP_RACE_RECHECK_BATCH     256    /* rides in one MGET */
+#define NGX_HTTP_RACE_RECHECK_RETRY     1000   /* ms, Redis not reloaded */
+#define NGX_HTTP_RACE_EXPIRE_MAX        86400  /* s: longer timers re-arm */
+#define NGX_HTTP_RACE_RECENT            32     /* revocations remembered */
 
 
 typedef struct {
@@ -37,9 +53,19 @@ typedef struct {
     u_char                     race[RACE_JWT_ID_MAX + 1];
     size_t                     race_len;
     u_char                     rider[RACE_JWT_ID_MAX + 1];
+    u_char                     jti[RACE_JWT_ID_MAX + 1];
+    time_t                     expires;       /* exp + leeway */
+    ngx_event_t                expire;
     int64_t                    unsent_ack;    /* -1: none */
     unsigned                   failed:1;      /* no more acks here */
 } ngx_http_race_ride_t;
+
+
+/* an MGET of the revocations of some open rides, found again by id */
+typedef struct {
+    ngx_uint_t                 n;
+    ngx_rbtree_key_t           rides[NGX_HTTP_RACE_RECHECK_BATCH];
+} ngx_http_race_ride_recheck_t;
 
 
 /* a revocation check in flight: cancelled if the request goes first */
@@ -66,6 +92,19 @@ typedef struct {
     /* one message is parsed at a time: scratch space for all of them */
     race_fix_t                *fixes;
     race_fix_error_t          *errors;
+
+    /*
+     * Revocations heard lately: one may come before the answer to a
+     * pre-upgrade check that Redis gave just before it, for a ride not
+     * yet in the tree.
+     */
+    u_char                     recent[NGX_HTTP_RACE_RECENT]
+                                     [RACE_JWT_ID_MAX + 1];
+    ngx_uint_t                 nrecent;
+
+    ngx_event_t                recheck;       /* Redis not reloaded yet */
+    ngx_log_t                 *log;
+    unsigned                   recheck_wanted:1;
 } ngx_http_race_ingest_t;
 
 
@@ -84,6 +123,21 @@ static ngx_int_t ngx_http_race_ingest_ack(ngx_http_race_ride_t *ride,
     int64_t seq);
 static ngx_int_t ngx_http_race_ingest_error(ngx_http_race_ride_t *ride,
     int64_t seq, const char *code, const char *message);
+
+static ngx_http_race_ride_t *ngx_http_race_ingest_find(ngx_rbtree_key_t key);
+static void ngx_http_race_ingest_end(ngx_http_race_ride_t *ride,
+    const char *reason);
+static void ngx_http_race_ingest_expire(ngx_event_t *ev);
+static void ngx_http_race_ingest_up(ngx_http_race_redis_t *rd, void *data);
+static void ngx_http_race_ingest_on_revoked(redisAsyncContext *ac, void *r,
+    void *privdata);
+static ngx_uint_t ngx_http_race_ingest_recent(u_char *jti);
+static void ngx_http_race_ingest_recheck(ngx_http_race_ingest_t *in);
+static void ngx_http_race_ingest_recheck_retry(ngx_event_t *ev);
+static ngx_int_t ngx_http_race_ingest_recheck_send(
+    ngx_http_race_ingest_t *in, ngx_http_race_ride_recheck_t *rc);
+static void ngx_http_race_ingest_rechecked(redisAsyncContext *ac, void *r,
+    void *privdata);
 
 
 static const ngx_http_race_ws_handler_t  ngx_http_race_ingest_ws = {
@@ -118,9 +172,22 @@ ngx_http_race_ingest_init_process(ngx_cycle_t *cycle,
         return NGX_ERROR;
     }
 
+    in->log = cycle->log;
+
+    in->recheck.handler = ngx_http_race_ingest_recheck_retry;
+    in->recheck.data = in;
+    in->recheck.log = cycle->log;
+    in->recheck.cancelable = 1;
+
     ngx_http_race_ingest = in;
 
-    return NGX_OK;
+    /*
+     * A lost subscriber needs nothing here: revocations published while
+     * it is down are found once it is back.
+     */
+
+    return ngx_http_race_redis_pair_listen(ngx_http_race_ingest_up, NULL,
+                                           in);
 }
 
 
@@ -129,8 +196,12 @@ ngx_http_race_ingest_exit_process(ngx_cycle_t *cycle)
 {
     /*
      * The queue stops after this and its last reports find no ride: the
-     * records are freed all the same.
+     * records are freed all the same.  So do pending Redis calls.
      */
+
+    if (ngx_http_race_ingest && ngx_http_race_ingest->recheck.timer_set) {
+        ngx_del_timer(&ngx_http_race_ingest->recheck);
+    }
 
     ngx_http_race_ingest = NULL;
 }
@@ -279,13 +350,17 @@ ngx_http_race_ingest_handler(ngx_http_request_t *r)
     ride->race_len = ngx_strlen(claims.race);
     ngx_memcpy(ride->race, claims.race, ride->race_len + 1);
     ngx_memcpy(ride->rider, claims.sub, ngx_strlen(claims.sub) + 1);
+    ngx_memcpy(ride->jti, claims.jti, ngx_strlen(claims.jti) + 1);
+    ride->expires = (time_t) (claims.exp + NGX_HTTP_RACE_TOKEN_LEEWAY);
     ride->unsent_ack = -1;
     ride->log = r->connection->log;
 
     /*
      * Is this very token revoked (its rider taken off the race)?  Redis
      * says; until it does the request waits, off the event loop.  With
-     * Redis away no rider gets in: a revoked token must never pass.
+     * Redis away no rider gets in: a revoked token must never pass.  Nor
+     * while Redis lacks the marker that race-accounts sets once every
+     * revocation is back in it (it came back empty).
      */
 
     rd = ngx_http_race_redis_pair ? &ngx_http_race_redis_pair->cmd : NULL;
@@ -312,7 +387,8 @@ ngx_http_race_ingest_handler(ngx_http_request_t *r)
     check->cleanup = cln;
 
     if (redisAsyncCommand(rd->ac, ngx_http_race_ingest_checked, check,
-                          "EXISTS race:revoked:%s", claims.jti)
+                          "MGET " NGX_HTTP_RACE_REVOKED_LOADED " "
+                          NGX_HTTP_RACE_REVOKED_KEY "%s", claims.jti)
         != REDIS_OK)
     {
         ngx_free(check);
@@ -370,11 +446,17 @@ ngx_http_race_ingest_checked(redisAsyncContext *ac, void *r, void *privdata)
 
     c = req->connection;
 
-    if (reply == NULL || reply->type != REDIS_REPLY_INTEGER) {
+    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
+        || reply->elements != 2
+        || reply->element[0]->type != REDIS_REPLY_STRING)
+    {
+        /* no answer, or the revocations are not all in Redis yet */
         rc = ngx_http_race_send_error(req, NGX_HTTP_SERVICE_UNAVAILABLE,
                                       "unavailable", "try again in a moment");
 
-    } else if (reply->integer) {
+    } else if (reply->element[1]->type != REDIS_REPLY_NIL
+               || ngx_http_race_ingest_recent(ride->jti))
+    {
         ngx_log_error(NGX_LOG_INFO, c->log, 0,
                       "race: revoked rider token for rider \"%s\" in race "
                       "\"%s\"", ride->rider, ride->race);
@@ -413,6 +495,15 @@ ngx_http_race_ingest_start(ngx_http_request_t *r, ngx_http_race_ride_t *ride)
     ride->ws = ws;
     ride->node.key = ++ngx_http_race_ingest->next_id;
     ngx_rbtree_insert(&ngx_http_race_ingest->rides, &ride->node);
+
+    /* a worker that shuts down does not wait for a token to expire */
+
+    ride->expire.handler = ngx_http_race_ingest_expire;
+    ride->expire.data = ride;
+    ride->expire.log = r->connection->log;
+    ride->expire.cancelable = 1;
+
+    ngx_http_race_ingest_expire(&ride->expire);
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "race: ride %uA of rider \"%s\" in race \"%s\"",
@@ -678,5 +769,424 @@ ngx_http_race_ingest_close(ngx_http_race_ws_t *ws)
         ngx_rbtree_delete(&ngx_http_race_ingest->rides, &ride->node);
     }
 
+    if (ride->expire.timer_set) {
+        ngx_del_timer(&ride->expire);
+    }
+
     ride->ws = NULL;
+}
+
+
+static ngx_http_race_ride_t *
+ngx_http_race_ingest_find(ngx_rbtree_key_t key)
+{
+    ngx_rbtree_node_t  *node, *sentinel;
+
+    node = ngx_http_race_ingest->rides.root;
+    sentinel = &ngx_http_race_ingest->sentinel;
+
+    while (node != sentinel) {
+
+        if (key < node->key) {
+            node = node->left;
+            continue;
+        }
+
+        if (key > node->key) {
+            node = node->right;
+            continue;
+        }
+
+        return (ngx_http_race_ride_t *) node;
+    }
+
+    return NULL;
+}
+
+
+/*
+ * The token no longer holds: no more acks on this socket (the phone
+ * keeps what it sent and gives it to a ride with a good token), 1008.
+ */
+
+static void
+ngx_http_race_ingest_end(ngx_http_race_ride_t *ride, const char *reason)
+{
+    if (ride->ws == NULL || ride->failed) {
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, ride->log, 0,
+                  "race: ride of rider \"%s\" in race \"%s\" closed: %s",
+                  ride->rider, ride->race, reason);
+
+    ride->failed = 1;
+
+    if (ride->expire.timer_set) {
+        ngx_del_timer(&ride->expire);
+    }
+
+    ngx_http_race_ws_close(ride->ws, NGX_HTTP_RACE_CLOSE_POLICY, reason);
+}
+
+
+static void
+ngx_http_race_ingest_expire(ngx_event_t *ev)
+{
+    time_t                 left;
+    ngx_http_race_ride_t  *ride;
+
+    ride = ev->data;
+
+    left = ride->expires - ngx_time();
+
+    if (left <= 0) {
+        ngx_http_race_ingest_end(ride, "token expired");
+        return;
+    }
+
+    /* far expiries are armed a day at a time, whatever ngx_msec_t holds */
+
+    ngx_add_timer(ev, (ngx_msec_t) ngx_min(left, NGX_HTTP_RACE_EXPIRE_MAX)
+                      * 1000);
+}
+
+
+static void
+ngx_http_race_ingest_up(ngx_http_race_redis_t *rd, void *data)
+{
+    ngx_http_race_ingest_t  *in = data;
+
+    if (ngx_http_race_ingest == NULL) {
+        return;
+    }
+
+    if (rd == &ngx_http_race_redis_pair->sub) {
+
+        /* its confirmation checks the open rides again */
+
+        if (redisAsyncCommand(rd->ac, ngx_http_race_ingest_on_revoked, NULL,
+                              "SUBSCRIBE " NGX_HTTP_RACE_REVOKED_CHANNEL)
+            != REDIS_OK)
+        {
+            ngx_log_error(NGX_LOG_ERR, in->log, 0,
+                          "race: redis subscribe to revocations failed");
+        }
+
+        return;
+    }
+
+    if (in->recheck_wanted) {
+        ngx_http_race_ingest_recheck(in);
+    }
+}
+
+
+/* replies on the subscriber: the confirmation, and revoked token ids */
+
+static void
+ngx_http_race_ingest_on_revoked(redisAsyncContext *ac, void *r,
+    void *privdata)
+{
+    size_t                   len;
+    u_char                   jti[RACE_JWT_ID_MAX + 1];
+    redisReply              *reply, *type, *payload;
+    ngx_rbtree_node_t       *node, *root, *sentinel;
+    ngx_http_race_ride_t    *ride;
+    ngx_http_race_ingest_t  *in;
+
+    reply = r;
+    in = ngx_http_race_ingest;
+
+    if (reply == NULL || in == NULL || reply->type != REDIS_REPLY_ARRAY
+        || reply->elements != 3)
+    {
+        return;
+    }
+
+    type = reply->element[0];
+    payload = reply->element[2];
+
+    if (type->type != REDIS_REPLY_STRING) {
+        return;
+    }
+
+    if (ngx_strcmp(type->str, "subscribe") == 0) {
+        /* what was published while it was down is found now */
+        ngx_http_race_ingest_recheck(in);
+        return;
+    }
+
+    if (ngx_strcmp(type->str, "message") != 0
+        || payload->type != REDIS_REPLY_STRING)
+    {
+        return;
+    }
+
+    len = payload->len;
+
+    if (!race_id_valid(payload->str, len)) {
+        ngx_log_error(NGX_LOG_WARN, in->log, 0,
+                      "race: a revocation that is not a token id");
+        return;
+    }
+
+    ngx_memcpy(jti, payload->str, len);
+    jti[len] = '\0';
+
+    ngx_memcpy(in->recent[in->nrecent++ % NGX_HTTP_RACE_RECENT], jti,
+               len + 1);
+
+    /* revocations are rare: every ride of this worker is looked at */
+
+    root = in->rides.root;
+    sentinel = in->rides.sentinel;
+
+    if (root == sentinel) {
+        return;
+    }
+
+    for (node = ngx_rbtree_min(root, sentinel);
+         node;
+         node = ngx_rbtree_next(&in->rides, node))
+    {
+        ride = (ngx_http_race_ride_t *) node;
+
+        if (ngx_strcmp(ride->jti, jti) == 0) {
+            ngx_http_race_ingest_end(ride, "token revoked");
+        }
+    }
+}
+
+
+static ngx_uint_t
+ngx_http_race_ingest_recent(u_char *jti)
+{
+    ngx_uint_t               i, n;
+    ngx_http_race_ingest_t  *in;
+
+    in = ngx_http_race_ingest;
+    n = ngx_min(in->nrecent, NGX_HTTP_RACE_RECENT);
+
+    for (i = 0; i < n; i++) {
+        if (ngx_strcmp(in->recent[i], jti) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * Every open ride is looked up again, a batch of them per MGET on the
+ * command connection, with the marker first: without it, Redis is not
+ * whole yet and it is done again a moment later.
+ */
+
+static void
+ngx_http_race_ingest_recheck(ngx_http_race_ingest_t *in)
+{
+    ngx_rbtree_node_t             *node, *root, *sentinel;
+    ngx_http_race_redis_t         *rd;
+    ngx_http_race_ride_recheck_t  *rc;
+
+    rd = &ngx_http_race_redis_pair->cmd;
+
+    if (!rd->connected) {
+        /* when it is back */
+        in->recheck_wanted = 1;
+        return;
+    }
+
+    in->recheck_wanted = 0;
+
+    root = in->rides.root;
+    sentinel = in->rides.sentinel;
+
+    if (root == sentinel) {
+        return;
+    }
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, in->log, 0,
+                   "race: checking the open rides' tokens again");
+
+    rc = NULL;
+
+    for (node = ngx_rbtree_min(root, sentinel);
+         node;
+         node = ngx_rbtree_next(&in->rides, node))
+    {
+        if (rc == NULL) {
+            rc = ngx_alloc(sizeof(ngx_http_race_ride_recheck_t), in->log);
+            if (rc == NULL) {
+                break;
+            }
+
+            rc->n = 0;
+        }
+
+        rc->rides[rc->n++] = node->key;
+
+        if (rc->n == NGX_HTTP_RACE_RECHECK_BATCH) {
+            if (ngx_http_race_ingest_recheck_send(in, rc) != NGX_OK) {
+                break;
+            }
+
+            rc = NULL;
+        }
+    }
+
+    if (node == NULL && rc == NULL) {
+        return;
+    }
+
+    if (node == NULL && ngx_http_race_ingest_recheck_send(in, rc) == NGX_OK) {
+        return;
+    }
+
+    /* out of memory: the rest a moment later */
+
+    if (!in->recheck.timer_set) {
+        ngx_add_timer(&in->recheck, NGX_HTTP_RACE_RECHECK_RETRY);
+    }
+}
+
+
+static void
+ngx_http_race_ingest_recheck_retry(ngx_event_t *ev)
+{
+    if (ngx_http_race_ingest) {
+        ngx_http_race_ingest_recheck(ngx_http_race_ingest);
+    }
+}
+
+
+/* takes rc: it is freed by the callback, or here on failure */
+
+static ngx_int_t
+ngx_http_race_ingest_recheck_send(ngx_http_race_ingest_t *in,
+    ngx_http_race_ride_recheck_t *rc)
+{
+    int                     argc;
+    u_char                 *keys, *p;
+    size_t                 *argvlen;
+    ngx_uint_t              i;
+    const char            **argv;
+    ngx_http_race_ride_t   *ride;
+    ngx_http_race_redis_t  *rd;
+
+    rd = &ngx_http_race_redis_pair->cmd;
+
+    argv = ngx_alloc((rc->n + 2) * (sizeof(char *) + sizeof(size_t))
+                     + rc->n * (sizeof(NGX_HTTP_RACE_REVOKED_KEY) - 1
+                                + RACE_JWT_ID_MAX),
+                     in->log);
+    if (argv == NULL) {
+        ngx_free(rc);
+        return NGX_ERROR;
+    }
+
+    argvlen = (size_t *) (argv + rc->n + 2);
+    keys = (u_char *) (argvlen + rc->n + 2);
+
+    argv[0] = "MGET";
+    argvlen[0] = sizeof("MGET") - 1;
+    argv[1] = NGX_HTTP_RACE_REVOKED_LOADED;
+    argvlen[1] = sizeof(NGX_HTTP_RACE_REVOKED_LOADED) - 1;
+
+    p = keys;
+
+    for (i = 0; i < rc->n; i++) {
+        ride = ngx_http_race_ingest_find(rc->rides[i]);
+
+        argv[i + 2] = (char *) p;
+
+        p = ngx_cpymem(p, NGX_HTTP_RACE_REVOKED_KEY,
+                       sizeof(NGX_HTTP_RACE_REVOKED_KEY) - 1);
+
+        /* every ride was just found in the tree */
+        p = ngx_cpymem(p, ride->jti, ngx_strlen(ride->jti));
+
+        argvlen[i + 2] = p - (u_char *) argv[i + 2];
+    }
+
+    argc = (int) rc->n + 2;
+
+    /* hiredis copies the arguments into its buffer */
+
+    if (redisAsyncCommandArgv(rd->ac, ngx_http_race_ingest_rechecked, rc,
+                              argc, argv, argvlen)
+        != REDIS_OK)
+    {
+        ngx_free(argv);
+        ngx_free(rc);
+        return NGX_ERROR;
+    }
+
+    ngx_free(argv);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_race_ingest_rechecked(redisAsyncContext *ac, void *r,
+    void *privdata)
+{
+    size_t                         i;
+    redisReply                    *reply;
+    ngx_http_race_ride_t          *ride;
+    ngx_http_race_ingest_t        *in;
+    ngx_http_race_ride_recheck_t  *rc;
+
+    reply = r;
+    rc = privdata;
+    in = ngx_http_race_ingest;
+
+    if (in == NULL) {
+        ngx_free(rc);
+        return;
+    }
+
+    if (reply == NULL) {
+        /* the connection went down: all again once it is back */
+        in->recheck_wanted = 1;
+        ngx_free(rc);
+        return;
+    }
+
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != rc->n + 1
+        || reply->element[0]->type != REDIS_REPLY_STRING)
+    {
+        /*
+         * Redis came back without the revocations: race-accounts puts
+         * them back and sets the marker; the open rides wait for it.
+         */
+
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, in->log, 0,
+                       "race: revocations not loaded, rides checked later");
+
+        if (!in->recheck.timer_set) {
+            ngx_add_timer(&in->recheck, NGX_HTTP_RACE_RECHECK_RETRY);
+        }
+
+        ngx_free(rc);
+        return;
+    }
+
+    for (i = 0; i < rc->n; i++) {
+
+        if (reply->element[i + 1]->type == REDIS_REPLY_NIL) {
+            continue;
+        }
+
+        ride = ngx_http_race_ingest_find(rc->rides[i]);
+
+        if (ride) {
+            ngx_http_race_ingest_end(ride, "token revoked");
+        }
+    }
+
+    ngx_free(rc);
 }

@@ -20,6 +20,12 @@
 #define RACE_JWT_ID_MAX      64       /* race, rider, jti, sub */
 #define RACE_JWT_MAX_LEN     4096     /* a longer token is refused */
 
+/*
+ * The seconds of clock skew /ride allows past a rider token's exp:
+ * race-accounts keeps a revocation in Redis until exp and these passed.
+ */
+#define RACE_JWT_RIDE_LEEWAY 30
+
 
 typedef struct {
     const char     *kid;

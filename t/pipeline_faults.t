@@ -121,6 +121,7 @@ sleep 3;
 Race::Engine::Redis::stop($t);
 sleep 1;
 $t->redis;
+$p->revocations_loaded;
 my $redis_back = now_ms();
 
 $r = $p->sim_wait('redis', 150);

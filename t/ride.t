@@ -2,7 +2,8 @@
 
 # /ride: the rider token, validation of every fix, acks that follow the
 # broker's delivery report, and bad input of every kind answered without
-# harm to the socket, the server or what is stored.  Real Kafka.
+# harm to the socket, the server or what is stored; an open socket closed
+# with 1008 once its token expires or is revoked.  Real Kafka.
 
 use strict;
 use warnings;
@@ -15,6 +16,7 @@ use Race::WS;
 use Race::Token;
 use Race::Engine::Kafka;
 use Race::Engine::Redis;
+use Race::RESP;
 
 my $t = Race::Test->new;
 my $port = $t->port;
@@ -117,6 +119,14 @@ $tampered =~ s/^([^.]+\.)(.)/$1 . ($2 eq 'A' ? 'B' : 'A')/e;
 is((status(headers => ['Authorization' => "Bearer $tampered"]))[0], 401,
     'tampered payload: 401');
 
+# no race-accounts here: until someone says every revocation is in Redis
+# (it may have come back empty), no rider gets in
+($st, $res) = status(headers => ['Authorization' => 'Bearer '
+    . Race::Token::mint(%rider)]);
+is($st, 503, 'revocations not loaded: 503, fails closed');
+like($res->{body}, qr/"code":"unavailable"/, 'not loaded: error shape');
+Race::Engine::Redis::revocations_loaded($rport);
+
 is((status(path => '/ride?access_token='
     . Race::Token::mint(%rider)))[0], 101, 'token in the query: 101');
 is((status(path => '/ride', headers => ['Authorization' => 'Bearer '
@@ -204,12 +214,49 @@ $ws->send_frame(Race::WS::TEXT, '{"type":"fixes","items":[' . ('x' x 300000));
 is($code, 1009, 'oversized message: close 1009');
 
 
+# an open socket obeys its token
+
+# revoked while open: closed at once with 1008, the fix after it unacked
+$ws = ride(jti => 'open-revoked');
+$ws->send_frame(Race::WS::TEXT, fix(seq => 30));
+($ack) = read_until($ws, qr/"ack"/, 30);
+is($ack, '{"type":"ack","seq":30}', 'a ride before its revocation: acked');
+
+resp_command($rport, 'SET', 'race:revoked:open-revoked', 1, 'EX', 3600);
+cmp_ok(resp_command($rport, 'PUBLISH', 'race:revoked', 'open-revoked'),
+    '>=', 1, 'the revocation reaches nginx');
+$ws->send_frame(Race::WS::TEXT, fix(seq => 31));
+my ($close, $reason, $before) = $ws->read_close(10);
+is($close, 1008, 'revoked while open: close 1008');
+is($reason, 'token revoked', 'with the reason');
+ok(!grep({ $_->{payload} =~ /"ack"/ } @$before),
+    'the fix sent after the revocation is never acked');
+
+# another rider's socket is not touched
+my $other = ride(jti => 'still-good');
+resp_command($rport, 'PUBLISH', 'race:revoked', 'someone-else');
+$other->send_frame(Race::WS::TEXT, fix(seq => 32));
+($ack) = read_until($other, qr/"ack"/, 30);
+is($ack, '{"type":"ack","seq":32}', 'another revocation: the socket stays');
+
+# expiring while open: 1008 once exp + the 30 s of leeway have passed
+my $exp = int(time) - 27;
+$ws = ride(jti => 'expiring', exp => $exp);
+$ws->send_frame(Race::WS::TEXT, fix(seq => 33));
+($ack) = read_until($ws, qr/"ack"/, 30);
+is($ack, '{"type":"ack","seq":33}', 'a token about to expire: still acked');
+($close, $reason) = $ws->read_close(15);
+is($close, 1008, 'token expired while open: close 1008');
+is($reason, 'token expired', 'with the reason');
+cmp_ok(time, '>=', $exp + 30, 'not before exp + leeway');
+
+
 # what Kafka has: only the good fixes, keyed by the race
 
 my $dump = `$ENV{RACE_BUILD}/t/kafka_dump $kafka ride.t 2>&1`;
 my @msgs = grep { /^r1\t/ } split /\n/, $dump;
 my @seqs = sort { $a <=> $b } map { /"seq":(\d+)/g } @msgs;
-is("@seqs", '1 1 10 12 13', 'Kafka holds the good fixes only')
+is("@seqs", '1 1 10 12 13 30 32 33', 'Kafka holds the good fixes only')
     or diag($dump);
 like($msgs[0] || '', qr/^r1\t\{"race":"r1","rider":"p7","recv":\d+,"fixes":\[/,
     'Kafka message: keyed by race, INTERNALS.md shape');
@@ -228,5 +275,36 @@ $t->kafka;
 
 ($got) = read_until($ws, qr/"ack"/, 60);
 is($got, '{"type":"ack","seq":20}', 'broker back: the fix is acked');
+
+
+# revoked while Redis was away: found when it is back, once the
+# revocations are loaded again; meanwhile no one new gets in
+
+$ws = ride(jti => 'revoked-offline');
+$other->send_frame(Race::WS::TEXT, fix(seq => 40));
+($ack) = read_until($other, qr/"ack"/, 30);
+is($ack, '{"type":"ack","seq":40}', 'a second ride is open');
+
+Race::Engine::Redis::stop($t);
+$t->redis;
+resp_command($rport, 'SET', 'race:revoked:revoked-offline', 1, 'EX', 3600);
+
+my $end = time + 30;
+sleep 0.1 while time < $end
+    && (resp_command($rport, 'PUBSUB', 'NUMSUB', 'race:revoked')->[1] // 0)
+       < 1;
+ok(time < $end, 'nginx subscribes again');
+
+($close) = $ws->read_close(1.5);
+is($close, undef, 'Redis back empty: open rides wait for the revocations');
+is((status(headers => ['Authorization' => 'Bearer '
+    . Race::Token::mint(%rider)]))[0], 503, 'and no new one gets in');
+
+Race::Engine::Redis::revocations_loaded($rport);
+($close, $reason) = $ws->read_close(10);
+is($close, 1008, 'revoked while Redis was away: close 1008 once loaded');
+$other->send_frame(Race::WS::TEXT, fix(seq => 41));
+($ack) = read_until($other, qr/"ack"/, 30);
+is($ack, '{"type":"ack","seq":41}', 'a good ride stays open through it');
 
 $t->done;

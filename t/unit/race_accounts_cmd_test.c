@@ -6,7 +6,8 @@
  * Each command kind as the module sends it; each required field
  * missing and of every wrong type, with the exact reason; the rules of
  * each field at their edges (user ids, emails and their normalisation,
- * names, roles, gen, deadlines, request ids and reply channels); malformed
+ * names, roles, gen, deadlines, request ids and reply channels, a
+ * revocation's token id and expiry); malformed
  * messages as a whole (not JSON, not an object, duplicate keys, huge);
  * what a refused command still tells about its sender; and the
  * replies, byte for byte, never with the hash.
@@ -54,6 +55,8 @@ typedef struct {
 static void test_signup(void);
 static void test_logout(void);
 static void test_role(void);
+static void test_revoke(void);
+static void test_reply_revoked(void);
 static void test_required(void);
 static void test_ids(void);
 static void test_emails(void);
@@ -115,6 +118,14 @@ static const t_field_t  logout_fields[] = {
     { "gen", "3" },
 };
 
+static const t_field_t  revoke_fields[] = {
+    { "op", "\"revoke\"" },
+    { "req", "\"r-1\"" },
+    { "reply", "\"race:reply:42:abcd\"" },
+    { "jti", "\"t0123-abc_Z\"" },
+    { "exp", "1732400000" },
+};
+
 static const t_field_t  role_fields[] = {
     { "op", "\"role\"" },
     { "req", "\"r-1\"" },
@@ -148,6 +159,7 @@ main(void)
     test_signup();
     test_logout();
     test_role();
+    test_revoke();
     test_required();
     test_ids();
     test_emails();
@@ -162,6 +174,7 @@ main(void)
     test_err();
     test_reply_ok();
     test_reply_error();
+    test_reply_revoked();
     test_round_trip();
 
     free(buf);
@@ -1250,6 +1263,88 @@ test_reply_ok(void)
     strcpy(u.name, "Ann\xff");
     is_int(race_accounts_reply_ok("r-1", &u, out, sizeof(out)), 0,
            "reply ok: a name not UTF-8");
+}
+
+
+static void
+test_revoke(void)
+{
+    size_t       i;
+    const char  *jti64;
+
+    good(make(revoke_fields, T_N(revoke_fields), NULL, NULL), "revoke");
+    is_int(cmd.op, RACE_ACCOUNTS_REVOKE, "revoke: op");
+    is_str(cmd.req, "r-1", "revoke: req");
+    is_str(cmd.reply, "race:reply:42:abcd", "revoke: reply");
+    is_str(cmd.jti, "t0123-abc_Z", "revoke: jti");
+    is_int(cmd.exp, 1732400000, "revoke: exp");
+    is_str(cmd.user.id, "", "revoke: no user");
+
+    jti64 = fmt("\"%s\"", repeat("j", 64));
+    good(make(revoke_fields, T_N(revoke_fields), "jti", jti64),
+         "revoke: a jti of 64");
+    is_int((int64_t) strlen(cmd.jti), 64, "revoke: all of it");
+
+    good(make(revoke_fields, T_N(revoke_fields), "exp", "9007199254740991"),
+         "revoke: exp 2^53 - 1");
+    good(make(revoke_fields, T_N(revoke_fields), "exp", "1"),
+         "revoke: exp 1");
+
+    bad(make(revoke_fields, T_N(revoke_fields), "jti", NULL),
+        "\"jti\" missing or not a token id", "revoke: no jti");
+    bad(make(revoke_fields, T_N(revoke_fields), "jti", "\"\""),
+        "\"jti\" missing or not a token id", "revoke: empty jti");
+    bad(make(revoke_fields, T_N(revoke_fields), "jti",
+             fmt("\"%s\"", repeat("j", 65))),
+        "\"jti\" missing or not a token id", "revoke: a jti of 65");
+    bad(make(revoke_fields, T_N(revoke_fields), "jti", "\"a b\""),
+        "\"jti\" missing or not a token id", "revoke: a space in jti");
+    bad(make(revoke_fields, T_N(revoke_fields), "jti", "\"a:b\""),
+        "\"jti\" missing or not a token id", "revoke: a colon in jti");
+
+    for (i = 0; i < T_N(not_strings); i++) {
+        bad(make(revoke_fields, T_N(revoke_fields), "jti", not_strings[i]),
+            "\"jti\" missing or not a token id",
+            fmt("revoke: jti %s", not_strings[i]));
+    }
+
+    bad(make(revoke_fields, T_N(revoke_fields), "exp", NULL),
+        "\"exp\" missing or not an integer", "revoke: no exp");
+    bad(make(revoke_fields, T_N(revoke_fields), "exp", "\"1732400000\""),
+        "\"exp\" missing or not an integer", "revoke: exp a string");
+    bad(make(revoke_fields, T_N(revoke_fields), "exp", "1.5"),
+        "\"exp\" missing or not an integer", "revoke: exp 1.5");
+    bad(make(revoke_fields, T_N(revoke_fields), "exp", "0"),
+        "\"exp\" is out of range", "revoke: exp 0");
+    bad(make(revoke_fields, T_N(revoke_fields), "exp", "-5"),
+        "\"exp\" is out of range", "revoke: exp -5");
+    bad(make(revoke_fields, T_N(revoke_fields), "exp", "9007199254740992"),
+        "\"exp\" is out of range", "revoke: exp 2^53");
+
+    /* a refused revocation still tells whom to answer */
+    is_str(cmd.req, "r-1", "revoke refused: req kept");
+    is_str(cmd.reply, "race:reply:42:abcd", "revoke refused: reply kept");
+}
+
+
+static void
+test_reply_revoked(void)
+{
+    char    out[RACE_ACCOUNTS_REPLY_SIZE];
+    size_t  n;
+
+    n = race_accounts_reply_revoked("r-1", "t1", 1732400000, out,
+                                    sizeof(out));
+    is_str(out, "{\"req\":\"r-1\",\"ok\":true,\"revoked\":{\"jti\":\"t1\","
+           "\"exp\":1732400000}}", "reply revoked: exact");
+    is_int(n, strlen(out), "reply revoked: its length");
+
+    n = race_accounts_reply_revoked("", "t1", 5, out, sizeof(out));
+    is_str(out, "{\"ok\":true,\"revoked\":{\"jti\":\"t1\",\"exp\":5}}",
+           "reply revoked without req: exact");
+
+    is_int(race_accounts_reply_revoked("r-1", "t1", 5, out, 10), 0,
+           "reply revoked: no room");
 }
 
 

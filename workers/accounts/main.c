@@ -5,6 +5,8 @@
  *     race-accounts [-c FILE] [--set name=value]... [-t]
  *     race-accounts [-c FILE] [--set name=value]... --create-admin EMAIL
  *         --name NAME --password-file FILE [--common-passwords FILE]
+ *     race-accounts [-c FILE] [--set name=value]...
+ *         --revoke-rider-token JTI --until EXP
  *
  * -c reads settings from a file of "name value" lines (conf/
  * race-accounts.conf is the commented sample), --set overrides one of
@@ -30,10 +32,16 @@
  *                "gen"; without, only where the role is another one,
  *                so setting a role again changes nothing.  "by" must be
  *                an admin in MongoDB;
+ *        revoke  records a rider token's revocation in collection
+ *                "revocations" (_id the jti, with the token's exp), an
+ *                upsert, so a replay changes nothing;
  *      an unknown user is "no_user";
  *   3. the user goes to Redis (race:user:<id>, race:email:<email>)
- *      through a script that keeps the newest gen, and the reply is
- *      published on the command's reply channel, in one pipeline;
+ *      through a script that keeps the newest gen, or the revocation
+ *      (race:revoked:<jti>, expiring when the token would be refused
+ *      anyway) and its news to nginx (channel race:revoked), and the
+ *      reply is published on the command's reply channel, in one
+ *      pipeline;
  *   4. only then is the offset stored, for the auto commit.
  *
  * A command with a "deadline" (Unix ms) is applied only before it: once
@@ -49,7 +57,9 @@
  * committed meanwhile; step 2 is not done twice.  At the start and every
  * reload_check_ms, if race:users:loaded is missing from Redis (it came
  * back empty), every user of MongoDB is written to Redis again, in
- * pipelined batches of reload_batch, then race:users:loaded is set.  The
+ * pipelined batches of reload_batch, then race:users:loaded is set; the
+ * same for every revocation whose token has not expired, then
+ * race:revocations:loaded, without which nginx lets no rider in.  The
  * unique index on users.email is made at the start, before any signup.
  *
  * Emails, names and hashes are personal or secret: the logs name users
@@ -65,6 +75,10 @@
  * its id printed on stdout, and the password never printed.  Running it
  * again is harmless.
  *
+ * --revoke-rider-token revokes a rider token by its id (jti) until its
+ * exp (--until, Unix seconds), without Kafka, as the revoke command
+ * does: MongoDB, then Redis and nginx.  Running it again is harmless.
+ *
  * SIGTERM and SIGINT stop it: the command in hand is finished (for at
  * most stop_timeout_ms while a server is down), the offsets committed
  * synchronously and the group left.  SIGHUP is logged and ignored.  Logs
@@ -72,13 +86,13 @@
  *
  * Exit codes:
  *   0  stopped by a signal, everything consumed was applied; or the
- *      admin was created
+ *      admin was created, or the token revoked
  *   1  a fatal error (Kafka fatal error, out of memory, a client that
  *      cannot be created), or stopped with a command that could not be
- *      applied, which the group will deliver again; or the admin could
- *      not be written
- *   2  bad usage or settings (or the admin's email, name or password);
- *      nothing was connected
+ *      applied, which the group will deliver again; or the admin or
+ *      the revocation could not be written
+ *   2  bad usage or settings (or the admin's email, name or password,
+ *      or the token id or exp); nothing was connected
  */
 
 
@@ -145,6 +159,8 @@ typedef struct {
     const char             *admin_name;
     const char             *password_file;
     const char             *common_passwords;
+    const char             *revoke_jti;
+    const char             *revoke_until;
 } race_accounts_args_t;
 
 
@@ -159,15 +175,20 @@ typedef struct {
     race_queue_batch_t      batch;
     race_accounts_cmd_t     cmd;
     race_accounts_user_t    user;       /* what goes to Redis */
+    race_accounts_revocation_t  rev;    /* or this */
     char                    reply[RACE_ACCOUNTS_REPLY_SIZE];
     size_t                  reply_len;  /* 0: no reply to publish */
     const char             *outcome;    /* "ok" or an error code, logs */
     unsigned                applied:1;  /* MongoDB has it */
     unsigned                has_user:1;
+    unsigned                has_rev:1;
 
     /* reloading Redis from MongoDB */
     race_accounts_user_t   *users;
     size_t                  nusers;
+    race_accounts_revocation_t  *revs;
+    size_t                  nrevs;
+    int64_t                 now;        /* Unix s, of the reload */
     int64_t                 next_check; /* monotonic ms */
 
     unsigned                indexed:1;
@@ -180,6 +201,7 @@ typedef struct {
     uint64_t                refused;
     uint64_t                expired;
     uint64_t                loads;
+    uint64_t                rev_loads;
 } race_accounts_t;
 
 
@@ -197,6 +219,7 @@ static int race_accounts_expired(race_accounts_t *ra);
 static int race_accounts_signup(race_accounts_t *ra);
 static int race_accounts_logout(race_accounts_t *ra);
 static int race_accounts_role(race_accounts_t *ra);
+static int race_accounts_revoke(race_accounts_t *ra);
 static int race_accounts_bumped(race_accounts_t *ra, int rc,
     const char *what);
 static void race_accounts_ok(race_accounts_t *ra,
@@ -205,6 +228,9 @@ static void race_accounts_refuse(race_accounts_t *ra, const char *code);
 static void race_accounts_check(race_accounts_t *ra);
 static int race_accounts_load_user(const race_accounts_user_t *user,
     void *data);
+static void race_accounts_check_revocations(race_accounts_t *ra);
+static int race_accounts_load_revocation(
+    const race_accounts_revocation_t *rev, void *data);
 static int race_accounts_index(race_accounts_t *ra);
 static void race_accounts_wait(int64_t ms);
 static void race_accounts_drain(race_queue_t *q, void *data);
@@ -218,6 +244,8 @@ static int race_accounts_read_list(const char *path,
     race_password_list_t *list);
 static int race_accounts_admin_write(race_accounts_t *ra,
     race_accounts_user_t *user);
+static int race_accounts_revoke_token(race_accounts_t *ra,
+    const race_accounts_args_t *args);
 
 
 static const char *const  race_accounts_levels[] = {
@@ -225,7 +253,7 @@ static const char *const  race_accounts_levels[] = {
 };
 
 static const char *const  race_accounts_ops[] = {
-    "none", "signup", "logout", "role"
+    "none", "signup", "logout", "role", "revoke"
 };
 
 
@@ -322,8 +350,9 @@ main(int argc, char **argv)
 
     race_log_init(RACE_ACCOUNTS_NAME, ra->conf.log_level);
 
-    if (args.admin_email != NULL) {
-        rc = race_accounts_create_admin(ra, &args);
+    if (args.admin_email != NULL || args.revoke_jti != NULL) {
+        rc = args.admin_email != NULL ? race_accounts_create_admin(ra, &args)
+                                      : race_accounts_revoke_token(ra, &args);
         race_conf_free(race_accounts_settings, &ra->conf);
         free(ra);
         return rc;
@@ -352,14 +381,16 @@ main(int argc, char **argv)
     }
 
     race_log(RACE_LOG_INFO, "stopped%s: %llu messages, %llu malformed, "
-             "%llu applied, %llu refused, %llu expired, %llu users loaded",
+             "%llu applied, %llu refused, %llu expired, %llu users loaded, "
+             "%llu revocations loaded",
              rc == RACE_ACCOUNTS_EXIT_OK ? "" : " on an error",
              (unsigned long long) ra->messages,
              (unsigned long long) ra->malformed,
              (unsigned long long) ra->applied_ok,
              (unsigned long long) ra->refused,
              (unsigned long long) ra->expired,
-             (unsigned long long) ra->loads);
+             (unsigned long long) ra->loads,
+             (unsigned long long) ra->rev_loads);
 
     race_conf_free(race_accounts_settings, &ra->conf);
     free(ra);
@@ -420,6 +451,12 @@ race_accounts_options(int argc, char **argv, race_accounts_conf_t *conf,
         } else if (strcmp(argv[i], "--common-passwords") == 0) {
             dst = &args->common_passwords;
 
+        } else if (strcmp(argv[i], "--revoke-rider-token") == 0) {
+            dst = &args->revoke_jti;
+
+        } else if (strcmp(argv[i], "--until") == 0) {
+            dst = &args->revoke_until;
+
         } else if (strcmp(argv[i], "-h") == 0
                    || strcmp(argv[i], "--help") == 0)
         {
@@ -461,6 +498,18 @@ race_accounts_options(int argc, char **argv, race_accounts_conf_t *conf,
         return -1;
     }
 
+    if ((args->revoke_jti == NULL) != (args->revoke_until == NULL)) {
+        fprintf(stderr, RACE_ACCOUNTS_NAME ": --revoke-rider-token and "
+                "--until go together\n");
+        return -1;
+    }
+
+    if (args->revoke_jti != NULL && args->admin_email != NULL) {
+        fprintf(stderr, RACE_ACCOUNTS_NAME ": --revoke-rider-token or "
+                "--create-admin, not both\n");
+        return -1;
+    }
+
     if (race_conf_defaults(race_accounts_settings, conf, err, sizeof(err))
         != 0
         || (file != NULL
@@ -496,6 +545,9 @@ race_accounts_usage(FILE *f)
             " [-c FILE] [--set name=value]... --create-admin EMAIL\n"
             "           --name NAME --password-file FILE"
             " [--common-passwords FILE]\n"
+            "       " RACE_ACCOUNTS_NAME
+            " [-c FILE] [--set name=value]... --revoke-rider-token JTI\n"
+            "           --until EXP\n"
             "settings (default):\n");
 
     for (s = race_accounts_settings; s->name != NULL; s++) {
@@ -514,8 +566,10 @@ race_accounts_open(race_accounts_t *ra, int queue)
 
     ra->users = calloc((size_t) ra->conf.reload_batch,
                        sizeof(race_accounts_user_t));
+    ra->revs = calloc((size_t) ra->conf.reload_batch,
+                      sizeof(race_accounts_revocation_t));
 
-    if (ra->users == NULL
+    if (ra->users == NULL || ra->revs == NULL
         || race_queue_batch_init(&ra->batch, 1) != 0)
     {
         race_log(RACE_LOG_ERROR, "out of memory");
@@ -589,6 +643,8 @@ race_accounts_close(race_accounts_t *ra)
     race_queue_batch_free(&ra->batch);
     free(ra->users);
     ra->users = NULL;
+    free(ra->revs);
+    ra->revs = NULL;
 }
 
 
@@ -656,6 +712,7 @@ race_accounts_take(race_accounts_t *ra)
     ra->messages++;
     ra->applied = 0;
     ra->has_user = 0;
+    ra->has_rev = 0;
     ra->reply_len = 0;
     ra->outcome = "ok";
 
@@ -755,6 +812,10 @@ race_accounts_flush(race_accounts_t *ra)
                      ra->cmd.user.id, ra->cmd.user.role, ra->cmd.by,
                      ra->outcome);
 
+        } else if (ra->cmd.op == RACE_ACCOUNTS_REVOKE) {
+            race_log(RACE_LOG_INFO, "rider token %s revoked until %lld: %s",
+                     ra->cmd.jti, (long long) ra->rev.exp, ra->outcome);
+
         } else {
             race_log(RACE_LOG_DEBUG, "%s of %s: %s",
                      race_accounts_ops[ra->cmd.op], ra->cmd.user.id,
@@ -784,6 +845,15 @@ race_accounts_write(race_accounts_t *ra)
         }
 
         ra->applied = 1;
+    }
+
+    if (ra->has_rev) {
+        return race_accounts_redis_revoke(ra->redis, &ra->rev, 1,
+                                          race_time_wall_ms() / 1000, 1,
+                                          ra->reply_len ? ra->cmd.reply
+                                                        : NULL,
+                                          ra->reply, ra->reply_len)
+               == RACE_ACCOUNTS_REDIS_OK ? 0 : -1;
     }
 
     if (!ra->has_user && ra->reply_len == 0) {
@@ -846,6 +916,9 @@ race_accounts_apply(race_accounts_t *ra)
 
     case RACE_ACCOUNTS_ROLE:
         return race_accounts_role(ra);
+
+    case RACE_ACCOUNTS_REVOKE:
+        return race_accounts_revoke(ra);
 
     default:
         return 0;
@@ -960,6 +1033,41 @@ race_accounts_role(race_accounts_t *ra)
 }
 
 
+static int
+race_accounts_revoke(race_accounts_t *ra)
+{
+    memcpy(ra->rev.jti, ra->cmd.jti, sizeof(ra->rev.jti));
+    ra->rev.exp = ra->cmd.exp;
+
+    switch (race_accounts_mongo_revoke(ra->mongo, &ra->rev,
+                                       race_time_wall_ms()))
+    {
+    case RACE_ACCOUNTS_MONGO_OK:
+        break;
+
+    case RACE_ACCOUNTS_MONGO_BAD:
+        race_accounts_refuse(ra, "bad_command");
+        return 0;
+
+    default:
+        return -1;
+    }
+
+    ra->has_rev = 1;
+    ra->outcome = "ok";
+
+    ra->reply_len = race_accounts_reply_revoked(ra->cmd.req, ra->rev.jti,
+                                                ra->rev.exp, ra->reply,
+                                                sizeof(ra->reply));
+    if (ra->reply_len == 0) {
+        race_log(RACE_LOG_ERROR, "the reply to %s could not be built",
+                 ra->cmd.req);
+    }
+
+    return 0;
+}
+
+
 /*
  * After a logout's or a role's findAndModify: when nothing matched, the
  * user tells whether there is none, or the command was applied already
@@ -1062,6 +1170,7 @@ static void
 race_accounts_refuse(race_accounts_t *ra, const char *code)
 {
     ra->has_user = 0;
+    ra->has_rev = 0;
     ra->outcome = code;
 
     ra->reply_len = race_accounts_reply_error(ra->cmd.req, code, ra->reply,
@@ -1088,7 +1197,9 @@ race_accounts_check(race_accounts_t *ra)
 
     (void) race_accounts_index(ra);
 
-    rc = race_accounts_redis_loaded(ra->redis);
+    race_accounts_check_revocations(ra);
+
+    rc = race_accounts_redis_loaded(ra->redis, RACE_ACCOUNTS_REDIS_USERS);
 
     if (rc != 0) {
         return;
@@ -1106,7 +1217,8 @@ race_accounts_check(race_accounts_t *ra)
             && race_accounts_redis_apply(ra->redis, ra->users, ra->nusers,
                                          NULL, NULL, 0)
                != RACE_ACCOUNTS_REDIS_OK)
-        || race_accounts_redis_set_loaded(ra->redis)
+        || race_accounts_redis_set_loaded(ra->redis,
+                                          RACE_ACCOUNTS_REDIS_USERS)
            != RACE_ACCOUNTS_REDIS_OK)
     {
         race_log(RACE_LOG_WARN, "the users were not loaded into redis; "
@@ -1141,6 +1253,81 @@ race_accounts_load_user(const race_accounts_user_t *user, void *data)
     }
 
     ra->nusers = 0;
+
+    return 0;
+}
+
+
+/*
+ * The same for the revocations, first: until they are back nginx lets
+ * no rider in.  Only those whose tokens have not expired are written.
+ */
+
+static void
+race_accounts_check_revocations(race_accounts_t *ra)
+{
+    size_t   n;
+    int64_t  start;
+
+    if (race_accounts_redis_loaded(ra->redis, RACE_ACCOUNTS_REDIS_REVOCATIONS)
+        != 0)
+    {
+        return;
+    }
+
+    race_log(RACE_LOG_INFO, "redis has no " RACE_ACCOUNTS_REDIS_REVOCATIONS
+             ": loading the revocations from MongoDB");
+
+    start = race_time_mono_ms();
+    ra->now = race_time_wall_ms() / 1000;
+    ra->nrevs = 0;
+
+    if (race_accounts_mongo_each_revocation(ra->mongo,
+                                            ra->now - RACE_JWT_RIDE_LEEWAY,
+                                            race_accounts_load_revocation,
+                                            ra, &n)
+        != RACE_ACCOUNTS_MONGO_OK
+        || (ra->nrevs > 0
+            && race_accounts_redis_revoke(ra->redis, ra->revs, ra->nrevs,
+                                          ra->now, 0, NULL, NULL, 0)
+               != RACE_ACCOUNTS_REDIS_OK)
+        || race_accounts_redis_set_loaded(ra->redis,
+                                          RACE_ACCOUNTS_REDIS_REVOCATIONS)
+           != RACE_ACCOUNTS_REDIS_OK)
+    {
+        race_log(RACE_LOG_WARN, "the revocations were not loaded into "
+                 "redis; trying again in %lld ms",
+                 (long long) ra->conf.reload_check_ms);
+        return;
+    }
+
+    ra->rev_loads += n;
+
+    race_log(RACE_LOG_INFO, "loaded %zu revocations into redis in %lld ms",
+             n, (long long) (race_time_mono_ms() - start));
+}
+
+
+static int
+race_accounts_load_revocation(const race_accounts_revocation_t *rev,
+    void *data)
+{
+    race_accounts_t  *ra = data;
+
+    ra->revs[ra->nrevs++] = *rev;
+
+    if (ra->nrevs < (size_t) ra->conf.reload_batch) {
+        return 0;
+    }
+
+    if (race_accounts_redis_revoke(ra->redis, ra->revs, ra->nrevs, ra->now,
+                                   0, NULL, NULL, 0)
+        != RACE_ACCOUNTS_REDIS_OK)
+    {
+        return -1;
+    }
+
+    ra->nrevs = 0;
 
     return 0;
 }
@@ -1537,4 +1724,76 @@ race_accounts_admin_write(race_accounts_t *ra, race_accounts_user_t *user)
     }
 
     return 0;
+}
+
+
+/*
+ * --revoke-rider-token: MongoDB, then Redis and nginx, one try each, as
+ * the revoke command does: exit codes as main()'s.
+ */
+
+static int
+race_accounts_revoke_token(race_accounts_t *ra,
+    const race_accounts_args_t *args)
+{
+    int                          rc;
+    char                        *end;
+    long long                    exp;
+    race_accounts_revocation_t   rev;
+
+    memset(&rev, 0, sizeof(race_accounts_revocation_t));
+
+    if (!race_id_valid(args->revoke_jti, strlen(args->revoke_jti))) {
+        fprintf(stderr, RACE_ACCOUNTS_NAME ": --revoke-rider-token: not a "
+                "token id (1 to %d of [A-Za-z0-9_-])\n", RACE_JWT_ID_MAX);
+        return RACE_ACCOUNTS_EXIT_USAGE;
+    }
+
+    errno = 0;
+    exp = strtoll(args->revoke_until, &end, 10);
+
+    if (errno != 0 || end == args->revoke_until || *end != '\0' || exp < 1
+        || exp > RACE_ACCOUNTS_EXP_MAX)
+    {
+        fprintf(stderr, RACE_ACCOUNTS_NAME ": --until: \"%s\" is not the "
+                "token's exp (Unix seconds)\n", args->revoke_until);
+        return RACE_ACCOUNTS_EXIT_USAGE;
+    }
+
+    memcpy(rev.jti, args->revoke_jti, strlen(args->revoke_jti) + 1);
+    rev.exp = (int64_t) exp;
+
+    rc = RACE_ACCOUNTS_EXIT_FAIL;
+
+    if (race_accounts_open(ra, 0) != 0) {
+        goto done;
+    }
+
+    if (race_accounts_mongo_revoke(ra->mongo, &rev, race_time_wall_ms())
+        != RACE_ACCOUNTS_MONGO_OK)
+    {
+        race_log(RACE_LOG_ERROR, "mongo: the revocation was not recorded");
+        goto done;
+    }
+
+    if (race_accounts_redis_revoke(ra->redis, &rev, 1,
+                                   race_time_wall_ms() / 1000, 1, NULL,
+                                   NULL, 0)
+        != RACE_ACCOUNTS_REDIS_OK)
+    {
+        race_log(RACE_LOG_ERROR, "redis: rider token %s is revoked in "
+                 "MongoDB but not in redis: run it again", rev.jti);
+        goto done;
+    }
+
+    race_log(RACE_LOG_INFO, "rider token %s revoked until %lld", rev.jti,
+             (long long) rev.exp);
+
+    rc = RACE_ACCOUNTS_EXIT_OK;
+
+done:
+
+    race_accounts_close(ra);
+
+    return rc;
 }

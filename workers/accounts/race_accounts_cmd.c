@@ -37,6 +37,8 @@ static int race_accounts_cmd_gen(json_t *obj, int64_t *gen, char *err,
     size_t size);
 static int race_accounts_cmd_deadline(json_t *obj, int64_t *deadline,
     char *err, size_t size);
+static int race_accounts_cmd_revoke(json_t *root, race_accounts_cmd_t *cmd,
+    char *err, size_t size);
 static int race_accounts_cmd_hash(const char *s, size_t len);
 static size_t race_accounts_cmd_dump(json_t *reply, char *buf, size_t size);
 
@@ -141,6 +143,13 @@ race_accounts_cmd_parse(const char *data, size_t len,
         memcpy(cmd->user.role, json_string_value(v),
                json_string_length(v) + 1);
 
+    } else if (strcmp(op, "revoke") == 0) {
+        cmd->op = RACE_ACCOUNTS_REVOKE;
+
+        if (race_accounts_cmd_revoke(root, cmd, err, size) != 0) {
+            goto done;
+        }
+
     } else {
         race_accounts_cmd_error(err, size, "\"op\" missing or unknown");
         goto done;
@@ -219,6 +228,23 @@ race_accounts_reply_error(const char *req, const char *code, char *buf,
                       "req", req[0] ? req : NULL,
                       "ok", 0,
                       "code", code);
+
+    return race_accounts_cmd_dump(reply, buf, size);
+}
+
+
+size_t
+race_accounts_reply_revoked(const char *req, const char *jti, int64_t exp,
+    char *buf, size_t size)
+{
+    json_t  *reply;
+
+    reply = json_pack("{s:s*, s:b, s:{s:s, s:I}}",
+                      "req", req[0] ? req : NULL,
+                      "ok", 1,
+                      "revoked",
+                          "jti", jti,
+                          "exp", (json_int_t) exp);
 
     return race_accounts_cmd_dump(reply, buf, size);
 }
@@ -342,6 +368,46 @@ race_accounts_cmd_signup(json_t *root, race_accounts_cmd_t *cmd, char *err,
     }
 
     memcpy(u->hash, s, len + 1);
+
+    return 0;
+}
+
+
+/* "jti": a rider token's id, as the module reads it; "exp": its expiry */
+
+static int
+race_accounts_cmd_revoke(json_t *root, race_accounts_cmd_t *cmd, char *err,
+    size_t size)
+{
+    json_t      *v;
+    json_int_t   n;
+
+    v = json_object_get(root, "jti");
+
+    if (!json_is_string(v)
+        || !race_id_valid(json_string_value(v), json_string_length(v)))
+    {
+        return race_accounts_cmd_error(err, size, "\"jti\" missing or not "
+                                       "a token id");
+    }
+
+    /* race_id_valid(): at most RACE_JWT_ID_MAX bytes */
+    memcpy(cmd->jti, json_string_value(v), json_string_length(v) + 1);
+
+    v = json_object_get(root, "exp");
+
+    if (!json_is_integer(v)) {
+        return race_accounts_cmd_error(err, size, "\"exp\" missing or not "
+                                       "an integer");
+    }
+
+    n = json_integer_value(v);
+
+    if (n < 1 || n > RACE_ACCOUNTS_EXP_MAX) {
+        return race_accounts_cmd_error(err, size, "\"exp\" is out of range");
+    }
+
+    cmd->exp = (int64_t) n;
 
     return 0;
 }

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "ngx_http_race_account.h"
+#include "ngx_http_race_jwt.h"
 
 
 /* the module's limits: its account core checks what it sends */
@@ -25,6 +26,9 @@
 #define RACE_ACCOUNTS_NAME_MAX    RACE_NAME_BYTES_MAX
 #define RACE_ACCOUNTS_ROLE_MAX    RACE_ROLE_MAX
 #define RACE_ACCOUNTS_HASH_MAX    (RACE_PASSWORD_ENCODED_MAX - 1)
+
+#define RACE_ACCOUNTS_JTI_MAX     RACE_JWT_ID_MAX
+#define RACE_ACCOUNTS_EXP_MAX     9007199254740991LL   /* 2^53 - 1 */
 
 #define RACE_ACCOUNTS_REQ_MAX     128
 #define RACE_ACCOUNTS_CHANNEL_MAX 255
@@ -37,7 +41,8 @@ typedef enum {
     RACE_ACCOUNTS_NONE = 0,
     RACE_ACCOUNTS_SIGNUP,
     RACE_ACCOUNTS_LOGOUT,
-    RACE_ACCOUNTS_ROLE
+    RACE_ACCOUNTS_ROLE,
+    RACE_ACCOUNTS_REVOKE
 } race_accounts_op_e;
 
 
@@ -51,6 +56,13 @@ typedef struct {
     int64_t                 gen;
     int64_t                 created;        /* Unix ms */
 } race_accounts_user_t;
+
+
+/* a document of collection "revocations": a rider token revoked */
+typedef struct {
+    char                    jti[RACE_ACCOUNTS_JTI_MAX + 1];
+    int64_t                 exp;            /* the token's, Unix s */
+} race_accounts_revocation_t;
 
 
 typedef struct {
@@ -69,6 +81,10 @@ typedef struct {
                                        expects, 0 if it names none */
     int64_t                 deadline;   /* Unix ms after which it is not
                                            applied; 0 if it names none */
+
+    /* revoke: the rider token's id, and its exp (Unix s) */
+    char                    jti[RACE_ACCOUNTS_JTI_MAX + 1];
+    int64_t                 exp;
 } race_accounts_cmd_t;
 
 
@@ -101,6 +117,10 @@ size_t race_accounts_reply_ok(const char *req,
     const race_accounts_user_t *user, char *buf, size_t size);
 size_t race_accounts_reply_error(const char *req, const char *code,
     char *buf, size_t size);
+
+/* {"req":..,"ok":true,"revoked":{"jti":..,"exp":..}} */
+size_t race_accounts_reply_revoked(const char *req, const char *jti,
+    int64_t exp, char *buf, size_t size);
 
 
 #endif /* _RACE_ACCOUNTS_CMD_H_INCLUDED_ */

@@ -1,9 +1,11 @@
 
 /*
- * race-accounts: collection "users" on MongoDB (or FerretDB).
+ * race-accounts: collections "users" and "revocations" on MongoDB (or
+ * FerretDB).
  *
  * Only what FerretDB 1.x supports too: a unique index, insert, find and
- * findAndModify with $set, $inc and $ne; no transactions.  An insert
+ * findAndModify (with upsert) with $set, $inc, $max, $setOnInsert and
+ * $ne; no transactions.  An insert
  * whose reply was lost is retried and meets its own document as a
  * duplicate key: the caller tells a replay from a taken email by the
  * _id.  A single-threaded mongoc_client_t, like the tracker's.
@@ -22,6 +24,7 @@
 
 
 #define RACE_ACCOUNTS_MONGO_COLLECTION     "users"
+#define RACE_ACCOUNTS_MONGO_REVOCATIONS    "revocations"
 #define RACE_ACCOUNTS_MONGO_INDEX          "email_1"
 #define RACE_ACCOUNTS_MONGO_DUPLICATE_KEY  11000
 #define RACE_ACCOUNTS_MONGO_BATCH          500
@@ -30,6 +33,7 @@
 struct race_accounts_mongo_s {
     mongoc_client_t        *client;
     mongoc_collection_t    *coll;
+    mongoc_collection_t    *revs;
     unsigned                failures;   /* calls failed in a row */
 };
 
@@ -40,6 +44,8 @@ static int race_accounts_mongo_user(const bson_t *doc,
     race_accounts_user_t *user);
 static int race_accounts_mongo_str(const bson_iter_t *it, char *dst,
     size_t size);
+static int race_accounts_mongo_revocation(const bson_t *doc,
+    race_accounts_revocation_t *rev);
 static void race_accounts_mongo_bad(const bson_t *doc, const char *what);
 static void race_accounts_mongo_failed(race_accounts_mongo_t *m,
     const char *what, const bson_error_t *error);
@@ -74,6 +80,14 @@ race_accounts_mongo_open(const char *uri, const char *db,
         goto failed;
     }
 
+    m->revs = mongoc_client_get_collection(m->client, db,
+                                           RACE_ACCOUNTS_MONGO_REVOCATIONS);
+    if (m->revs == NULL) {
+        race_log(RACE_LOG_ERROR, "mongo: cannot get collection %s.%s", db,
+                 RACE_ACCOUNTS_MONGO_REVOCATIONS);
+        goto failed;
+    }
+
     race_log(RACE_LOG_INFO, "mongo: mongo-c-driver %s, collection %s.%s",
              mongoc_get_version(), db, RACE_ACCOUNTS_MONGO_COLLECTION);
 
@@ -92,6 +106,10 @@ race_accounts_mongo_close(race_accounts_mongo_t *m)
 {
     if (m->coll != NULL) {
         mongoc_collection_destroy(m->coll);
+    }
+
+    if (m->revs != NULL) {
+        mongoc_collection_destroy(m->revs);
     }
 
     if (m->client != NULL) {
@@ -380,6 +398,157 @@ race_accounts_mongo_each(race_accounts_mongo_t *m,
 }
 
 
+int
+race_accounts_mongo_revoke(race_accounts_mongo_t *m,
+    race_accounts_revocation_t *rev, int64_t created)
+{
+    int                             rc;
+    bool                            ok;
+    bson_t                          query, update, max, ins, reply, value;
+    uint32_t                        len;
+    bson_iter_t                     it;
+    bson_error_t                    error;
+    const uint8_t                  *data;
+    mongoc_find_and_modify_opts_t  *opts;
+
+    bson_init(&query);
+    bson_init(&update);
+
+    /* one exp per token; should two ever differ, the later one holds */
+
+    ok = BSON_APPEND_UTF8(&query, "_id", rev->jti)
+         && BSON_APPEND_DOCUMENT_BEGIN(&update, "$max", &max)
+         && BSON_APPEND_INT64(&max, "exp", rev->exp)
+         && bson_append_document_end(&update, &max)
+         && BSON_APPEND_DOCUMENT_BEGIN(&update, "$setOnInsert", &ins)
+         && BSON_APPEND_INT64(&ins, "created", created)
+         && bson_append_document_end(&update, &ins);
+
+    opts = ok ? mongoc_find_and_modify_opts_new() : NULL;
+
+    if (opts == NULL
+        || !mongoc_find_and_modify_opts_set_update(opts, &update)
+        || !mongoc_find_and_modify_opts_set_flags(opts,
+                                          MONGOC_FIND_AND_MODIFY_UPSERT
+                                          | MONGOC_FIND_AND_MODIFY_RETURN_NEW))
+    {
+        race_log(RACE_LOG_ERROR, "mongo: cannot build findAndModify");
+        rc = RACE_ACCOUNTS_MONGO_ERROR;
+        goto done;
+    }
+
+    ok = mongoc_collection_find_and_modify_with_opts(m->revs, &query, opts,
+                                                     &reply, &error);
+
+    if (!ok) {
+        race_accounts_mongo_failed(m, "a revocation", &error);
+        bson_destroy(&reply);
+        rc = RACE_ACCOUNTS_MONGO_ERROR;
+        goto done;
+    }
+
+    race_accounts_mongo_worked(m);
+
+    rc = RACE_ACCOUNTS_MONGO_BAD;
+
+    if (bson_iter_init_find(&it, &reply, "value")
+        && BSON_ITER_HOLDS_DOCUMENT(&it))
+    {
+        bson_iter_document(&it, &len, &data);
+
+        if (bson_init_static(&value, data, len)
+            && race_accounts_mongo_revocation(&value, rev) == 0)
+        {
+            rc = RACE_ACCOUNTS_MONGO_OK;
+        }
+    }
+
+    if (rc != RACE_ACCOUNTS_MONGO_OK) {
+        race_log(RACE_LOG_ERROR, "mongo: the revocation of token %s is not "
+                 "of the contract (docs/INTERNALS.md)", rev->jti);
+    }
+
+    bson_destroy(&reply);
+
+done:
+
+    if (opts != NULL) {
+        mongoc_find_and_modify_opts_destroy(opts);
+    }
+
+    bson_destroy(&update);
+    bson_destroy(&query);
+
+    return rc;
+}
+
+
+int
+race_accounts_mongo_each_revocation(race_accounts_mongo_t *m, int64_t after,
+    race_accounts_mongo_rev_pt handler, void *data, size_t *n)
+{
+    int                          rc;
+    bson_t                       filter, gt, opts;
+    bson_error_t                 error;
+    const bson_t                *doc;
+    mongoc_cursor_t             *cursor;
+    race_accounts_revocation_t   rev;
+
+    *n = 0;
+
+    bson_init(&filter);
+    bson_init(&opts);
+
+    if (!BSON_APPEND_DOCUMENT_BEGIN(&filter, "exp", &gt)
+        || !BSON_APPEND_INT64(&gt, "$gt", after)
+        || !bson_append_document_end(&filter, &gt)
+        || !BSON_APPEND_INT32(&opts, "batchSize", RACE_ACCOUNTS_MONGO_BATCH))
+    {
+        bson_destroy(&opts);
+        bson_destroy(&filter);
+        race_log(RACE_LOG_ERROR, "mongo: cannot build a query");
+        return RACE_ACCOUNTS_MONGO_ERROR;
+    }
+
+    cursor = mongoc_collection_find_with_opts(m->revs, &filter, &opts, NULL);
+
+    bson_destroy(&opts);
+    bson_destroy(&filter);
+
+    rc = RACE_ACCOUNTS_MONGO_OK;
+
+    while (mongoc_cursor_next(cursor, &doc)) {
+
+        if (race_accounts_mongo_revocation(doc, &rev) != 0) {
+            race_log(RACE_LOG_ERROR, "mongo: a revocation not of the "
+                     "contract (docs/INTERNALS.md): skipped");
+            continue;
+        }
+
+        if (handler(&rev, data) != 0) {
+            rc = RACE_ACCOUNTS_MONGO_ERROR;
+            break;
+        }
+
+        (*n)++;
+    }
+
+    if (rc == RACE_ACCOUNTS_MONGO_OK) {
+        if (mongoc_cursor_error(cursor, &error)) {
+            race_accounts_mongo_failed(m, "reading the revocations", &error);
+            rc = RACE_ACCOUNTS_MONGO_ERROR;
+
+        } else {
+            race_accounts_mongo_worked(m);
+        }
+    }
+
+    mongoc_cursor_destroy(cursor);
+
+    return rc;
+}
+
+
 static int
 race_accounts_mongo_find_one(race_accounts_mongo_t *m, const char *key,
     const char *value, race_accounts_user_t *user)
@@ -560,6 +729,36 @@ race_accounts_mongo_str(const bson_iter_t *it, char *dst, size_t size)
     dst[len] = '\0';
 
     return 0;
+}
+
+
+/* {_id: a token id, exp: a number}, whatever else it has */
+
+static int
+race_accounts_mongo_revocation(const bson_t *doc,
+    race_accounts_revocation_t *rev)
+{
+    bson_iter_t  it;
+
+    memset(rev, 0, sizeof(race_accounts_revocation_t));
+
+    if (!bson_iter_init_find(&it, doc, "_id")
+        || race_accounts_mongo_str(&it, rev->jti, sizeof(rev->jti)) != 0
+        || !race_id_valid(rev->jti, strlen(rev->jti)))
+    {
+        return -1;
+    }
+
+    if (!bson_iter_init_find(&it, doc, "exp")
+        || !(BSON_ITER_HOLDS_INT32(&it) || BSON_ITER_HOLDS_INT64(&it)
+             || BSON_ITER_HOLDS_DOUBLE(&it)))
+    {
+        return -1;
+    }
+
+    rev->exp = bson_iter_as_int64(&it);
+
+    return rev->exp > 0 ? 0 : -1;
 }
 
 

@@ -1,11 +1,13 @@
 
 /*
- * race-accounts: collection "users" on MongoDB (or FerretDB), the record
- * of accounts (docs/INTERNALS.md, "Accounts").
+ * race-accounts: collections "users" and "revocations" on MongoDB (or
+ * FerretDB), the record of accounts and of revoked rider tokens
+ * (docs/INTERNALS.md, "Accounts").
  *
- *   {_id:"<user id>", email, name, role, hash, gen, created}
+ *   users        {_id:"<user id>", email, name, role, hash, gen, created}
+ *   revocations  {_id:"<jti>", exp, created}
  *
- * with a unique index on email.  Every call is one round trip, and
+ * with a unique index on users.email.  Every call is one round trip, and
  * fails after at most the server selection timeout while the server is
  * down: RACE_ACCOUNTS_MONGO_ERROR, and the caller retries.
  */
@@ -35,6 +37,10 @@ typedef struct race_accounts_mongo_s  race_accounts_mongo_t;
 /* 0 to go on, -1 to stop race_accounts_mongo_each() with an error */
 typedef int (*race_accounts_mongo_each_pt)(const race_accounts_user_t *user,
     void *data);
+
+/* the same, for race_accounts_mongo_each_revocation() */
+typedef int (*race_accounts_mongo_rev_pt)(
+    const race_accounts_revocation_t *rev, void *data);
 
 
 /*
@@ -81,6 +87,19 @@ int race_accounts_mongo_bump(race_accounts_mongo_t *m, const char *id,
  */
 int race_accounts_mongo_each(race_accounts_mongo_t *m,
     race_accounts_mongo_each_pt handler, void *data, size_t *n);
+
+/*
+ * Records a revocation: an upsert on the jti that keeps the later exp,
+ * so a replay changes nothing; rev->exp becomes what is stored.  OK,
+ * BAD or ERROR.
+ */
+int race_accounts_mongo_revoke(race_accounts_mongo_t *m,
+    race_accounts_revocation_t *rev, int64_t created);
+
+/* calls handler on every revocation whose exp is after "after" */
+int race_accounts_mongo_each_revocation(race_accounts_mongo_t *m,
+    int64_t after, race_accounts_mongo_rev_pt handler, void *data,
+    size_t *n);
 
 
 #endif /* _RACE_ACCOUNTS_MONGO_H_INCLUDED_ */

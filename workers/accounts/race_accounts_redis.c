@@ -20,12 +20,13 @@
 #include "race_time.h"
 
 
-#define RACE_ACCOUNTS_REDIS_LOADED        "race:users:loaded"
 #define RACE_ACCOUNTS_REDIS_ARGS          11    /* of a script call */
 #define RACE_ACCOUNTS_REDIS_INT_SIZE      24
 
 #define RACE_ACCOUNTS_REDIS_USER_KEY      "race:user:"
 #define RACE_ACCOUNTS_REDIS_EMAIL_KEY     "race:email:"
+#define RACE_ACCOUNTS_REDIS_REVOKED_KEY   "race:revoked:"
+#define RACE_ACCOUNTS_REDIS_REVOKED       "race:revoked"
 
 
 /*
@@ -205,7 +206,101 @@ race_accounts_redis_apply(race_accounts_redis_t *r,
 
 
 int
-race_accounts_redis_loaded(race_accounts_redis_t *r)
+race_accounts_redis_revoke(race_accounts_redis_t *r,
+    const race_accounts_revocation_t *revs, size_t n, int64_t now,
+    int publish, const char *channel, const char *msg, size_t len)
+{
+    int          rc;
+    size_t       i, queued, read;
+    redisReply  *reply;
+
+    if (race_redis_connect(&r->redis) != RACE_ACCOUNTS_REDIS_OK) {
+        return RACE_ACCOUNTS_REDIS_ERROR;
+    }
+
+    queued = 0;
+    rc = RACE_ACCOUNTS_REDIS_OK;
+
+    for (i = 0; i < n && rc == RACE_ACCOUNTS_REDIS_OK; i++) {
+
+        /* nginx takes a token until exp and its leeway are past */
+
+        if (revs[i].exp + RACE_JWT_RIDE_LEEWAY <= now) {
+            continue;
+        }
+
+        if (redisAppendCommand(r->redis.ctx, "SET %s%s %lld EXAT %lld",
+                               RACE_ACCOUNTS_REDIS_REVOKED_KEY, revs[i].jti,
+                               (long long) revs[i].exp,
+                               (long long) (revs[i].exp
+                                            + RACE_JWT_RIDE_LEEWAY))
+            != REDIS_OK)
+        {
+            rc = RACE_ACCOUNTS_REDIS_ERROR;
+            break;
+        }
+
+        queued++;
+
+        if (!publish) {
+            continue;
+        }
+
+        if (redisAppendCommand(r->redis.ctx, "PUBLISH %s %s",
+                               RACE_ACCOUNTS_REDIS_REVOKED, revs[i].jti)
+            != REDIS_OK)
+        {
+            rc = RACE_ACCOUNTS_REDIS_ERROR;
+            break;
+        }
+
+        queued++;
+    }
+
+    if (rc == RACE_ACCOUNTS_REDIS_OK && channel != NULL) {
+        if (redisAppendCommand(r->redis.ctx, "PUBLISH %s %b", channel, msg,
+                               len)
+            == REDIS_OK)
+        {
+            queued++;
+
+        } else {
+            rc = RACE_ACCOUNTS_REDIS_ERROR;
+        }
+    }
+
+    if (rc != RACE_ACCOUNTS_REDIS_OK) {
+        /* out of memory in hiredis: the pipeline is not whole */
+        race_redis_drop(&r->redis, "a pipeline could not be built");
+        return RACE_ACCOUNTS_REDIS_ERROR;
+    }
+
+    for (read = 0; read < queued; read++) {
+        if (redisGetReply(r->redis.ctx, (void **) &reply) != REDIS_OK
+            || reply == NULL)
+        {
+            race_redis_drop(&r->redis, "writing revocations");
+            return RACE_ACCOUNTS_REDIS_ERROR;
+        }
+
+        if (reply->type == REDIS_REPLY_ERROR) {
+            if (rc == RACE_ACCOUNTS_REDIS_OK) {
+                race_log(RACE_LOG_ERROR, "redis: writing revocations: %s",
+                         reply->str);
+            }
+
+            rc = RACE_ACCOUNTS_REDIS_ERROR;
+        }
+
+        freeReplyObject(reply);
+    }
+
+    return rc;
+}
+
+
+int
+race_accounts_redis_loaded(race_accounts_redis_t *r, const char *marker)
 {
     int          rc;
     redisReply  *reply;
@@ -214,7 +309,7 @@ race_accounts_redis_loaded(race_accounts_redis_t *r)
         return RACE_ACCOUNTS_REDIS_ERROR;
     }
 
-    reply = redisCommand(r->redis.ctx, "EXISTS %s", RACE_ACCOUNTS_REDIS_LOADED);
+    reply = redisCommand(r->redis.ctx, "EXISTS %s", marker);
 
     if (reply == NULL) {
         race_redis_drop(&r->redis, "exists");
@@ -238,7 +333,7 @@ race_accounts_redis_loaded(race_accounts_redis_t *r)
 
 
 int
-race_accounts_redis_set_loaded(race_accounts_redis_t *r)
+race_accounts_redis_set_loaded(race_accounts_redis_t *r, const char *marker)
 {
     int          rc;
     redisReply  *reply;
@@ -247,7 +342,7 @@ race_accounts_redis_set_loaded(race_accounts_redis_t *r)
         return RACE_ACCOUNTS_REDIS_ERROR;
     }
 
-    reply = redisCommand(r->redis.ctx, "SET %s 1", RACE_ACCOUNTS_REDIS_LOADED);
+    reply = redisCommand(r->redis.ctx, "SET %s 1", marker);
 
     if (reply == NULL) {
         race_redis_drop(&r->redis, "set");

@@ -13,6 +13,7 @@ use strict;
 use warnings;
 
 use JSON::PP;
+use Race::Engine::Redis;
 use Race::Token;
 
 sub start {
@@ -30,7 +31,17 @@ sub start {
     ($p->{keyfile}, $p->{secret}) = Race::Token::key_file($t);
 
     $p->start_tracker unless $opt{no_tracker};
-    $p->start_accounts if $opt{accounts};
+
+    # /ride waits for the revocations: race-accounts loads them, or the
+    # test says there are none
+    if ($opt{accounts}) {
+        $p->start_accounts;
+        Race::Engine::Redis::wait_revocations_loaded($p->{redis_port}, 60)
+            or die "race-accounts did not load the revocations\n";
+
+    } else {
+        $p->revocations_loaded;
+    }
 
     my $root = $t->root;
     my $http = <<"EOF";
@@ -64,6 +75,12 @@ EOF
         workers => $opt{nginx_workers});
 
     return $p;
+}
+
+# after Redis restarts empty, where no race-accounts runs
+sub revocations_loaded {
+    my ($p) = @_;
+    Race::Engine::Redis::revocations_loaded($p->{redis_port});
 }
 
 sub t { $_[0]{t} }

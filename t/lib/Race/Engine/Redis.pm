@@ -56,6 +56,29 @@ sub command {
     return $line;
 }
 
+# /ride lets no rider in until race-accounts has put every revocation
+# back into Redis and set this marker (docs/INTERNALS.md); a test that
+# runs no race-accounts says so itself, again after Redis restarts empty
+sub revocations_loaded {
+    my ($port) = @_;
+    my $reply = command($port, 'SET', 'race:revocations:loaded', 1);
+    die "redis: cannot set race:revocations:loaded\n"
+        unless defined $reply && $reply =~ /^\+OK/;
+    return 1;
+}
+
+# waits (bounded) until race-accounts has set the marker
+sub wait_revocations_loaded {
+    my ($port, $secs) = @_;
+    my $end = time + ($secs || 30);
+    while (time < $end) {
+        my $reply = command($port, 'EXISTS', 'race:revocations:loaded');
+        return 1 if defined $reply && $reply =~ /^:1/;
+        sleep 0.05;
+    }
+    return 0;
+}
+
 sub ping {
     my ($port) = @_;
     my $reply = command($port, 'PING');
