@@ -23,6 +23,8 @@ my $t = Race::Test->new;
 my $port = $t->port;
 my $redis = $t->redis;
 my ($rport) = $redis =~ /:(\d+)$/;
+# no race-accounts here: the revocations are loaded, as it would say
+Race::Engine::Redis::revocations_loaded($rport);
 my ($keyfile, $secret) = Race::Token::key_file($t);
 my $root = $t->root;
 
