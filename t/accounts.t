@@ -51,6 +51,7 @@ sub run {
     my $n = ++$runs;
     my $in = $t->write_file("run/$n.in", $o{stdin} // '');
     my ($out, $err) = ("$dir/run/$n.out", "$dir/run/$n.err");
+    $t->san_output($err);
 
     my $env = $o{env} || {};
     my $pid = fork() // die "fork: $!\n";

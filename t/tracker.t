@@ -51,6 +51,7 @@ sub run {
     my $n = ++$runs;
     my $in = $t->write_file("run/$n.in", $o{stdin} // '');
     my $out = "$dir/run/$n.out";
+    $t->san_output($out);
 
     my $env = $o{env} || {};
     my $pid = fork() // die "fork: $!\n";

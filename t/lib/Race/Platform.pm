@@ -142,6 +142,7 @@ sub sim {
 
     my $out = `@argv 2>&1`;
     my $rc = $? >> 8;
+    $t->san_output($t->write_file("sim.$p->{n}.out", $out));
 
     open my $fh, '<', $report or return { error => $out, rc => $rc };
     local $/;
