@@ -262,4 +262,8 @@ my $w = watch_end('redis', $r, $ra);
 resumed('redis', $w, $redis_back + 1000, 'Redis restarted');
 is($w->{watches}[0]{reconnects}, 0, 'the spectator never had to reconnect');
 
+# stopped while its servers run: the engines restarted above come later
+# in the harness's order, and would be stopped first
+is($p->stop_tracker, 0, 'the worker stops cleanly after all that');
+
 $t->done;
