@@ -199,6 +199,9 @@ run_tests() {
     engines
 
     cd "$ROOT"
+    # what t/lib/Race/Test.pm gives the programs it starts, for the
+    # others (unit tests, tools): the first UBSan report stops them
+    export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
     RACE_BUILD=$BUILD/test prove -j"${RACE_JOBS:-2}" ${RACE_PROVE_ARGS:-} \
         "${@:-t/}"
 }

@@ -51,6 +51,7 @@ sub run {
     my $n = ++$runs;
     my $in = $t->write_file("run/$n.in", $o{stdin} // '');
     my ($out, $err) = ("$dir/run/$n.out", "$dir/run/$n.err");
+    $t->san_output($err);
 
     my $env = $o{env} || {};
     my $pid = fork() // die "fork: $!\n";
@@ -716,5 +717,38 @@ is($t->stop('accounts'), 0, 'TERM: exit code 0');
 my $stop = stopped($log1) || {};
 like($stop->{line} // '', qr/stopped: /, 'stopped cleanly') or diag($text);
 is($stop->{malformed}, scalar @bad, 'it counted the bad commands');
+
+###############################################################################
+# killed (SIGKILL) and started again: the new process takes the dead
+# one's place in the group at once (a static member under the same
+# instance id), instead of waiting for its session to time out and a
+# rebalance: commands are answered again within 10 s, the bound the
+# users were promised
+
+subscribe();
+my $log2 = start_accounts('accounts');
+($c, my $lo6) = logout($u2, gen => 4);
+produce($c);
+$users{$u2}{gen} = 5;
+ok_reply(reply($lo6, 60), $u2, 'a logout before the kill');
+
+$t->stop('accounts', signal => 'KILL');
+ok(!$t->running('accounts'), 'the worker is killed');
+
+my $log3 = start_accounts('accounts');
+my $restarted = time;
+($c, my $lo7) = logout($u2, gen => 5);
+produce($c);
+$users{$u2}{gen} = 6;
+
+# waited for up to 90 s, so that a slow one says how slow
+my $r7 = reply($lo7, 90);
+my $took = time - $restarted;
+ok_reply($r7, $u2, 'a logout after the kill and the restart');
+cmp_ok($took, '<', 10, sprintf('answered %.1f s after the restart, within '
+    . '10 s', $took)) or diag($t->read_file($log3));
+check_user($u2, 'gen 6 after the restart');
+
+is($t->stop('accounts'), 0, 'TERM: exit code 0');
 
 $t->done;

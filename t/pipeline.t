@@ -13,6 +13,8 @@ use Test::More;
 use Time::HiRes qw(time sleep);
 use Race::Test;
 use Race::Platform;
+use Race::RESP;
+use JSON::PP qw(decode_json);
 
 my $t = Race::Test->new;
 my $p = Race::Platform->start($t, tick_ms => 200);
@@ -20,11 +22,22 @@ my $port = $p->port;
 
 my ($RACES, $RIDERS, $FIXES) = (3, 50, 20);
 
-# spectators of each race watch from before the start to after the end
+# spectators of each race watch from before the start to after the end:
+# nginx subscribes to a race's ticks once a spectator of it is there
 $p->sim_start('spectators',
     (map { ('--watch', "ws://127.0.0.1:$port/live/r$_") } 1 .. $RACES),
-    '--watch-seconds', 30);
-sleep 1;
+    '--watch-seconds', 900);
+
+sub subscribed {
+    my $r = eval { resp_command($p->{redis_port}, 'PUBSUB', 'NUMSUB',
+        map { "race:r$_:live" } 1 .. $RACES) };
+    my %n = ref $r ? @$r : ();
+    return !grep { !$n{"race:r$_:live"} } 1 .. $RACES;
+}
+
+my $end = time + 30;
+sleep 0.1 until subscribed() || time > $end;
+ok(subscribed(), 'the spectators are there before the start');
 
 my $r = $p->sim('--races', $RACES, '--riders', $RIDERS, '--fixes', $FIXES,
     '--interval-ms', 500, '--ramp-ms', 500, '--drain-seconds', 60);
@@ -39,7 +52,7 @@ diag("ack latency ms: p50 $r->{latency_ms}{p50}, p95 $r->{latency_ms}{p95}, "
     . "max $r->{latency_ms}{max}") if $r->{latency_ms};
 
 # the worker stores them: wait (bounded) until it caught up
-my $end = time + 60;
+$end = time + 60;
 my $count = 0;
 while (time < $end) {
     $count = $p->mongo_count;
@@ -65,8 +78,23 @@ is($dups, 0, 'no fix stored twice');
 is(scalar(grep { !$want{$_} } @ids), 0, 'nothing stored that was not sent');
 is(scalar(grep { !$seen{$_} } keys %want), 0, 'every acked fix stored');
 
-# what the spectators saw
-my $w = $p->sim_wait('spectators', 60);
+# what the spectators saw, once every rider's last fix is in the live
+# state, which the tracker ticks at once
+sub behind {
+    return grep {
+        my $v = eval { resp_command($p->{redis_port}, 'HGET',
+            "race:$_->{race}:state", $_->{rider}) };
+        my $s = defined $v && !ref $v ? eval { decode_json($v) } : undef;
+        ($s ? $s->{seq} : 0) < $_->{last_seq};
+    } @{$r->{riders} || []};
+}
+
+$end = time + 60;
+sleep 0.2 while behind() && time < $end;
+is(scalar(behind()), 0, 'the live state has every rider\'s last fix');
+
+# TERM: the spectators close and write their report
+my $w = $p->sim_wait('spectators', 0.01);
 my @watches = @{$w->{watches} || []};
 is(scalar @watches, $RACES, 'one spectator per race');
 

@@ -136,6 +136,7 @@ typedef struct {
     char                   *kafka_brokers;
     char                   *kafka_topic;
     char                   *kafka_group;
+    char                   *kafka_instance_id;
     int64_t                 kafka_commit_ms;
     int64_t                 kafka_session_timeout_ms;
     char                   *mongo_uri;
@@ -270,13 +271,17 @@ static const race_conf_setting_t  race_accounts_settings[] = {
     { "kafka_group", RACE_CONF_STR, race_accounts_field(kafka_group),
       "race-accounts", 1, 255, NULL, NULL },
 
+    { "kafka_instance_id", RACE_CONF_STR,
+      race_accounts_field(kafka_instance_id),
+      "auto", 1, 249, NULL, race_queue_kafka_check_instance },
+
     { "kafka_commit_ms", RACE_CONF_INT,
       race_accounts_field(kafka_commit_ms),
       "1000", 100, 60000, NULL, NULL },
 
     { "kafka_session_timeout_ms", RACE_CONF_INT,
       race_accounts_field(kafka_session_timeout_ms),
-      "45000", 6000, 300000, NULL, NULL },
+      "10000", 6000, 300000, NULL, NULL },
 
     { "mongo_uri", RACE_CONF_STR, race_accounts_field(mongo_uri),
       "mongodb://127.0.0.1:27017/", 1, 4096, NULL,
@@ -602,6 +607,7 @@ race_accounts_open(race_accounts_t *ra, int queue)
     kc.brokers = ra->conf.kafka_brokers;
     kc.topic = ra->conf.kafka_topic;
     kc.group = ra->conf.kafka_group;
+    kc.instance_id = ra->conf.kafka_instance_id;
     kc.client_id = RACE_ACCOUNTS_NAME;
     kc.commit_interval_ms = (int) ra->conf.kafka_commit_ms;
     kc.session_timeout_ms = (int) ra->conf.kafka_session_timeout_ms;

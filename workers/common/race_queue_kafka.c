@@ -14,10 +14,12 @@
  */
 
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <librdkafka/rdkafka.h>
 
@@ -26,8 +28,11 @@
 
 
 typedef struct {
-    race_queue_t        queue;      /* first: the race_queue_t is this */
-    rd_kafka_t         *rk;
+    race_queue_t             queue;     /* first: the race_queue_t is this */
+    rd_kafka_t              *rk;
+    race_queue_kafka_conf_t  conf;      /* its strings are the caller's */
+    char                     instance[256];     /* "" if none */
+    unsigned                 lost:1;    /* the session was lost */
 } race_queue_kafka_t;
 
 
@@ -37,8 +42,12 @@ static int race_queue_kafka_commit(race_queue_t *q, race_queue_batch_t *b);
 static void race_queue_kafka_release(race_queue_t *q,
     race_queue_batch_t *b);
 static int race_queue_kafka_close(race_queue_t *q);
+static int race_queue_kafka_connect(race_queue_kafka_t *kq);
+static int race_queue_kafka_rejoin(race_queue_kafka_t *kq);
 static int race_queue_kafka_set(rd_kafka_conf_t *conf, const char *name,
     const char *value);
+static int race_queue_kafka_instance(const race_queue_kafka_conf_t *conf,
+    char *buf, size_t size);
 static void race_queue_kafka_rebalance(rd_kafka_t *rk,
     rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts,
     void *opaque);
@@ -63,6 +72,11 @@ static const race_queue_ops_t  race_queue_kafka_ops = {
 };
 
 
+/* Kafka's rule for topic names and group instance ids: [A-Za-z0-9._-] */
+static const char  race_queue_kafka_chars[] =
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-";
+
+
 /* RACE_LOG_* to the syslog levels librdkafka's log_level takes */
 static const char  *race_queue_kafka_levels[] = { "7", "6", "4", "3" };
 
@@ -71,11 +85,7 @@ race_queue_t *
 race_queue_kafka_open(const race_queue_kafka_conf_t *conf,
     race_queue_drain_pt drain, void *data)
 {
-    char                              errstr[512], n1[32], n2[32];
-    rd_kafka_conf_t                  *rconf;
-    race_queue_kafka_t               *kq;
-    rd_kafka_resp_err_t               err;
-    rd_kafka_topic_partition_list_t  *topics;
+    race_queue_kafka_t  *kq;
 
     kq = calloc(1, sizeof(race_queue_kafka_t));
     if (kq == NULL) {
@@ -86,11 +96,43 @@ race_queue_kafka_open(const race_queue_kafka_conf_t *conf,
     kq->queue.ops = &race_queue_kafka_ops;
     kq->queue.drain = drain;
     kq->queue.drain_data = data;
+    kq->conf = *conf;
+
+    if (race_queue_kafka_instance(conf, kq->instance, sizeof(kq->instance))
+        != 0
+        || race_queue_kafka_connect(kq) != 0)
+    {
+        free(kq);
+        return NULL;
+    }
+
+    race_log(RACE_LOG_INFO, "kafka: librdkafka %s, consuming \"%s\" in "
+             "group \"%s\"%s%s%s", rd_kafka_version_str(), conf->topic,
+             conf->group, kq->instance[0] ? " as static member \"" : "",
+             kq->instance, kq->instance[0] ? "\"" : "");
+
+    return &kq->queue;
+}
+
+
+/* a consumer in kq->rk, subscribed; -1 on failure, logged */
+
+static int
+race_queue_kafka_connect(race_queue_kafka_t *kq)
+{
+    char                              errstr[512], n1[32], n2[32];
+    rd_kafka_conf_t                  *rconf;
+    rd_kafka_resp_err_t               err;
+    race_queue_kafka_conf_t          *conf;
+    rd_kafka_topic_partition_list_t  *topics;
+
+    conf = &kq->conf;
+    kq->lost = 0;
 
     rconf = rd_kafka_conf_new();
     if (rconf == NULL) {
         race_log(RACE_LOG_ERROR, "kafka: rd_kafka_conf_new() failed");
-        goto failed;
+        return -1;
     }
 
     snprintf(n1, sizeof(n1), "%d", conf->commit_interval_ms);
@@ -111,7 +153,16 @@ race_queue_kafka_open(const race_queue_kafka_conf_t *conf,
            != 0)
     {
         rd_kafka_conf_destroy(rconf);
-        goto failed;
+        return -1;
+    }
+
+    /* static membership; it does not leave the group on close either */
+    if (kq->instance[0] != '\0'
+        && race_queue_kafka_set(rconf, "group.instance.id", kq->instance)
+           != 0)
+    {
+        rd_kafka_conf_destroy(rconf);
+        return -1;
     }
 
     rd_kafka_conf_set_opaque(rconf, kq);
@@ -125,7 +176,7 @@ race_queue_kafka_open(const race_queue_kafka_conf_t *conf,
     if (kq->rk == NULL) {
         race_log(RACE_LOG_ERROR, "kafka: consumer: %s", errstr);
         rd_kafka_conf_destroy(rconf);
-        goto failed;
+        return -1;
     }
 
     /* one queue: messages, rebalances, errors all come from poll */
@@ -154,35 +205,104 @@ race_queue_kafka_open(const race_queue_kafka_conf_t *conf,
         goto destroy;
     }
 
-    race_log(RACE_LOG_INFO, "kafka: librdkafka %s, consuming \"%s\" in "
-             "group \"%s\"", rd_kafka_version_str(), conf->topic,
-             conf->group);
-
-    return &kq->queue;
+    return 0;
 
 destroy:
 
     rd_kafka_destroy(kq->rk);
+    kq->rk = NULL;
 
-failed:
-
-    free(kq);
-
-    return NULL;
+    return -1;
 }
 
 
-/* Kafka's rule for topic names: [A-Za-z0-9._-] */
+/*
+ * A static member whose session timed out (the broker was away longer
+ * than the session timeout) forgets its member id and joins again; but
+ * librdkafka 2.0.2 may send an offset commit first, without the member
+ * id, which the broker answers with FENCED_INSTANCE_ID, a fatal error.
+ * Nobody else has our id then: a new consumer takes its place in the
+ * group like a restarted daemon would.  Fenced while the session was
+ * ours, another process runs with our id: that stays fatal.
+ */
+
+static int
+race_queue_kafka_rejoin(race_queue_kafka_t *kq)
+{
+    race_log(RACE_LOG_WARN, "kafka: fenced after the session was lost: "
+             "joining the group again as \"%s\"", kq->instance);
+
+    /* the revoke this triggers drains; nothing can be committed */
+    (void) rd_kafka_consumer_close(kq->rk);
+    rd_kafka_destroy(kq->rk);
+    kq->rk = NULL;
+
+    return race_queue_kafka_connect(kq);
+}
+
 
 int
 race_queue_kafka_check_topic(const char *value, char *reason, size_t size)
 {
-    if (strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                      "0123456789._-")
-        != strlen(value))
-    {
+    if (strspn(value, race_queue_kafka_chars) != strlen(value)) {
         snprintf(reason, size, "is not a topic name ([A-Za-z0-9._-])");
         return -1;
+    }
+
+    return 0;
+}
+
+
+int
+race_queue_kafka_check_instance(const char *value, char *reason,
+    size_t size)
+{
+    if (strspn(value, race_queue_kafka_chars) != strlen(value)) {
+        snprintf(reason, size, "is not a group instance id "
+                 "([A-Za-z0-9._-], \"auto\" or \"none\")");
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/* the group.instance.id to use, "" for none */
+
+static int
+race_queue_kafka_instance(const race_queue_kafka_conf_t *conf, char *buf,
+    size_t size)
+{
+    char    host[256];
+    size_t  i;
+
+    if (conf->instance_id == NULL || strcmp(conf->instance_id, "none") == 0) {
+        buf[0] = '\0';
+        return 0;
+    }
+
+    if (strcmp(conf->instance_id, "auto") != 0) {
+        snprintf(buf, size, "%s", conf->instance_id);
+        return 0;
+    }
+
+    /* stable across restarts on one machine, distinct between machines */
+
+    if (gethostname(host, sizeof(host)) != 0) {
+        race_log(RACE_LOG_ERROR, "kafka: gethostname() failed: %s; set "
+                 "kafka_instance_id", strerror(errno));
+        return -1;
+    }
+
+    host[sizeof(host) - 1] = '\0';
+
+    /* 249 characters at most, of Kafka's: cut, and '_' for the others */
+    snprintf(buf, size, "%.200s.%.40s", host, conf->client_id);
+
+    for (i = 0; buf[i] != '\0'; i++) {
+        if (strchr(race_queue_kafka_chars, buf[i]) == NULL) {
+            buf[i] = '_';
+        }
     }
 
     return 0;
@@ -213,9 +333,18 @@ race_queue_kafka_poll(race_queue_t *q, race_queue_batch_t *b, int timeout_ms)
 
         if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
             err = rd_kafka_fatal_error(kq->rk, errstr, sizeof(errstr));
-            race_log(RACE_LOG_ERROR, "kafka: fatal error: %s: %s",
-                     rd_kafka_err2name(err), errstr);
             rd_kafka_message_destroy(m);
+
+            if (err == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID && kq->lost) {
+                return race_queue_kafka_rejoin(kq) == 0 ? RACE_QUEUE_AGAIN
+                                                        : RACE_QUEUE_ERROR;
+            }
+
+            race_log(RACE_LOG_ERROR, "kafka: fatal error: %s: %s%s",
+                     rd_kafka_err2name(err), errstr,
+                     err == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID
+                     ? " (another consumer runs with our kafka_instance_id)"
+                     : "");
             return RACE_QUEUE_ERROR;
         }
 
@@ -339,6 +468,12 @@ race_queue_kafka_close(race_queue_t *q)
     race_queue_kafka_t   *kq = (race_queue_kafka_t *) q;
     rd_kafka_resp_err_t   err;
 
+    if (kq->rk == NULL) {
+        /* a rejoin that failed: nothing to close */
+        free(kq);
+        return RACE_QUEUE_ERROR;
+    }
+
     race_queue_kafka_commit_sync(kq, "close");
 
     /* the revoke this triggers drains and commits once more */
@@ -396,6 +531,7 @@ race_queue_kafka_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
     case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
         race_log(RACE_LOG_INFO, "kafka: assigned %s", list);
+        kq->lost = 0;
 
         if (cooperative) {
             error = rd_kafka_incremental_assign(rk, parts);
@@ -409,6 +545,10 @@ race_queue_kafka_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
         race_log(RACE_LOG_INFO, "kafka: revoked %s%s", list,
                  rd_kafka_assignment_lost(rk) ? " (lost)" : "");
+
+        if (rd_kafka_assignment_lost(rk)) {
+            kq->lost = 1;
+        }
 
         /* finish what we hold while the partitions are still ours */
         if (kq->queue.drain != NULL) {

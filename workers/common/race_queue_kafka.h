@@ -1,7 +1,12 @@
 
 /*
  * ngx_race workers: the queue on Kafka, a librdkafka high-level consumer
- * in a consumer group.
+ * in a consumer group, a static member of it (KIP-345) unless its
+ * instance id is "none": a daemon that restarts under the same id, even
+ * after a crash, gets its partitions back at once, without waiting for
+ * the session timeout of the process it replaces, nor a rebalance.  Two
+ * running consumers with one id fence each other: the newer one takes
+ * the id, the older one stops with a fatal error.
  */
 
 
@@ -19,6 +24,7 @@ typedef struct {
     const char         *topic;
     const char         *group;
     const char         *client_id;
+    const char         *instance_id;            /* "auto", "none" or one */
     int                 commit_interval_ms;
     int                 session_timeout_ms;
     int                 log_level;              /* RACE_LOG_* */
@@ -33,8 +39,15 @@ typedef struct {
 race_queue_t *race_queue_kafka_open(const race_queue_kafka_conf_t *conf,
     race_queue_drain_pt drain, void *data);
 
-/* a settings check (race_conf_check_pt): Kafka's topic names */
+/* settings checks (race_conf_check_pt): Kafka's topic names */
 int race_queue_kafka_check_topic(const char *value, char *reason,
+    size_t size);
+
+/*
+ * ... and group instance ids: "auto" is "<hostname>.<client_id>", "none"
+ * is no static membership, anything else is the id itself.
+ */
+int race_queue_kafka_check_instance(const char *value, char *reason,
     size_t size);
 
 

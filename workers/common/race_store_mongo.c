@@ -14,6 +14,7 @@
  */
 
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,11 +29,17 @@
 #define RACE_STORE_MONGO_DUPLICATE_KEY  11000
 
 
+/*
+ * A bson_t must be 128-byte aligned (bson-types.h), and so must anything
+ * that holds one: this struct and docs[] come from aligned_alloc(), never
+ * from malloc(), whose 16 bytes are not enough.
+ */
+
 typedef struct {
     race_store_t            store;      /* first: the race_store_t is this */
     mongoc_client_t        *client;
     mongoc_collection_t    *coll;
-    bson_t                 *docs;
+    bson_t                 *docs;       /* aligned */
     const bson_t          **ptrs;
     size_t                  size;
     bson_t                  opts;
@@ -43,6 +50,7 @@ typedef struct {
 static int race_store_mongo_insert(race_store_t *s, const race_fix_t *fixes,
     size_t n, race_store_result_t *result);
 static void race_store_mongo_close(race_store_t *s);
+static void *race_store_mongo_alloc(size_t align, size_t n, size_t size);
 static int race_store_mongo_doc(bson_t *doc, const race_fix_t *fix);
 static int race_store_mongo_check(const bson_t *reply, size_t n,
     race_store_result_t *result, char *why, size_t size);
@@ -65,7 +73,8 @@ race_store_mongo_open(const race_store_mongo_conf_t *conf)
 
     race_store_mongo_init();
 
-    sm = calloc(1, sizeof(race_store_mongo_t));
+    sm = race_store_mongo_alloc(_Alignof(race_store_mongo_t), 1,
+                                sizeof(race_store_mongo_t));
     if (sm == NULL) {
         race_log(RACE_LOG_ERROR, "mongo: out of memory");
         race_store_mongo_cleanup();
@@ -76,7 +85,8 @@ race_store_mongo_open(const race_store_mongo_conf_t *conf)
     sm->size = conf->max_fixes;
     bson_init(&sm->opts);
 
-    sm->docs = calloc(sm->size, sizeof(bson_t));
+    sm->docs = race_store_mongo_alloc(_Alignof(bson_t), sm->size,
+                                      sizeof(bson_t));
     sm->ptrs = calloc(sm->size, sizeof(bson_t *));
 
     if (sm->docs == NULL || sm->ptrs == NULL) {
@@ -307,6 +317,36 @@ race_store_mongo_close(race_store_t *s)
     free(sm);
 
     race_store_mongo_cleanup();
+}
+
+
+/* n zeroed objects of size bytes, aligned to align; NULL if out of memory */
+
+static void *
+race_store_mongo_alloc(size_t align, size_t n, size_t size)
+{
+    void    *p;
+    size_t   len;
+
+    if (n == 0 || size > SIZE_MAX / n) {
+        return NULL;
+    }
+
+    /* aligned_alloc() wants a multiple of the alignment */
+    len = (n * size + align - 1) / align * align;
+
+    if (len < n * size) {
+        return NULL;
+    }
+
+    p = aligned_alloc(align, len);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    memset(p, 0, len);
+
+    return p;
 }
 
 

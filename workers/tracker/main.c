@@ -79,6 +79,7 @@ typedef struct {
     char                   *kafka_brokers;
     char                   *kafka_topic;
     char                   *kafka_group;
+    char                   *kafka_instance_id;
     int64_t                 kafka_commit_ms;
     int64_t                 kafka_session_timeout_ms;
     char                   *mongo_uri;
@@ -154,12 +155,16 @@ static const race_conf_setting_t  race_tracker_settings[] = {
     { "kafka_group", RACE_CONF_STR, race_tracker_field(kafka_group),
       "race-tracker", 1, 255, NULL, NULL },
 
+    { "kafka_instance_id", RACE_CONF_STR,
+      race_tracker_field(kafka_instance_id),
+      "auto", 1, 249, NULL, race_queue_kafka_check_instance },
+
     { "kafka_commit_ms", RACE_CONF_INT, race_tracker_field(kafka_commit_ms),
       "5000", 100, 60000, NULL, NULL },
 
     { "kafka_session_timeout_ms", RACE_CONF_INT,
       race_tracker_field(kafka_session_timeout_ms),
-      "45000", 6000, 300000, NULL, NULL },
+      "10000", 6000, 300000, NULL, NULL },
 
     { "mongo_uri", RACE_CONF_STR, race_tracker_field(mongo_uri),
       "mongodb://127.0.0.1:27017/", 1, 4096, NULL,
@@ -407,6 +412,7 @@ race_tracker_open(race_tracker_t *tr)
     kc.brokers = tr->conf.kafka_brokers;
     kc.topic = tr->conf.kafka_topic;
     kc.group = tr->conf.kafka_group;
+    kc.instance_id = tr->conf.kafka_instance_id;
     kc.client_id = RACE_TRACKER_NAME;
     kc.commit_interval_ms = (int) tr->conf.kafka_commit_ms;
     kc.session_timeout_ms = (int) tr->conf.kafka_session_timeout_ms;

@@ -101,8 +101,6 @@ sub start_tracker {
         redis_port => $p->{redis_port},
         tick_ms => $p->{opt}{tick_ms} || 200,
         batch_wait_ms => 20,
-        # a killed worker's partitions go to its successor in seconds
-        kafka_session_timeout_ms => 6000,
         %set,
     );
 
@@ -124,8 +122,7 @@ sub accounts_argv {
         '--set', "kafka_brokers=$p->{kafka}",
         '--set', "mongo_uri=$p->{mongo}", '--set', "mongo_db=$p->{db}",
         '--set', 'redis_host=127.0.0.1',
-        '--set', "redis_port=$p->{redis_port}",
-        '--set', 'kafka_session_timeout_ms=6000', @more];
+        '--set', "redis_port=$p->{redis_port}", @more];
 }
 
 sub start_accounts {
@@ -159,6 +156,7 @@ sub sim {
 
     my $out = `@argv 2>&1`;
     my $rc = $? >> 8;
+    $t->san_output($t->write_file("sim.$p->{n}.out", $out));
 
     open my $fh, '<', $report or return { error => $out, rc => $rc };
     local $/;

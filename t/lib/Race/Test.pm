@@ -59,6 +59,9 @@ sub secrets_in {
     };
 }
 
+# what ASan, LSan and UBSan reports start with
+my $SAN = qr/AddressSanitizer|LeakSanitizer|runtime error:/;
+
 sub new {
     my ($class, %opt) = @_;
 
@@ -160,6 +163,11 @@ sub spawn {
         POSIX::_exit(127);
     }
 
+    # a sanitized program's stderr is its log: see san_env()
+    $self->log_file($log)
+        if $a{env} && $a{env}{UBSAN_OPTIONS}
+            && !grep { $_ eq $log } @{$self->{logs}};
+
     $self->{procs}{$name} = $pid;
     push @{$self->{order}}, $name;
     return $pid;
@@ -224,6 +232,14 @@ sub DESTROY {
 sub log_file {
     my ($self, $file) = @_;
     push @{$self->{logs}}, $file;
+}
+
+# the output of a sanitized program run to its end (a tool, a check of
+# settings): checked for sanitizer reports with all the others, in one
+# assertion, since a test may run hundreds
+sub san_output {
+    my ($self, $file) = @_;
+    push @{$self->{outputs}}, $file;
 }
 
 sub read_file {
@@ -293,9 +309,19 @@ sub san_env {
             # or reports stop at ngx_alloc()
             . ':fast_unwind_on_malloc=0:malloc_context_size=16',
         LSAN_OPTIONS => "suppressions=$ROOT/t/lsan.supp:print_suppressions=0",
-        UBSAN_OPTIONS => "log_path=$self->{dir}/$name.asan"
-            . ':print_stacktrace=1',
+        UBSAN_OPTIONS => ubsan_options("$self->{dir}/$name.asan"),
     };
+}
+
+# Debian's gcc builds UBSan as a runtime of its own, which writes to
+# stderr whatever log_path says: the stderr of every sanitized program is
+# checked (spawn(), san_output()).  The first report stops the program,
+# so that none goes unnoticed where its output is not read; build.sh
+# exports the same for the programs run without san_env().
+sub ubsan_options {
+    my ($log) = @_;
+    return ($log ? "log_path=$log:" : '')
+        . 'print_stacktrace=1:halt_on_error=1';
 }
 
 # writes DIR/nginx.conf from the http{} body and main-level lines given,
@@ -407,9 +433,16 @@ sub check_logs {
         my $name = $log;
         $name =~ s{.*/}{};
         ok(!@alerts, "no alerts in $name") or diag(join "\n", @alerts);
-        my @san = grep { /(AddressSanitizer|LeakSanitizer|runtime error:)/ }
-            split /\n/, $text;
+        my @san = grep { /$SAN/ } split /\n/, $text;
         ok(!@san, "no sanitizer report in $name") or diag(join "\n", @san);
+    }
+
+    my @outputs = @{$self->{outputs} || []};
+    if (@outputs) {
+        my @san = grep { /$SAN/ } map { split /\n/, $self->read_file($_) }
+            @outputs;
+        ok(!@san, 'no sanitizer report in the output of ' . @outputs
+            . ' programs run') or diag(join "\n", @san);
     }
 
     my @reports;
