@@ -39,6 +39,10 @@ typedef struct {
     u_char                     rider[RACE_JWT_ID_MAX + 1];
     int64_t                    unsent_ack;    /* -1: none */
     unsigned                   failed:1;      /* no more acks here */
+
+    /* produced, delivery report not yet come: race_ride_max_in_flight */
+    ngx_uint_t                 in_flight;     /* fixes */
+    size_t                     in_flight_size;
 } ngx_http_race_ride_t;
 
 
@@ -55,6 +59,8 @@ typedef struct {
     ngx_http_race_delivery_t   delivery;      /* first: the queue's view */
     ngx_rbtree_key_t           ride;
     int64_t                    seq;           /* the highest in it */
+    ngx_uint_t                 fixes;
+    size_t                     size;          /* of the payload */
 } ngx_http_race_ride_msg_t;
 
 
@@ -80,6 +86,7 @@ static ngx_int_t ngx_http_race_ingest_start(ngx_http_request_t *r,
 static void ngx_http_race_ingest_close(ngx_http_race_ws_t *ws);
 static void ngx_http_race_ingest_delivered(ngx_http_race_delivery_t *d,
     ngx_uint_t ok);
+static void ngx_http_race_ingest_in_flight(ngx_http_race_ride_t *ride);
 static ngx_int_t ngx_http_race_ingest_ack(ngx_http_race_ride_t *ride,
     int64_t seq);
 static ngx_int_t ngx_http_race_ingest_error(ngx_http_race_ride_t *ride,
@@ -491,6 +498,8 @@ ngx_http_race_ingest_message(ngx_http_race_ws_t *ws, unsigned opcode,
     msg->delivery.delivered = ngx_http_race_ingest_delivered;
     msg->ride = ride->node.key;
     msg->seq = seq;
+    msg->fixes = nfixes;
+    msg->size = n;
 
     rc = ngx_http_race_queue->produce(NGX_HTTP_RACE_TOPIC_FIXES, ride->race,
                                       ride->race_len, payload, n,
@@ -505,9 +514,49 @@ ngx_http_race_ingest_message(ngx_http_race_ws_t *ws, unsigned opcode,
         ride->failed = 1;
         ngx_http_race_ws_close(ws, NGX_HTTP_RACE_CLOSE_TRY_AGAIN,
                                "fixes not accepted now, send them again");
+        return NGX_OK;
     }
 
+    ride->in_flight += nfixes;
+    ride->in_flight_size += n;
+
+    ngx_http_race_ingest_in_flight(ride);
+
     return NGX_OK;
+}
+
+
+/*
+ * What a phone has in flight is bounded: at race_ride_max_in_flight
+ * fixes or race_ride_max_in_flight_size bytes the connection is read no
+ * further, and TCP holds the phone back, until delivery reports free
+ * room.  A broker that is down thus costs each phone's worker at most
+ * the bound (and one message over it), however fast the phone sends.
+ */
+
+static void
+ngx_http_race_ingest_in_flight(ngx_http_race_ride_t *ride)
+{
+    ngx_http_race_loc_conf_t  *rlcf;
+
+    rlcf = ride->ws->conf;
+
+    if (ride->in_flight >= rlcf->ride_max_in_flight
+        || ride->in_flight_size >= rlcf->ride_max_in_flight_size)
+    {
+        if (!ride->ws->read_held) {
+            ngx_log_debug3(NGX_LOG_DEBUG_HTTP, ride->log, 0,
+                           "race: ride %uA holds, %ui fixes %uz bytes "
+                           "in flight", (uint64_t) ride->node.key,
+                           ride->in_flight, ride->in_flight_size);
+
+            ngx_http_race_ws_hold(ride->ws);
+        }
+
+        return;
+    }
+
+    ngx_http_race_ws_resume(ride->ws);
 }
 
 
@@ -550,8 +599,17 @@ ngx_http_race_ingest_delivered(ngx_http_race_delivery_t *d, ngx_uint_t ok)
         break;
     }
 
-    if (ride == NULL || ride->failed) {
-        /* the phone has gone, or will send these again */
+    if (ride == NULL) {
+        /* the phone has gone */
+        ngx_free(msg);
+        return;
+    }
+
+    ride->in_flight -= msg->fixes;
+    ride->in_flight_size -= msg->size;
+
+    if (ride->failed) {
+        /* the phone will send these again */
         ngx_free(msg);
         return;
     }
@@ -567,6 +625,8 @@ ngx_http_race_ingest_delivered(ngx_http_race_delivery_t *d, ngx_uint_t ok)
     (void) ngx_http_race_ingest_ack(ride, msg->seq);
 
     ngx_free(msg);
+
+    ngx_http_race_ingest_in_flight(ride);
 }
 
 

@@ -80,7 +80,15 @@ static const char  *ngx_http_race_kafka_defaults[][2] = {
     { "linger.ms", "5" },                    /* small batches, low latency */
     { "socket.nagle.disable", "true" },      /* no 40 ms Nagle stalls */
     { "message.timeout.ms", "300000" },      /* give up, then no ack */
+
+    /*
+     * What a worker may hold for brokers that are away, for all its
+     * phones and account commands together (README: "Memory of a
+     * worker"); a full queue closes a phone with 1013.
+     */
     { "queue.buffering.max.messages", "100000" },
+    { "queue.buffering.max.kbytes", "65536" },
+
     { "compression.type", "lz4" },
     { "log.connection.close", "false" },
     { NULL, NULL }
