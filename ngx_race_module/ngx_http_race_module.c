@@ -153,6 +153,12 @@ static ngx_http_race_endpoint_t  ngx_http_race_api_endpoint = {
     ngx_http_race_api_handler, offsetof(ngx_http_race_main_conf_t, api)
 };
 
+#if (NGX_HTTP_RACE_TEST)
+static ngx_http_race_endpoint_t  ngx_http_race_kafka_test_endpoint = {
+    ngx_http_race_kafka_test_fatal_handler, NGX_HTTP_RACE_NO_COUNTER
+};
+#endif
+
 
 static ngx_command_t  ngx_http_race_commands[] = {
 
@@ -274,6 +280,18 @@ static ngx_command_t  ngx_http_race_commands[] = {
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
+
+#if (NGX_HTTP_RACE_TEST)
+
+    /* test builds only: see ngx_http_race_kafka.c */
+    { ngx_string("race_kafka_test_fatal"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_race_endpoint,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      &ngx_http_race_kafka_test_endpoint },
+
+#endif
 
     { ngx_string("race_token_key"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2,
