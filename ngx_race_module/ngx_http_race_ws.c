@@ -265,6 +265,17 @@ ngx_http_race_ws_upgrade(ngx_http_request_t *r,
         ngx_post_event(c->write, &ngx_posted_events);
     }
 
+    if (ngx_exiting) {
+        /*
+         * Upgraded after a graceful shutdown closed the idle connections
+         * (a request that came, or was answered, late): the goodbye is
+         * said now, and its close timer keeps the worker until it is out.
+         */
+        c->idle = 0;
+        ngx_http_race_ws_close(ws, RACE_WS_CLOSE_GOING_AWAY,
+                               "server shutting down");
+    }
+
     *wsp = ws;
 
     return NGX_OK;
