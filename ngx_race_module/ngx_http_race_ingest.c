@@ -28,6 +28,7 @@
 #define NGX_HTTP_RACE_CLOSE_TRY_AGAIN   1013   /* RFC 6455 registry */
 #define NGX_HTTP_RACE_CLOSE_BAD_TYPE    1003
 #define NGX_HTTP_RACE_TOKEN_LEEWAY      30     /* s of clock skew */
+#define NGX_HTTP_RACE_CHECK_TIMEOUT     5000   /* ms for Redis to answer */
 
 
 typedef struct {
@@ -51,6 +52,9 @@ typedef struct {
     ngx_http_request_t        *request;       /* NULL: gone */
     ngx_http_race_ride_t      *ride;
     ngx_pool_cleanup_t        *cleanup;
+
+    /* not cancelable: an exiting worker waits for the answer */
+    ngx_event_t                timer;
 } ngx_http_race_ride_check_t;
 
 
@@ -81,6 +85,7 @@ static void ngx_http_race_ingest_drain(ngx_http_race_ws_t *ws);
 static void ngx_http_race_ingest_checked(redisAsyncContext *ac, void *r,
     void *privdata);
 static void ngx_http_race_ingest_check_gone(void *data);
+static void ngx_http_race_ingest_check_timeout(ngx_event_t *ev);
 static ngx_int_t ngx_http_race_ingest_start(ngx_http_request_t *r,
     ngx_http_race_ride_t *ride);
 static void ngx_http_race_ingest_close(ngx_http_race_ws_t *ws);
@@ -301,6 +306,11 @@ ngx_http_race_ingest_handler(ngx_http_request_t *r)
     check->ride = ride;
     check->cleanup = cln;
 
+    ngx_memzero(&check->timer, sizeof(ngx_event_t));
+    check->timer.handler = ngx_http_race_ingest_check_timeout;
+    check->timer.data = check;
+    check->timer.log = r->connection->log;
+
     if (redisAsyncCommand(rd->ac, ngx_http_race_ingest_checked, check,
                           "EXISTS race:revoked:%s", claims.jti)
         != REDIS_OK)
@@ -314,6 +324,8 @@ ngx_http_race_ingest_handler(ngx_http_request_t *r)
     cln->handler = ngx_http_race_ingest_check_gone;
     cln->data = check;
 
+    ngx_add_timer(&check->timer, NGX_HTTP_RACE_CHECK_TIMEOUT);
+
     r->main->count++;
 
     return NGX_DONE;
@@ -325,8 +337,37 @@ ngx_http_race_ingest_check_gone(void *data)
 {
     ngx_http_race_ride_check_t  *check = data;
 
+    if (check->timer.timer_set) {
+        ngx_del_timer(&check->timer);
+    }
+
     /* the callback frees the record when Redis answers */
     check->request = NULL;
+}
+
+
+static void
+ngx_http_race_ingest_check_timeout(ngx_event_t *ev)
+{
+    ngx_connection_t            *c;
+    ngx_http_request_t          *r;
+    ngx_http_race_ride_check_t  *check;
+
+    check = ev->data;
+    r = check->request;
+    c = r->connection;
+
+    ngx_log_error(NGX_LOG_WARN, c->log, 0,
+                  "race: redis did not answer a revocation check in time");
+
+    /* the callback, when it comes, only frees the record */
+    check->cleanup->handler = NULL;
+    check->request = NULL;
+
+    ngx_http_finalize_request(r,
+        ngx_http_race_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                 "unavailable", "try again in a moment"));
+    ngx_http_run_posted_requests(c);
 }
 
 
@@ -344,6 +385,10 @@ ngx_http_race_ingest_checked(redisAsyncContext *ac, void *r, void *privdata)
     req = check->request;
     ride = check->ride;
     reply = r;
+
+    if (check->timer.timer_set) {
+        ngx_del_timer(&check->timer);
+    }
 
     if (req == NULL || ngx_http_race_ingest == NULL) {
         /* the phone has gone, or this worker is exiting */
