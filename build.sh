@@ -172,13 +172,14 @@ run() {
 }
 
 test_build() {
-    local tb=$BUILD/test libasan
+    local tb=$BUILD/test libasan san
 
     mkdir -p "$tb"
     libasan=$(cc -print-file-name=libasan.so)
+    san="-fsanitize=address,undefined -fno-omit-frame-pointer"
+    # NGX_HTTP_RACE_TEST: the directives only tests may use
     RACE_PRELOAD=$libasan build_module "$tb/nginx" \
-        "$tb/ngx_http_race_module.so" \
-        "-fsanitize=address,undefined -fno-omit-frame-pointer" \
+        "$tb/ngx_http_race_module.so" "$san -DNGX_HTTP_RACE_TEST=1" \
         "-fsanitize=address,undefined"
     touch "$tb/asan"
 

@@ -53,6 +53,8 @@ typedef struct {
     ngx_msec_t        ws_close_timeout;
 
     ngx_uint_t        ride_max_batch;
+    ngx_uint_t        ride_max_in_flight;       /* fixes, per phone */
+    size_t            ride_max_in_flight_size;  /* their Kafka bytes */
     ngx_msec_t        fix_max_future;
     ngx_msec_t        fix_max_past;
 

@@ -58,6 +58,10 @@ typedef struct {
     ngx_event_t                expire;
     int64_t                    unsent_ack;    /* -1: none */
     unsigned                   failed:1;      /* no more acks here */
+
+    /* produced, delivery report not yet come: race_ride_max_in_flight */
+    ngx_uint_t                 in_flight;     /* fixes */
+    size_t                     in_flight_size;
 } ngx_http_race_ride_t;
 
 
@@ -73,6 +77,9 @@ typedef struct {
     ngx_http_request_t        *request;       /* NULL: gone */
     ngx_http_race_ride_t      *ride;
     ngx_pool_cleanup_t        *cleanup;
+
+    /* not cancelable: an exiting worker waits for the answer */
+    ngx_event_t                timer;
 } ngx_http_race_ride_check_t;
 
 
@@ -81,6 +88,8 @@ typedef struct {
     ngx_http_race_delivery_t   delivery;      /* first: the queue's view */
     ngx_rbtree_key_t           ride;
     int64_t                    seq;           /* the highest in it */
+    ngx_uint_t                 fixes;
+    size_t                     size;          /* of the payload */
 } ngx_http_race_ride_msg_t;
 
 
@@ -114,11 +123,13 @@ static void ngx_http_race_ingest_drain(ngx_http_race_ws_t *ws);
 static void ngx_http_race_ingest_checked(redisAsyncContext *ac, void *r,
     void *privdata);
 static void ngx_http_race_ingest_check_gone(void *data);
+static void ngx_http_race_ingest_check_timeout(ngx_event_t *ev);
 static ngx_int_t ngx_http_race_ingest_start(ngx_http_request_t *r,
     ngx_http_race_ride_t *ride);
 static void ngx_http_race_ingest_close(ngx_http_race_ws_t *ws);
 static void ngx_http_race_ingest_delivered(ngx_http_race_delivery_t *d,
     ngx_uint_t ok);
+static void ngx_http_race_ingest_in_flight(ngx_http_race_ride_t *ride);
 static ngx_int_t ngx_http_race_ingest_ack(ngx_http_race_ride_t *ride,
     int64_t seq);
 static ngx_int_t ngx_http_race_ingest_error(ngx_http_race_ride_t *ride,
@@ -386,6 +397,11 @@ ngx_http_race_ingest_handler(ngx_http_request_t *r)
     check->ride = ride;
     check->cleanup = cln;
 
+    ngx_memzero(&check->timer, sizeof(ngx_event_t));
+    check->timer.handler = ngx_http_race_ingest_check_timeout;
+    check->timer.data = check;
+    check->timer.log = r->connection->log;
+
     if (redisAsyncCommand(rd->ac, ngx_http_race_ingest_checked, check,
                           "MGET " NGX_HTTP_RACE_REVOKED_LOADED " "
                           NGX_HTTP_RACE_REVOKED_KEY "%s", claims.jti)
@@ -400,6 +416,13 @@ ngx_http_race_ingest_handler(ngx_http_request_t *r)
     cln->handler = ngx_http_race_ingest_check_gone;
     cln->data = check;
 
+    /*
+     * Not cancelable: an exiting worker waits for the answer, or for
+     * this, before it lets the socket go.
+     */
+
+    ngx_add_timer(&check->timer, rmcf->redis_timeout);
+
     r->main->count++;
 
     return NGX_DONE;
@@ -411,8 +434,37 @@ ngx_http_race_ingest_check_gone(void *data)
 {
     ngx_http_race_ride_check_t  *check = data;
 
+    if (check->timer.timer_set) {
+        ngx_del_timer(&check->timer);
+    }
+
     /* the callback frees the record when Redis answers */
     check->request = NULL;
+}
+
+
+static void
+ngx_http_race_ingest_check_timeout(ngx_event_t *ev)
+{
+    ngx_connection_t            *c;
+    ngx_http_request_t          *r;
+    ngx_http_race_ride_check_t  *check;
+
+    check = ev->data;
+    r = check->request;
+    c = r->connection;
+
+    ngx_log_error(NGX_LOG_WARN, c->log, 0,
+                  "race: redis did not answer a revocation check in time");
+
+    /* the callback, when it comes, only frees the record */
+    check->cleanup->handler = NULL;
+    check->request = NULL;
+
+    ngx_http_finalize_request(r,
+        ngx_http_race_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                 "unavailable", "try again in a moment"));
+    ngx_http_run_posted_requests(c);
 }
 
 
@@ -430,6 +482,10 @@ ngx_http_race_ingest_checked(redisAsyncContext *ac, void *r, void *privdata)
     req = check->request;
     ride = check->ride;
     reply = r;
+
+    if (check->timer.timer_set) {
+        ngx_del_timer(&check->timer);
+    }
 
     if (req == NULL || ngx_http_race_ingest == NULL) {
         /* the phone has gone, or this worker is exiting */
@@ -599,6 +655,8 @@ ngx_http_race_ingest_message(ngx_http_race_ws_t *ws, unsigned opcode,
     msg->delivery.delivered = ngx_http_race_ingest_delivered;
     msg->ride = ride->node.key;
     msg->seq = seq;
+    msg->fixes = nfixes;
+    msg->size = n;
 
     rc = ngx_http_race_queue->produce(NGX_HTTP_RACE_TOPIC_FIXES, ride->race,
                                       ride->race_len, payload, n,
@@ -613,9 +671,49 @@ ngx_http_race_ingest_message(ngx_http_race_ws_t *ws, unsigned opcode,
         ride->failed = 1;
         ngx_http_race_ws_close(ws, NGX_HTTP_RACE_CLOSE_TRY_AGAIN,
                                "fixes not accepted now, send them again");
+        return NGX_OK;
     }
 
+    ride->in_flight += nfixes;
+    ride->in_flight_size += n;
+
+    ngx_http_race_ingest_in_flight(ride);
+
     return NGX_OK;
+}
+
+
+/*
+ * What a phone has in flight is bounded: at race_ride_max_in_flight
+ * fixes or race_ride_max_in_flight_size bytes the connection is read no
+ * further, and TCP holds the phone back, until delivery reports free
+ * room.  A broker that is down thus costs each phone's worker at most
+ * the bound (and one message over it), however fast the phone sends.
+ */
+
+static void
+ngx_http_race_ingest_in_flight(ngx_http_race_ride_t *ride)
+{
+    ngx_http_race_loc_conf_t  *rlcf;
+
+    rlcf = ride->ws->conf;
+
+    if (ride->in_flight >= rlcf->ride_max_in_flight
+        || ride->in_flight_size >= rlcf->ride_max_in_flight_size)
+    {
+        if (!ride->ws->read_held) {
+            ngx_log_debug3(NGX_LOG_DEBUG_HTTP, ride->log, 0,
+                           "race: ride %uA holds, %ui fixes %uz bytes "
+                           "in flight", (uint64_t) ride->node.key,
+                           ride->in_flight, ride->in_flight_size);
+
+            ngx_http_race_ws_hold(ride->ws);
+        }
+
+        return;
+    }
+
+    ngx_http_race_ws_resume(ride->ws);
 }
 
 
@@ -658,8 +756,17 @@ ngx_http_race_ingest_delivered(ngx_http_race_delivery_t *d, ngx_uint_t ok)
         break;
     }
 
-    if (ride == NULL || ride->failed) {
-        /* the phone has gone, or will send these again */
+    if (ride == NULL) {
+        /* the phone has gone */
+        ngx_free(msg);
+        return;
+    }
+
+    ride->in_flight -= msg->fixes;
+    ride->in_flight_size -= msg->size;
+
+    if (ride->failed) {
+        /* the phone will send these again */
         ngx_free(msg);
         return;
     }
@@ -675,6 +782,8 @@ ngx_http_race_ingest_delivered(ngx_http_race_delivery_t *d, ngx_uint_t ok)
     (void) ngx_http_race_ingest_ack(ride, msg->seq);
 
     ngx_free(msg);
+
+    ngx_http_race_ingest_in_flight(ride);
 }
 
 

@@ -27,13 +27,16 @@
 
 
 typedef struct {
-    rd_kafka_t                        *rk;
+    rd_kafka_t                        *rk;        /* NULL: none now */
     rd_kafka_topic_t                  *topics[NGX_HTTP_RACE_TOPICS];
     rd_kafka_queue_t                  *queue;
     ngx_connection_t                  *pipe;      /* read end */
     ngx_socket_t                       pipe_write;
     ngx_event_t                        tick;
+    ngx_event_t                        renew;     /* after a fatal error */
+    ngx_http_race_main_conf_t         *rmcf;
     ngx_log_t                         *log;
+    unsigned                           fatal:1;
 } ngx_http_race_kafka_t;
 
 
@@ -48,6 +51,9 @@ static void ngx_http_race_kafka_log(const rd_kafka_t *rk, int level,
 static void ngx_http_race_kafka_event(ngx_event_t *ev);
 static void ngx_http_race_kafka_tick(ngx_event_t *ev);
 static void ngx_http_race_kafka_serve(void);
+static ngx_int_t ngx_http_race_kafka_create(ngx_http_race_kafka_t *k);
+static void ngx_http_race_kafka_destroy(ngx_http_race_kafka_t *k);
+static void ngx_http_race_kafka_renew(ngx_event_t *ev);
 static ngx_int_t ngx_http_race_kafka_init_process(ngx_cycle_t *cycle,
     ngx_http_race_main_conf_t *rmcf);
 static void ngx_http_race_kafka_exit_process(ngx_cycle_t *cycle);
@@ -80,7 +86,15 @@ static const char  *ngx_http_race_kafka_defaults[][2] = {
     { "linger.ms", "5" },                    /* small batches, low latency */
     { "socket.nagle.disable", "true" },      /* no 40 ms Nagle stalls */
     { "message.timeout.ms", "300000" },      /* give up, then no ack */
+
+    /*
+     * What a worker may hold for brokers that are away, for all its
+     * phones and account commands together (README: "Memory of a
+     * worker"); a full queue closes a phone with 1013.
+     */
     { "queue.buffering.max.messages", "100000" },
+    { "queue.buffering.max.kbytes", "65536" },
+
     { "compression.type", "lz4" },
     { "log.connection.close", "false" },
     { NULL, NULL }
@@ -197,12 +211,8 @@ static ngx_int_t
 ngx_http_race_kafka_init_process(ngx_cycle_t *cycle,
     ngx_http_race_main_conf_t *rmcf)
 {
-    ngx_uint_t              i;
-    ngx_str_t              *name[NGX_HTTP_RACE_TOPICS];
     int                     fds[2];
-    char                    err[512];
     ngx_connection_t       *c;
-    rd_kafka_conf_t        *conf;
     ngx_http_race_kafka_t  *k;
 
     k = ngx_pcalloc(cycle->pool, sizeof(ngx_http_race_kafka_t));
@@ -211,51 +221,19 @@ ngx_http_race_kafka_init_process(ngx_cycle_t *cycle,
     }
 
     k->log = cycle->log;
+    k->rmcf = rmcf;
     k->pipe_write = (ngx_socket_t) -1;
 
-    conf = ngx_http_race_kafka_conf(cycle->log, rmcf, err, sizeof(err));
-    if (conf == NULL) {
-        return NGX_ERROR;
-    }
-
-    /* rd_kafka_new() owns conf from here when it succeeds */
-
-    k->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
-    if (k->rk == NULL) {
-        rd_kafka_conf_destroy(conf);
-        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
-                      "race: kafka producer: %s", err);
-        return NGX_ERROR;
-    }
-
-    /* log callbacks too are served on the event loop, from the main queue */
-    if (rd_kafka_set_log_queue(k->rk, NULL) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
-                      "race: kafka log queue could not be set");
-        goto failed;
-    }
-
-    name[NGX_HTTP_RACE_TOPIC_FIXES] = &rmcf->kafka_topic;
-    name[NGX_HTTP_RACE_TOPIC_ACCOUNTS] = &rmcf->kafka_accounts_topic;
-
-    for (i = 0; i < NGX_HTTP_RACE_TOPICS; i++) {
-        k->topics[i] = rd_kafka_topic_new(k->rk, (char *) name[i]->data,
-                                          NULL);
-        if (k->topics[i] == NULL) {
-            ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
-                          "race: kafka topic \"%V\": %s", name[i],
-                          rd_kafka_err2str(rd_kafka_last_error()));
-            goto failed;
-        }
-    }
+    /* the pipe outlives the producers: a new one signals on it too */
 
     if (pipe2(fds, O_NONBLOCK|O_CLOEXEC) == -1) {
         ngx_log_error(NGX_LOG_EMERG, cycle->log, ngx_errno,
                       "race: kafka pipe() failed");
-        goto failed;
+        return NGX_ERROR;
     }
 
     k->pipe_write = fds[1];
+    ngx_http_race_kafka = k;
 
     c = ngx_get_connection(fds[0], cycle->log);
     if (c == NULL) {
@@ -273,8 +251,13 @@ ngx_http_race_kafka_init_process(ngx_cycle_t *cycle,
         goto failed;
     }
 
-    k->queue = rd_kafka_queue_get_main(k->rk);
-    rd_kafka_queue_io_event_enable(k->queue, fds[1], "k", 1);
+    k->renew.handler = ngx_http_race_kafka_renew;
+    k->renew.data = k;
+    k->renew.log = cycle->log;
+
+    if (ngx_http_race_kafka_create(k) != NGX_OK) {
+        goto failed;
+    }
 
     k->tick.handler = ngx_http_race_kafka_tick;
     k->tick.data = k;
@@ -282,31 +265,128 @@ ngx_http_race_kafka_init_process(ngx_cycle_t *cycle,
     k->tick.cancelable = 1;
     ngx_add_timer(&k->tick, NGX_HTTP_RACE_KAFKA_TICK);
 
-    ngx_http_race_kafka = k;
-
     return NGX_OK;
 
 failed:
 
-    ngx_http_race_kafka = k;
     ngx_http_race_kafka_exit_process(cycle);
 
     return NGX_ERROR;
 }
 
 
+/* a producer, its topics, its main queue signalling on the pipe */
+
+static ngx_int_t
+ngx_http_race_kafka_create(ngx_http_race_kafka_t *k)
+{
+    ngx_uint_t        i;
+    ngx_str_t        *name[NGX_HTTP_RACE_TOPICS];
+    char              err[512];
+    rd_kafka_conf_t  *conf;
+
+    conf = ngx_http_race_kafka_conf(k->log, k->rmcf, err, sizeof(err));
+    if (conf == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* rd_kafka_new() owns conf from here when it succeeds */
+
+    k->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+    if (k->rk == NULL) {
+        rd_kafka_conf_destroy(conf);
+        ngx_log_error(NGX_LOG_EMERG, k->log, 0,
+                      "race: kafka producer: %s", err);
+        return NGX_ERROR;
+    }
+
+    /* log callbacks too are served on the event loop, from the main queue */
+    if (rd_kafka_set_log_queue(k->rk, NULL) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        ngx_log_error(NGX_LOG_EMERG, k->log, 0,
+                      "race: kafka log queue could not be set");
+        goto failed;
+    }
+
+    name[NGX_HTTP_RACE_TOPIC_FIXES] = &k->rmcf->kafka_topic;
+    name[NGX_HTTP_RACE_TOPIC_ACCOUNTS] = &k->rmcf->kafka_accounts_topic;
+
+    for (i = 0; i < NGX_HTTP_RACE_TOPICS; i++) {
+        k->topics[i] = rd_kafka_topic_new(k->rk, (char *) name[i]->data,
+                                          NULL);
+        if (k->topics[i] == NULL) {
+            ngx_log_error(NGX_LOG_EMERG, k->log, 0,
+                          "race: kafka topic \"%V\": %s", name[i],
+                          rd_kafka_err2str(rd_kafka_last_error()));
+            goto failed;
+        }
+    }
+
+    k->queue = rd_kafka_queue_get_main(k->rk);
+    rd_kafka_queue_io_event_enable(k->queue, k->pipe_write, "k", 1);
+
+    return NGX_OK;
+
+failed:
+
+    ngx_http_race_kafka_destroy(k);
+
+    return NGX_ERROR;
+}
+
+
 /*
- * A worker that exits does not wait for the brokers: what is still
+ * A producer that goes does not wait for the brokers: what is still
  * queued or in flight is purged, its phones get no ack and send those
- * fixes again to the next worker, where the deterministic _id stores
- * them once.  The purge reports are served so that every opaque is
- * released.
+ * fixes again, where the deterministic _id stores them once.  The purge
+ * reports are served so that every opaque is released.
  */
+
+static void
+ngx_http_race_kafka_destroy(ngx_http_race_kafka_t *k)
+{
+    ngx_uint_t  i;
+
+    if (k->rk == NULL) {
+        return;
+    }
+
+    if (k->queue) {
+        rd_kafka_queue_io_event_enable(k->queue, -1, NULL, 0);
+    }
+
+    (void) rd_kafka_purge(k->rk, RD_KAFKA_PURGE_F_QUEUE
+                                 |RD_KAFKA_PURGE_F_INFLIGHT);
+
+    while (rd_kafka_poll(k->rk, 0) > 0) {
+        /* void */
+    }
+
+    if (k->queue) {
+        rd_kafka_queue_destroy(k->queue);
+        k->queue = NULL;
+    }
+
+    for (i = 0; i < NGX_HTTP_RACE_TOPICS; i++) {
+        if (k->topics[i]) {
+            rd_kafka_topic_destroy(k->topics[i]);
+            k->topics[i] = NULL;
+        }
+    }
+
+    /*
+     * This joins librdkafka's threads: with nothing left to send they
+     * end at once.  It happens when a worker exits, and after the rare
+     * fatal error.
+     */
+
+    rd_kafka_destroy(k->rk);
+    k->rk = NULL;
+}
+
 
 static void
 ngx_http_race_kafka_exit_process(ngx_cycle_t *cycle)
 {
-    ngx_uint_t              i;
     ngx_http_race_kafka_t  *k;
 
     k = ngx_http_race_kafka;
@@ -318,30 +398,11 @@ ngx_http_race_kafka_exit_process(ngx_cycle_t *cycle)
         ngx_del_timer(&k->tick);
     }
 
-    if (k->rk) {
-        if (k->queue) {
-            rd_kafka_queue_io_event_enable(k->queue, -1, NULL, 0);
-        }
-
-        (void) rd_kafka_purge(k->rk, RD_KAFKA_PURGE_F_QUEUE
-                                     |RD_KAFKA_PURGE_F_INFLIGHT);
-
-        while (rd_kafka_poll(k->rk, 0) > 0) {
-            /* void */
-        }
-
-        if (k->queue) {
-            rd_kafka_queue_destroy(k->queue);
-        }
-
-        for (i = 0; i < NGX_HTTP_RACE_TOPICS; i++) {
-            if (k->topics[i]) {
-                rd_kafka_topic_destroy(k->topics[i]);
-            }
-        }
-
-        rd_kafka_destroy(k->rk);
+    if (k->renew.posted) {
+        ngx_delete_posted_event(&k->renew);
     }
+
+    ngx_http_race_kafka_destroy(k);
 
     if (k->pipe) {
         ngx_close_connection(k->pipe);
@@ -352,6 +413,36 @@ ngx_http_race_kafka_exit_process(ngx_cycle_t *cycle)
     }
 
     ngx_http_race_kafka = NULL;
+}
+
+
+/*
+ * A fatal error (the idempotent producer lost track of its sequence,
+ * say) leaves a producer that fails every message: this worker makes a
+ * new one instead of failing until a reload.  What the old one held is
+ * reported undelivered (phones get 1013 and send again, account
+ * commands get 503); meanwhile nothing is taken.
+ */
+
+static void
+ngx_http_race_kafka_renew(ngx_event_t *ev)
+{
+    ngx_http_race_kafka_t  *k;
+
+    k = ev->data;
+
+    ngx_log_error(NGX_LOG_NOTICE, k->log, 0,
+                  "race: kafka producer replaced after a fatal error");
+
+    ngx_http_race_kafka_destroy(k);
+
+    k->fatal = 0;
+
+    if (ngx_http_race_kafka_create(k) != NGX_OK) {
+        /* the tick tries again */
+        ngx_log_error(NGX_LOG_ERR, k->log, 0,
+                      "race: no kafka producer, trying again");
+    }
 }
 
 
@@ -366,6 +457,11 @@ ngx_http_race_kafka_produce(ngx_uint_t topic, const u_char *key,
     k = ngx_http_race_kafka;
     if (k == NULL) {
         return NGX_ERROR;
+    }
+
+    if (k->rk == NULL || k->fatal) {
+        /* a new producer is on its way */
+        return NGX_BUSY;
     }
 
     /* RD_KAFKA_MSG_F_FREE: librdkafka frees payload with free() */
@@ -416,14 +512,29 @@ static void
 ngx_http_race_kafka_error(rd_kafka_t *rk, int err, const char *reason,
     void *opaque)
 {
-    ngx_uint_t  level;
+    char                    fatal[256];
+    rd_kafka_resp_err_t     cause;
+    ngx_http_race_kafka_t  *k;
 
-    /* brokers come and go; only a fatal error is beyond retrying */
+    k = ngx_http_race_kafka;
 
-    level = (err == RD_KAFKA_RESP_ERR__FATAL) ? NGX_LOG_ERR : NGX_LOG_WARN;
+    if (err != RD_KAFKA_RESP_ERR__FATAL) {
+        /* brokers come and go: librdkafka retries */
+        ngx_log_error(NGX_LOG_WARN, k->log, 0, "race: kafka: %s", reason);
+        return;
+    }
 
-    ngx_log_error(level, ngx_http_race_kafka->log, 0, "race: kafka: %s",
-                  reason);
+    cause = rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
+
+    ngx_log_error(NGX_LOG_ERR, k->log, 0, "race: kafka fatal error: %s: %s",
+                  rd_kafka_err2name(cause), cause ? fatal : reason);
+
+    /* not from inside rd_kafka_poll(): the producer goes after it */
+
+    if (!k->fatal && rk == k->rk) {
+        k->fatal = 1;
+        ngx_post_event(&k->renew, &ngx_posted_events);
+    }
 }
 
 
@@ -487,6 +598,17 @@ ngx_http_race_kafka_event(ngx_event_t *ev)
 static void
 ngx_http_race_kafka_tick(ngx_event_t *ev)
 {
+    ngx_http_race_kafka_t  *k;
+
+    k = ev->data;
+
+    if (k->rk == NULL && !k->fatal
+        && ngx_http_race_kafka_create(k) == NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_NOTICE, k->log, 0,
+                      "race: kafka producer made again");
+    }
+
     ngx_http_race_kafka_serve();
 
     ngx_add_timer(ev, NGX_HTTP_RACE_KAFKA_TICK);
@@ -501,6 +623,10 @@ ngx_http_race_kafka_serve(void)
 
     k = ngx_http_race_kafka;
 
+    if (k->rk == NULL) {
+        return;
+    }
+
     /* rd_kafka_poll(.., 0) never blocks; bounded so a flood yields */
 
     for (i = 0; i < NGX_HTTP_RACE_KAFKA_POLL_MAX; i++) {
@@ -512,3 +638,47 @@ ngx_http_race_kafka_serve(void)
     /* more is waiting: come back after the other events */
     ngx_post_event(k->pipe->read, &ngx_posted_events);
 }
+
+
+#if (NGX_HTTP_RACE_TEST)
+
+/*
+ * race_kafka_test_fatal: a request raises a fabricated fatal error in
+ * this worker's producer, as librdkafka offers for tests.  Compiled
+ * into test builds only: no production configuration can name it.
+ */
+
+ngx_int_t
+ngx_http_race_kafka_test_fatal_handler(ngx_http_request_t *r)
+{
+    rd_kafka_resp_err_t     err;
+    ngx_http_race_kafka_t  *k;
+
+    k = ngx_http_race_kafka;
+
+    if (k == NULL || k->rk == NULL || k->fatal) {
+        return NGX_HTTP_SERVICE_UNAVAILABLE;
+    }
+
+    /* what the idempotent producer meets when the broker lost track */
+    err = rd_kafka_test_fatal_error(k->rk,
+                                RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+                                "raised by race_kafka_test_fatal");
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "race: kafka test fatal error: %s",
+                      rd_kafka_err2str(err));
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* served now: the error callback runs from the main queue */
+    ngx_http_race_kafka_serve();
+
+    r->headers_out.status = NGX_HTTP_NO_CONTENT;
+    r->headers_out.content_length_n = 0;
+    r->header_only = 1;
+
+    return ngx_http_send_header(r);
+}
+
+#endif

@@ -24,5 +24,10 @@ extern const ngx_http_race_queue_t  ngx_http_race_kafka_queue;
 char *ngx_http_race_kafka_check_option(ngx_conf_t *cf, ngx_str_t *name,
     ngx_str_t *value);
 
+#if (NGX_HTTP_RACE_TEST)
+/* race_kafka_test_fatal: raises a fatal producer error (test builds) */
+ngx_int_t ngx_http_race_kafka_test_fatal_handler(ngx_http_request_t *r);
+#endif
+
 
 #endif /* _NGX_HTTP_RACE_KAFKA_H_INCLUDED_ */

@@ -120,6 +120,16 @@ static ngx_http_race_conf_value_t  ngx_http_race_max_batch_value = {
     "a number from 1 to 500"
 };
 
+static ngx_http_race_conf_value_t  ngx_http_race_in_flight_value = {
+    NGX_HTTP_RACE_CONF_NUM, 1, 1000000,
+    "a number from 1 to 1000000"
+};
+
+static ngx_http_race_conf_value_t  ngx_http_race_in_flight_size_value = {
+    NGX_HTTP_RACE_CONF_SIZE, 1024, 64 * 1024 * 1024,
+    "a size from 1k to 64m"
+};
+
 static ngx_http_race_conf_value_t  ngx_http_race_fix_future_value = {
     NGX_HTTP_RACE_CONF_MSEC, 0, NGX_HTTP_RACE_MSEC_MAX,
     "a time up to 24d"
@@ -151,6 +161,12 @@ static ngx_http_race_endpoint_t  ngx_http_race_live_endpoint = {
 static ngx_http_race_endpoint_t  ngx_http_race_api_endpoint = {
     ngx_http_race_api_handler, offsetof(ngx_http_race_main_conf_t, api)
 };
+
+#if (NGX_HTTP_RACE_TEST)
+static ngx_http_race_endpoint_t  ngx_http_race_kafka_test_endpoint = {
+    ngx_http_race_kafka_test_fatal_handler, NGX_HTTP_RACE_NO_COUNTER
+};
+#endif
 
 
 static ngx_command_t  ngx_http_race_commands[] = {
@@ -218,6 +234,20 @@ static ngx_command_t  ngx_http_race_commands[] = {
       offsetof(ngx_http_race_loc_conf_t, ride_max_batch),
       &ngx_http_race_max_batch_value },
 
+    { ngx_string("race_ride_max_in_flight"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_race_conf_set_value,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_race_loc_conf_t, ride_max_in_flight),
+      &ngx_http_race_in_flight_value },
+
+    { ngx_string("race_ride_max_in_flight_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_race_conf_set_value,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_race_loc_conf_t, ride_max_in_flight_size),
+      &ngx_http_race_in_flight_size_value },
+
     { ngx_string("race_fix_max_future"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_race_conf_set_value,
@@ -259,6 +289,18 @@ static ngx_command_t  ngx_http_race_commands[] = {
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
+
+#if (NGX_HTTP_RACE_TEST)
+
+    /* test builds only: see ngx_http_race_kafka.c */
+    { ngx_string("race_kafka_test_fatal"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_race_endpoint,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      &ngx_http_race_kafka_test_endpoint },
+
+#endif
 
     { ngx_string("race_token_key"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE2,
@@ -477,6 +519,8 @@ ngx_http_race_create_loc_conf(ngx_conf_t *cf)
     rlcf->ws_idle_timeout = NGX_CONF_UNSET_MSEC;
     rlcf->ws_close_timeout = NGX_CONF_UNSET_MSEC;
     rlcf->ride_max_batch = NGX_CONF_UNSET_UINT;
+    rlcf->ride_max_in_flight = NGX_CONF_UNSET_UINT;
+    rlcf->ride_max_in_flight_size = NGX_CONF_UNSET_SIZE;
     rlcf->fix_max_future = NGX_CONF_UNSET_MSEC;
     rlcf->fix_max_past = NGX_CONF_UNSET_MSEC;
     rlcf->json_errors = NGX_CONF_UNSET;
@@ -504,6 +548,17 @@ ngx_http_race_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     ngx_conf_merge_uint_value(conf->ride_max_batch, prev->ride_max_batch,
                               RACE_FIX_BATCH_MAX);
+
+    /*
+     * A phone at 1 fix/s through a broker outage as long as the
+     * producer's message.timeout.ms (5m), after a 500-fix backfill:
+     * 800 fixes in some 100k of Kafka messages.  A phone that never
+     * gets its acks cannot hold more of a worker.
+     */
+    ngx_conf_merge_uint_value(conf->ride_max_in_flight,
+                              prev->ride_max_in_flight, 1000);
+    ngx_conf_merge_size_value(conf->ride_max_in_flight_size,
+                              prev->ride_max_in_flight_size, 256 * 1024);
     ngx_conf_merge_msec_value(conf->fix_max_future, prev->fix_max_future,
                               60000);
     ngx_conf_merge_msec_value(conf->fix_max_past, prev->fix_max_past,

@@ -265,6 +265,17 @@ ngx_http_race_ws_upgrade(ngx_http_request_t *r,
         ngx_post_event(c->write, &ngx_posted_events);
     }
 
+    if (ngx_exiting) {
+        /*
+         * Upgraded after a graceful shutdown closed the idle connections
+         * (a request that came, or was answered, late): the goodbye is
+         * said now, and its close timer keeps the worker until it is out.
+         */
+        c->idle = 0;
+        ngx_http_race_ws_close(ws, RACE_WS_CLOSE_GOING_AWAY,
+                               "server shutting down");
+    }
+
     *wsp = ws;
 
     return NGX_OK;
@@ -514,7 +525,12 @@ ngx_http_race_ws_read(ngx_http_race_ws_t *ws)
         }
 
         if (rc == NGX_AGAIN) {
-            /* the send queue is full: read again once it drains */
+            /* the send queue is full, or reading is held: read later */
+            return;
+        }
+
+        if (ws->read_held && !ws->close_sent) {
+            /* what is buffered is parsed; the rest waits in the socket */
             return;
         }
 
@@ -591,6 +607,11 @@ ngx_http_race_ws_process(ngx_http_race_ws_t *ws)
 
         if (ws->queue_count >= ws->conf->ws_send_queue) {
             ws->read_paused = 1;
+            return NGX_AGAIN;
+        }
+
+        if (ws->read_held && !ws->close_sent) {
+            /* the endpoint has enough of the peer's for now */
             return NGX_AGAIN;
         }
 
@@ -972,6 +993,35 @@ ngx_http_race_ws_close(ngx_http_race_ws_t *ws, ngx_uint_t code,
 }
 
 
+void
+ngx_http_race_ws_hold(ngx_http_race_ws_t *ws)
+{
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, ws->connection->log, 0,
+                   "race: websocket reading held");
+
+    ws->read_held = 1;
+}
+
+
+void
+ngx_http_race_ws_resume(ngx_http_race_ws_t *ws)
+{
+    if (!ws->read_held) {
+        return;
+    }
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, ws->connection->log, 0,
+                   "race: websocket reading resumed");
+
+    ws->read_held = 0;
+
+    if (!ws->finished) {
+        /* what came meanwhile is in the socket: no event will say so */
+        ngx_post_event(ws->connection->read, &ngx_posted_events);
+    }
+}
+
+
 static void
 ngx_http_race_ws_timer_handler(ngx_event_t *ev)
 {
@@ -985,6 +1035,11 @@ ngx_http_race_ws_timer_handler(ngx_event_t *ev)
                        "race: websocket close handshake timed out");
         ngx_http_race_ws_finish(ws);
         return;
+    }
+
+    if (ws->read_held) {
+        /* the silence is ours, not the peer's: the endpoint resumes it */
+        ws->last_read = ngx_current_msec;
     }
 
     idle = ngx_current_msec - ws->last_read;

@@ -81,6 +81,7 @@ struct ngx_http_race_ws_s {
     unsigned                           close_sent:1;
     unsigned                           close_received:1;
     unsigned                           read_paused:1;
+    unsigned                           read_held:1;  /* by the endpoint */
     unsigned                           want_drain:1;
     unsigned                           failed:1;     /* stream broken */
     unsigned                           finished:1;
@@ -110,6 +111,14 @@ ngx_int_t ngx_http_race_ws_send_frame(ngx_http_race_ws_t *ws,
     ngx_http_race_frame_t *frame);
 ngx_int_t ngx_http_race_ws_send(ngx_http_race_ws_t *ws, unsigned opcode,
     const u_char *data, size_t len);
+
+/*
+ * The endpoint stops reading from the peer (TCP pushes back) until it
+ * resumes it; meanwhile the peer is not counted as idle.  Control frames
+ * wait too: a held connection is resumed, or closed, by the endpoint.
+ */
+void ngx_http_race_ws_hold(ngx_http_race_ws_t *ws);
+void ngx_http_race_ws_resume(ngx_http_race_ws_t *ws);
 
 /* starts the close handshake with this status */
 void ngx_http_race_ws_close(ngx_http_race_ws_t *ws, ngx_uint_t code,

@@ -110,6 +110,8 @@ good('every directive', conf(<<"EOF", 'race_ingest;', <<'EOF2'));
     race_redis 127.0.0.1:6379;
     race_redis_timeout 2500ms;
     race_ride_max_batch 100;
+    race_ride_max_in_flight 2000;
+    race_ride_max_in_flight_size 1m;
     race_fix_max_future 30s;
     race_fix_max_past 1d;
 EOF
@@ -125,12 +127,15 @@ good('limits at their ends', conf($base . <<"EOF", <<'EOF2'));
 EOF
             race_ingest;
             race_ride_max_batch 500;
+            race_ride_max_in_flight 1000000;
+            race_ride_max_in_flight_size 64m;
             race_fix_max_future 0;
             race_fix_max_past 24d;
 EOF2
 
 good('server level', conf($base, 'race_ingest;',
-    'race_ride_max_batch 1; race_fix_max_future 24d; race_fix_max_past 1ms;'));
+    'race_ride_max_batch 1; race_fix_max_future 24d; race_fix_max_past 1ms;'
+    . ' race_ride_max_in_flight 1; race_ride_max_in_flight_size 1k;'));
 
 good('one broker, no port', conf($base =~ s/127.0.0.1:9092/broker/r,
     'race_ingest;'));
@@ -165,6 +170,24 @@ bad('max batch abc', conf($base, 'race_ride_max_batch abc;'),
     quoted('race_ride_max_batch'), quoted('abc'));
 bad('max batch -1', conf('race_ride_max_batch -1;'),
     quoted('race_ride_max_batch'), quoted('-1'));
+bad('in flight 0', conf($base, 'race_ride_max_in_flight 0;'),
+    quoted('race_ride_max_in_flight'), quoted('0'), qr/1000000/);
+bad('in flight 1000001',
+    conf($base, 'race_ride_max_in_flight 1000001;'),
+    quoted('race_ride_max_in_flight'), quoted('1000001'));
+bad('in flight abc', conf($base, 'race_ride_max_in_flight abc;'),
+    quoted('race_ride_max_in_flight'), quoted('abc'));
+bad('in flight twice',
+    conf('race_ride_max_in_flight 1; race_ride_max_in_flight 2;'),
+    quoted('race_ride_max_in_flight'), qr/duplicate/);
+bad('in flight size 1023',
+    conf($base, 'race_ride_max_in_flight_size 1023;'),
+    quoted('race_ride_max_in_flight_size'), quoted('1023'), qr/64m/);
+bad('in flight size 65m', conf($base, 'race_ride_max_in_flight_size 65m;'),
+    quoted('race_ride_max_in_flight_size'), quoted('65m'));
+bad('in flight size 1x', conf($base, 'race_ride_max_in_flight_size 1x;'),
+    quoted('race_ride_max_in_flight_size'), quoted('1x'));
+
 bad('max batch twice', conf('race_ride_max_batch 1; race_ride_max_batch 2;'),
     quoted('race_ride_max_batch'), qr/duplicate/);
 
