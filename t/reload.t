@@ -17,11 +17,15 @@ use Time::HiRes qw(time sleep);
 use Race::Test;
 use Race::WS;
 use Race::Token;
+use Race::Engine::Redis;
 
 my $t = Race::Test->new;
 my $port = $t->port;
 my $kafka = $t->kafka;
 my $redis = $t->redis;
+
+# no race-accounts here: the revocations are loaded, as it would say
+Race::Engine::Redis::revocations_loaded(($redis =~ /:(\d+)$/)[0]);
 my ($keyfile, $secret) = Race::Token::key_file($t);
 my $dir = $t->dir;
 

@@ -18,12 +18,16 @@ use Time::HiRes qw(time sleep);
 use Race::Test;
 use Race::WS;
 use Race::Token;
+use Race::Engine::Redis;
 use Race::Engine::Kafka;
 
 my $t = Race::Test->new;
 my $port = $t->port;
 my $kafka = $t->kafka;
 my $redis = $t->redis;
+
+# no race-accounts here: the revocations are loaded, as it would say
+Race::Engine::Redis::revocations_loaded(($redis =~ /:(\d+)$/)[0]);
 my ($keyfile, $secret) = Race::Token::key_file($t);
 
 my $MAX_FIXES = 400;             # race_ride_max_in_flight
