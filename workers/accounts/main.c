@@ -117,7 +117,7 @@
 #include "race_signal.h"
 #include "race_queue.h"
 #include "race_queue_kafka.h"
-#include "race_store_mongo.h"
+#include "race_mongo.h"
 #include "race_time.h"
 
 
@@ -285,10 +285,10 @@ static const race_conf_setting_t  race_accounts_settings[] = {
 
     { "mongo_uri", RACE_CONF_STR, race_accounts_field(mongo_uri),
       "mongodb://127.0.0.1:27017/", 1, 4096, NULL,
-      race_store_mongo_check_uri },
+      race_mongo_check_uri },
 
     { "mongo_db", RACE_CONF_STR, race_accounts_field(mongo_db),
-      "ngx_race", 1, 63, NULL, race_store_mongo_check_db },
+      "ngx_race", 1, 63, NULL, race_mongo_check_db },
 
     { "mongo_timeout_ms", RACE_CONF_INT,
       race_accounts_field(mongo_timeout_ms),
