@@ -15,6 +15,10 @@
  *     within bounds that passes its check, an integer within bounds, an
  *     enum's index;
  *   - race_conf_free() leaves nothing allocated (LeakSanitizer).
+ *
+ * The same input goes then through a table of a daemon's shape: its own
+ * rows around the ones every daemon shares (race_daemon.h), with their
+ * checks of Kafka names and MongoDB URIs.
  */
 
 
@@ -27,6 +31,7 @@
 #include <unistd.h>
 
 #include "race_conf.h"
+#include "race_daemon.h"
 
 
 #define F_SETS     64
@@ -45,12 +50,21 @@ typedef struct {
 } f_conf_t;
 
 
+typedef struct {
+    int64_t                 own;
+    race_daemon_conf_t      daemon;
+} f_daemon_conf_t;
+
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static void f_run(const race_conf_setting_t *tab, void *conf,
+    const uint8_t *data, size_t size, char *err);
 static int f_check_topic(const char *value, char *reason, size_t size);
-static void check_conf(const f_conf_t *c);
+static void check_conf(const race_conf_setting_t *tab, const void *c);
 static void check_err(const char *err, int rc);
-static void check_set_err(const char *arg, const char *err);
+static void check_set_err(const race_conf_setting_t *tab, const char *arg,
+    const char *err);
 
 
 static const char *const  f_levels[] = {
@@ -74,6 +88,17 @@ static const race_conf_setting_t  table[] = {
     { NULL, 0, 0, NULL, 0, 0, NULL, NULL }
 };
 
+#define f_daemon_field(name)  offsetof(f_daemon_conf_t, name)
+
+static const race_conf_setting_t  daemon_table[] = {
+    { "own", RACE_CONF_INT, f_daemon_field(own), "1", 0, 9, NULL, NULL },
+    RACE_DAEMON_KAFKA_SETTINGS(f_daemon_field(daemon), "race.fixes",
+                               "race-tracker", "5000"),
+    RACE_DAEMON_STORE_SETTINGS(f_daemon_field(daemon)),
+    RACE_DAEMON_RUN_SETTINGS(f_daemon_field(daemon)),
+    { NULL, 0, 0, NULL, 0, 0, NULL, NULL }
+};
+
 static int   fd = -1;
 static char  path[64];
 
@@ -81,11 +106,9 @@ static char  path[64];
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    int            rc, sets;
-    char          *err, *arg;
-    size_t         len;
-    f_conf_t       conf;
-    const uint8_t  *p, *last, *nl;
+    char             *err;
+    f_conf_t          conf;
+    f_daemon_conf_t   dconf;
 
     if (fd == -1) {
         fd = memfd_create("race_conf_fuzz", 0);
@@ -101,16 +124,42 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     f_assert(err != NULL);
 
     memset(&conf, 0, sizeof(conf));
-    f_assert(race_conf_defaults(table, &conf, err, RACE_CONF_ERR_MAX) == 0);
-    check_conf(&conf);
+    f_run(table, &conf, data, size, err);
+    f_assert(conf.host == NULL && conf.topic == NULL && conf.note == NULL);
+
+    memset(&dconf, 0, sizeof(dconf));
+    f_run(daemon_table, &dconf, data, size, err);
+    f_assert(dconf.daemon.kafka_brokers == NULL
+             && dconf.daemon.mongo_uri == NULL
+             && dconf.daemon.redis_host == NULL);
+
+    free(err);
+
+    return 0;
+}
+
+
+/* the defaults, the file, then each line as --set; then freed */
+
+static void
+f_run(const race_conf_setting_t *tab, void *conf, const uint8_t *data,
+    size_t size, char *err)
+{
+    int            rc, sets;
+    char          *arg;
+    size_t         len;
+    const uint8_t  *p, *last, *nl;
+
+    f_assert(race_conf_defaults(tab, conf, err, RACE_CONF_ERR_MAX) == 0);
+    check_conf(tab, conf);
 
     /* the file */
 
     memset(err, 'x', RACE_CONF_ERR_MAX);
-    rc = race_conf_load(table, &conf, path, err, RACE_CONF_ERR_MAX);
+    rc = race_conf_load(tab, conf, path, err, RACE_CONF_ERR_MAX);
 
     check_err(err, rc);
-    check_conf(&conf);
+    check_conf(tab, conf);
 
     if (rc != 0) {
         len = strlen(path);
@@ -132,25 +181,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         arg[len] = '\0';
 
         memset(err, 'x', RACE_CONF_ERR_MAX);
-        rc = race_conf_set_arg(table, &conf, arg, err, RACE_CONF_ERR_MAX);
+        rc = race_conf_set_arg(tab, conf, arg, err, RACE_CONF_ERR_MAX);
 
         check_err(err, rc);
-        check_conf(&conf);
+        check_conf(tab, conf);
 
         if (rc != 0) {
-            check_set_err(arg, err);
+            check_set_err(tab, arg, err);
         }
 
         free(arg);
         p += len + 1;
     }
 
-    race_conf_free(table, &conf);
-    f_assert(conf.host == NULL && conf.topic == NULL && conf.note == NULL);
-
-    free(err);
-
-    return 0;
+    race_conf_free(tab, conf);
 }
 
 
@@ -170,7 +214,7 @@ f_check_topic(const char *value, char *reason, size_t size)
 
 
 static void
-check_conf(const f_conf_t *c)
+check_conf(const race_conf_setting_t *tab, const void *c)
 {
     int                         i, k;
     char                        reason[256], *s;
@@ -178,7 +222,7 @@ check_conf(const f_conf_t *c)
     int64_t                     n;
     const race_conf_setting_t  *t;
 
-    for (t = table; t->name != NULL; t++) {
+    for (t = tab; t->name != NULL; t++) {
 
         switch (t->type) {
 
@@ -228,7 +272,8 @@ check_err(const char *err, int rc)
 /* a known name: "<name>: "<value>"...", as far as the buffer goes */
 
 static void
-check_set_err(const char *arg, const char *err)
+check_set_err(const race_conf_setting_t *tab, const char *arg,
+    const char *err)
 {
     char                        *want;
     size_t                       len, n;
@@ -240,7 +285,7 @@ check_set_err(const char *arg, const char *err)
         return;
     }
 
-    for (t = table; t->name != NULL; t++) {
+    for (t = tab; t->name != NULL; t++) {
         if (strlen(t->name) == (size_t) (eq - arg)
             && strncmp(t->name, arg, eq - arg) == 0)
         {

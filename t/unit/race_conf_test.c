@@ -8,7 +8,8 @@
  * quotes, CRLF, NUL bytes, errors with their line), in the tracker's
  * order: defaults, then the file, then --set, the last one winning.
  * Every refusal is checked for its exact message: the setting named,
- * the value quoted.
+ * the value quoted.  Then the rows every daemon shares (race_daemon.h),
+ * in a table of a daemon's shape: their defaults, bounds and checks.
  */
 
 
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include "race_conf.h"
+#include "race_daemon.h"
 #include "tap.h"
 
 
@@ -37,6 +39,14 @@ typedef struct {
 } t_conf_t;
 
 
+/* a daemon's settings: its own around the shared ones */
+typedef struct {
+    int64_t                 own;
+    race_daemon_conf_t      daemon;
+    int64_t                 last;
+} t_daemon_conf_t;
+
+
 static void test_defaults(void);
 static void test_bad_defaults(void);
 static void test_str(void);
@@ -48,6 +58,10 @@ static void test_file(void);
 static void test_file_errors(void);
 static void test_override(void);
 static void test_err_size(void);
+static void test_daemon_rows(void);
+static void test_daemon_bounds(void);
+static void daemon_bad(t_daemon_conf_t *c, const char *arg,
+    const char *want);
 
 static int t_check_topic(const char *value, char *reason, size_t size);
 static void fresh(void);
@@ -103,6 +117,19 @@ static const race_conf_setting_t  table[] = {
 };
 
 
+#define t_daemon_field(name)  offsetof(t_daemon_conf_t, name)
+
+static const race_conf_setting_t  daemon_table[] = {
+    { "own", RACE_CONF_INT, t_daemon_field(own), "7", 0, 9, NULL, NULL },
+    RACE_DAEMON_KAFKA_SETTINGS(t_daemon_field(daemon), "race.test",
+                               "race-test", "3000"),
+    RACE_DAEMON_STORE_SETTINGS(t_daemon_field(daemon)),
+    { "last", RACE_CONF_INT, t_daemon_field(last), "8", 0, 9, NULL, NULL },
+    RACE_DAEMON_RUN_SETTINGS(t_daemon_field(daemon)),
+    { NULL, 0, 0, NULL, 0, 0, NULL, NULL }
+};
+
+
 static t_conf_t  conf;
 static char      err[RACE_CONF_ERR_MAX];
 static char      dir[] = "/tmp/race_conf_test.XXXXXX";
@@ -131,6 +158,8 @@ main(void)
     test_file_errors();
     test_override();
     test_err_size();
+    test_daemon_rows();
+    test_daemon_bounds();
 
     race_conf_free(table, &conf);
 
@@ -686,6 +715,153 @@ load_bad(const char *text, int line, const char *want)
     if (!ok(rc == -1 && strcmp(err, full) == 0, "file refused, line %d: %s",
             line, want))
     {
+        diag("  rc %d, '%s'", rc, err);
+    }
+}
+
+
+/* the shared rows: where they go, in order, and their defaults */
+
+static void
+test_daemon_rows(void)
+{
+    size_t                 i;
+    t_daemon_conf_t        c;
+    race_daemon_conf_t    *d;
+
+    static const char *const  names[] = {
+        "own", "kafka_brokers", "kafka_topic", "kafka_group",
+        "kafka_instance_id", "kafka_commit_ms", "kafka_session_timeout_ms",
+        "mongo_uri", "mongo_db", "mongo_timeout_ms", "redis_host",
+        "redis_port", "redis_timeout_ms", "last", "retry_max_ms",
+        "stop_timeout_ms", "log_level", NULL
+    };
+
+    for (i = 0; names[i] != NULL && daemon_table[i].name != NULL; i++) {
+        if (strcmp(names[i], daemon_table[i].name) != 0) {
+            break;
+        }
+    }
+
+    ok(names[i] == NULL && daemon_table[i].name == NULL,
+       "shared rows: the daemon's table holds them in order");
+
+    memset(&c, 0, sizeof(c));
+    d = &c.daemon;
+
+    ok(race_conf_defaults(daemon_table, &c, err, sizeof(err)) == 0,
+       "shared rows: the defaults are valid");
+
+    is_int(c.own, 7, "shared rows: the daemon's own row before them");
+    is_int(c.last, 8, "shared rows: the daemon's own row between them");
+    is_str(d->kafka_brokers, "127.0.0.1:9092", "default kafka_brokers");
+    is_str(d->kafka_topic, "race.test", "kafka_topic: the daemon's");
+    is_str(d->kafka_group, "race-test", "kafka_group: the daemon's");
+    is_str(d->kafka_instance_id, "auto", "default kafka_instance_id");
+    is_int(d->kafka_commit_ms, 3000, "kafka_commit_ms: the daemon's");
+    is_int(d->kafka_session_timeout_ms, 10000,
+           "default kafka_session_timeout_ms");
+    is_str(d->mongo_uri, "mongodb://127.0.0.1:27017/", "default mongo_uri");
+    is_str(d->mongo_db, "ngx_race", "default mongo_db");
+    is_int(d->mongo_timeout_ms, 5000, "default mongo_timeout_ms");
+    is_str(d->redis_host, "127.0.0.1", "default redis_host");
+    is_int(d->redis_port, 6379, "default redis_port");
+    is_int(d->redis_timeout_ms, 2000, "default redis_timeout_ms");
+    is_int(d->retry_max_ms, 2000, "default retry_max_ms");
+    is_int(d->stop_timeout_ms, 10000, "default stop_timeout_ms");
+    is_int(d->log_level, 1, "default log_level: info");
+
+    ok(race_conf_set_arg(daemon_table, &c, "redis_port=6380", err,
+                         sizeof(err)) == 0
+       && race_conf_set_arg(daemon_table, &c, "kafka_group=other", err,
+                            sizeof(err)) == 0
+       && race_conf_set_arg(daemon_table, &c, "log_level=debug", err,
+                            sizeof(err)) == 0
+       && d->redis_port == 6380 && strcmp(d->kafka_group, "other") == 0
+       && d->log_level == 0 && c.own == 7 && c.last == 8,
+       "shared rows: --set reaches the shared struct, nothing else");
+
+    race_conf_free(daemon_table, &c);
+    ok(d->kafka_brokers == NULL && d->mongo_uri == NULL
+       && d->redis_host == NULL, "shared rows: free");
+}
+
+
+/* the shared rows' bounds and checks, with their messages */
+
+static void
+test_daemon_bounds(void)
+{
+    t_daemon_conf_t  c;
+
+    memset(&c, 0, sizeof(c));
+
+    if (race_conf_defaults(daemon_table, &c, err, sizeof(err)) != 0) {
+        diag("defaults: %s", err);
+    }
+
+    daemon_bad(&c, "kafka_brokers=",
+               "kafka_brokers: \"\" must be 1 to 1024 characters long");
+    daemon_bad(&c, "kafka_topic=race/fixes",
+               "kafka_topic: \"race/fixes\" is not a topic name "
+               "([A-Za-z0-9._-])");
+    daemon_bad(&c, "kafka_instance_id=a b",
+               "kafka_instance_id: \"a b\" is not a group instance id "
+               "([A-Za-z0-9._-], \"auto\" or \"none\")");
+    daemon_bad(&c, "kafka_commit_ms=99",
+               "kafka_commit_ms: \"99\" is out of range (100..60000)");
+    daemon_bad(&c, "kafka_session_timeout_ms=5999",
+               "kafka_session_timeout_ms: \"5999\" is out of range "
+               "(6000..300000)");
+    daemon_bad(&c, "mongo_db=a.b",
+               "mongo_db: \"a.b\" is not a database name");
+    daemon_bad(&c, "mongo_timeout_ms=600001",
+               "mongo_timeout_ms: \"600001\" is out of range "
+               "(100..600000)");
+    daemon_bad(&c, "redis_port=0",
+               "redis_port: \"0\" is out of range (1..65535)");
+    daemon_bad(&c, "redis_timeout_ms=99",
+               "redis_timeout_ms: \"99\" is out of range (100..60000)");
+    daemon_bad(&c, "retry_max_ms=60001",
+               "retry_max_ms: \"60001\" is out of range (100..60000)");
+    daemon_bad(&c, "stop_timeout_ms=-1",
+               "stop_timeout_ms: \"-1\" is out of range (0..600000)");
+    daemon_bad(&c, "log_level=loud",
+               "log_level: \"loud\" is not one of debug, info, warn, "
+               "error");
+
+    err[0] = '\0';
+    ok(race_conf_set_arg(daemon_table, &c, "mongo_uri=http://x", err,
+                         sizeof(err)) == -1
+       && strncmp(err, "mongo_uri: \"http://x\" is not a MongoDB URI",
+                  42) == 0
+       && strcmp(c.daemon.mongo_uri, "mongodb://127.0.0.1:27017/") == 0,
+       "refused: mongo_uri not a MongoDB URI, the default kept");
+
+    ok(race_conf_set_arg(daemon_table, &c, "stop_timeout_ms=0", err,
+                         sizeof(err)) == 0
+       && race_conf_set_arg(daemon_table, &c, "kafka_instance_id=none",
+                            err, sizeof(err)) == 0
+       && race_conf_set_arg(daemon_table, &c,
+                            "mongo_uri=mongodb://db:27018/?appname=x",
+                            err, sizeof(err)) == 0
+       && c.daemon.stop_timeout_ms == 0
+       && strcmp(c.daemon.kafka_instance_id, "none") == 0,
+       "shared rows: values at their edges are taken");
+
+    race_conf_free(daemon_table, &c);
+}
+
+
+static void
+daemon_bad(t_daemon_conf_t *c, const char *arg, const char *want)
+{
+    int  rc;
+
+    err[0] = '\0';
+    rc = race_conf_set_arg(daemon_table, c, arg, err, sizeof(err));
+
+    if (!ok(rc == -1 && strcmp(err, want) == 0, "refused: %s", want)) {
         diag("  rc %d, '%s'", rc, err);
     }
 }

@@ -20,7 +20,7 @@
 
 #include "race_accounts_mongo.h"
 #include "race_log.h"
-#include "race_store_mongo.h"
+#include "race_mongo.h"
 
 
 #define RACE_ACCOUNTS_MONGO_COLLECTION     "users"
@@ -58,16 +58,16 @@ race_accounts_mongo_open(const char *uri, const char *db,
 {
     race_accounts_mongo_t  *m;
 
-    race_store_mongo_init();
+    race_mongo_init();
 
     m = calloc(1, sizeof(race_accounts_mongo_t));
     if (m == NULL) {
         race_log(RACE_LOG_ERROR, "mongo: out of memory");
-        race_store_mongo_cleanup();
+        race_mongo_cleanup();
         return NULL;
     }
 
-    m->client = race_store_mongo_client(uri, appname, timeout_ms);
+    m->client = race_mongo_client(uri, appname, timeout_ms);
     if (m->client == NULL) {
         goto failed;
     }
@@ -118,7 +118,7 @@ race_accounts_mongo_close(race_accounts_mongo_t *m)
 
     free(m);
 
-    race_store_mongo_cleanup();
+    race_mongo_cleanup();
 }
 
 

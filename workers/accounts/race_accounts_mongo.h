@@ -44,7 +44,7 @@ typedef int (*race_accounts_mongo_rev_pt)(
 
 
 /*
- * Makes the client (race_store_mongo_client()); it connects on first
+ * Makes the client (race_mongo_client()); it connects on first
  * use.  NULL on failure, logged.  One per process.
  */
 race_accounts_mongo_t *race_accounts_mongo_open(const char *uri,

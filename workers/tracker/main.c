@@ -54,6 +54,7 @@
 #include <string.h>
 
 #include "race_conf.h"
+#include "race_daemon.h"
 #include "race_fix.h"
 #include "race_live.h"
 #include "race_log.h"
@@ -61,39 +62,19 @@
 #include "race_queue.h"
 #include "race_queue_kafka.h"
 #include "race_store.h"
+#include "race_mongo.h"
 #include "race_store_mongo.h"
 #include "race_time.h"
 
 
 #define RACE_TRACKER_NAME        "race-tracker"
-#define RACE_TRACKER_POLL_MS     100     /* how soon a signal is noticed */
-#define RACE_TRACKER_RETRY_MS    100     /* the first retry of a batch */
-#define RACE_TRACKER_MAX_SETS    64
-
-#define RACE_TRACKER_EXIT_OK     0
-#define RACE_TRACKER_EXIT_FAIL   1
-#define RACE_TRACKER_EXIT_USAGE  2
 
 
 typedef struct {
-    char                   *kafka_brokers;
-    char                   *kafka_topic;
-    char                   *kafka_group;
-    char                   *kafka_instance_id;
-    int64_t                 kafka_commit_ms;
-    int64_t                 kafka_session_timeout_ms;
-    char                   *mongo_uri;
-    char                   *mongo_db;
-    int64_t                 mongo_timeout_ms;
-    char                   *redis_host;
-    int64_t                 redis_port;
-    int64_t                 redis_timeout_ms;
+    race_daemon_conf_t      daemon;     /* the settings of every daemon */
     int64_t                 tick_ms;
     int64_t                 batch_max;
     int64_t                 batch_wait_ms;
-    int64_t                 retry_max_ms;
-    int64_t                 stop_timeout_ms;
-    int                     log_level;
 } race_tracker_conf_t;
 
 
@@ -123,69 +104,26 @@ typedef struct {
 } race_tracker_t;
 
 
-static int race_tracker_options(int argc, char **argv,
-    race_tracker_conf_t *conf, int *test);
-static void race_tracker_usage(FILE *f);
-static int race_tracker_open(race_tracker_t *tr);
-static void race_tracker_close(race_tracker_t *tr);
-static int race_tracker_run(race_tracker_t *tr);
+static int race_tracker_open(void *data);
+static int race_tracker_close(void *data);
+static int race_tracker_run(void *data);
+static void race_tracker_stopped(void *data, int rc);
 static void race_tracker_parse(race_tracker_t *tr);
 static int race_tracker_flush(race_tracker_t *tr);
 static int race_tracker_write(race_tracker_t *tr);
-static void race_tracker_wait(race_tracker_t *tr, int64_t ms);
+static void race_tracker_idle(void *data);
 static void race_tracker_tick(race_tracker_t *tr);
 static void race_tracker_drain(race_queue_t *q, void *data);
 
 
-static const char *const  race_tracker_levels[] = {
-    "debug", "info", "warn", "error", NULL
-};
-
-
-#define race_tracker_field(name)  offsetof(race_tracker_conf_t, name)
+#define race_tracker_field(name)  offsetof(race_tracker_t, conf.name)
 
 static const race_conf_setting_t  race_tracker_settings[] = {
 
-    { "kafka_brokers", RACE_CONF_STR, race_tracker_field(kafka_brokers),
-      "127.0.0.1:9092", 1, 1024, NULL, NULL },
+    RACE_DAEMON_KAFKA_SETTINGS(race_tracker_field(daemon), "race.fixes",
+                               RACE_TRACKER_NAME, "5000"),
 
-    { "kafka_topic", RACE_CONF_STR, race_tracker_field(kafka_topic),
-      "race.fixes", 1, 249, NULL, race_queue_kafka_check_topic },
-
-    { "kafka_group", RACE_CONF_STR, race_tracker_field(kafka_group),
-      "race-tracker", 1, 255, NULL, NULL },
-
-    { "kafka_instance_id", RACE_CONF_STR,
-      race_tracker_field(kafka_instance_id),
-      "auto", 1, 249, NULL, race_queue_kafka_check_instance },
-
-    { "kafka_commit_ms", RACE_CONF_INT, race_tracker_field(kafka_commit_ms),
-      "5000", 100, 60000, NULL, NULL },
-
-    { "kafka_session_timeout_ms", RACE_CONF_INT,
-      race_tracker_field(kafka_session_timeout_ms),
-      "10000", 6000, 300000, NULL, NULL },
-
-    { "mongo_uri", RACE_CONF_STR, race_tracker_field(mongo_uri),
-      "mongodb://127.0.0.1:27017/", 1, 4096, NULL,
-      race_store_mongo_check_uri },
-
-    { "mongo_db", RACE_CONF_STR, race_tracker_field(mongo_db),
-      "ngx_race", 1, 63, NULL, race_store_mongo_check_db },
-
-    { "mongo_timeout_ms", RACE_CONF_INT,
-      race_tracker_field(mongo_timeout_ms),
-      "5000", 100, 600000, NULL, NULL },
-
-    { "redis_host", RACE_CONF_STR, race_tracker_field(redis_host),
-      "127.0.0.1", 1, 255, NULL, NULL },
-
-    { "redis_port", RACE_CONF_INT, race_tracker_field(redis_port),
-      "6379", 1, 65535, NULL, NULL },
-
-    { "redis_timeout_ms", RACE_CONF_INT,
-      race_tracker_field(redis_timeout_ms),
-      "2000", 100, 60000, NULL, NULL },
+    RACE_DAEMON_STORE_SETTINGS(race_tracker_field(daemon)),
 
     { "tick_ms", RACE_CONF_INT, race_tracker_field(tick_ms),
       "250", 50, 5000, NULL, NULL },
@@ -196,79 +134,42 @@ static const race_conf_setting_t  race_tracker_settings[] = {
     { "batch_wait_ms", RACE_CONF_INT, race_tracker_field(batch_wait_ms),
       "50", 0, 5000, NULL, NULL },
 
-    { "retry_max_ms", RACE_CONF_INT, race_tracker_field(retry_max_ms),
-      "2000", 100, 60000, NULL, NULL },
-
-    { "stop_timeout_ms", RACE_CONF_INT, race_tracker_field(stop_timeout_ms),
-      "10000", 0, 600000, NULL, NULL },
-
-    { "log_level", RACE_CONF_ENUM, race_tracker_field(log_level),
-      "info", 0, 0, race_tracker_levels, NULL },
+    RACE_DAEMON_RUN_SETTINGS(race_tracker_field(daemon)),
 
     { NULL, 0, 0, NULL, 0, 0, NULL, NULL }
+};
+
+
+static const race_daemon_t  race_tracker_daemon = {
+    RACE_TRACKER_NAME,
+    NULL,
+    race_tracker_settings,
+    offsetof(race_tracker_t, conf),
+    offsetof(race_tracker_t, conf.daemon),
+    NULL,
+    NULL,
+    NULL,
+    race_tracker_open,
+    race_tracker_run,
+    race_tracker_close,
+    race_tracker_stopped
 };
 
 
 int
 main(int argc, char **argv)
 {
-    int              test, rc;
+    int              rc;
     race_tracker_t  *tr;
 
     tr = calloc(1, sizeof(race_tracker_t));
     if (tr == NULL) {
         fprintf(stderr, RACE_TRACKER_NAME ": out of memory\n");
-        return RACE_TRACKER_EXIT_FAIL;
+        return RACE_DAEMON_EXIT_FAIL;
     }
 
-    /* every setting is checked before anything is connected */
+    rc = race_daemon_main(&race_tracker_daemon, tr, argc, argv);
 
-    if (race_tracker_options(argc, argv, &tr->conf, &test) != 0) {
-        race_conf_free(race_tracker_settings, &tr->conf);
-        free(tr);
-        return RACE_TRACKER_EXIT_USAGE;
-    }
-
-    if (test) {
-        printf(RACE_TRACKER_NAME ": settings are fine\n");
-        race_conf_free(race_tracker_settings, &tr->conf);
-        free(tr);
-        return RACE_TRACKER_EXIT_OK;
-    }
-
-    race_log_init(RACE_TRACKER_NAME, tr->conf.log_level);
-
-    if (race_signal_init() != 0) {
-        race_conf_free(race_tracker_settings, &tr->conf);
-        free(tr);
-        return RACE_TRACKER_EXIT_FAIL;
-    }
-
-    race_log(RACE_LOG_INFO, "starting: kafka %s, mongo db %s, redis %s:%d",
-             tr->conf.kafka_brokers, tr->conf.mongo_db, tr->conf.redis_host,
-             (int) tr->conf.redis_port);
-
-    rc = RACE_TRACKER_EXIT_FAIL;
-
-    if (race_tracker_open(tr) == 0 && race_tracker_run(tr) == 0) {
-        rc = RACE_TRACKER_EXIT_OK;
-    }
-
-    race_tracker_close(tr);
-
-    if (tr->abandoned) {
-        rc = RACE_TRACKER_EXIT_FAIL;
-    }
-
-    race_log(RACE_LOG_INFO, "stopped%s: %llu messages, %llu malformed, "
-             "%llu fixes inserted, %llu duplicates",
-             rc == RACE_TRACKER_EXIT_OK ? "" : " on an error",
-             (unsigned long long) tr->messages,
-             (unsigned long long) tr->malformed,
-             (unsigned long long) tr->inserted,
-             (unsigned long long) tr->duplicates);
-
-    race_conf_free(race_tracker_settings, &tr->conf);
     free(tr);
 
     return rc;
@@ -276,102 +177,12 @@ main(int argc, char **argv)
 
 
 static int
-race_tracker_options(int argc, char **argv, race_tracker_conf_t *conf,
-    int *test)
+race_tracker_open(void *data)
 {
-    int          i, nsets;
-    char         err[RACE_CONF_ERR_MAX];
-    const char  *file, *sets[RACE_TRACKER_MAX_SETS];
-
-    file = NULL;
-    nsets = 0;
-    *test = 0;
-
-    for (i = 1; i < argc; i++) {
-
-        if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
-            file = argv[++i];
-
-        } else if (strcmp(argv[i], "--set") == 0 && i + 1 < argc) {
-            if (nsets == RACE_TRACKER_MAX_SETS) {
-                fprintf(stderr, RACE_TRACKER_NAME ": more than %d --set\n",
-                        RACE_TRACKER_MAX_SETS);
-                return -1;
-            }
-
-            sets[nsets++] = argv[++i];
-
-        } else if (strncmp(argv[i], "--set=", 6) == 0) {
-            if (nsets == RACE_TRACKER_MAX_SETS) {
-                fprintf(stderr, RACE_TRACKER_NAME ": more than %d --set\n",
-                        RACE_TRACKER_MAX_SETS);
-                return -1;
-            }
-
-            sets[nsets++] = argv[i] + 6;
-
-        } else if (strcmp(argv[i], "-t") == 0) {
-            *test = 1;
-
-        } else if (strcmp(argv[i], "-h") == 0
-                   || strcmp(argv[i], "--help") == 0)
-        {
-            race_tracker_usage(stdout);
-            return -1;
-
-        } else {
-            fprintf(stderr, RACE_TRACKER_NAME ": bad argument \"%s\"\n",
-                    argv[i]);
-            race_tracker_usage(stderr);
-            return -1;
-        }
-    }
-
-    if (race_conf_defaults(race_tracker_settings, conf, err, sizeof(err))
-        != 0
-        || (file != NULL
-            && race_conf_load(race_tracker_settings, conf, file, err,
-                              sizeof(err)) != 0))
-    {
-        fprintf(stderr, RACE_TRACKER_NAME ": %s\n", err);
-        return -1;
-    }
-
-    for (i = 0; i < nsets; i++) {
-        if (race_conf_set_arg(race_tracker_settings, conf, sets[i], err,
-                              sizeof(err))
-            != 0)
-        {
-            fprintf(stderr, RACE_TRACKER_NAME ": %s\n", err);
-            return -1;
-        }
-    }
-
-    return 0;
-}
-
-
-static void
-race_tracker_usage(FILE *f)
-{
-    const race_conf_setting_t  *s;
-
-    fprintf(f, "usage: " RACE_TRACKER_NAME
-            " [-c FILE] [--set name=value]... [-t]\n"
-            "settings (default):\n");
-
-    for (s = race_tracker_settings; s->name != NULL; s++) {
-        fprintf(f, "  %-26s %s\n", s->name, s->dflt);
-    }
-}
-
-
-static int
-race_tracker_open(race_tracker_t *tr)
-{
-    race_live_conf_t         lc;
-    race_store_mongo_conf_t  sc;
-    race_queue_kafka_conf_t  kc;
+    race_tracker_t           *tr = data;
+    race_live_conf_t          lc;
+    race_store_mongo_conf_t   sc;
+    race_queue_kafka_conf_t   kc;
 
     /* a batch ends once it has batch_max fixes; a message is not split */
     tr->max_fixes = (size_t) tr->conf.batch_max + RACE_FIX_MSG_MAX;
@@ -387,10 +198,10 @@ race_tracker_open(race_tracker_t *tr)
         return -1;
     }
 
-    sc.uri = tr->conf.mongo_uri;
-    sc.db = tr->conf.mongo_db;
+    sc.uri = tr->conf.daemon.mongo_uri;
+    sc.db = tr->conf.daemon.mongo_db;
     sc.appname = RACE_TRACKER_NAME;
-    sc.timeout_ms = (int) tr->conf.mongo_timeout_ms;
+    sc.timeout_ms = (int) tr->conf.daemon.mongo_timeout_ms;
     sc.max_fixes = tr->max_fixes;
 
     tr->store = race_store_mongo_open(&sc);
@@ -398,10 +209,10 @@ race_tracker_open(race_tracker_t *tr)
         return -1;
     }
 
-    lc.host = tr->conf.redis_host;
-    lc.port = (int) tr->conf.redis_port;
-    lc.timeout_ms = (int) tr->conf.redis_timeout_ms;
-    lc.retry_max_ms = (int) tr->conf.retry_max_ms;
+    lc.host = tr->conf.daemon.redis_host;
+    lc.port = (int) tr->conf.daemon.redis_port;
+    lc.timeout_ms = (int) tr->conf.daemon.redis_timeout_ms;
+    lc.retry_max_ms = (int) tr->conf.daemon.retry_max_ms;
     lc.max_fixes = tr->max_fixes;
 
     tr->live = race_live_open(&lc);
@@ -409,14 +220,14 @@ race_tracker_open(race_tracker_t *tr)
         return -1;
     }
 
-    kc.brokers = tr->conf.kafka_brokers;
-    kc.topic = tr->conf.kafka_topic;
-    kc.group = tr->conf.kafka_group;
-    kc.instance_id = tr->conf.kafka_instance_id;
+    kc.brokers = tr->conf.daemon.kafka_brokers;
+    kc.topic = tr->conf.daemon.kafka_topic;
+    kc.group = tr->conf.daemon.kafka_group;
+    kc.instance_id = tr->conf.daemon.kafka_instance_id;
     kc.client_id = RACE_TRACKER_NAME;
-    kc.commit_interval_ms = (int) tr->conf.kafka_commit_ms;
-    kc.session_timeout_ms = (int) tr->conf.kafka_session_timeout_ms;
-    kc.log_level = tr->conf.log_level;
+    kc.commit_interval_ms = (int) tr->conf.daemon.kafka_commit_ms;
+    kc.session_timeout_ms = (int) tr->conf.daemon.kafka_session_timeout_ms;
+    kc.log_level = tr->conf.daemon.log_level;
 
     tr->queue = race_queue_kafka_open(&kc, race_tracker_drain, tr);
     if (tr->queue == NULL) {
@@ -433,9 +244,11 @@ race_tracker_open(race_tracker_t *tr)
  * last ticks go out.
  */
 
-static void
-race_tracker_close(race_tracker_t *tr)
+static int
+race_tracker_close(void *data)
 {
+    race_tracker_t  *tr = data;
+
     if (tr->queue != NULL) {
         if (tr->batch.n > 0) {
             tr->queue->ops->release(tr->queue, &tr->batch);
@@ -469,16 +282,34 @@ race_tracker_close(race_tracker_t *tr)
     race_queue_batch_free(&tr->batch);
     free(tr->fixes);
     free(tr->msgs);
+
+    return tr->abandoned ? -1 : 0;
+}
+
+
+static void
+race_tracker_stopped(void *data, int rc)
+{
+    race_tracker_t  *tr = data;
+
+    race_log(RACE_LOG_INFO, "stopped%s: %llu messages, %llu malformed, "
+             "%llu fixes inserted, %llu duplicates",
+             rc == RACE_DAEMON_EXIT_OK ? "" : " on an error",
+             (unsigned long long) tr->messages,
+             (unsigned long long) tr->malformed,
+             (unsigned long long) tr->inserted,
+             (unsigned long long) tr->duplicates);
 }
 
 
 /* 0 when stopped by a signal, -1 on a fatal error */
 
 static int
-race_tracker_run(race_tracker_t *tr)
+race_tracker_run(void *data)
 {
-    int       rc;
-    int64_t   now, deadline, wait;
+    int              rc;
+    int64_t          now, deadline, wait;
+    race_tracker_t  *tr = data;
 
     tr->next_tick = race_time_mono_ms() + tr->conf.tick_ms;
     deadline = 0;
@@ -508,8 +339,8 @@ race_tracker_run(race_tracker_t *tr)
                 wait = deadline - now;
             }
 
-            if (wait > RACE_TRACKER_POLL_MS) {
-                wait = RACE_TRACKER_POLL_MS;
+            if (wait > RACE_DAEMON_POLL_MS) {
+                wait = RACE_DAEMON_POLL_MS;
             }
 
             /* a revoke drains the batch from inside poll */
@@ -528,11 +359,7 @@ race_tracker_run(race_tracker_t *tr)
             }
         }
 
-        if (race_signal_hup) {
-            race_signal_hup = 0;
-            race_log(RACE_LOG_INFO, "SIGHUP ignored: logs go to stderr, "
-                     "a restart applies new settings");
-        }
+        race_daemon_hup();
 
         if (tr->batch.n > 0) {
             (void) race_tracker_flush(tr);
@@ -542,9 +369,6 @@ race_tracker_run(race_tracker_t *tr)
             race_tracker_tick(tr);
         }
     }
-
-    race_log(RACE_LOG_INFO, "signal %d: stopping",
-             (int) race_signal_stop_signo);
 
     return 0;
 }
@@ -595,7 +419,7 @@ race_tracker_flush(race_tracker_t *tr)
     int64_t   delay, now;
     unsigned  failures;
 
-    delay = RACE_TRACKER_RETRY_MS;
+    delay = RACE_DAEMON_RETRY_MS;
     failures = 0;
 
     while (race_tracker_write(tr) != 0) {
@@ -605,7 +429,7 @@ race_tracker_flush(race_tracker_t *tr)
 
         if (race_signal_stop) {
             if (tr->stop_at == 0) {
-                tr->stop_at = now + tr->conf.stop_timeout_ms;
+                tr->stop_at = now + tr->conf.daemon.stop_timeout_ms;
             }
 
             if (now >= tr->stop_at) {
@@ -625,13 +449,13 @@ race_tracker_flush(race_tracker_t *tr)
         race_log(failures == 1 ? RACE_LOG_WARN : RACE_LOG_DEBUG,
                  "a batch of %zu fixes was not written, retrying every "
                  "%lld ms at most", tr->nfixes,
-                 (long long) tr->conf.retry_max_ms);
+                 (long long) tr->conf.daemon.retry_max_ms);
 
-        race_tracker_wait(tr, delay);
+        race_daemon_wait(delay, race_tracker_idle, tr);
 
         delay *= 2;
-        if (delay > tr->conf.retry_max_ms) {
-            delay = tr->conf.retry_max_ms;
+        if (delay > tr->conf.daemon.retry_max_ms) {
+            delay = tr->conf.daemon.retry_max_ms;
         }
     }
 
@@ -684,32 +508,15 @@ race_tracker_write(race_tracker_t *tr)
 }
 
 
-/* waits between retries, still ticking, and ends early on a signal */
+/* between retries: the ticks go on */
 
 static void
-race_tracker_wait(race_tracker_t *tr, int64_t ms)
+race_tracker_idle(void *data)
 {
-    int64_t  now, end, left;
-    int      stopping;
+    race_tracker_t  *tr = data;
 
-    stopping = race_signal_stop;
-    end = race_time_mono_ms() + ms;
-
-    for ( ;; ) {
-        now = race_time_mono_ms();
-
-        if (now >= end || race_signal_stop != stopping) {
-            return;
-        }
-
-        if (now >= tr->next_tick) {
-            race_tracker_tick(tr);
-        }
-
-        left = end - now;
-
-        race_time_sleep_ms(left < RACE_TRACKER_POLL_MS ? left
-                                                       : RACE_TRACKER_POLL_MS);
+    if (race_time_mono_ms() >= tr->next_tick) {
+        race_tracker_tick(tr);
     }
 }
 
