@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ngx_http_race_account.h"
+#include "race_account.h"
 
 
 #define f_assert(c)  do { if (!(c)) { abort(); } } while (0)

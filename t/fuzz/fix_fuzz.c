@@ -24,7 +24,7 @@
 
 #include <jansson.h>
 
-#include "ngx_http_race_fix.h"
+#include "race_fix.h"
 
 
 #define F_NOW      1732400000000LL
@@ -77,8 +77,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     nerrors = 7;
     memset(message, 'x', sizeof(message));
 
-    rc = race_fix_parse((const char *) data + 1, size - 1, &lim, fixes,
-                        &nfixes, errors, &nerrors, message, sizeof(message));
+    rc = race_fix_parse_phone((const char *) data + 1, size - 1, &lim,
+                              fixes, &nfixes, errors, &nerrors, message,
+                              sizeof(message));
 
     f_assert(memchr(message, '\0', sizeof(message)) != NULL);
 
@@ -209,8 +210,9 @@ check_kafka(const race_fix_t *fixes, size_t n, const race_fix_limits_t *lim)
         errors = malloc(n * sizeof(race_fix_error_t));
         f_assert(back != NULL && errors != NULL);
 
-        f_assert(race_fix_parse(again, 25 + alen, &l, back, &nfixes, errors,
-                                &nerrors, message, sizeof(message))
+        f_assert(race_fix_parse_phone(again, 25 + alen, &l, back, &nfixes,
+                                      errors, &nerrors, message,
+                                      sizeof(message))
                  == RACE_FIX_MSG_OK);
         f_assert(nfixes == n && nerrors == 0);
 

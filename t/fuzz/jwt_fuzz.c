@@ -25,7 +25,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "ngx_http_race_jwt.h"
+#include "race_jwt.h"
 
 
 #define F_NOW      1732400000

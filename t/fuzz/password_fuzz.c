@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ngx_http_race_password.h"
+#include "race_password.h"
 
 
 #define f_assert(c)  do { if (!(c)) { abort(); } } while (0)

@@ -1,20 +1,21 @@
 
 /*
- * ngx_race workers: libFuzzer target for the Kafka message parser, the
- * fix document _id and the number formatter.
+ * ngx_race: libFuzzer target for the fix core's Kafka message parser,
+ * the fix document _id and the JSON number writer.
  *
  * Input: a race.fixes message (docs/INTERNALS.md).  msg, fixes[] (room
- * for exactly RACE_FIX_MSG_MAX), the reason, the _id and the numbers
+ * for exactly RACE_FIX_BATCH_MAX), the reason, the _id and the numbers
  * are allocations of exactly their promised sizes, so ASan sees a write
  * past them.  Then:
  *
  *   - a refused message leaves no fix and says why, within its buffer;
- *   - an accepted one has valid ids, recv >= 0 and 1 to RACE_FIX_MSG_MAX
+ *   - an accepted one has valid ids, recv >= 0 and 1 to RACE_FIX_BATCH_MAX
  *     fixes, each pointing at the message, inside the parser's ranges,
  *     its absent optional fields 0 and present ones finite;
  *   - each fix's _id is "<race>:<rider>:<seq>", whole, within
  *     RACE_FIX_DOC_ID_SIZE; each of its numbers, written by
- *     race_fix_number() within RACE_FIX_NUMBER_SIZE, reads back the same;
+ *     race_json_number() within RACE_JSON_NUMBER_SIZE, reads back the
+ *     same;
  *   - the module's writer makes a message of the fixes that parses back
  *     to the same values.
  */
@@ -26,7 +27,8 @@
 #include <string.h>
 
 #include "race_fix.h"
-#include "kafka_writer.h"
+#include "race_id.h"
+#include "race_json.h"
 
 
 #define F_ERR      64
@@ -54,22 +56,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     race_fix_msg_t  *msg;
 
     msg = malloc(sizeof(race_fix_msg_t));
-    fixes = malloc(RACE_FIX_MSG_MAX * sizeof(race_fix_t));
+    fixes = malloc(RACE_FIX_BATCH_MAX * sizeof(race_fix_t));
     err = malloc(F_ERR);
     f_assert(msg != NULL && fixes != NULL && err != NULL);
 
     memset(err, 'x', F_ERR);
     n = 7;
 
-    rc = race_fix_parse((const char *) data, size, msg, fixes,
-                        RACE_FIX_MSG_MAX, &n, err, F_ERR);
+    rc = race_fix_parse_kafka((const char *) data, size, msg, fixes,
+                              RACE_FIX_BATCH_MAX, &n, err, F_ERR);
 
     if (rc != 0) {
         f_assert(rc == -1 && n == 0);
         f_assert(memchr(err, '\0', F_ERR) != NULL && err[0] != '\0');
 
     } else {
-        f_assert(n >= 1 && n <= RACE_FIX_MSG_MAX);
+        f_assert(n >= 1 && n <= RACE_FIX_BATCH_MAX);
         check_msg(msg);
 
         for (i = 0; i < n; i++) {
@@ -93,8 +95,8 @@ check_msg(const race_fix_msg_t *msg)
 {
     f_assert(memchr(msg->race, '\0', sizeof(msg->race)) != NULL);
     f_assert(memchr(msg->rider, '\0', sizeof(msg->rider)) != NULL);
-    f_assert(race_fix_valid_id(msg->race, strlen(msg->race)));
-    f_assert(race_fix_valid_id(msg->rider, strlen(msg->rider)));
+    f_assert(race_id_valid(msg->race, strlen(msg->race)));
+    f_assert(race_id_valid(msg->rider, strlen(msg->rider)));
     f_assert(msg->recv >= 0);
 }
 
@@ -151,10 +153,10 @@ check_number(double v)
     char    *b;
     size_t   n;
 
-    b = malloc(RACE_FIX_NUMBER_SIZE);
+    b = malloc(RACE_JSON_NUMBER_SIZE);
     f_assert(b != NULL);
 
-    n = race_fix_number(v, b, RACE_FIX_NUMBER_SIZE);
+    n = race_json_number(v, b, RACE_JSON_NUMBER_SIZE);
     f_assert(n > 0 && n == strlen(b) && strtod(b, NULL) == v);
 
     free(b);
@@ -167,12 +169,12 @@ check_writer(const race_fix_msg_t *msg, const race_fix_t *fixes, size_t n)
     char            *out, err[F_ERR];
     size_t           i, size, len, m;
     race_fix_t      *back;
-    t_kafka_fix_t   *f;
+    race_fix_t   *f;
     race_fix_msg_t   again;
 
-    f = malloc(n * sizeof(t_kafka_fix_t));
-    back = malloc(RACE_FIX_MSG_MAX * sizeof(race_fix_t));
-    size = t_kafka_size(n);
+    f = malloc(n * sizeof(race_fix_t));
+    back = malloc(RACE_FIX_BATCH_MAX * sizeof(race_fix_t));
+    size = race_fix_kafka_size(n);
     out = malloc(size);
     f_assert(f != NULL && back != NULL && out != NULL);
 
@@ -189,11 +191,12 @@ check_writer(const race_fix_msg_t *msg, const race_fix_t *fixes, size_t n)
         f[i].has = fixes[i].has;
     }
 
-    len = t_kafka_message(out, size, msg->race, msg->rider, msg->recv, f, n);
+    len = race_fix_kafka_message(out, size, msg->race, msg->rider,
+                                 msg->recv, f, n);
     f_assert(len > 0 && len < size);
 
-    f_assert(race_fix_parse(out, len, &again, back, RACE_FIX_MSG_MAX, &m,
-                            err, sizeof(err))
+    f_assert(race_fix_parse_kafka(out, len, &again, back,
+                                  RACE_FIX_BATCH_MAX, &m, err, sizeof(err))
              == 0);
 
     f_assert(m == n);

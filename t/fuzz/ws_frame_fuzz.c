@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ngx_http_race_ws_codec.h"
+#include "race_ws.h"
 
 
 #define F_INPUT_MAX    (1 << 16)

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ngx_http_race_account.h"
+#include "race_account.h"
 #include "tap.h"
 
 

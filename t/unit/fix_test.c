@@ -17,7 +17,7 @@
 
 #include <jansson.h>
 
-#include "ngx_http_race_fix.h"
+#include "race_fix.h"
 #include "tap.h"
 
 
@@ -330,8 +330,8 @@ test_message(void)
     /* a NUL inside the length is not the end */
 
     memcpy(buf, "{\"type\":\"fix\"}\0{}", 17);
-    ok(race_fix_parse(buf, 17, &lim, fixes, &nfixes, errors, &nerrors,
-                      message, sizeof(message))
+    ok(race_fix_parse_phone(buf, 17, &lim, fixes, &nfixes, errors, &nerrors,
+                            message, sizeof(message))
        == RACE_FIX_MSG_BAD_JSON, "NUL inside the message");
 
     msg_rc("{" T_BASE "}", RACE_FIX_MSG_BAD_TYPE, "type missing");
@@ -354,11 +354,11 @@ test_message(void)
 
     /* message may be NULL or tiny */
 
-    ok(race_fix_parse("[]", 2, &lim, fixes, &nfixes, errors, &nerrors, NULL,
-                      0)
+    ok(race_fix_parse_phone("[]", 2, &lim, fixes, &nfixes, errors,
+                            &nerrors, NULL, 0)
        == RACE_FIX_MSG_BAD_JSON, "no room for a message");
-    ok(race_fix_parse("[]", 2, &lim, fixes, &nfixes, errors, &nerrors,
-                      message, 4)
+    ok(race_fix_parse_phone("[]", 2, &lim, fixes, &nfixes, errors, &nerrors,
+                            message, 4)
        == RACE_FIX_MSG_BAD_JSON && strcmp(message, "not") == 0,
        "message cut to its room");
 }
@@ -729,8 +729,9 @@ parse(const char *json)
     memset(fixes, 0xa5, sizeof(fixes));
     memset(errors, 0xa5, sizeof(errors));
 
-    return race_fix_parse(json, strlen(json), &lim, fixes, &nfixes, errors,
-                          &nerrors, message, sizeof(message));
+    return race_fix_parse_phone(json, strlen(json), &lim, fixes, &nfixes,
+                                errors, &nerrors, message,
+                                sizeof(message));
 }
 
 

@@ -24,7 +24,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "ngx_http_race_jwt.h"
+#include "race_jwt.h"
 #include "tap.h"
 
 

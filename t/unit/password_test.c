@@ -18,7 +18,7 @@
 
 #include <argon2.h>
 
-#include "ngx_http_race_password.h"
+#include "race_password.h"
 #include "tap.h"
 
 

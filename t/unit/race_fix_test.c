@@ -1,15 +1,15 @@
 
 /*
- * ngx_race workers: unit tests of the Kafka message parser, the fix
- * document _id and the number formatter, TAP output.
+ * ngx_race: unit tests of the fix core's Kafka side, the message
+ * parser and the fix document _id, and of the JSON number writer, TAP
+ * output.
  *
  * Every field of docs/INTERNALS.md's race.fixes message, the optional
  * ones absent and present; malformed messages as a whole (not JSON,
  * wrong types, bad ids, no or too many fixes, numbers out of range or
  * out of JSON); the exact reasons given; and the contract with the
- * module: whatever its writer (race_fix_kafka_message(), linked in
- * through kafka_writer.c) makes of generated fixes parses back here to
- * the same values.
+ * module: whatever its writer (race_fix_kafka_message()) makes of
+ * generated fixes parses back here to the same values.
  */
 
 
@@ -23,7 +23,8 @@
 #include <jansson.h>
 
 #include "race_fix.h"
-#include "kafka_writer.h"
+#include "race_id.h"
+#include "race_json.h"
 #include "tap.h"
 
 
@@ -67,7 +68,7 @@ static uint64_t rnd(void);
 static double rnd_double(void);
 static double rnd_in(double lo, double hi);
 static double field(const race_fix_t *f, size_t i);
-static double t_field(const t_kafka_fix_t *f, size_t i);
+static double t_field(const race_fix_t *f, size_t i);
 
 
 static const char *const  names[7] = {
@@ -81,14 +82,14 @@ static const unsigned  bits[7] = {
 };
 
 static const size_t  t_offsets[7] = {
-    offsetof(t_kafka_fix_t, lat), offsetof(t_kafka_fix_t, lon),
-    offsetof(t_kafka_fix_t, ele), offsetof(t_kafka_fix_t, acc),
-    offsetof(t_kafka_fix_t, spd), offsetof(t_kafka_fix_t, brg),
-    offsetof(t_kafka_fix_t, bat)
+    offsetof(race_fix_t, lat), offsetof(race_fix_t, lon),
+    offsetof(race_fix_t, ele), offsetof(race_fix_t, acc),
+    offsetof(race_fix_t, spd), offsetof(race_fix_t, brg),
+    offsetof(race_fix_t, bat)
 };
 
 static race_fix_msg_t   msg;
-static race_fix_t       fixes[RACE_FIX_MSG_MAX + 1];
+static race_fix_t       fixes[RACE_FIX_BATCH_MAX + 1];
 static size_t           nfixes;
 static char             err[256];
 static char             buf[T_BUF];
@@ -274,18 +275,18 @@ test_optional(void)
 static void
 test_ids(void)
 {
-    ok(race_fix_valid_id("a", 1), "valid id: one character");
-    ok(race_fix_valid_id(T_ID64, 64), "valid id: 64 characters, each kind");
-    ok(!race_fix_valid_id(T_ID65, 65), "invalid id: 65 characters");
-    ok(!race_fix_valid_id("", 0), "invalid id: empty");
-    ok(!race_fix_valid_id("ab\0c", 4), "invalid id: a NUL inside");
-    ok(race_fix_valid_id("ab:c", 2), "valid id: only len is looked at");
-    ok(!race_fix_valid_id("r:1", 3), "invalid id: ':' (the _id separator)");
-    ok(!race_fix_valid_id("r 1", 3), "invalid id: a space");
-    ok(!race_fix_valid_id("r.1", 3), "invalid id: '.'");
-    ok(!race_fix_valid_id("r/1", 3), "invalid id: '/'");
-    ok(!race_fix_valid_id("r\xc3\xa9", 3), "invalid id: UTF-8");
-    ok(!race_fix_valid_id("\xff", 1), "invalid id: a high byte");
+    ok(race_id_valid("a", 1), "valid id: one character");
+    ok(race_id_valid(T_ID64, 64), "valid id: 64 characters, each kind");
+    ok(!race_id_valid(T_ID65, 65), "invalid id: 65 characters");
+    ok(!race_id_valid("", 0), "invalid id: empty");
+    ok(!race_id_valid("ab\0c", 4), "invalid id: a NUL inside");
+    ok(race_id_valid("ab:c", 2), "valid id: only len is looked at");
+    ok(!race_id_valid("r:1", 3), "invalid id: ':' (the _id separator)");
+    ok(!race_id_valid("r 1", 3), "invalid id: a space");
+    ok(!race_id_valid("r.1", 3), "invalid id: '.'");
+    ok(!race_id_valid("r/1", 3), "invalid id: '/'");
+    ok(!race_id_valid("r\xc3\xa9", 3), "invalid id: UTF-8");
+    ok(!race_id_valid("\xff", 1), "invalid id: a high byte");
 
     good(with_head("\"race\":\"" T_ID64 "\",\"rider\":\"" T_ID64 "\","
                    "\"recv\":0"), "64-character ids");
@@ -492,8 +493,8 @@ test_malformed(void)
     static char  deep[8192];
 
     nfixes = 7;
-    ok(race_fix_parse(NULL, 0, &msg, fixes, RACE_FIX_MSG_MAX, &nfixes, err,
-                      sizeof(err)) == -1
+    ok(race_fix_parse_kafka(NULL, 0, &msg, fixes, RACE_FIX_BATCH_MAX,
+                            &nfixes, err, sizeof(err)) == -1
        && nfixes == 0 && strcmp(err, "empty message") == 0,
        "NULL: empty message");
     bad("", "empty message");
@@ -571,8 +572,8 @@ test_malformed(void)
     /* the reason fits whatever it is given */
 
     memset(err, 'x', sizeof(err));
-    ok(race_fix_parse("[]", 2, &msg, fixes, RACE_FIX_MSG_MAX, &nfixes, err,
-                      8) == -1
+    ok(race_fix_parse_kafka("[]", 2, &msg, fixes, RACE_FIX_BATCH_MAX,
+                            &nfixes, err, 8) == -1
        && strcmp(err, "not a J") == 0 && err[8] == 'x',
        "reason cut to its buffer");
 }
@@ -589,13 +590,13 @@ test_count(void)
 
     len = 0;
 
-    for (i = 0; i < RACE_FIX_MSG_MAX; i++) {
+    for (i = 0; i < RACE_FIX_BATCH_MAX; i++) {
         len += sprintf(buf + len, "%s{\"seq\":%zu,\"t\":1,\"lat\":0,"
                        "\"lon\":0}", i ? "," : "", i);
     }
 
     good(with_fixes("%s", buf), "500 fixes");
-    is_int(nfixes, RACE_FIX_MSG_MAX, "500 fixes: all of them");
+    is_int(nfixes, RACE_FIX_BATCH_MAX, "500 fixes: all of them");
 
     k = 0;
 
@@ -604,7 +605,7 @@ test_count(void)
     }
 
     is_int(k, 0, "500 fixes: in order, each pointing at the message");
-    ok(fixes[RACE_FIX_MSG_MAX].seq == (int64_t) 0xa5a5a5a5a5a5a5a5ULL,
+    ok(fixes[RACE_FIX_BATCH_MAX].seq == (int64_t) 0xa5a5a5a5a5a5a5a5ULL,
        "500 fixes: nothing written past them");
 
     sprintf(buf + len, ",{\"seq\":500,\"t\":1,\"lat\":0,\"lon\":0}");
@@ -622,16 +623,16 @@ test_count(void)
     strcpy(buf, with_fixes("{" T_FIX "},{" T_FIX "},{" T_FIX "}"));
     nfixes = 7;
 
-    ok(race_fix_parse(buf, strlen(buf), &m, few, 3, &nfixes, err,
-                      sizeof(err)) == 0 && nfixes == 3,
+    ok(race_fix_parse_kafka(buf, strlen(buf), &m, few, 3, &nfixes, err,
+                            sizeof(err)) == 0 && nfixes == 3,
        "3 fixes in a room of 3");
 
     strcpy(buf, with_fixes("{" T_FIX "},{" T_FIX "},{" T_FIX "},{" T_FIX
                            "}"));
     memset(few, 0xa5, 4 * sizeof(race_fix_t));
 
-    ok(race_fix_parse(buf, strlen(buf), &m, few, 3, &nfixes, err,
-                      sizeof(err)) == -1 && nfixes == 0,
+    ok(race_fix_parse_kafka(buf, strlen(buf), &m, few, 3, &nfixes, err,
+                            sizeof(err)) == -1 && nfixes == 0,
        "4 fixes in a room of 3: refused");
     is_str(err, "4 fixes, expected 1 to 500", "4 fixes in 3: the reason");
     ok(few[3].seq == (int64_t) 0xa5a5a5a5a5a5a5a5ULL,
@@ -711,7 +712,7 @@ static void
 test_number(void)
 {
     size_t  i, n;
-    char    b[RACE_FIX_NUMBER_SIZE];
+    char    b[RACE_JSON_NUMBER_SIZE];
 
     static const struct {
         double       v;
@@ -751,25 +752,25 @@ test_number(void)
     ok(strtod(number(-0.0), NULL) == 0, "number -0 reads back as 0: %s",
        number(-0.0));
 
-    n = race_fix_number(45.07, b, sizeof(b));
+    n = race_json_number(45.07, b, sizeof(b));
     is_int(n, 5, "number: returns its length");
 
     memset(b, 'x', sizeof(b));
-    n = race_fix_number(45.07, b, 6);
+    n = race_json_number(45.07, b, 6);
     ok(n == 5 && strcmp(b, "45.07") == 0, "number: fits size 6 exactly");
 
     memset(b, 'x', sizeof(b));
-    n = race_fix_number(45.07, b, 5);
+    n = race_json_number(45.07, b, 5);
     ok(n == 0 && b[0] == '\0' && b[5] == 'x',
        "number: size 5 too small, empty, nothing past it");
 
     memset(b, 'x', sizeof(b));
-    n = race_fix_number(45.07, b, 0);
+    n = race_json_number(45.07, b, 0);
     ok(n == 0 && b[0] == 'x', "number: size 0, nothing written");
 
-    n = race_fix_number(-DBL_MAX, b, sizeof(b));
-    ok(n == 24 && n < RACE_FIX_NUMBER_SIZE,
-       "number: the longest, %zu bytes, fits RACE_FIX_NUMBER_SIZE", n);
+    n = race_json_number(-DBL_MAX, b, sizeof(b));
+    ok(n == 24 && n < RACE_JSON_NUMBER_SIZE,
+       "number: the longest, %zu bytes, fits RACE_JSON_NUMBER_SIZE", n);
 }
 
 
@@ -783,7 +784,7 @@ static void
 test_number_random(void)
 {
     int           decimals;
-    char          b[RACE_FIX_NUMBER_SIZE], want[64];
+    char          b[RACE_JSON_NUMBER_SIZE], want[64];
     double        v, m;
     size_t        i, n, back, json, longer, shortest;
     json_t       *j;
@@ -797,7 +798,7 @@ test_number_random(void)
     for (i = 0; i < 100000; i++) {
         v = rnd_double();
 
-        n = race_fix_number(v, b, sizeof(b));
+        n = race_json_number(v, b, sizeof(b));
 
         if (n == 0 || n != strlen(b) || strtod(b, NULL) != v) {
             if (back++ == 0) {
@@ -829,7 +830,7 @@ test_number_random(void)
             v = -v;
         }
 
-        race_fix_number(v, b, sizeof(b));
+        race_json_number(v, b, sizeof(b));
         snprintf(want, sizeof(want), "%.15g", v);
 
         if (strcmp(b, want) != 0) {
@@ -853,7 +854,7 @@ test_writer(void)
 {
     char           out[1024];
     size_t         len;
-    t_kafka_fix_t  f[2];
+    race_fix_t  f[2];
 
     memset(f, 0, sizeof(f));
     f[0].seq = 17;
@@ -868,7 +869,7 @@ test_writer(void)
     f[0].has = RACE_FIX_ELE | RACE_FIX_ACC | RACE_FIX_SPD | RACE_FIX_BRG
                | RACE_FIX_BAT;
 
-    len = t_kafka_message(out, sizeof(out), "r1", "p7", T_RECV, f, 1);
+    len = race_fix_kafka_message(out, sizeof(out), "r1", "p7", T_RECV, f, 1);
     is_str(out, "{\"race\":\"r1\",\"rider\":\"p7\",\"recv\":1732400000500,"
            "\"fixes\":[{\"seq\":17,\"t\":1732400000123,\"lat\":45.07,"
            "\"lon\":7.68,\"ele\":240.5,\"acc\":4,\"spd\":11.2,\"brg\":270,"
@@ -892,7 +893,8 @@ test_writer(void)
     f[1].bat = -DBL_MAX;
     f[1].has = RACE_FIX_ELE | RACE_FIX_BAT;
 
-    len = t_kafka_message(out, sizeof(out), T_ID64, T_ID64, INT64_MAX, f, 2);
+    len = race_fix_kafka_message(out, sizeof(out), T_ID64, T_ID64,
+                                 INT64_MAX, f, 2);
     ok(len > 0 && parse_len(out, len) == 0 && nfixes == 2,
        "extremes: written and parsed");
     ok(fixes[1].seq == RACE_FIX_SEQ_MAX && fixes[1].t == INT64_MAX
@@ -914,18 +916,18 @@ test_writer(void)
 static void
 test_writer_random(void)
 {
-    char            *out, race[RACE_FIX_ID_MAX + 1];
-    char             rider[RACE_FIX_ID_MAX + 1];
+    char            *out, race[RACE_ID_MAX + 1];
+    char             rider[RACE_ID_MAX + 1];
     char             id[RACE_FIX_DOC_ID_SIZE], want[RACE_FIX_DOC_ID_SIZE];
     size_t           round, i, k, n, size, len, total, written, parsed;
     size_t           diff, ids, absent;
     int64_t          recv;
-    t_kafka_fix_t   *f;
+    race_fix_t   *f;
 
     static const double  lo[7] = { -90, -180, -500, 0, 0, 0, 0 };
     static const double  hi[7] = { 90, 180, 9000, 10000, 100, 359.999, 1 };
 
-    f = malloc(RACE_FIX_MSG_MAX * sizeof(t_kafka_fix_t));
+    f = malloc(RACE_FIX_BATCH_MAX * sizeof(race_fix_t));
     if (f == NULL) {
         ok(0, "malloc");
         return;
@@ -939,14 +941,14 @@ test_writer_random(void)
     absent = 0;
 
     for (round = 0; round < 300; round++) {
-        n = (round % 30 == 0) ? RACE_FIX_MSG_MAX
+        n = (round % 30 == 0) ? RACE_FIX_BATCH_MAX
                               : 1 + rnd() % ((round % 3) ? 8 : 120);
 
         rnd_id(race);
         rnd_id(rider);
         recv = (round % 50 == 0) ? INT64_MAX : (int64_t) (rnd() >> 1);
 
-        memset(f, 0, n * sizeof(t_kafka_fix_t));
+        memset(f, 0, n * sizeof(race_fix_t));
 
         for (i = 0; i < n; i++) {
             switch (rnd() % 8) {
@@ -979,14 +981,14 @@ test_writer_random(void)
         }
 
         total += n;
-        size = t_kafka_size(n);
+        size = race_fix_kafka_size(n);
         out = malloc(size);
 
         if (out == NULL) {
             break;
         }
 
-        len = t_kafka_message(out, size, race, rider, recv, f, n);
+        len = race_fix_kafka_message(out, size, race, rider, recv, f, n);
 
         if (len == 0) {
             free(out);
@@ -1058,8 +1060,8 @@ parse_len(const char *data, size_t len)
     err[sizeof(err) - 1] = '\0';
     nfixes = 7;
 
-    return race_fix_parse(data, len, &msg, fixes, RACE_FIX_MSG_MAX, &nfixes,
-                          err, sizeof(err));
+    return race_fix_parse_kafka(data, len, &msg, fixes, RACE_FIX_BATCH_MAX,
+                                &nfixes, err, sizeof(err));
 }
 
 
@@ -1162,9 +1164,9 @@ bad_prefix(const char *json, const char *prefix, const char *name)
 static const char *
 number(double v)
 {
-    static char  b[RACE_FIX_NUMBER_SIZE];
+    static char  b[RACE_JSON_NUMBER_SIZE];
 
-    race_fix_number(v, b, sizeof(b));
+    race_json_number(v, b, sizeof(b));
 
     return b;
 }
@@ -1177,7 +1179,7 @@ rnd_id(char *dst)
 {
     size_t  i, len;
 
-    len = (rnd() % 4 == 0) ? RACE_FIX_ID_MAX : 1 + rnd() % RACE_FIX_ID_MAX;
+    len = (rnd() % 4 == 0) ? RACE_ID_MAX : 1 + rnd() % RACE_ID_MAX;
 
     for (i = 0; i < len; i++) {
         dst[i] = T_ID64[rnd() % 64];
@@ -1253,7 +1255,7 @@ field(const race_fix_t *f, size_t i)
 
 
 static double
-t_field(const t_kafka_fix_t *f, size_t i)
+t_field(const race_fix_t *f, size_t i)
 {
     return *(const double *) ((const char *) f + t_offsets[i]);
 }

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ngx_http_race_ws_codec.h"
+#include "race_ws.h"
 
 
 #define T_STREAM_MAX   (70 * 1024)

@@ -106,8 +106,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ngx_http_race_account.h"
-#include "ngx_http_race_password.h"
+#include "race_account.h"
+#include "race_password.h"
 
 #include "race_accounts_cmd.h"
 #include "race_accounts_mongo.h"

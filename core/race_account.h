@@ -9,13 +9,13 @@
  */
 
 
-#ifndef _NGX_HTTP_RACE_ACCOUNT_H_INCLUDED_
-#define _NGX_HTTP_RACE_ACCOUNT_H_INCLUDED_
+#ifndef _RACE_ACCOUNT_H_INCLUDED_
+#define _RACE_ACCOUNT_H_INCLUDED_
 
 
 #include <stddef.h>
 
-#include "ngx_http_race_password.h"
+#include "race_password.h"
 
 
 #define RACE_EMAIL_MAX          254     /* bytes, all ASCII */
@@ -115,4 +115,4 @@ int race_role_parse(const char *json, size_t len, race_role_req_t *out,
     char *err, size_t err_size);
 
 
-#endif /* _NGX_HTTP_RACE_ACCOUNT_H_INCLUDED_ */
+#endif /* _RACE_ACCOUNT_H_INCLUDED_ */

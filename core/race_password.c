@@ -23,7 +23,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
-#include "ngx_http_race_password.h"
+#include "race_password.h"
 
 
 #define RACE_PASSWORD_PREFIX     "$argon2id$v=19$"

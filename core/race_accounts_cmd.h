@@ -16,8 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ngx_http_race_account.h"
-#include "ngx_http_race_jwt.h"
+#include "race_account.h"
+#include "race_jwt.h"
 
 
 /* the module's limits: its account core checks what it sends */

@@ -1,6 +1,7 @@
 
 /*
- * ngx_race workers: the fixes the module puts on Kafka.
+ * ngx_race: the fixes the module puts on Kafka, read back by the
+ * workers (docs/INTERNALS.md, "Kafka: topic race.fixes").
  */
 
 
@@ -45,7 +46,7 @@ static const race_fix_optional_t  race_fix_optional[] = {
 
 
 int
-race_fix_parse(const char *data, size_t len, race_fix_msg_t *msg,
+race_fix_parse_kafka(const char *data, size_t len, race_fix_msg_t *msg,
     race_fix_t *fixes, size_t room, size_t *n, char *err, size_t size)
 {
     int           rc;
@@ -90,9 +91,9 @@ race_fix_parse(const char *data, size_t len, race_fix_msg_t *msg,
 
     count = json_array_size(items);
 
-    if (count == 0 || count > RACE_FIX_MSG_MAX || count > room) {
+    if (count == 0 || count > RACE_FIX_BATCH_MAX || count > room) {
         race_fix_error(err, size, "%zu fixes, expected 1 to %d", count,
-                       RACE_FIX_MSG_MAX);
+                       RACE_FIX_BATCH_MAX);
         goto done;
     }
 
@@ -117,63 +118,11 @@ done:
 }
 
 
-int
-race_fix_valid_id(const char *s, size_t len)
-{
-    size_t  i;
-    char    c;
-
-    if (len < 1 || len > RACE_FIX_ID_MAX) {
-        return 0;
-    }
-
-    for (i = 0; i < len; i++) {
-        c = s[i];
-
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-              || (c >= '0' && c <= '9') || c == '_' || c == '-'))
-        {
-            return 0;
-        }
-    }
-
-    return 1;
-}
-
-
 void
 race_fix_doc_id(const race_fix_t *fix, char *buf, size_t size)
 {
     snprintf(buf, size, "%s:%s:%lld", fix->msg->race, fix->msg->rider,
              (long long) fix->seq);
-}
-
-
-size_t
-race_fix_number(double v, char *buf, size_t size)
-{
-    int  prec, n;
-
-    n = 0;
-
-    /* 17 significant digits always read back; fewer usually do */
-    for (prec = 15; prec <= 17; prec++) {
-        n = snprintf(buf, size, "%.*g", prec, v);
-
-        if (n < 0 || (size_t) n >= size) {
-            if (size > 0) {
-                buf[0] = '\0';
-            }
-
-            return 0;
-        }
-
-        if (strtod(buf, NULL) == v) {
-            break;
-        }
-    }
-
-    return (size_t) n;
 }
 
 
@@ -207,7 +156,7 @@ race_fix_id(json_t *obj, const char *key, char *dst, char *err, size_t size)
     s = json_string_value(v);
     len = json_string_length(v);
 
-    if (!race_fix_valid_id(s, len)) {
+    if (!race_id_valid(s, len)) {
         return race_fix_error(err, size, "\"%s\" is not a valid id", key);
     }
 

@@ -7,17 +7,19 @@
  */
 
 
-#ifndef _NGX_HTTP_RACE_JWT_H_INCLUDED_
-#define _NGX_HTTP_RACE_JWT_H_INCLUDED_
+#ifndef _RACE_JWT_H_INCLUDED_
+#define _RACE_JWT_H_INCLUDED_
 
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "race_id.h"
+
 
 #define RACE_JWT_KEY_MIN     32       /* bytes of secret, at least */
 #define RACE_JWT_KID_MAX     64
-#define RACE_JWT_ID_MAX      64       /* race, rider, jti, sub */
+#define RACE_JWT_ID_MAX      RACE_ID_MAX   /* race, rider, jti, sub */
 #define RACE_JWT_MAX_LEN     4096     /* a longer token is refused */
 
 /*
@@ -94,9 +96,6 @@ size_t race_jwt_sign(char *dst, const race_jwt_key_t *key, const char *iss,
 
 const char *race_jwt_strerror(race_jwt_rc_e rc);
 
-/* 1 if s[0..len) is a valid race or rider id: [A-Za-z0-9_-]{1,64} */
-int race_id_valid(const char *s, size_t len);
-
 /*
  * The secret in a key file's data[0..len): its bytes without the line
  * ends (CR and LF) at the end.  Returns the secret's length.  Every
@@ -106,4 +105,4 @@ int race_id_valid(const char *s, size_t len);
 size_t race_jwt_key_trim(const uint8_t *data, size_t len);
 
 
-#endif /* _NGX_HTTP_RACE_JWT_H_INCLUDED_ */
+#endif /* _RACE_JWT_H_INCLUDED_ */

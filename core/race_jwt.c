@@ -29,7 +29,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "ngx_http_race_jwt.h"
+#include "race_jwt.h"
 
 
 #define RACE_JWT_SIG_LEN     32      /* SHA-256 */
@@ -274,30 +274,6 @@ race_jwt_strerror(race_jwt_rc_e rc)
     }
 
     return "unknown error";
-}
-
-
-int
-race_id_valid(const char *s, size_t len)
-{
-    size_t   i;
-    uint8_t  c;
-
-    if (s == NULL || len == 0 || len > RACE_JWT_ID_MAX) {
-        return 0;
-    }
-
-    for (i = 0; i < len; i++) {
-        c = (uint8_t) s[i];
-
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-              || (c >= '0' && c <= '9') || c == '_' || c == '-'))
-        {
-            return 0;
-        }
-    }
-
-    return 1;
 }
 
 

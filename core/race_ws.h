@@ -8,8 +8,8 @@
  */
 
 
-#ifndef _NGX_HTTP_RACE_WS_CODEC_H_INCLUDED_
-#define _NGX_HTTP_RACE_WS_CODEC_H_INCLUDED_
+#ifndef _RACE_WS_H_INCLUDED_
+#define _RACE_WS_H_INCLUDED_
 
 
 #include <stddef.h>
@@ -166,4 +166,4 @@ int race_ws_header_has_token(const uint8_t *value, size_t len,
     const char *token);
 
 
-#endif /* _NGX_HTTP_RACE_WS_CODEC_H_INCLUDED_ */
+#endif /* _RACE_WS_H_INCLUDED_ */

@@ -12,8 +12,8 @@
  */
 
 
-#ifndef _NGX_HTTP_RACE_PASSWORD_H_INCLUDED_
-#define _NGX_HTTP_RACE_PASSWORD_H_INCLUDED_
+#ifndef _RACE_PASSWORD_H_INCLUDED_
+#define _RACE_PASSWORD_H_INCLUDED_
 
 
 #include <stddef.h>
@@ -138,4 +138,4 @@ int32_t race_utf8_decode(const uint8_t *s, size_t len, size_t *n);
 size_t race_utf8_length(const char *s, size_t len);
 
 
-#endif /* _NGX_HTTP_RACE_PASSWORD_H_INCLUDED_ */
+#endif /* _RACE_PASSWORD_H_INCLUDED_ */

@@ -21,7 +21,7 @@
 #include <jansson.h>
 #include <openssl/rand.h>
 
-#include "ngx_http_race_account.h"
+#include "race_account.h"
 
 
 #define race_account_space(c)                                              \

@@ -25,7 +25,7 @@
 
 #include <openssl/evp.h>
 
-#include "ngx_http_race_ws_codec.h"
+#include "race_ws.h"
 
 
 #define RACE_WS_ST_HEADER    0

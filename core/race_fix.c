@@ -8,12 +8,9 @@
  * error for the phone, the others go on.  Only the first problem of a
  * fix is reported.
  *
- * Numbers out: seq and t as integers; a double with the fewest
- * significant digits, 15, 16 or 17, that read back as the same double.
- * What the phone sent survives exactly (45.07 stays "45.07", never
- * "45.070000000000000284"), and whole values print as integers
- * ("brg":270), so readers must take any JSON number.  snprintf() and
- * strtod() are used in the C locale, which nginx never changes.
+ * Numbers out: seq and t as integers; doubles by race_json_number(),
+ * so what the phone sent survives exactly (45.07 stays "45.07") and
+ * readers must take any JSON number.
  */
 
 
@@ -27,15 +24,13 @@
 
 #include <jansson.h>
 
-#include "ngx_http_race_fix.h"
-#include "ngx_http_race_jwt.h"      /* race_id_valid() */
+#include "race_fix.h"
+#include "race_json.h"
 
 
 /* race_fix_kafka_size(): the longest head and fix, rounded up */
 #define RACE_FIX_KAFKA_HEAD   256   /* 2 ids, recv, keys: 189 */
 #define RACE_FIX_KAFKA_FIX    320   /* 2 int64, 7 doubles, keys: 271 */
-
-#define RACE_FIX_DOUBLE_MAX   32    /* "%.17g": 24 at most */
 
 
 /* the double fields of a fix: the table drives both parse and output */
@@ -91,9 +86,10 @@ static const race_fix_field_t  race_fix_fields[] = {
 
 
 race_fix_msg_rc_e
-race_fix_parse(const char *json, size_t len, const race_fix_limits_t *limits,
-    race_fix_t *fixes, size_t *nfixes, race_fix_error_t *errors,
-    size_t *nerrors, char *message, size_t message_size)
+race_fix_parse_phone(const char *json, size_t len,
+    const race_fix_limits_t *limits, race_fix_t *fixes, size_t *nfixes,
+    race_fix_error_t *errors, size_t *nerrors, char *message,
+    size_t message_size)
 {
     size_t             max;
     json_t            *root;
@@ -161,9 +157,9 @@ race_fix_kafka_message(char *dst, size_t size, const char *race,
 
     if (dst == NULL || size == 0
         || race == NULL
-        || !race_id_valid(race, strnlen(race, RACE_JWT_ID_MAX + 1))
+        || !race_id_valid(race, strnlen(race, RACE_ID_MAX + 1))
         || rider == NULL
-        || !race_id_valid(rider, strnlen(rider, RACE_JWT_ID_MAX + 1)))
+        || !race_id_valid(rider, strnlen(rider, RACE_ID_MAX + 1)))
     {
         return 0;
     }
@@ -518,24 +514,10 @@ race_fix_put_int(race_fix_out_t *o, int64_t v)
 static void
 race_fix_put_double(race_fix_out_t *o, double v)
 {
-    int   n, prec;
-    char  buf[RACE_FIX_DOUBLE_MAX];
+    size_t  n;
+    char    buf[RACE_JSON_NUMBER_SIZE];
 
-    /* -0.0 would print as "-0" */
+    n = race_json_number(v, buf, sizeof(buf));
 
-    if (v == 0) {
-        v = 0;
-    }
-
-    n = 0;
-
-    for (prec = 15; prec <= 17; prec++) {
-        n = snprintf(buf, sizeof(buf), "%.*g", prec, v);
-
-        if (strtod(buf, NULL) == v) {
-            break;
-        }
-    }
-
-    race_fix_put(o, buf, (size_t) n);
+    race_fix_put(o, buf, n);
 }
