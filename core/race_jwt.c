@@ -29,6 +29,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "race_base64.h"
 #include "race_jwt.h"
 
 
@@ -37,14 +38,7 @@
 #define RACE_JWT_PART_MAX    (RACE_JWT_MAX_LEN / 4 * 3 + 3)
 #define RACE_JWT_ROLE_MAX    15
 
-/* unpadded base64url length of n bytes */
-#define race_jwt_b64_len(n)  (((n) / 3) * 4 + ((n) % 3 ? (n) % 3 + 1 : 0))
 
-
-static int race_jwt_b64_value(uint8_t c);
-static int race_jwt_b64_decode(uint8_t *dst, size_t *dst_len,
-    const char *src, size_t len);
-static size_t race_jwt_b64_encode(char *dst, const uint8_t *src, size_t len);
 static json_t *race_jwt_json(const char *b64, size_t len);
 static race_jwt_rc_e race_jwt_header(json_t *h, const race_jwt_key_t *keys,
     size_t nkeys, const race_jwt_key_t **key, race_jwt_claims_t *c);
@@ -61,10 +55,6 @@ static int race_jwt_hmac(uint8_t *md, const race_jwt_key_t *key,
     const char *data, size_t len);
 static int race_jwt_set_str(json_t *o, const char *name, const char *s);
 static size_t race_jwt_part(char *dst, size_t n, json_t *j);
-
-
-static const char  race_jwt_b64url[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 
 race_jwt_rc_e
@@ -107,7 +97,8 @@ race_jwt_verify(const char *token, size_t len, const race_jwt_key_t *keys,
         return RACE_JWT_MALFORMED;
     }
 
-    if (race_jwt_b64_decode(sig, &sig_len, token + dot2 + 1, len - dot2 - 1)
+    if (race_base64_decode(sig, &sig_len, token + dot2 + 1, len - dot2 - 1,
+                           RACE_BASE64_URL)
         != 0)
     {
         return RACE_JWT_MALFORMED;
@@ -230,7 +221,7 @@ race_jwt_sign(char *dst, const race_jwt_key_t *key, const char *iss,
     }
 
     dst[n++] = '.';
-    n += race_jwt_b64_encode(dst + n, md, RACE_JWT_SIG_LEN);
+    n += race_base64_encode(dst + n, md, RACE_JWT_SIG_LEN, RACE_BASE64_URL);
     dst[n] = '\0';
 
     return n;
@@ -288,121 +279,6 @@ race_jwt_key_trim(const uint8_t *data, size_t len)
 }
 
 
-/* base64url, RFC 4648 section 5, without padding */
-
-static int
-race_jwt_b64_value(uint8_t c)
-{
-    if (c >= 'A' && c <= 'Z') {
-        return c - 'A';
-    }
-
-    if (c >= 'a' && c <= 'z') {
-        return c - 'a' + 26;
-    }
-
-    if (c >= '0' && c <= '9') {
-        return c - '0' + 52;
-    }
-
-    if (c == '-') {
-        return 62;
-    }
-
-    if (c == '_') {
-        return 63;
-    }
-
-    return -1;      /* '=', '+', '/', whitespace and the rest */
-}
-
-
-/* dst has room for len / 4 * 3 + 2 bytes */
-
-static int
-race_jwt_b64_decode(uint8_t *dst, size_t *dst_len, const char *src,
-    size_t len)
-{
-    int       v;
-    size_t    i, n;
-    unsigned  bits;
-    uint32_t  acc;
-
-    if (len % 4 == 1) {
-        return -1;
-    }
-
-    acc = 0;
-    bits = 0;
-    n = 0;
-
-    for (i = 0; i < len; i++) {
-        v = race_jwt_b64_value((uint8_t) src[i]);
-        if (v < 0) {
-            return -1;
-        }
-
-        acc = (acc << 6) | (uint32_t) v;
-        bits += 6;
-
-        if (bits >= 8) {
-            bits -= 8;
-            dst[n++] = (uint8_t) (acc >> bits);
-            acc &= (1u << bits) - 1;
-        }
-    }
-
-    /* the 2 or 4 bits left over must be zero: one spelling per value */
-
-    if (acc != 0) {
-        return -1;
-    }
-
-    *dst_len = n;
-
-    return 0;
-}
-
-
-static size_t
-race_jwt_b64_encode(char *dst, const uint8_t *src, size_t len)
-{
-    char      *p;
-    uint32_t   v;
-
-    p = dst;
-
-    while (len >= 3) {
-        v = ((uint32_t) src[0] << 16) | ((uint32_t) src[1] << 8) | src[2];
-
-        *p++ = race_jwt_b64url[(v >> 18) & 0x3f];
-        *p++ = race_jwt_b64url[(v >> 12) & 0x3f];
-        *p++ = race_jwt_b64url[(v >> 6) & 0x3f];
-        *p++ = race_jwt_b64url[v & 0x3f];
-
-        src += 3;
-        len -= 3;
-    }
-
-    if (len) {
-        v = (uint32_t) src[0] << 16;
-
-        if (len == 2) {
-            v |= (uint32_t) src[1] << 8;
-        }
-
-        *p++ = race_jwt_b64url[(v >> 18) & 0x3f];
-        *p++ = race_jwt_b64url[(v >> 12) & 0x3f];
-
-        if (len == 2) {
-            *p++ = race_jwt_b64url[(v >> 6) & 0x3f];
-        }
-    }
-
-    return (size_t) (p - dst);
-}
-
-
 /* a base64url part holding a JSON object, or NULL */
 
 static json_t *
@@ -414,7 +290,7 @@ race_jwt_json(const char *b64, size_t len)
     json_error_t  err;
 
     if (len == 0 || len > RACE_JWT_MAX_LEN
-        || race_jwt_b64_decode(buf, &n, b64, len) != 0)
+        || race_base64_decode(buf, &n, b64, len, RACE_BASE64_URL) != 0)
     {
         return NULL;
     }
@@ -726,11 +602,13 @@ race_jwt_part(char *dst, size_t n, json_t *j)
     len = json_dumpb(j, json, sizeof(json), JSON_COMPACT);
 
     if (len == 0 || len > sizeof(json)
-        || n + race_jwt_b64_len(len) + 1 + RACE_JWT_SIG_B64
+        || n + race_base64_encoded_len(len, RACE_BASE64_URL) + 1
+           + RACE_JWT_SIG_B64
            >= RACE_JWT_MAX_LEN)
     {
         return 0;
     }
 
-    return n + race_jwt_b64_encode(dst + n, (uint8_t *) json, len);
+    return n + race_base64_encode(dst + n, (uint8_t *) json, len,
+                                  RACE_BASE64_URL);
 }

@@ -23,6 +23,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "race_base64.h"
 #include "race_password.h"
 
 
@@ -346,92 +347,6 @@ race_password_list_has(const race_password_list_t *list,
 }
 
 
-int32_t
-race_utf8_decode(const uint8_t *s, size_t len, size_t *n)
-{
-    size_t    i, more;
-    uint8_t   c;
-    uint32_t  cp, min;
-
-    if (len == 0) {
-        return -1;
-    }
-
-    c = s[0];
-
-    if (c < 0x80) {
-        *n = 1;
-        return c;
-    }
-
-    /* 0xc0, 0xc1 could only start overlong forms; 0xf5.. go too far */
-
-    if (c >= 0xc2 && c <= 0xdf) {
-        more = 1;
-        cp = c & 0x1f;
-        min = 0x80;
-
-    } else if (c >= 0xe0 && c <= 0xef) {
-        more = 2;
-        cp = c & 0x0f;
-        min = 0x800;
-
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        more = 3;
-        cp = c & 0x07;
-        min = 0x10000;
-
-    } else {
-        return -1;
-    }
-
-    if (len <= more) {
-        return -1;
-    }
-
-    for (i = 1; i <= more; i++) {
-        if ((s[i] & 0xc0) != 0x80) {
-            return -1;
-        }
-
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-        return -1;
-    }
-
-    *n = more + 1;
-
-    return (int32_t) cp;
-}
-
-
-size_t
-race_utf8_length(const char *s, size_t len)
-{
-    size_t          i, n, count;
-    const uint8_t  *p;
-
-    if (s == NULL) {
-        return len == 0 ? 0 : RACE_UTF8_INVALID;
-    }
-
-    p = (const uint8_t *) s;
-    count = 0;
-
-    for (i = 0; i < len; i += n) {
-        if (race_utf8_decode(p + i, len - i, &n) < 0) {
-            return RACE_UTF8_INVALID;
-        }
-
-        count++;
-    }
-
-    return count;
-}
-
-
 /*
  * Reads "$argon2id$v=19$m=<m>,t=<t>,p=<p>$<salt>$<hash>", the salt and
  * the hash unpadded base64, as libargon2 writes it.  libargon2 reads
@@ -528,10 +443,9 @@ race_password_b64_run(const char *p)
 {
     size_t  n;
 
-    for (n = 0; (p[n] >= 'A' && p[n] <= 'Z') || (p[n] >= 'a' && p[n] <= 'z')
-                || (p[n] >= '0' && p[n] <= '9') || p[n] == '+' || p[n] == '/';
-         n++)
-    {
+    /* libargon2 writes the standard alphabet, unpadded */
+
+    for (n = 0; race_base64_value((uint8_t) p[n], RACE_BASE64_STD) >= 0; n++) {
         /* void */
     }
 

@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "race_utf8.h"
+
 
 /* what we hash with; stored hashes with other parameters still verify */
 #define RACE_PASSWORD_M_COST       19456    /* KiB */
@@ -43,8 +45,6 @@
 #define RACE_PASSWORD_MIN          8
 #define RACE_PASSWORD_MAX          128
 #define RACE_PASSWORD_BYTES_MAX    (4 * RACE_PASSWORD_MAX)
-
-#define RACE_UTF8_INVALID          ((size_t) -1)
 
 
 /* one common password: lower-case ASCII, s[len] is '\0' */
@@ -127,15 +127,6 @@ void race_password_list_free(race_password_list_t *list);
 int race_password_list_has(const race_password_list_t *list,
     const char *password, size_t len);
 
-/*
- * Decodes the code point at s[0..len) (len > 0), strict RFC 3629: no
- * overlong forms, no surrogates, nothing above U+10FFFF.  Returns it
- * and its byte count in *n, or -1.
- */
-int32_t race_utf8_decode(const uint8_t *s, size_t len, size_t *n);
-
-/* code points in s[0..len), or RACE_UTF8_INVALID */
-size_t race_utf8_length(const char *s, size_t len);
 
 
 #endif /* _RACE_PASSWORD_H_INCLUDED_ */

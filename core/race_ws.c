@@ -25,6 +25,7 @@
 
 #include <openssl/evp.h>
 
+#include "race_base64.h"
 #include "race_ws.h"
 
 
@@ -32,9 +33,6 @@
 #define RACE_WS_ST_DATA      1
 #define RACE_WS_ST_CONTROL   2
 #define RACE_WS_ST_FAILED    3
-
-/* race_utf8_t.state inside a multi-byte sequence */
-#define RACE_UTF8_MORE       2
 
 #define RACE_WS_GUID         "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #define RACE_WS_SHA1_LEN     20
@@ -50,130 +48,7 @@ static race_ws_rc_e race_ws_data(race_ws_parser_t *p, uint8_t *data,
     size_t n, race_ws_event_t *ev);
 static race_ws_rc_e race_ws_control(race_ws_parser_t *p,
     race_ws_event_t *ev);
-static int race_ws_base64_char(uint8_t c);
-static void race_ws_base64(uint8_t *dst, const uint8_t *src, size_t len);
 static uint8_t race_ws_lower(uint8_t c);
-
-
-static const char  race_ws_b64[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-
-void
-race_utf8_init(race_utf8_t *u)
-{
-    u->state = RACE_UTF8_ACCEPT;
-    u->need = 0;
-    u->lo = 0x80;
-    u->hi = 0xbf;
-}
-
-
-uint32_t
-race_utf8_feed(race_utf8_t *u, const uint8_t *p, size_t len)
-{
-    uint8_t         c;
-    uint64_t        w;
-    const uint8_t  *end;
-
-    if (u->state == RACE_UTF8_REJECT) {
-        return RACE_UTF8_REJECT;
-    }
-
-    end = p + len;
-
-    while (p < end) {
-
-        if (u->need) {
-            c = *p++;
-
-            if (c < u->lo || c > u->hi) {
-                u->state = RACE_UTF8_REJECT;
-                return RACE_UTF8_REJECT;
-            }
-
-            u->need--;
-            u->lo = 0x80;
-            u->hi = 0xbf;
-            continue;
-        }
-
-        /* fixes are JSON, mostly ASCII: skip it a word at a time */
-
-        while (end - p >= 8) {
-            memcpy(&w, p, 8);
-
-            if (w & 0x8080808080808080ULL) {
-                break;
-            }
-
-            p += 8;
-        }
-
-        if (p == end) {
-            break;
-        }
-
-        c = *p++;
-
-        if (c < 0x80) {
-            continue;
-        }
-
-        /*
-         * A lead byte.  The first continuation byte's range is narrowed
-         * where RFC 3629 forbids the rest: E0 and F0 would be overlong,
-         * ED a surrogate, F4 beyond U+10FFFF.  C0, C1 (always overlong),
-         * F5..FF and a stray continuation byte never start a sequence.
-         */
-
-        u->lo = 0x80;
-        u->hi = 0xbf;
-
-        if (c < 0xc2) {
-            u->state = RACE_UTF8_REJECT;
-            return RACE_UTF8_REJECT;
-
-        } else if (c < 0xe0) {
-            u->need = 1;
-
-        } else if (c < 0xf0) {
-            u->need = 2;
-
-            if (c == 0xe0) {
-                u->lo = 0xa0;
-
-            } else if (c == 0xed) {
-                u->hi = 0x9f;
-            }
-
-        } else if (c < 0xf5) {
-            u->need = 3;
-
-            if (c == 0xf0) {
-                u->lo = 0x90;
-
-            } else if (c == 0xf4) {
-                u->hi = 0x8f;
-            }
-
-        } else {
-            u->state = RACE_UTF8_REJECT;
-            return RACE_UTF8_REJECT;
-        }
-    }
-
-    u->state = u->need ? RACE_UTF8_MORE : RACE_UTF8_ACCEPT;
-
-    return u->state;
-}
-
-
-int
-race_utf8_complete(const race_utf8_t *u)
-{
-    return u->state == RACE_UTF8_ACCEPT;
-}
 
 
 void
@@ -711,7 +586,7 @@ race_ws_key_valid(const uint8_t *key, size_t len)
     }
 
     for (i = 0; i < 22; i++) {
-        if (!race_ws_base64_char(key[i])) {
+        if (race_base64_value(key[i], RACE_BASE64_STD) < 0) {
             return 0;
         }
     }
@@ -758,7 +633,8 @@ race_ws_accept(const uint8_t *key, size_t len,
         return;
     }
 
-    race_ws_base64(out, md, RACE_WS_SHA1_LEN);
+    (void) race_base64_encode((char *) out, md, RACE_WS_SHA1_LEN,
+                             RACE_BASE64_STD);
 }
 
 
@@ -818,48 +694,6 @@ race_ws_header_has_token(const uint8_t *value, size_t len,
     }
 
     return 0;
-}
-
-
-static int
-race_ws_base64_char(uint8_t c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
-           || (c >= '0' && c <= '9') || c == '+' || c == '/';
-}
-
-
-/* dst gets 4 * ((len + 2) / 3) characters, no terminating NUL */
-
-static void
-race_ws_base64(uint8_t *dst, const uint8_t *src, size_t len)
-{
-    uint32_t  v;
-
-    while (len >= 3) {
-        v = ((uint32_t) src[0] << 16) | ((uint32_t) src[1] << 8) | src[2];
-
-        *dst++ = race_ws_b64[(v >> 18) & 0x3f];
-        *dst++ = race_ws_b64[(v >> 12) & 0x3f];
-        *dst++ = race_ws_b64[(v >> 6) & 0x3f];
-        *dst++ = race_ws_b64[v & 0x3f];
-
-        src += 3;
-        len -= 3;
-    }
-
-    if (len) {
-        v = (uint32_t) src[0] << 16;
-
-        if (len == 2) {
-            v |= (uint32_t) src[1] << 8;
-        }
-
-        *dst++ = race_ws_b64[(v >> 18) & 0x3f];
-        *dst++ = race_ws_b64[(v >> 12) & 0x3f];
-        *dst++ = (len == 2) ? race_ws_b64[(v >> 6) & 0x3f] : '=';
-        *dst = '=';
-    }
 }
 
 

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "race_utf8.h"
+
 
 #define RACE_WS_OP_CONT        0x0
 #define RACE_WS_OP_TEXT        0x1
@@ -37,23 +39,6 @@
 #define RACE_WS_ACCEPT_LEN     28     /* base64 of a SHA-1 digest */
 
 
-/* incremental UTF-8 validation (RFC 3629: no overlongs, no surrogates) */
-
-#define RACE_UTF8_ACCEPT  0
-#define RACE_UTF8_REJECT  1
-
-typedef struct {
-    uint32_t        state;       /* RACE_UTF8_ACCEPT at a code point edge */
-    uint32_t        need;        /* continuation bytes still expected */
-    uint8_t         lo;          /* allowed range of the next byte */
-    uint8_t         hi;
-} race_utf8_t;
-
-void race_utf8_init(race_utf8_t *u);
-/* returns RACE_UTF8_REJECT as soon as the input cannot be valid */
-uint32_t race_utf8_feed(race_utf8_t *u, const uint8_t *p, size_t len);
-/* complete: fed input is valid and ends on a code point edge */
-int race_utf8_complete(const race_utf8_t *u);
 
 
 typedef enum {
