@@ -18,6 +18,10 @@ my @units = (
     'core_ws',
     # HS256 JWT: verifying, signing, key files
     'core_jwt',
+    # base64, both alphabets: RFC 4648's vectors, the decoder's refusals
+    'core_base64',
+    # the id and Kafka topic-name rules at their edges
+    'core_id',
     # a phone's fix messages and the Kafka message written from them
     'core_fix_phone',
     # the Kafka message read back by the workers, a fix's _id, JSON
