@@ -15,8 +15,8 @@
 
 #include <ngx_thread_pool.h>
 
-#include "ngx_http_race_jwt.h"
-#include "ngx_http_race_password.h"
+#include "race_jwt.h"
+#include "race_password.h"
 
 
 /* what a worker process holds once: producer, Redis, keys */

@@ -29,10 +29,10 @@
 #include "ngx_http_race.h"
 #include "ngx_http_race_api.h"
 #include "ngx_http_race_ingest.h"
-#include "ngx_http_race_jwt.h"
+#include "race_jwt.h"
 #include "ngx_http_race_redis.h"
-#include "ngx_http_race_account.h"
-#include "ngx_http_race_password.h"
+#include "race_account.h"
+#include "race_password.h"
 
 
 #define NGX_HTTP_RACE_API_SIGNUP    1

@@ -26,7 +26,7 @@
 
 #include "ngx_http_race.h"
 #include "ngx_http_race_ws.h"
-#include "ngx_http_race_fix.h"
+#include "race_fix.h"
 #include "ngx_http_race_ingest.h"
 #include "ngx_http_race_redis.h"
 
@@ -601,8 +601,9 @@ ngx_http_race_ingest_message(ngx_http_race_ws_t *ws, unsigned opcode,
     limits.max_past = ws->conf->fix_max_past;
     limits.max_batch = ws->conf->ride_max_batch;
 
-    frc = race_fix_parse((char *) data, len, &limits, in->fixes, &nfixes,
-                         in->errors, &nerrors, reason, sizeof(reason));
+    frc = race_fix_parse_phone((char *) data, len, &limits, in->fixes,
+                               &nfixes, in->errors, &nerrors, reason,
+                               sizeof(reason));
 
     if (frc != RACE_FIX_MSG_OK) {
         /* nothing in it can be used; the socket stays open */

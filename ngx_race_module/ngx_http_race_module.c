@@ -10,7 +10,7 @@
 
 #include "ngx_http_race.h"
 #include "ngx_http_race_ws.h"
-#include "ngx_http_race_fix.h"
+#include "race_fix.h"
 #include "ngx_http_race_kafka.h"
 #include "ngx_http_race_ingest.h"
 #include "ngx_http_race_live.h"
@@ -978,7 +978,6 @@ ngx_http_race_kafka_topic(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     char  *base = conf;
 
-    u_char     *p;
     ngx_str_t  *value, *topic;
 
     topic = (ngx_str_t *) (base + cmd->offset);
@@ -991,20 +990,8 @@ ngx_http_race_kafka_topic(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     /* Kafka's own rule for topic names */
 
-    if (value[1].len == 0 || value[1].len > 249
-        || ngx_strcmp(value[1].data, ".") == 0
-        || ngx_strcmp(value[1].data, "..") == 0)
-    {
+    if (!race_id_topic_valid((char *) value[1].data, value[1].len)) {
         goto invalid;
-    }
-
-    for (p = value[1].data; p < value[1].data + value[1].len; p++) {
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
-              || (*p >= '0' && *p <= '9') || *p == '.' || *p == '_'
-              || *p == '-'))
-        {
-            goto invalid;
-        }
     }
 
     *topic = value[1];

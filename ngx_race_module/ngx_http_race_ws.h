@@ -18,7 +18,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_race.h"
-#include "ngx_http_race_ws_codec.h"
+#include "race_ws.h"
 
 
 /*

@@ -15,15 +15,11 @@ use lib 't/lib';
 use Test::More;
 use Race::Test;
 
-my %corpus = (
-    ws_frame_fuzz          => 'ws_frame',
-    jwt_fuzz               => 'jwt',
-    fix_fuzz               => 'fix',
-    race_fix_fuzz          => 'race_fix',
-    race_conf_fuzz         => 'race_conf',
-    account_fuzz           => 'account',
-    password_fuzz          => 'password',
-    race_accounts_cmd_fuzz => 'race_accounts_cmd',
+# t/fuzz/NAME_fuzz.c, seeded from t/fuzz/corpus/NAME: core_* fuzz a pure
+# core (core/race_*.c), workers_* the workers' own code
+my %corpus = map { ("${_}_fuzz" => $_) } qw(
+    core_ws core_jwt core_fix_phone core_fix_kafka core_account
+    core_password core_accounts_cmd workers_conf
 );
 
 my $t = Race::Test->new;

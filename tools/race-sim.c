@@ -100,8 +100,9 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include "ngx_http_race_jwt.h"
-#include "ngx_http_race_ws_codec.h"
+#include "race_fix.h"
+#include "race_jwt.h"
+#include "race_ws.h"
 
 
 #define SIM_ISS                 "ngx_race"
@@ -218,16 +219,9 @@ typedef struct {
 } sim_conn_t;
 
 
+/* a fix of the phone's buffer: the fix itself, and how it was sent */
 typedef struct {
-    int64_t                  seq;
-    int64_t                  t;
-    double                   lat;
-    double                   lon;
-    double                   ele;
-    double                   acc;
-    double                   spd;
-    double                   brg;
-    double                   bat;
+    race_fix_t               fix;
     int64_t                  sent_us;    /* last send, monotonic; 0: never */
     unsigned                 gone:1;     /* rejected, still in the array */
 } sim_fix_t;
@@ -2617,7 +2611,7 @@ sim_rider_opened(sim_rider_t *r)
     /* everything in the buffer goes again, as batches */
 
     if (r->nbuf) {
-        r->unsent_seq = r->fixes[r->head].seq;
+        r->unsent_seq = r->fixes[r->head].fix.seq;
         sim_rider_flush(r, 1);
 
     } else {
@@ -2780,7 +2774,7 @@ sim_rider_fix(sim_rider_t *r, int64_t now)
     f = &r->fixes[r->tail++];
     memset(f, 0, sizeof(sim_fix_t));
 
-    f->seq = r->next_seq++;
+    f->fix.seq = r->next_seq++;
     sim_rider_move(r, f, now);
 
     r->nbuf++;
@@ -2851,18 +2845,18 @@ sim_rider_move(sim_rider_t *r, sim_fix_t *f, int64_t now)
         r->bat = 0.05;
     }
 
-    f->t = sim_wall_ms();
-    f->lat = sim.opt.lat0 + north / SIM_M_PER_DEG;
-    f->lon = sim.opt.lon0
+    f->fix.t = sim_wall_ms();
+    f->fix.lat = sim.opt.lat0 + north / SIM_M_PER_DEG;
+    f->fix.lon = sim.opt.lon0
              + east / (SIM_M_PER_DEG * cos(sim.opt.lat0 * M_PI / 180.0));
-    f->ele = SIM_ELE_M + 12.0 * sin(r->phase) + 0.3 * sim_gauss();
-    f->acc = 3.0 + 2.0 * fabs(sim_gauss());
-    f->spd = v;
-    f->brg = brg;
-    f->bat = r->bat;
+    f->fix.ele = SIM_ELE_M + 12.0 * sin(r->phase) + 0.3 * sim_gauss();
+    f->fix.acc = 3.0 + 2.0 * fabs(sim_gauss());
+    f->fix.spd = v;
+    f->fix.brg = brg;
+    f->fix.bat = r->bat;
 
-    if (f->acc > 50.0) {
-        f->acc = 50.0;
+    if (f->fix.acc > 50.0) {
+        f->fix.acc = 50.0;
     }
 }
 
@@ -2886,7 +2880,9 @@ sim_rider_flush(sim_rider_t *r, int batch)
 
     start = r->tail;
 
-    while (start > r->head && r->fixes[start - 1].seq >= r->unsent_seq) {
+    while (start > r->head
+           && r->fixes[start - 1].fix.seq >= r->unsent_seq)
+    {
         start--;
     }
 
@@ -2989,8 +2985,9 @@ sim_fix_json(sim_buf_t *b, const sim_fix_t *f, int item)
     sim_buf_printf(b, "{%s\"seq\":%" PRId64 ",\"t\":%" PRId64
                    ",\"lat\":%.7f,\"lon\":%.7f,\"ele\":%.1f,\"acc\":%.1f"
                    ",\"spd\":%.2f,\"brg\":%.1f,\"bat\":%.2f}",
-                   item ? "" : "\"type\":\"fix\",", f->seq, f->t, f->lat,
-                   f->lon, f->ele, f->acc, f->spd, f->brg, f->bat);
+                   item ? "" : "\"type\":\"fix\",", f->fix.seq, f->fix.t,
+                   f->fix.lat, f->fix.lon, f->fix.ele, f->fix.acc,
+                   f->fix.spd, f->fix.brg, f->fix.bat);
 }
 
 
@@ -3039,7 +3036,7 @@ sim_rider_ack(sim_rider_t *r, int64_t seq)
         sim_problem(&r->conn, "ack for seq %" PRId64 ", never sent", seq);
     }
 
-    while (r->head < r->tail && r->fixes[r->head].seq <= seq) {
+    while (r->head < r->tail && r->fixes[r->head].fix.seq <= seq) {
         f = &r->fixes[r->head++];
 
         if (f->gone) {
@@ -3051,8 +3048,8 @@ sim_rider_ack(sim_rider_t *r, int64_t seq)
         sim.st.acked++;
         matched++;
 
-        if (f->seq > r->acked_max) {
-            r->acked_max = f->seq;
+        if (f->fix.seq > r->acked_max) {
+            r->acked_max = f->fix.seq;
         }
 
         if (f->sent_us == 0) {
@@ -3126,7 +3123,7 @@ sim_rider_error(sim_rider_t *r, json_t *m)
     while (lo < hi) {
         mid = lo + (hi - lo) / 2;
 
-        if (r->fixes[mid].seq < seq) {
+        if (r->fixes[mid].fix.seq < seq) {
             lo = mid + 1;
 
         } else {
@@ -3134,7 +3131,7 @@ sim_rider_error(sim_rider_t *r, json_t *m)
         }
     }
 
-    if (lo == r->tail || r->fixes[lo].seq != seq || r->fixes[lo].gone) {
+    if (lo == r->tail || r->fixes[lo].fix.seq != seq || r->fixes[lo].gone) {
         sim.st.errors_unmatched++;
         return;
     }

@@ -42,7 +42,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include "ngx_http_race_jwt.h"
+#include "race_jwt.h"
 
 
 #define RT_KEY_FILE_MAX   4096

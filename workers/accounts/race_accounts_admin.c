@@ -14,8 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ngx_http_race_account.h"
-#include "ngx_http_race_password.h"
+#include "race_account.h"
+#include "race_password.h"
 
 #include "race_accounts.h"
 #include "race_log.h"

@@ -23,6 +23,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "race_id.h"
 #include "race_log.h"
 #include "race_queue_kafka.h"
 
@@ -72,7 +73,7 @@ static const race_queue_ops_t  race_queue_kafka_ops = {
 };
 
 
-/* Kafka's rule for topic names and group instance ids: [A-Za-z0-9._-] */
+/* Kafka's characters for group instance ids (topics: race_id.h) */
 static const char  race_queue_kafka_chars[] =
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-";
 
@@ -244,7 +245,9 @@ race_queue_kafka_rejoin(race_queue_kafka_t *kq)
 int
 race_queue_kafka_check_topic(const char *value, char *reason, size_t size)
 {
-    if (strspn(value, race_queue_kafka_chars) != strlen(value)) {
+    /* the module's race_kafka_topic takes the same names */
+
+    if (!race_id_topic_valid(value, strlen(value))) {
         snprintf(reason, size, "is not a topic name ([A-Za-z0-9._-])");
         return -1;
     }

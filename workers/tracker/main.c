@@ -185,7 +185,7 @@ race_tracker_open(void *data)
     race_queue_kafka_conf_t   kc;
 
     /* a batch ends once it has batch_max fixes; a message is not split */
-    tr->max_fixes = (size_t) tr->conf.batch_max + RACE_FIX_MSG_MAX;
+    tr->max_fixes = (size_t) tr->conf.batch_max + RACE_FIX_BATCH_MAX;
 
     tr->msgs = calloc((size_t) tr->conf.batch_max, sizeof(race_fix_msg_t));
     tr->fixes = calloc(tr->max_fixes, sizeof(race_fix_t));
@@ -388,9 +388,10 @@ race_tracker_parse(race_tracker_t *tr)
 
     tr->messages++;
 
-    if (race_fix_parse(msg->data, msg->len, &tr->msgs[i],
-                       &tr->fixes[tr->nfixes], tr->max_fixes - tr->nfixes,
-                       &n, err, sizeof(err))
+    if (race_fix_parse_kafka(msg->data, msg->len, &tr->msgs[i],
+                             &tr->fixes[tr->nfixes],
+                             tr->max_fixes - tr->nfixes, &n, err,
+                             sizeof(err))
         != 0)
     {
         /* poison: skipped, and committed with the batch */

@@ -15,6 +15,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "race_json.h"
 #include "race_live.h"
 #include "race_log.h"
 #include "race_redis.h"
@@ -22,7 +23,7 @@
 #include "race_time.h"
 
 
-#define RACE_LIVE_KEY_SIZE      (RACE_FIX_ID_MAX + 16)
+#define RACE_LIVE_KEY_SIZE      (RACE_ID_MAX + 16)
 #define RACE_LIVE_INT_SIZE      24
 
 #define RACE_LIVE_CALL_OK       0
@@ -371,13 +372,13 @@ size_t
 race_live_state(const race_fix_t *fix, char *buf, size_t size)
 {
     int     n;
-    char    lat[RACE_FIX_NUMBER_SIZE], lon[RACE_FIX_NUMBER_SIZE];
-    char    spd[RACE_FIX_NUMBER_SIZE], ele[RACE_FIX_NUMBER_SIZE];
+    char    lat[RACE_JSON_NUMBER_SIZE], lon[RACE_JSON_NUMBER_SIZE];
+    char    spd[RACE_JSON_NUMBER_SIZE], ele[RACE_JSON_NUMBER_SIZE];
 
-    race_fix_number(fix->lat, lat, sizeof(lat));
-    race_fix_number(fix->lon, lon, sizeof(lon));
-    race_fix_number(fix->spd, spd, sizeof(spd));
-    race_fix_number(fix->ele, ele, sizeof(ele));
+    race_json_number(fix->lat, lat, sizeof(lat));
+    race_json_number(fix->lon, lon, sizeof(lon));
+    race_json_number(fix->spd, spd, sizeof(spd));
+    race_json_number(fix->ele, ele, sizeof(ele));
 
     /* ids are [A-Za-z0-9_-]: nothing to escape */
     n = snprintf(buf, size,
