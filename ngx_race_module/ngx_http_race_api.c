@@ -28,7 +28,8 @@
 
 #include "ngx_http_race.h"
 #include "ngx_http_race_api.h"
-#include "ngx_http_race_ingest.h"
+#include "ngx_http_race_reply.h"
+#include "ngx_http_race_bearer.h"
 #include "ngx_http_race_jwt.h"
 #include "ngx_http_race_redis.h"
 #include "ngx_http_race_account.h"
@@ -110,13 +111,24 @@ typedef struct {
     ngx_rbtree_node_t                 sentinel;
     ngx_rbtree_key_t                  next_id;
     ngx_uint_t                        hashes;     /* in the thread pool */
-    ngx_http_race_main_conf_t        *conf;
+    ngx_http_race_api_main_conf_t    *conf;
+    ngx_http_race_main_conf_t        *shared;    /* the token keys */
     ngx_log_t                        *log;
     unsigned                          subscribed:1;
     char                              channel[64];
 } ngx_http_race_api_t;
 
 
+static void *ngx_http_race_api_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_race_api_init_main_conf(ngx_conf_t *cf, void *conf);
+static char *ngx_http_race_api_auth_init(ngx_conf_t *cf,
+    ngx_http_race_api_main_conf_t *amcf);
+static void ngx_http_race_api_passwords_free(void *data);
+static char *ngx_http_race_api_conf(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_race_api_init_process(ngx_cycle_t *cycle);
+static void ngx_http_race_api_exit_process(ngx_cycle_t *cycle);
+static ngx_int_t ngx_http_race_api_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_race_api_route(ngx_http_request_t *r,
     ngx_http_race_api_ctx_t *ctx, ngx_int_t *sent);
 static void ngx_http_race_api_body(ngx_http_request_t *r);
@@ -168,22 +180,310 @@ static void ngx_http_race_api_up(ngx_http_race_redis_t *rd, void *data);
 static void ngx_http_race_api_down(ngx_http_race_redis_t *rd, void *data);
 
 
+static ngx_http_race_conf_value_t  ngx_http_race_max_hashes_value = {
+    NGX_HTTP_RACE_CONF_NUM, 1, 1024,
+    "a number from 1 to 1024"
+};
+
+static ngx_http_race_conf_value_t  ngx_http_race_token_ttl_value = {
+    NGX_HTTP_RACE_CONF_MSEC, 60000, 24 * 3600 * 1000,
+    "a time from 1m to 24h"
+};
+
+static ngx_http_race_conf_value_t  ngx_http_race_reply_timeout_value = {
+    NGX_HTTP_RACE_CONF_MSEC, 1000, 300000,
+    "a time from 1s to 5m"
+};
+
+
+static ngx_command_t  ngx_http_race_api_commands[] = {
+
+    { ngx_string("race_api"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_race_api_conf,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("race_auth_thread_pool"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_race_api_main_conf_t, thread_pool_name),
+      NULL },
+
+    { ngx_string("race_auth_max_hashes"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_race_conf_set_value,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_race_api_main_conf_t, max_hashes),
+      &ngx_http_race_max_hashes_value },
+
+    { ngx_string("race_auth_token_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_race_conf_set_value,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_race_api_main_conf_t, token_ttl),
+      &ngx_http_race_token_ttl_value },
+
+    { ngx_string("race_auth_reply_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_race_conf_set_value,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_race_api_main_conf_t, reply_timeout),
+      &ngx_http_race_reply_timeout_value },
+
+    { ngx_string("race_auth_cookie_secure"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_race_api_main_conf_t, cookie_secure),
+      NULL },
+
+    { ngx_string("race_auth_common_passwords"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_race_api_main_conf_t, passwords_file),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_race_api_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    ngx_http_race_api_create_main_conf,    /* create main configuration */
+    ngx_http_race_api_init_main_conf,      /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    NULL,                                  /* create location configuration */
+    NULL                                   /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_race_api_module = {
+    NGX_MODULE_V1,
+    &ngx_http_race_api_module_ctx,         /* module context */
+    ngx_http_race_api_commands,            /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_http_race_api_init_process,        /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_http_race_api_exit_process,        /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
 static ngx_http_race_api_t  *ngx_http_race_api;
 
 
-ngx_int_t
-ngx_http_race_api_init_process(ngx_cycle_t *cycle,
-    ngx_http_race_main_conf_t *rmcf)
+static void *
+ngx_http_race_api_create_main_conf(ngx_conf_t *cf)
 {
-    u_char                bytes[8];
-    ngx_http_race_api_t  *api;
+    ngx_http_race_api_main_conf_t  *amcf;
+
+    amcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_race_api_main_conf_t));
+    if (amcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     amcf->enabled = 0;
+     *     amcf->thread_pool_name = { 0, NULL };
+     *     amcf->passwords_file = { 0, NULL };
+     *     amcf->passwords = { NULL, 0, NULL };
+     */
+
+    amcf->max_hashes = NGX_CONF_UNSET_UINT;
+    amcf->token_ttl = NGX_CONF_UNSET_MSEC;
+    amcf->reply_timeout = NGX_CONF_UNSET_MSEC;
+    amcf->cookie_secure = NGX_CONF_UNSET;
+
+    return amcf;
+}
+
+
+static char *
+ngx_http_race_api_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_race_api_main_conf_t *amcf = conf;
+
+    ngx_conf_init_uint_value(amcf->max_hashes, 4);
+    ngx_conf_init_msec_value(amcf->token_ttl, 15 * 60 * 1000);
+    ngx_conf_init_msec_value(amcf->reply_timeout, 10000);
+    ngx_conf_init_value(amcf->cookie_secure, 1);
+
+    if (amcf->enabled) {
+        return ngx_http_race_api_auth_init(cf, amcf);
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * What race_api needs, checked and made ready at configuration time:
+ * the list of common passwords is read here, once; the thread pool that
+ * hashes is named here for nginx to start.
+ */
+
+static char *
+ngx_http_race_api_auth_init(ngx_conf_t *cf,
+    ngx_http_race_api_main_conf_t *amcf)
+{
+    u_char              *data;
+    ssize_t              n;
+    ngx_fd_t             fd;
+    ngx_str_t            file;
+    ngx_file_info_t      fi;
+    ngx_pool_cleanup_t  *cln;
+
+    if (amcf->passwords_file.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"race_api\" needs "
+                           "\"race_auth_common_passwords\"");
+        return NGX_CONF_ERROR;
+    }
+
+    amcf->thread_pool = ngx_thread_pool_add(cf,
+                                            amcf->thread_pool_name.len
+                                            ? &amcf->thread_pool_name
+                                            : NULL);
+    if (amcf->thread_pool == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    file = amcf->passwords_file;
+
+    if (ngx_conf_full_name(cf->cycle, &file, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    fd = ngx_open_file(file.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "\"race_auth_common_passwords\" cannot open "
+                           "\"%V\"", &file);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR
+        || !ngx_is_file(&fi) || ngx_file_size(&fi) > 16 * 1024 * 1024)
+    {
+        ngx_close_file(fd);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"race_auth_common_passwords\" \"%V\" is not "
+                           "a file of at most 16m", &file);
+        return NGX_CONF_ERROR;
+    }
+
+    data = ngx_pnalloc(cf->temp_pool, ngx_file_size(&fi) + 1);
+    if (data == NULL) {
+        ngx_close_file(fd);
+        return NGX_CONF_ERROR;
+    }
+
+    n = ngx_read_fd(fd, data, ngx_file_size(&fi));
+    ngx_close_file(fd);
+
+    if (n != (ssize_t) ngx_file_size(&fi)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "\"race_auth_common_passwords\" cannot read "
+                           "\"%V\"", &file);
+        return NGX_CONF_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (race_password_list_load((char *) data, n, &amcf->passwords) != 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"race_auth_common_passwords\" \"%V\" could "
+                           "not be loaded", &file);
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_http_race_api_passwords_free;
+    cln->data = &amcf->passwords;
+
+    return NGX_CONF_OK;
+}
+
+
+static void
+ngx_http_race_api_passwords_free(void *data)
+{
+    race_password_list_free(data);
+}
+
+
+/*
+ * race_api: commands go to race-accounts through the queue, users and
+ * sessions are on Redis, tokens are signed with the keys
+ */
+
+static char *
+ngx_http_race_api_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char                           *rv;
+    ngx_http_race_api_main_conf_t  *amcf;
+
+    rv = ngx_http_race_endpoint(cf, cmd, ngx_http_race_api_handler,
+                                NGX_HTTP_RACE_NEEDS_QUEUE
+                                |NGX_HTTP_RACE_NEEDS_REDIS
+                                |NGX_HTTP_RACE_NEEDS_KEYS);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_race_api_module);
+    amcf->enabled = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_race_api_init_process(ngx_cycle_t *cycle)
+{
+    u_char                          bytes[8];
+    ngx_http_race_api_t            *api;
+    ngx_http_race_api_main_conf_t  *amcf;
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
+    amcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_race_api_module);
+    if (amcf == NULL || !amcf->enabled) {
+        return NGX_OK;
+    }
+
+    ngx_http_race_shared_hold();
 
     api = ngx_pcalloc(cycle->pool, sizeof(ngx_http_race_api_t));
     if (api == NULL) {
         return NGX_ERROR;
     }
 
-    api->conf = rmcf;
+    api->conf = amcf;
+    api->shared = ngx_http_cycle_get_module_main_conf(cycle,
+                                                      ngx_http_race_module);
     api->log = cycle->log;
 
     ngx_rbtree_init(&api->pending, &api->sentinel, ngx_rbtree_insert_value);
@@ -210,11 +510,17 @@ ngx_http_race_api_init_process(ngx_cycle_t *cycle,
 }
 
 
-void
+static void
 ngx_http_race_api_exit_process(ngx_cycle_t *cycle)
 {
+    if (ngx_http_race_api == NULL) {
+        return;
+    }
+
     /* what still waits is finalized by its own connection's teardown */
     ngx_http_race_api = NULL;
+
+    ngx_http_race_shared_release(cycle);
 }
 
 
@@ -249,7 +555,7 @@ ngx_http_race_api_down(ngx_http_race_redis_t *rd, void *data)
 }
 
 
-ngx_int_t
+static ngx_int_t
 ngx_http_race_api_handler(ngx_http_request_t *r)
 {
     ngx_int_t                 rc;
@@ -301,7 +607,7 @@ ngx_http_race_api_handler(ngx_http_request_t *r)
     ctx->timer.data = ctx;
     ctx->timer.log = r->connection->log;
 
-    ngx_http_set_ctx(r, ctx, ngx_http_race_module);
+    ngx_http_set_ctx(r, ctx, ngx_http_race_api_module);
 
     rc = ngx_http_read_client_request_body(r, ngx_http_race_api_body);
 
@@ -445,7 +751,7 @@ ngx_http_race_api_body(ngx_http_request_t *r)
     ngx_int_t                 rc;
     ngx_http_race_api_ctx_t  *ctx;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_race_module);
+    ctx = ngx_http_get_module_ctx(r, ngx_http_race_api_module);
 
     if (ngx_http_race_api_parse(r, ctx, &rc) != NGX_OK) {
         /* refused, the answer sent: rc is what sending it returned */
@@ -1217,7 +1523,7 @@ ngx_http_race_api_authenticate(ngx_http_race_api_ctx_t *ctx)
     ngx_http_race_main_conf_t  *rmcf;
 
     r = ctx->request;
-    rmcf = ngx_http_race_api->conf;
+    rmcf = ngx_http_race_api->shared;
 
     ngx_str_null(&token);
 
@@ -1553,7 +1859,7 @@ ngx_http_race_api_token(ngx_http_race_api_ctx_t *ctx, json_t *user,
     ngx_http_race_main_conf_t  *rmcf;
     char                        buf[RACE_JWT_MAX_LEN];
 
-    rmcf = ngx_http_race_api->conf;
+    rmcf = ngx_http_race_api->shared;
 
     ngx_memzero(&claims, sizeof(race_jwt_claims_t));
 
@@ -1574,7 +1880,7 @@ ngx_http_race_api_token(ngx_http_race_api_ctx_t *ctx, json_t *user,
 
     tp = ngx_timeofday();
     claims.iat = tp->sec;
-    claims.exp = tp->sec + rmcf->token_ttl / 1000;
+    claims.exp = tp->sec + ngx_http_race_api->conf->token_ttl / 1000;
 
     keys = rmcf->token_keys->elts;
 
@@ -1604,40 +1910,21 @@ static ngx_int_t
 ngx_http_race_api_send(ngx_http_request_t *r, ngx_uint_t status,
     json_t *body, ngx_str_t *cookie)
 {
-    char                       *text;
-    size_t                      len;
-    ngx_buf_t                  *b;
-    ngx_int_t                   rc;
-    ngx_chain_t                 out;
-    ngx_table_elt_t            *h;
-    ngx_http_race_main_conf_t  *rmcf;
+    ngx_table_elt_t                *h;
+    ngx_http_race_api_main_conf_t  *amcf;
 
-    rmcf = ngx_http_race_api->conf;
-
-    text = NULL;
-    len = 0;
-
-    if (body) {
-        text = json_dumps(body, JSON_COMPACT);
-        json_decref(body);
-
-        if (text == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        len = ngx_strlen(text);
-    }
+    amcf = ngx_http_race_api->conf;
 
     if (cookie) {
         h = ngx_list_push(&r->headers_out.headers);
         if (h == NULL) {
-            free(text);
+            json_decref(body);
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
         h->value.data = ngx_pnalloc(r->pool, cookie->len + 128);
         if (h->value.data == NULL) {
-            free(text);
+            json_decref(body);
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
@@ -1647,49 +1934,10 @@ ngx_http_race_api_send(ngx_http_request_t *r, ngx_uint_t status,
                                    NGX_HTTP_RACE_API_COOKIE "=%V; Path=/; "
                                    "Max-Age=%M; HttpOnly; SameSite=Strict%s",
                                    cookie,
-                                   cookie->len ? rmcf->token_ttl / 1000 : 0,
-                                   rmcf->cookie_secure ? "; Secure" : "")
+                                   cookie->len ? amcf->token_ttl / 1000 : 0,
+                                   amcf->cookie_secure ? "; Secure" : "")
                        - h->value.data;
     }
 
-    if (ngx_http_race_add_header(r, "Cache-Control", "no-store") != NGX_OK) {
-        free(text);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    r->headers_out.status = status;
-
-    if (text == NULL) {
-        r->header_only = 1;
-        r->headers_out.content_length_n = 0;
-        return ngx_http_send_header(r);
-    }
-
-    b = ngx_create_temp_buf(r->pool, len);
-    if (b == NULL) {
-        free(text);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    b->last = ngx_cpymem(b->last, text, len);
-    b->last_buf = 1;
-    b->last_in_chain = 1;
-
-    ngx_explicit_memzero(text, len);
-    free(text);
-
-    r->headers_out.content_length_n = len;
-    ngx_str_set(&r->headers_out.content_type, "application/json");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_race_send_json(r, status, body);
 }

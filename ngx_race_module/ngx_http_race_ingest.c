@@ -27,8 +27,9 @@
 #include "ngx_http_race.h"
 #include "ngx_http_race_ws.h"
 #include "ngx_http_race_fix.h"
-#include "ngx_http_race_ingest.h"
 #include "ngx_http_race_redis.h"
+#include "ngx_http_race_reply.h"
+#include "ngx_http_race_bearer.h"
 
 
 #define NGX_HTTP_RACE_CLOSE_TRY_AGAIN   1013   /* RFC 6455 registry */
@@ -47,8 +48,23 @@
 
 
 typedef struct {
+    ngx_uint_t                 enabled;       /* a race_ingest location */
+} ngx_http_race_ingest_main_conf_t;
+
+
+typedef struct {
+    ngx_uint_t                 ride_max_batch;
+    ngx_uint_t                 ride_max_in_flight;       /* fixes */
+    size_t                     ride_max_in_flight_size;  /* Kafka bytes */
+    ngx_msec_t                 fix_max_future;
+    ngx_msec_t                 fix_max_past;
+} ngx_http_race_ingest_loc_conf_t;
+
+
+typedef struct {
     ngx_rbtree_node_t          node;          /* key: the ride's id */
     ngx_http_race_ws_t        *ws;
+    ngx_http_race_ingest_loc_conf_t  *conf;
     ngx_log_t                 *log;
     u_char                     race[RACE_JWT_ID_MAX + 1];
     size_t                     race_len;
@@ -117,6 +133,15 @@ typedef struct {
 } ngx_http_race_ingest_t;
 
 
+static void *ngx_http_race_ingest_create_main_conf(ngx_conf_t *cf);
+static void *ngx_http_race_ingest_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_race_ingest_merge_loc_conf(ngx_conf_t *cf,
+    void *parent, void *child);
+static char *ngx_http_race_ingest_conf(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_race_ingest_init_process(ngx_cycle_t *cycle);
+static void ngx_http_race_ingest_exit_process(ngx_cycle_t *cycle);
+static ngx_int_t ngx_http_race_ingest_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_race_ingest_message(ngx_http_race_ws_t *ws,
     unsigned opcode, u_char *data, size_t len);
 static void ngx_http_race_ingest_drain(ngx_http_race_ws_t *ws);
@@ -151,6 +176,111 @@ static void ngx_http_race_ingest_rechecked(redisAsyncContext *ac, void *r,
     void *privdata);
 
 
+static ngx_http_race_conf_value_t  ngx_http_race_max_batch_value = {
+    NGX_HTTP_RACE_CONF_NUM, 1, RACE_FIX_BATCH_MAX,
+    "a number from 1 to 500"
+};
+
+static ngx_http_race_conf_value_t  ngx_http_race_in_flight_value = {
+    NGX_HTTP_RACE_CONF_NUM, 1, 1000000,
+    "a number from 1 to 1000000"
+};
+
+static ngx_http_race_conf_value_t  ngx_http_race_in_flight_size_value = {
+    NGX_HTTP_RACE_CONF_SIZE, 1024, 64 * 1024 * 1024,
+    "a size from 1k to 64m"
+};
+
+static ngx_http_race_conf_value_t  ngx_http_race_fix_future_value = {
+    NGX_HTTP_RACE_CONF_MSEC, 0, NGX_HTTP_RACE_MSEC_MAX,
+    "a time up to 24d"
+};
+
+static ngx_http_race_conf_value_t  ngx_http_race_timeout_value = {
+    NGX_HTTP_RACE_CONF_MSEC, 1, NGX_HTTP_RACE_MSEC_MAX,
+    "a time from 1ms to 24d"
+};
+
+
+static ngx_command_t  ngx_http_race_ingest_commands[] = {
+
+    { ngx_string("race_ingest"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_race_ingest_conf,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("race_ride_max_batch"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_race_conf_set_value,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_race_ingest_loc_conf_t, ride_max_batch),
+      &ngx_http_race_max_batch_value },
+
+    { ngx_string("race_ride_max_in_flight"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_race_conf_set_value,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_race_ingest_loc_conf_t, ride_max_in_flight),
+      &ngx_http_race_in_flight_value },
+
+    { ngx_string("race_ride_max_in_flight_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_race_conf_set_value,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_race_ingest_loc_conf_t, ride_max_in_flight_size),
+      &ngx_http_race_in_flight_size_value },
+
+    { ngx_string("race_fix_max_future"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_race_conf_set_value,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_race_ingest_loc_conf_t, fix_max_future),
+      &ngx_http_race_fix_future_value },
+
+    { ngx_string("race_fix_max_past"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_race_conf_set_value,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_race_ingest_loc_conf_t, fix_max_past),
+      &ngx_http_race_timeout_value },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_race_ingest_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    ngx_http_race_ingest_create_main_conf, /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_race_ingest_create_loc_conf,  /* create location configuration */
+    ngx_http_race_ingest_merge_loc_conf    /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_race_ingest_module = {
+    NGX_MODULE_V1,
+    &ngx_http_race_ingest_module_ctx,      /* module context */
+    ngx_http_race_ingest_commands,         /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_http_race_ingest_init_process,     /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_http_race_ingest_exit_process,     /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
 static const ngx_http_race_ws_handler_t  ngx_http_race_ingest_ws = {
     ngx_http_race_ingest_message,
     ngx_http_race_ingest_drain,
@@ -161,11 +291,111 @@ static const ngx_http_race_ws_handler_t  ngx_http_race_ingest_ws = {
 static ngx_http_race_ingest_t  *ngx_http_race_ingest;
 
 
-ngx_int_t
-ngx_http_race_ingest_init_process(ngx_cycle_t *cycle,
-    ngx_http_race_main_conf_t *rmcf)
+static void *
+ngx_http_race_ingest_create_main_conf(ngx_conf_t *cf)
 {
-    ngx_http_race_ingest_t  *in;
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     imcf->enabled = 0;
+     */
+
+    return ngx_pcalloc(cf->pool, sizeof(ngx_http_race_ingest_main_conf_t));
+}
+
+
+static void *
+ngx_http_race_ingest_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_race_ingest_loc_conf_t  *ilcf;
+
+    ilcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_race_ingest_loc_conf_t));
+    if (ilcf == NULL) {
+        return NULL;
+    }
+
+    ilcf->ride_max_batch = NGX_CONF_UNSET_UINT;
+    ilcf->ride_max_in_flight = NGX_CONF_UNSET_UINT;
+    ilcf->ride_max_in_flight_size = NGX_CONF_UNSET_SIZE;
+    ilcf->fix_max_future = NGX_CONF_UNSET_MSEC;
+    ilcf->fix_max_past = NGX_CONF_UNSET_MSEC;
+
+    return ilcf;
+}
+
+
+static char *
+ngx_http_race_ingest_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child)
+{
+    ngx_http_race_ingest_loc_conf_t *prev = parent;
+    ngx_http_race_ingest_loc_conf_t *conf = child;
+
+    ngx_conf_merge_uint_value(conf->ride_max_batch, prev->ride_max_batch,
+                              RACE_FIX_BATCH_MAX);
+
+    /*
+     * A phone at 1 fix/s through a broker outage as long as the
+     * producer's message.timeout.ms (5m), after a 500-fix backfill:
+     * 800 fixes in some 100k of Kafka messages.  A phone that never
+     * gets its acks cannot hold more of a worker.
+     */
+    ngx_conf_merge_uint_value(conf->ride_max_in_flight,
+                              prev->ride_max_in_flight, 1000);
+    ngx_conf_merge_size_value(conf->ride_max_in_flight_size,
+                              prev->ride_max_in_flight_size, 256 * 1024);
+    ngx_conf_merge_msec_value(conf->fix_max_future, prev->fix_max_future,
+                              60000);
+    ngx_conf_merge_msec_value(conf->fix_max_past, prev->fix_max_past,
+                              7 * 24 * 3600 * 1000);
+
+    return NGX_CONF_OK;
+}
+
+
+/* race_ingest: fixes go to the queue, revocations are on Redis */
+
+static char *
+ngx_http_race_ingest_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char                              *rv;
+    ngx_http_race_ingest_main_conf_t  *imcf;
+
+    rv = ngx_http_race_endpoint(cf, cmd, ngx_http_race_ingest_handler,
+                                NGX_HTTP_RACE_NEEDS_QUEUE
+                                |NGX_HTTP_RACE_NEEDS_REDIS
+                                |NGX_HTTP_RACE_NEEDS_KEYS);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    imcf = ngx_http_conf_get_module_main_conf(cf,
+                                              ngx_http_race_ingest_module);
+    imcf->enabled = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_race_ingest_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_race_ingest_t            *in;
+    ngx_http_race_ingest_main_conf_t  *imcf;
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
+    imcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_race_ingest_module);
+    if (imcf == NULL || !imcf->enabled) {
+        return NGX_OK;
+    }
+
+    ngx_http_race_shared_hold();
 
     in = ngx_pcalloc(cycle->pool, sizeof(ngx_http_race_ingest_t));
     if (in == NULL) {
@@ -202,80 +432,29 @@ ngx_http_race_ingest_init_process(ngx_cycle_t *cycle,
 }
 
 
-void
+static void
 ngx_http_race_ingest_exit_process(ngx_cycle_t *cycle)
 {
+    if (ngx_http_race_ingest == NULL) {
+        return;
+    }
+
     /*
      * The queue stops after this and its last reports find no ride: the
      * records are freed all the same.  So do pending Redis calls.
      */
 
-    if (ngx_http_race_ingest && ngx_http_race_ingest->recheck.timer_set) {
+    if (ngx_http_race_ingest->recheck.timer_set) {
         ngx_del_timer(&ngx_http_race_ingest->recheck);
     }
 
     ngx_http_race_ingest = NULL;
+
+    ngx_http_race_shared_release(cycle);
 }
 
 
-ngx_int_t
-ngx_http_race_bearer(ngx_http_request_t *r, ngx_str_t *token)
-{
-    ngx_str_t         value;
-    ngx_table_elt_t  *h;
-
-    h = r->headers_in.authorization;
-
-    if (h == NULL) {
-        return NGX_DECLINED;
-    }
-
-    value = h->value;
-
-    if (value.len <= sizeof("Bearer ") - 1
-        || ngx_strncasecmp(value.data, (u_char *) "Bearer ",
-                           sizeof("Bearer ") - 1) != 0)
-    {
-        return NGX_DECLINED;
-    }
-
-    token->data = value.data + sizeof("Bearer ") - 1;
-    token->len = value.len - (sizeof("Bearer ") - 1);
-
-    while (token->len && *token->data == ' ') {
-        token->data++;
-        token->len--;
-    }
-
-    return token->len ? NGX_OK : NGX_DECLINED;
-}
-
-
-ngx_int_t
-ngx_http_race_token(ngx_http_request_t *r, ngx_str_t *token)
-{
-    if (r->headers_in.authorization) {
-        return ngx_http_race_bearer(r, token);
-    }
-
-    /*
-     * Browsers cannot set headers on a WebSocket: the query carries the
-     * token there.  The request line that logs show has it redacted
-     * (ngx_http_race_redact()).
-     */
-
-    if (ngx_http_arg(r, (u_char *) "access_token",
-                     sizeof("access_token") - 1, token)
-        == NGX_OK && token->len)
-    {
-        return NGX_OK;
-    }
-
-    return NGX_DECLINED;
-}
-
-
-ngx_int_t
+static ngx_int_t
 ngx_http_race_ingest_handler(ngx_http_request_t *r)
 {
     ngx_str_t                   token, arg;
@@ -365,6 +544,7 @@ ngx_http_race_ingest_handler(ngx_http_request_t *r)
     ride->expires = (time_t) (claims.exp + NGX_HTTP_RACE_TOKEN_LEEWAY);
     ride->unsent_ack = -1;
     ride->log = r->connection->log;
+    ride->conf = ngx_http_get_module_loc_conf(r, ngx_http_race_ingest_module);
 
     /*
      * Is this very token revoked (its rider taken off the race)?  Redis
@@ -597,9 +777,9 @@ ngx_http_race_ingest_message(ngx_http_race_ws_t *ws, unsigned opcode,
     tp = ngx_timeofday();
 
     limits.now = (int64_t) tp->sec * 1000 + tp->msec;
-    limits.max_future = ws->conf->fix_max_future;
-    limits.max_past = ws->conf->fix_max_past;
-    limits.max_batch = ws->conf->ride_max_batch;
+    limits.max_future = ride->conf->fix_max_future;
+    limits.max_past = ride->conf->fix_max_past;
+    limits.max_batch = ride->conf->ride_max_batch;
 
     frc = race_fix_parse((char *) data, len, &limits, in->fixes, &nfixes,
                          in->errors, &nerrors, reason, sizeof(reason));
@@ -694,12 +874,12 @@ ngx_http_race_ingest_message(ngx_http_race_ws_t *ws, unsigned opcode,
 static void
 ngx_http_race_ingest_in_flight(ngx_http_race_ride_t *ride)
 {
-    ngx_http_race_loc_conf_t  *rlcf;
+    ngx_http_race_ingest_loc_conf_t  *ilcf;
 
-    rlcf = ride->ws->conf;
+    ilcf = ride->conf;
 
-    if (ride->in_flight >= rlcf->ride_max_in_flight
-        || ride->in_flight_size >= rlcf->ride_max_in_flight_size)
+    if (ride->in_flight >= ilcf->ride_max_in_flight
+        || ride->in_flight_size >= ilcf->ride_max_in_flight_size)
     {
         if (!ride->ws->read_held) {
             ngx_log_debug3(NGX_LOG_DEBUG_HTTP, ride->log, 0,
