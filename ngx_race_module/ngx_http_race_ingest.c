@@ -30,6 +30,7 @@
 #include "ngx_http_race_redis.h"
 #include "ngx_http_race_reply.h"
 #include "ngx_http_race_bearer.h"
+#include "ngx_http_race_pending.h"
 
 
 #define NGX_HTTP_RACE_CLOSE_TRY_AGAIN   1013   /* RFC 6455 registry */
@@ -110,9 +111,7 @@ typedef struct {
 
 
 typedef struct {
-    ngx_rbtree_t               rides;
-    ngx_rbtree_node_t          sentinel;
-    ngx_rbtree_key_t           next_id;
+    ngx_http_race_pending_t    rides;         /* open, by id */
 
     /* one message is parsed at a time: scratch space for all of them */
     race_fix_t                *fixes;
@@ -160,7 +159,6 @@ static ngx_int_t ngx_http_race_ingest_ack(ngx_http_race_ride_t *ride,
 static ngx_int_t ngx_http_race_ingest_error(ngx_http_race_ride_t *ride,
     int64_t seq, const char *code, const char *message);
 
-static ngx_http_race_ride_t *ngx_http_race_ingest_find(ngx_rbtree_key_t key);
 static void ngx_http_race_ingest_end(ngx_http_race_ride_t *ride,
     const char *reason);
 static void ngx_http_race_ingest_expire(ngx_event_t *ev);
@@ -402,7 +400,7 @@ ngx_http_race_ingest_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
-    ngx_rbtree_init(&in->rides, &in->sentinel, ngx_rbtree_insert_value);
+    ngx_http_race_pending_init(&in->rides);
 
     in->fixes = ngx_palloc(cycle->pool,
                            RACE_FIX_BATCH_MAX * sizeof(race_fix_t));
@@ -729,8 +727,7 @@ ngx_http_race_ingest_start(ngx_http_request_t *r, ngx_http_race_ride_t *ride)
     }
 
     ride->ws = ws;
-    ride->node.key = ++ngx_http_race_ingest->next_id;
-    ngx_rbtree_insert(&ngx_http_race_ingest->rides, &ride->node);
+    ngx_http_race_pending_add(&ngx_http_race_ingest->rides, &ride->node);
 
     /* a worker that shuts down does not wait for a token to expire */
 
@@ -908,33 +905,16 @@ ngx_http_race_ingest_in_flight(ngx_http_race_ride_t *ride)
 static void
 ngx_http_race_ingest_delivered(ngx_http_race_delivery_t *d, ngx_uint_t ok)
 {
-    ngx_rbtree_key_t           key;
-    ngx_rbtree_node_t         *node, *sentinel;
     ngx_http_race_ride_t      *ride;
     ngx_http_race_ride_msg_t  *msg;
 
     msg = (ngx_http_race_ride_msg_t *) d;
-    key = msg->ride;
 
-    node = ngx_http_race_ingest ? ngx_http_race_ingest->rides.root : NULL;
-    sentinel = ngx_http_race_ingest ? &ngx_http_race_ingest->sentinel : NULL;
-
-    ride = NULL;
-
-    while (node && node != sentinel) {
-        if (key < node->key) {
-            node = node->left;
-            continue;
-        }
-
-        if (key > node->key) {
-            node = node->right;
-            continue;
-        }
-
-        ride = (ngx_http_race_ride_t *) node;
-        break;
-    }
+    ride = ngx_http_race_ingest
+           ? (ngx_http_race_ride_t *)
+                 ngx_http_race_pending_find(&ngx_http_race_ingest->rides,
+                                            msg->ride)
+           : NULL;
 
     if (ride == NULL) {
         /* the phone has gone */
@@ -1055,7 +1035,8 @@ ngx_http_race_ingest_close(ngx_http_race_ws_t *ws)
     ride = ws->data;
 
     if (ride->ws && ngx_http_race_ingest) {
-        ngx_rbtree_delete(&ngx_http_race_ingest->rides, &ride->node);
+        ngx_http_race_pending_delete(&ngx_http_race_ingest->rides,
+                                     &ride->node);
     }
 
     if (ride->expire.timer_set) {
@@ -1063,33 +1044,6 @@ ngx_http_race_ingest_close(ngx_http_race_ws_t *ws)
     }
 
     ride->ws = NULL;
-}
-
-
-static ngx_http_race_ride_t *
-ngx_http_race_ingest_find(ngx_rbtree_key_t key)
-{
-    ngx_rbtree_node_t  *node, *sentinel;
-
-    node = ngx_http_race_ingest->rides.root;
-    sentinel = &ngx_http_race_ingest->sentinel;
-
-    while (node != sentinel) {
-
-        if (key < node->key) {
-            node = node->left;
-            continue;
-        }
-
-        if (key > node->key) {
-            node = node->right;
-            continue;
-        }
-
-        return (ngx_http_race_ride_t *) node;
-    }
-
-    return NULL;
 }
 
 
@@ -1228,8 +1182,8 @@ ngx_http_race_ingest_on_revoked(redisAsyncContext *ac, void *r,
 
     /* revocations are rare: every ride of this worker is looked at */
 
-    root = in->rides.root;
-    sentinel = in->rides.sentinel;
+    root = in->rides.tree.root;
+    sentinel = in->rides.tree.sentinel;
 
     if (root == sentinel) {
         return;
@@ -1237,7 +1191,7 @@ ngx_http_race_ingest_on_revoked(redisAsyncContext *ac, void *r,
 
     for (node = ngx_rbtree_min(root, sentinel);
          node;
-         node = ngx_rbtree_next(&in->rides, node))
+         node = ngx_rbtree_next(&in->rides.tree, node))
     {
         ride = (ngx_http_race_ride_t *) node;
 
@@ -1290,8 +1244,8 @@ ngx_http_race_ingest_recheck(ngx_http_race_ingest_t *in)
 
     in->recheck_wanted = 0;
 
-    root = in->rides.root;
-    sentinel = in->rides.sentinel;
+    root = in->rides.tree.root;
+    sentinel = in->rides.tree.sentinel;
 
     if (root == sentinel) {
         return;
@@ -1304,7 +1258,7 @@ ngx_http_race_ingest_recheck(ngx_http_race_ingest_t *in)
 
     for (node = ngx_rbtree_min(root, sentinel);
          node;
-         node = ngx_rbtree_next(&in->rides, node))
+         node = ngx_rbtree_next(&in->rides.tree, node))
     {
         if (rc == NULL) {
             rc = ngx_alloc(sizeof(ngx_http_race_ride_recheck_t), in->log);
@@ -1387,7 +1341,8 @@ ngx_http_race_ingest_recheck_send(ngx_http_race_ingest_t *in,
     p = keys;
 
     for (i = 0; i < rc->n; i++) {
-        ride = ngx_http_race_ingest_find(rc->rides[i]);
+        ride = (ngx_http_race_ride_t *)
+                   ngx_http_race_pending_find(&in->rides, rc->rides[i]);
 
         argv[i + 2] = (char *) p;
 
@@ -1470,7 +1425,8 @@ ngx_http_race_ingest_rechecked(redisAsyncContext *ac, void *r,
             continue;
         }
 
-        ride = ngx_http_race_ingest_find(rc->rides[i]);
+        ride = (ngx_http_race_ride_t *)
+                   ngx_http_race_pending_find(&in->rides, rc->rides[i]);
 
         if (ride) {
             ngx_http_race_ingest_end(ride, "token revoked");
