@@ -1,14 +1,23 @@
-
 /*
  * ngx_race: the accounts API, /api/auth/... and /api/me, and the admin's
- * role grant (docs/INTERNALS.md, "Accounts").
+ * role grant (docs/INTERNALS.md, "Accounts"): its module, its routes
+ * and the flow of each.
  *
  * Nothing here waits on the event loop.  A request goes through steps,
  * each started here and finished by a callback: the body is read,
- * passwords are hashed or verified in a thread pool, Redis is asked on
- * the worker's command connection, commands go to the race-accounts
- * worker through the queue and its reply comes back on this worker
- * process's own Redis channel.
+ * passwords are hashed or verified in a thread pool
+ * (ngx_http_race_api_hash.c), Redis is asked on the worker's command
+ * connection, commands go to the race-accounts worker and its reply
+ * comes back (ngx_http_race_api_channel.c).
+ *
+ * One contract for every step, as nginx's limit_req delay has it: a
+ * helper returns a code and never finalizes the request.  NGX_DONE
+ * means an asynchronous step has started and its callback goes on; any
+ * other code is what the request is finalized with (the return of
+ * sending the answer, or an NGX_HTTP_* status for nginx to answer).
+ * Each callback (body read, Redis reply, hash done, race-accounts'
+ * reply or its absence) finalizes the request at most once, in
+ * ngx_http_race_api_finish(), and returns nothing.
  *
  * Each of those callbacks may come after the client has gone.  None of
  * them holds the request: the thread job and the Redis call hold a small
@@ -24,10 +33,11 @@
 #include <ngx_thread_pool.h>
 
 #include <jansson.h>
-#include <openssl/rand.h>
 
 #include "ngx_http_race.h"
 #include "ngx_http_race_api.h"
+#include "ngx_http_race_api_hash.h"
+#include "ngx_http_race_api_channel.h"
 #include "ngx_http_race_reply.h"
 #include "ngx_http_race_bearer.h"
 #include "ngx_http_race_jwt.h"
@@ -44,13 +54,11 @@
 
 #define NGX_HTTP_RACE_API_COOKIE    "race_session"
 
-/* the most of the reply timeout kept for a late command's reply */
-#define NGX_HTTP_RACE_API_REPLY_MARGIN  1000
-
 
 typedef struct ngx_http_race_api_ctx_s  ngx_http_race_api_ctx_t;
 
-typedef void (*ngx_http_race_api_redis_pt)(ngx_http_race_api_ctx_t *ctx,
+/* a step that a Redis reply goes on with: NGX_DONE, or a code to end */
+typedef ngx_int_t (*ngx_http_race_api_redis_pt)(ngx_http_race_api_ctx_t *ctx,
     redisReply *reply);
 
 
@@ -61,33 +69,23 @@ typedef struct {
 } ngx_http_race_api_call_t;
 
 
-/* a hash or a verify in the thread pool; the thread sees only this */
+/* why a request is refused before any step: its status and reason */
 typedef struct {
-    ngx_http_race_api_ctx_t          *ctx;        /* NULL: cancelled */
-    ngx_uint_t                        verify;
-    ngx_int_t                         result;
-    size_t                            password_len;
-    char                              password[RACE_PASSWORD_BYTES_MAX + 1];
-    char                              encoded[RACE_PASSWORD_ENCODED_MAX];
-} ngx_http_race_api_job_t;
-
-
-/* a command's delivery record: the request is found again by its id */
-typedef struct {
-    ngx_http_race_delivery_t          delivery;
-    ngx_rbtree_key_t                  id;
-} ngx_http_race_api_msg_t;
+    ngx_uint_t                        status;
+    const char                       *code;
+    const char                       *message;
+    char                              err[RACE_ACCOUNT_ERR_MAX];
+} ngx_http_race_api_refusal_t;
 
 
 struct ngx_http_race_api_ctx_s {
-    ngx_rbtree_node_t                 node;       /* key: the command id */
     ngx_http_request_t               *request;
     ngx_uint_t                        route;
     char                              target[RACE_JWT_ID_MAX + 1];
 
     ngx_http_race_api_call_t         *call;
     ngx_thread_task_t                *task;
-    ngx_event_t                       timer;
+    ngx_http_race_api_wait_t          wait;       /* for race-accounts */
 
     /* what the request carried */
     race_signup_t                     signup;
@@ -101,21 +99,14 @@ struct ngx_http_race_api_ctx_s {
     json_t                           *user;       /* for the answer */
     char                              hash[RACE_PASSWORD_ENCODED_MAX];
 
-    unsigned                          waiting:1;  /* in the pending tree */
     unsigned                          bearer:1;
 };
 
 
 typedef struct {
-    ngx_rbtree_t                      pending;
-    ngx_rbtree_node_t                 sentinel;
-    ngx_rbtree_key_t                  next_id;
-    ngx_uint_t                        hashes;     /* in the thread pool */
     ngx_http_race_api_main_conf_t    *conf;
     ngx_http_race_main_conf_t        *shared;    /* the token keys */
     ngx_log_t                        *log;
-    unsigned                          subscribed:1;
-    char                              channel[64];
 } ngx_http_race_api_t;
 
 
@@ -128,46 +119,49 @@ static char *ngx_http_race_api_conf(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_race_api_init_process(ngx_cycle_t *cycle);
 static void ngx_http_race_api_exit_process(ngx_cycle_t *cycle);
+
 static ngx_int_t ngx_http_race_api_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_race_api_route(ngx_http_request_t *r,
-    ngx_http_race_api_ctx_t *ctx, ngx_int_t *sent);
+    ngx_http_race_api_ctx_t *ctx, ngx_http_race_api_refusal_t *refusal);
 static void ngx_http_race_api_body(ngx_http_request_t *r);
+static ngx_int_t ngx_http_race_api_start(ngx_http_race_api_ctx_t *ctx);
 static ngx_int_t ngx_http_race_api_parse(ngx_http_request_t *r,
-    ngx_http_race_api_ctx_t *ctx, ngx_int_t *sent);
+    ngx_http_race_api_ctx_t *ctx, ngx_http_race_api_refusal_t *refusal);
 static void ngx_http_race_api_cleanup(void *data);
 static void ngx_http_race_api_finish(ngx_http_race_api_ctx_t *ctx,
     ngx_int_t rc);
+static ngx_int_t ngx_http_race_api_error(ngx_http_race_api_ctx_t *ctx,
+    ngx_uint_t status, const char *code, const char *message);
+static ngx_int_t ngx_http_race_api_unavailable(ngx_http_race_api_ctx_t *ctx);
 
 static ngx_int_t ngx_http_race_api_redis(ngx_http_race_api_ctx_t *ctx,
     ngx_http_race_api_redis_pt done, const char *fmt, ...);
 static void ngx_http_race_api_on_redis(redisAsyncContext *ac, void *r,
     void *privdata);
-static ngx_int_t ngx_http_race_api_thread(ngx_http_race_api_ctx_t *ctx,
-    ngx_uint_t verify, const char *encoded);
-static void ngx_http_race_api_thread_run(void *data, ngx_log_t *log);
-static void ngx_http_race_api_thread_done(ngx_event_t *ev);
+static ngx_int_t ngx_http_race_api_hash(ngx_http_race_api_ctx_t *ctx,
+    const char *encoded);
+static void ngx_http_race_api_hashed(void *data, ngx_int_t result,
+    const char *encoded);
 static ngx_int_t ngx_http_race_api_command(ngx_http_race_api_ctx_t *ctx,
     json_t *cmd, const char *key);
-static void ngx_http_race_api_delivered(ngx_http_race_delivery_t *d,
-    ngx_uint_t ok);
-static void ngx_http_race_api_on_reply(redisAsyncContext *ac, void *r,
-    void *privdata);
-static void ngx_http_race_api_reply(ngx_http_race_api_ctx_t *ctx,
+static void ngx_http_race_api_replied(ngx_http_race_api_wait_t *w,
+    ngx_uint_t how, json_t *reply);
+static ngx_int_t ngx_http_race_api_reply(ngx_http_race_api_ctx_t *ctx,
     json_t *reply);
-static void ngx_http_race_api_timeout(ngx_event_t *ev);
-static ngx_http_race_api_ctx_t *ngx_http_race_api_find(ngx_rbtree_key_t id);
 
-static void ngx_http_race_api_authenticate(ngx_http_race_api_ctx_t *ctx);
-static void ngx_http_race_api_authenticated(ngx_http_race_api_ctx_t *ctx,
+static ngx_int_t ngx_http_race_api_authenticate(ngx_http_race_api_ctx_t *ctx);
+static ngx_int_t ngx_http_race_api_authenticated(
+    ngx_http_race_api_ctx_t *ctx, redisReply *reply);
+static ngx_int_t ngx_http_race_api_signup_hashed(
+    ngx_http_race_api_ctx_t *ctx);
+static ngx_int_t ngx_http_race_api_login_id(ngx_http_race_api_ctx_t *ctx,
     redisReply *reply);
-static void ngx_http_race_api_signup_hashed(ngx_http_race_api_ctx_t *ctx);
-static void ngx_http_race_api_login_id(ngx_http_race_api_ctx_t *ctx,
+static ngx_int_t ngx_http_race_api_login_loaded(ngx_http_race_api_ctx_t *ctx,
     redisReply *reply);
-static void ngx_http_race_api_login_loaded(ngx_http_race_api_ctx_t *ctx,
+static ngx_int_t ngx_http_race_api_login_user(ngx_http_race_api_ctx_t *ctx,
     redisReply *reply);
-static void ngx_http_race_api_login_user(ngx_http_race_api_ctx_t *ctx,
-    redisReply *reply);
-static void ngx_http_race_api_login_verified(ngx_http_race_api_ctx_t *ctx);
+static ngx_int_t ngx_http_race_api_login_verified(
+    ngx_http_race_api_ctx_t *ctx);
 
 static ngx_int_t ngx_http_race_api_token(ngx_http_race_api_ctx_t *ctx,
     json_t *user, ngx_str_t *token);
@@ -175,10 +169,6 @@ static ngx_int_t ngx_http_race_api_send(ngx_http_request_t *r,
     ngx_uint_t status, json_t *body, ngx_str_t *cookie);
 static ngx_int_t ngx_http_race_api_user_json(ngx_http_race_api_ctx_t *ctx,
     redisReply *hash);
-
-static void ngx_http_race_api_up(ngx_http_race_redis_t *rd, void *data);
-static void ngx_http_race_api_down(ngx_http_race_redis_t *rd, void *data);
-
 
 static ngx_http_race_conf_value_t  ngx_http_race_max_hashes_value = {
     NGX_HTTP_RACE_CONF_NUM, 1, 1024,
@@ -283,7 +273,6 @@ ngx_module_t  ngx_http_race_api_module = {
 
 
 static ngx_http_race_api_t  *ngx_http_race_api;
-
 
 static void *
 ngx_http_race_api_create_main_conf(ngx_conf_t *cf)
@@ -458,7 +447,6 @@ ngx_http_race_api_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 static ngx_int_t
 ngx_http_race_api_init_process(ngx_cycle_t *cycle)
 {
-    u_char                          bytes[8];
     ngx_http_race_api_t            *api;
     ngx_http_race_api_main_conf_t  *amcf;
 
@@ -486,17 +474,6 @@ ngx_http_race_api_init_process(ngx_cycle_t *cycle)
                                                       ngx_http_race_module);
     api->log = cycle->log;
 
-    ngx_rbtree_init(&api->pending, &api->sentinel, ngx_rbtree_insert_value);
-
-    /* a channel of this process's own: a restarted one gets a new one */
-
-    if (RAND_bytes(bytes, sizeof(bytes)) != 1) {
-        return NGX_ERROR;
-    }
-
-    ngx_snprintf((u_char *) api->channel, sizeof(api->channel) - 1,
-                 "race:reply:%P:%*xs%Z", ngx_pid, sizeof(bytes), bytes);
-
     if (race_password_init() != 0) {
         ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
                       "race: password hashing could not start");
@@ -505,8 +482,7 @@ ngx_http_race_api_init_process(ngx_cycle_t *cycle)
 
     ngx_http_race_api = api;
 
-    return ngx_http_race_redis_pair_listen(ngx_http_race_api_up,
-                                           ngx_http_race_api_down, api);
+    return ngx_http_race_api_channel_init(cycle, amcf->reply_timeout);
 }
 
 
@@ -519,49 +495,20 @@ ngx_http_race_api_exit_process(ngx_cycle_t *cycle)
 
     /* what still waits is finalized by its own connection's teardown */
     ngx_http_race_api = NULL;
+    ngx_http_race_api_channel_exit();
 
     ngx_http_race_shared_release(cycle);
-}
-
-
-static void
-ngx_http_race_api_up(ngx_http_race_redis_t *rd, void *data)
-{
-    ngx_http_race_api_t  *api = data;
-
-    if (rd != &ngx_http_race_redis_pair->sub) {
-        return;
-    }
-
-    if (redisAsyncCommand(rd->ac, ngx_http_race_api_on_reply, NULL,
-                          "SUBSCRIBE %s", api->channel)
-        != REDIS_OK)
-    {
-        ngx_log_error(NGX_LOG_ERR, api->log, 0,
-                      "race: redis subscribe to replies failed");
-    }
-}
-
-
-static void
-ngx_http_race_api_down(ngx_http_race_redis_t *rd, void *data)
-{
-    ngx_http_race_api_t  *api = data;
-
-    if (rd == &ngx_http_race_redis_pair->sub) {
-        /* replies sent meanwhile are lost: waiting requests time out */
-        api->subscribed = 0;
-    }
 }
 
 
 static ngx_int_t
 ngx_http_race_api_handler(ngx_http_request_t *r)
 {
-    ngx_int_t                 rc;
-    ngx_str_t                 arg;
-    ngx_pool_cleanup_t       *cln;
-    ngx_http_race_api_ctx_t  *ctx;
+    ngx_int_t                     rc;
+    ngx_str_t                     arg;
+    ngx_pool_cleanup_t           *cln;
+    ngx_http_race_api_ctx_t      *ctx;
+    ngx_http_race_api_refusal_t   refusal;
 
     if (ngx_http_race_api == NULL) {
         return NGX_HTTP_SERVICE_UNAVAILABLE;
@@ -590,9 +537,15 @@ ngx_http_race_api_handler(ngx_http_request_t *r)
 
     ctx->request = r;
 
-    if (ngx_http_race_api_route(r, ctx, &rc) != NGX_OK) {
-        /* refused and answered: rc is what sending returned */
-        return rc;
+    rc = ngx_http_race_api_route(r, ctx, &refusal);
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_race_send_error(r, refusal.status, refusal.code,
+                                        refusal.message);
     }
 
     cln = ngx_pool_cleanup_add(r->pool, 0);
@@ -603,11 +556,13 @@ ngx_http_race_api_handler(ngx_http_request_t *r)
     cln->handler = ngx_http_race_api_cleanup;
     cln->data = ctx;
 
-    ctx->timer.handler = ngx_http_race_api_timeout;
-    ctx->timer.data = ctx;
-    ctx->timer.log = r->connection->log;
+    ctx->wait.handler = ngx_http_race_api_replied;
+    ctx->wait.data = ctx;
 
     ngx_http_set_ctx(r, ctx, ngx_http_race_api_module);
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "race api: route %ui, reading the body", ctx->route);
 
     rc = ngx_http_read_client_request_body(r, ngx_http_race_api_body);
 
@@ -619,9 +574,14 @@ ngx_http_race_api_handler(ngx_http_request_t *r)
 }
 
 
+/*
+ * The endpoint and method.  NGX_OK: a route; NGX_DECLINED: refused,
+ * refusal says why; NGX_ERROR.
+ */
+
 static ngx_int_t
 ngx_http_race_api_route(ngx_http_request_t *r, ngx_http_race_api_ctx_t *ctx,
-    ngx_int_t *sent)
+    ngx_http_race_api_refusal_t *refusal)
 {
     u_char      *p, *u, *last;
     ngx_str_t    uri;
@@ -695,13 +655,12 @@ ngx_http_race_api_route(ngx_http_request_t *r, ngx_http_race_api_ctx_t *ctx,
                                      allowed == NGX_HTTP_GET ? "GET" : "POST")
             != NGX_OK)
         {
-            *sent = NGX_HTTP_INTERNAL_SERVER_ERROR;
-            return NGX_DECLINED;
+            return NGX_ERROR;
         }
 
-        *sent = ngx_http_race_send_error(r, NGX_HTTP_NOT_ALLOWED,
-                                        "method_not_allowed",
-                                        "this method is not allowed here");
+        refusal->status = NGX_HTTP_NOT_ALLOWED;
+        refusal->code = "method_not_allowed";
+        refusal->message = "this method is not allowed here";
         return NGX_DECLINED;
     }
 
@@ -718,19 +677,16 @@ ngx_http_race_api_route(ngx_http_request_t *r, ngx_http_race_api_ctx_t *ctx,
                                (u_char *) "application/json",
                                sizeof("application/json") - 1) != 0)
         {
-            *sent = ngx_http_race_send_error(r,
-                                        NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
-                                        "bad_content_type",
-                                        "the body must be application/json");
+            refusal->status = NGX_HTTP_UNSUPPORTED_MEDIA_TYPE;
+            refusal->code = "bad_content_type";
+            refusal->message = "the body must be application/json";
             return NGX_DECLINED;
         }
 
         if (r->headers_in.content_length_n > (off_t) 16384) {
-            *sent = ngx_http_race_send_error(r,
-                                        NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                        "too_large",
-                                        "the body is over the limit "
-                                        "of 16k");
+            refusal->status = NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
+            refusal->code = "too_large";
+            refusal->message = "the body is over the limit of 16k";
             return NGX_DECLINED;
         }
     }
@@ -739,11 +695,14 @@ ngx_http_race_api_route(ngx_http_request_t *r, ngx_http_race_api_ctx_t *ctx,
 
 not_found:
 
-    *sent = ngx_http_race_send_error(r, NGX_HTTP_NOT_FOUND, "not_found",
-                                    "no such API endpoint");
+    refusal->status = NGX_HTTP_NOT_FOUND;
+    refusal->code = "not_found";
+    refusal->message = "no such API endpoint";
     return NGX_DECLINED;
 }
 
+
+/* a callback: the body is read */
 
 static void
 ngx_http_race_api_body(ngx_http_request_t *r)
@@ -753,51 +712,61 @@ ngx_http_race_api_body(ngx_http_request_t *r)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_race_api_module);
 
-    if (ngx_http_race_api_parse(r, ctx, &rc) != NGX_OK) {
-        /* refused, the answer sent: rc is what sending it returned */
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "race api: body read");
+
+    rc = ngx_http_race_api_start(ctx);
+
+    if (rc != NGX_DONE) {
         ngx_http_race_api_finish(ctx, rc);
-        return;
+    }
+}
+
+
+/* the body checked, each route's first step */
+
+static ngx_int_t
+ngx_http_race_api_start(ngx_http_race_api_ctx_t *ctx)
+{
+    ngx_int_t                     rc;
+    ngx_http_race_api_refusal_t   refusal;
+
+    rc = ngx_http_race_api_parse(ctx->request, ctx, &refusal);
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_race_api_error(ctx, refusal.status, refusal.code,
+                                       refusal.message);
     }
 
     switch (ctx->route) {
 
     case NGX_HTTP_RACE_API_SIGNUP:
-
-        if (ngx_http_race_api_thread(ctx, 0, NULL) != NGX_OK) {
-            return;
-        }
-
-        break;
+        return ngx_http_race_api_hash(ctx, NULL);
 
     case NGX_HTTP_RACE_API_LOGIN:
-
-        if (ngx_http_race_api_redis(ctx, ngx_http_race_api_login_id,
-                                    "GET race:email:%s", ctx->login.email)
-            != NGX_OK)
-        {
-            return;
-        }
-
-        break;
+        return ngx_http_race_api_redis(ctx, ngx_http_race_api_login_id,
+                                       "GET race:email:%s", ctx->login.email);
 
     default:
-        ngx_http_race_api_authenticate(ctx);
-        break;
+        return ngx_http_race_api_authenticate(ctx);
     }
 }
 
 
 /*
  * The body, checked.  NGX_OK: it is good.  NGX_DECLINED: it is not, and
- * the answer is sent; *sent is what sending returned, for finalizing.
+ * refusal says why; NGX_ERROR.
  */
 
 static ngx_int_t
 ngx_http_race_api_parse(ngx_http_request_t *r, ngx_http_race_api_ctx_t *ctx,
-    ngx_int_t *sent)
+    ngx_http_race_api_refusal_t *refusal)
 {
     int           rc;
-    char          err[RACE_ACCOUNT_ERR_MAX];
     u_char       *body;
     size_t        len, n;
     ngx_chain_t  *cl;
@@ -809,8 +778,9 @@ ngx_http_race_api_parse(ngx_http_request_t *r, ngx_http_race_api_ctx_t *ctx,
     }
 
     if (r->request_body == NULL || r->request_body->bufs == NULL) {
-        *sent = ngx_http_race_send_error(r, NGX_HTTP_BAD_REQUEST, "bad_json",
-                                        "a JSON body is required");
+        refusal->status = NGX_HTTP_BAD_REQUEST;
+        refusal->code = "bad_json";
+        refusal->message = "a JSON body is required";
         return NGX_DECLINED;
     }
 
@@ -818,10 +788,9 @@ ngx_http_race_api_parse(ngx_http_request_t *r, ngx_http_race_api_ctx_t *ctx,
 
     for (cl = r->request_body->bufs; cl; cl = cl->next) {
         if (cl->buf->in_file) {
-            *sent = ngx_http_race_send_error(r,
-                                        NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                        "too_large",
-                                        "the body is over the limit of 16k");
+            refusal->status = NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
+            refusal->code = "too_large";
+            refusal->message = "the body is over the limit of 16k";
             return NGX_DECLINED;
         }
 
@@ -829,16 +798,15 @@ ngx_http_race_api_parse(ngx_http_request_t *r, ngx_http_race_api_ctx_t *ctx,
     }
 
     if (len > 16384) {
-        *sent = ngx_http_race_send_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                        "too_large",
-                                        "the body is over the limit of 16k");
+        refusal->status = NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
+        refusal->code = "too_large";
+        refusal->message = "the body is over the limit of 16k";
         return NGX_DECLINED;
     }
 
     body = ngx_pnalloc(r->pool, len + 1);
     if (body == NULL) {
-        *sent = NGX_HTTP_INTERNAL_SERVER_ERROR;
-        return NGX_DECLINED;
+        return NGX_ERROR;
     }
 
     n = 0;
@@ -856,18 +824,18 @@ ngx_http_race_api_parse(ngx_http_request_t *r, ngx_http_race_api_ctx_t *ctx,
     switch (ctx->route) {
 
     case NGX_HTTP_RACE_API_SIGNUP:
-        rc = race_signup_parse((char *) body, len, &ctx->signup, err,
-                               sizeof(err));
+        rc = race_signup_parse((char *) body, len, &ctx->signup,
+                               refusal->err, sizeof(refusal->err));
         break;
 
     case NGX_HTTP_RACE_API_LOGIN:
-        rc = race_login_parse((char *) body, len, &ctx->login, err,
-                              sizeof(err));
+        rc = race_login_parse((char *) body, len, &ctx->login,
+                              refusal->err, sizeof(refusal->err));
         break;
 
     default: /* NGX_HTTP_RACE_API_ROLE */
-        rc = race_role_parse((char *) body, len, &ctx->role, err,
-                             sizeof(err));
+        rc = race_role_parse((char *) body, len, &ctx->role,
+                             refusal->err, sizeof(refusal->err));
         break;
     }
 
@@ -875,8 +843,9 @@ ngx_http_race_api_parse(ngx_http_request_t *r, ngx_http_race_api_ctx_t *ctx,
     ngx_explicit_memzero(body, len);
 
     if (rc != 0) {
-        *sent = ngx_http_race_send_error(r, NGX_HTTP_BAD_REQUEST, "bad_json",
-                                        err);
+        refusal->status = NGX_HTTP_BAD_REQUEST;
+        refusal->code = "bad_json";
+        refusal->message = refusal->err;
         return NGX_DECLINED;
     }
 
@@ -886,8 +855,9 @@ ngx_http_race_api_parse(ngx_http_request_t *r, ngx_http_race_api_ctx_t *ctx,
                                             &ngx_http_race_api->conf
                                                               ->passwords);
         if (reason) {
-            *sent = ngx_http_race_send_error(r, NGX_HTTP_BAD_REQUEST,
-                                            "weak_password", reason);
+            refusal->status = NGX_HTTP_BAD_REQUEST;
+            refusal->code = "weak_password";
+            refusal->message = reason;
             return NGX_DECLINED;
         }
     }
@@ -909,18 +879,11 @@ ngx_http_race_api_cleanup(void *data)
     }
 
     if (ctx->task) {
-        ((ngx_http_race_api_job_t *) ctx->task->ctx)->ctx = NULL;
+        ngx_http_race_api_hash_cancel(ctx->task);
         ctx->task = NULL;
     }
 
-    if (ctx->waiting && ngx_http_race_api) {
-        ngx_rbtree_delete(&ngx_http_race_api->pending, &ctx->node);
-        ctx->waiting = 0;
-    }
-
-    if (ctx->timer.timer_set) {
-        ngx_del_timer(&ctx->timer);
-    }
+    ngx_http_race_api_channel_cancel(&ctx->wait);
 
     if (ctx->user) {
         json_decref(ctx->user);
@@ -934,6 +897,8 @@ ngx_http_race_api_cleanup(void *data)
 }
 
 
+/* where a callback ends the request: the one finalization of each */
+
 static void
 ngx_http_race_api_finish(ngx_http_race_api_ctx_t *ctx, ngx_int_t rc)
 {
@@ -943,27 +908,37 @@ ngx_http_race_api_finish(ngx_http_race_api_ctx_t *ctx, ngx_int_t rc)
     r = ctx->request;
     c = r->connection;
 
-    if (ctx->timer.timer_set) {
-        ngx_del_timer(&ctx->timer);
-    }
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                   "race api: finalize %i", rc);
+
+    ngx_http_race_api_channel_cancel(&ctx->wait);
 
     ngx_http_finalize_request(r, rc);
     ngx_http_run_posted_requests(c);
 }
 
 
+/* sends an error; returns what sending did, for the caller to finalize */
+
 static ngx_int_t
 ngx_http_race_api_error(ngx_http_race_api_ctx_t *ctx, ngx_uint_t status,
     const char *code, const char *message)
 {
-    ngx_http_race_api_finish(ctx, ngx_http_race_send_error(ctx->request,
-                                                           status, code,
-                                                           message));
-    return NGX_ERROR;
+    return ngx_http_race_send_error(ctx->request, status, code, message);
 }
 
 
-/* Redis, on the worker's command connection */
+static ngx_int_t
+ngx_http_race_api_unavailable(ngx_http_race_api_ctx_t *ctx)
+{
+    return ngx_http_race_api_error(ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                   "unavailable",
+                                   "accounts are unavailable for a "
+                                   "moment, try again");
+}
+
+
+/* Redis, on the worker's command connection: NGX_DONE when asked */
 
 static ngx_int_t
 ngx_http_race_api_redis(ngx_http_race_api_ctx_t *ctx,
@@ -977,17 +952,13 @@ ngx_http_race_api_redis(ngx_http_race_api_ctx_t *ctx,
     rd = ngx_http_race_redis_pair ? &ngx_http_race_redis_pair->cmd : NULL;
 
     if (rd == NULL || !rd->connected) {
-        return ngx_http_race_api_error(ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                       "unavailable",
-                                       "accounts are unavailable for a "
-                                       "moment, try again");
+        return ngx_http_race_api_unavailable(ctx);
     }
 
     call = ngx_alloc(sizeof(ngx_http_race_api_call_t),
                      ctx->request->connection->log);
     if (call == NULL) {
-        ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return NGX_ERROR;
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     call->ctx = ctx;
@@ -1000,21 +971,24 @@ ngx_http_race_api_redis(ngx_http_race_api_ctx_t *ctx,
 
     if (rc != REDIS_OK) {
         ngx_free(call);
-        return ngx_http_race_api_error(ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                       "unavailable",
-                                       "accounts are unavailable for a "
-                                       "moment, try again");
+        return ngx_http_race_api_unavailable(ctx);
     }
 
     ctx->call = call;
 
-    return NGX_OK;
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ctx->request->connection->log, 0,
+                   "race api: redis asked: %s", fmt);
+
+    return NGX_DONE;
 }
 
+
+/* a callback: Redis answered, or the connection went */
 
 static void
 ngx_http_race_api_on_redis(redisAsyncContext *ac, void *r, void *privdata)
 {
+    ngx_int_t                    rc;
     redisReply                  *reply;
     ngx_http_race_api_ctx_t     *ctx;
     ngx_http_race_api_call_t    *call;
@@ -1034,413 +1008,181 @@ ngx_http_race_api_on_redis(redisAsyncContext *ac, void *r, void *privdata)
 
     ctx->call = NULL;
 
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ctx->request->connection->log, 0,
+                   "race api: redis answered: %d",
+                   reply ? reply->type : -1);
+
     if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-        (void) ngx_http_race_api_error(ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                       "unavailable",
-                                       "accounts are unavailable for a "
-                                       "moment, try again");
-        return;
+        rc = ngx_http_race_api_unavailable(ctx);
+
+    } else {
+        /* the step that asked goes on */
+        rc = done(ctx, reply);
     }
 
-    /* the step that asked continues */
-    done(ctx, reply);
+    if (rc != NGX_DONE) {
+        ngx_http_race_api_finish(ctx, rc);
+    }
 }
 
 
-/* hashing and verifying, in the thread pool */
+/*
+ * Hashes the signup's password, or verifies the login's against encoded:
+ * NGX_DONE when the job is in the thread pool.
+ */
 
 static ngx_int_t
-ngx_http_race_api_thread(ngx_http_race_api_ctx_t *ctx, ngx_uint_t verify,
-    const char *encoded)
+ngx_http_race_api_hash(ngx_http_race_api_ctx_t *ctx, const char *encoded)
 {
-    ngx_thread_task_t        *task;
-    ngx_http_race_api_t      *api;
-    ngx_http_race_api_job_t  *job;
+    size_t                len;
+    ngx_int_t             rc;
+    const char           *password;
+    ngx_http_race_api_t  *api;
 
     api = ngx_http_race_api;
 
-    if (api->hashes >= api->conf->max_hashes) {
+    if (encoded) {
+        password = ctx->login.password;
+        len = ctx->login.password_len;
+
+    } else {
+        password = ctx->signup.password;
+        len = ctx->signup.password_len;
+    }
+
+    rc = ngx_http_race_api_hash_post(api->conf->thread_pool,
+                                     api->conf->max_hashes, password, len,
+                                     encoded, ngx_http_race_api_hashed, ctx,
+                                     api->log, &ctx->task);
+
+    switch (rc) {
+
+    case NGX_OK:
+        return NGX_DONE;
+
+    case NGX_BUSY:
         if (ngx_http_race_add_header(ctx->request, "Retry-After", "1")
             != NGX_OK)
         {
-            ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return NGX_ERROR;
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
         return ngx_http_race_api_error(ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
                                        "busy", "too many logins at once, "
                                        "try again in a second");
-    }
 
-    task = ngx_calloc(sizeof(ngx_thread_task_t)
-                      + sizeof(ngx_http_race_api_job_t),
-                      ctx->request->connection->log);
-    if (task == NULL) {
-        ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return NGX_ERROR;
-    }
-
-    job = (ngx_http_race_api_job_t *) (task + 1);
-
-    job->ctx = ctx;
-    job->verify = verify;
-
-    if (verify) {
-        job->password_len = ctx->login.password_len;
-        ngx_memcpy(job->password, ctx->login.password, job->password_len);
-
-    } else {
-        job->password_len = ctx->signup.password_len;
-        ngx_memcpy(job->password, ctx->signup.password, job->password_len);
-    }
-
-    if (encoded) {
-        ngx_cpystrn((u_char *) job->encoded, (u_char *) encoded,
-                    sizeof(job->encoded));
-    }
-
-    task->ctx = job;
-    task->handler = ngx_http_race_api_thread_run;
-    task->event.handler = ngx_http_race_api_thread_done;
-    task->event.data = task;
-    task->event.log = api->log;
-
-    if (ngx_thread_task_post(api->conf->thread_pool, task) != NGX_OK) {
-        ngx_explicit_memzero(job->password, sizeof(job->password));
-        ngx_free(task);
+    case NGX_DECLINED:
         return ngx_http_race_api_error(ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
                                        "busy", "try again in a second");
+
+    default:
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    api->hashes++;
-    ctx->task = task;
-
-    return NGX_OK;
 }
 
 
-/* in a pool thread: nothing but the job */
+/* a callback: the thread pool has hashed or verified */
 
 static void
-ngx_http_race_api_thread_run(void *data, ngx_log_t *log)
+ngx_http_race_api_hashed(void *data, ngx_int_t result, const char *encoded)
 {
-    ngx_http_race_api_job_t  *job = data;
+    ngx_http_race_api_ctx_t  *ctx = data;
 
-    if (job->verify) {
-        job->result = race_password_verify(job->password, job->password_len,
-                                           job->encoded) ? NGX_OK
-                                                         : NGX_DECLINED;
-
-    } else {
-        job->result = race_password_hash(job->password, job->password_len,
-                                         job->encoded, sizeof(job->encoded))
-                      == 0 ? NGX_OK : NGX_ERROR;
-    }
-
-    ngx_explicit_memzero(job->password, sizeof(job->password));
-}
-
-
-static void
-ngx_http_race_api_thread_done(ngx_event_t *ev)
-{
-    ngx_int_t                 result;
-    ngx_thread_task_t        *task;
-    ngx_http_race_api_ctx_t  *ctx;
-    ngx_http_race_api_job_t  *job;
-
-    task = ev->data;
-    job = task->ctx;
-    ctx = job->ctx;
-
-    if (ngx_http_race_api) {
-        ngx_http_race_api->hashes--;
-    }
-
-    if (ctx == NULL) {
-        ngx_free(task);
-        return;
-    }
+    ngx_int_t  rc;
 
     ctx->task = NULL;
 
-    if (job->result == NGX_ERROR) {
-        ngx_free(task);
-        (void) ngx_http_race_api_error(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                       "internal", "hashing failed");
-        return;
-    }
+    if (result == NGX_ERROR) {
+        rc = ngx_http_race_api_error(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                     "internal", "hashing failed");
 
-    if (job->verify) {
-        result = job->result;
-        ngx_free(task);
+    } else if (ctx->route == NGX_HTTP_RACE_API_LOGIN) {
 
         if (result != NGX_OK || ctx->user_id[0] == '\0') {
             /* the same answer for an unknown email and a wrong password */
-            (void) ngx_http_race_api_error(ctx, NGX_HTTP_UNAUTHORIZED,
-                                           "invalid_credentials",
-                                           "wrong email or password");
-            return;
+            rc = ngx_http_race_api_error(ctx, NGX_HTTP_UNAUTHORIZED,
+                                         "invalid_credentials",
+                                         "wrong email or password");
+
+        } else {
+            rc = ngx_http_race_api_login_verified(ctx);
         }
 
-        ngx_http_race_api_login_verified(ctx);
-        return;
+    } else {
+        ngx_cpystrn((u_char *) ctx->hash, (u_char *) encoded,
+                    sizeof(ctx->hash));
+
+        rc = ngx_http_race_api_signup_hashed(ctx);
     }
 
-    ngx_cpystrn((u_char *) ctx->hash, (u_char *) job->encoded,
-                sizeof(ctx->hash));
-    ngx_free(task);
-
-    ngx_http_race_api_signup_hashed(ctx);
+    if (rc != NGX_DONE) {
+        ngx_http_race_api_finish(ctx, rc);
+    }
 }
 
 
-/* a command to race-accounts; its reply comes on our channel */
+/* a command to race-accounts: NGX_DONE when sent, the reply to come */
 
 static ngx_int_t
 ngx_http_race_api_command(ngx_http_race_api_ctx_t *ctx, json_t *cmd,
     const char *key)
 {
-    char                     *text, id[NGX_INT64_LEN + 1];
-    u_char                   *payload;
-    size_t                    len;
-    int64_t                   deadline;
+    ngx_int_t  rc;
+
+    rc = ngx_http_race_api_channel_send(&ctx->wait, cmd, key,
+                                        ctx->request->connection->log);
+
+    switch (rc) {
+
+    case NGX_OK:
+        return NGX_DONE;
+
+    case NGX_DECLINED:
+        return ngx_http_race_api_unavailable(ctx);
+
+    default:
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+}
+
+
+/* a callback: race-accounts replied, or the command ended without */
+
+static void
+ngx_http_race_api_replied(ngx_http_race_api_wait_t *w, ngx_uint_t how,
+    json_t *reply)
+{
     ngx_int_t                 rc;
-    ngx_msec_t                margin;
-    ngx_time_t               *tp;
-    ngx_http_race_api_t      *api;
-    ngx_http_race_api_msg_t  *msg;
-
-    api = ngx_http_race_api;
-
-    if (!api->subscribed || ngx_http_race_queue == NULL) {
-        json_decref(cmd);
-        return ngx_http_race_api_error(ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                       "unavailable",
-                                       "accounts are unavailable for a "
-                                       "moment, try again");
-    }
-
-    ctx->node.key = ++api->next_id;
-
-    ngx_snprintf((u_char *) id, sizeof(id), "%ui%Z", ctx->node.key);
-
-    /*
-     * The worker applies nothing after the deadline, so a 503 for a
-     * timeout means "not done".  The deadline comes a little before the
-     * timeout: a command taken just in time has that long to be written
-     * and its reply to come back.
-     */
-
-    margin = ngx_min(api->conf->reply_timeout / 4,
-                     NGX_HTTP_RACE_API_REPLY_MARGIN);
-
-    tp = ngx_timeofday();
-    deadline = (int64_t) tp->sec * 1000 + tp->msec
-               + (int64_t) (api->conf->reply_timeout - margin);
-
-    if (json_object_set_new(cmd, "req", json_string(id)) != 0
-        || json_object_set_new(cmd, "reply", json_string(api->channel)) != 0
-        || json_object_set_new(cmd, "deadline",
-                               json_integer((json_int_t) deadline))
-           != 0)
-    {
-        json_decref(cmd);
-        ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return NGX_ERROR;
-    }
-
-    text = json_dumps(cmd, JSON_COMPACT);
-    json_decref(cmd);
-
-    if (text == NULL) {
-        ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return NGX_ERROR;
-    }
-
-    len = ngx_strlen(text);
-
-    /* the queue frees what it is given with free(): a copy of ours */
-
-    payload = ngx_alloc(len, ctx->request->connection->log);
-    msg = ngx_alloc(sizeof(ngx_http_race_api_msg_t),
-                    ctx->request->connection->log);
-
-    if (payload == NULL || msg == NULL) {
-        ngx_explicit_memzero(text, len);
-        free(text);
-        ngx_free(payload);
-        ngx_free(msg);
-        ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(payload, text, len);
-    ngx_explicit_memzero(text, len);
-    free(text);
-
-    msg->delivery.delivered = ngx_http_race_api_delivered;
-    msg->id = ctx->node.key;
-
-    rc = ngx_http_race_queue->produce(NGX_HTTP_RACE_TOPIC_ACCOUNTS,
-                                      (u_char *) key, ngx_strlen(key),
-                                      payload, len, &msg->delivery,
-                                      ctx->request->connection->log);
-    if (rc != NGX_OK) {
-        ngx_explicit_memzero(payload, len);
-        ngx_free(payload);
-        ngx_free(msg);
-        return ngx_http_race_api_error(ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                       "unavailable",
-                                       "accounts are unavailable for a "
-                                       "moment, try again");
-    }
-
-    ngx_rbtree_insert(&api->pending, &ctx->node);
-    ctx->waiting = 1;
-
-    ngx_add_timer(&ctx->timer, api->conf->reply_timeout);
-
-    return NGX_OK;
-}
-
-
-static ngx_http_race_api_ctx_t *
-ngx_http_race_api_find(ngx_rbtree_key_t id)
-{
-    ngx_rbtree_node_t  *node, *sentinel;
-
-    if (ngx_http_race_api == NULL) {
-        return NULL;
-    }
-
-    node = ngx_http_race_api->pending.root;
-    sentinel = ngx_http_race_api->pending.sentinel;
-
-    while (node != sentinel) {
-        if (id < node->key) {
-            node = node->left;
-
-        } else if (id > node->key) {
-            node = node->right;
-
-        } else {
-            return (ngx_http_race_api_ctx_t *) node;
-        }
-    }
-
-    return NULL;
-}
-
-
-static void
-ngx_http_race_api_forget(ngx_http_race_api_ctx_t *ctx)
-{
-    if (ctx->waiting) {
-        ngx_rbtree_delete(&ngx_http_race_api->pending, &ctx->node);
-        ctx->waiting = 0;
-    }
-}
-
-
-static void
-ngx_http_race_api_delivered(ngx_http_race_delivery_t *d, ngx_uint_t ok)
-{
     ngx_http_race_api_ctx_t  *ctx;
-    ngx_http_race_api_msg_t  *msg;
 
-    msg = (ngx_http_race_api_msg_t *) d;
-    ctx = ok ? NULL : ngx_http_race_api_find(msg->id);
+    ctx = w->data;
 
-    ngx_free(msg);
+    switch (how) {
 
-    if (ctx) {
+    case NGX_HTTP_RACE_API_REPLIED:
+        rc = ngx_http_race_api_reply(ctx, reply);
+        break;
+
+    case NGX_HTTP_RACE_API_NOT_TAKEN:
         /* never taken, so never done: the client may try again */
-        ngx_http_race_api_forget(ctx);
-        (void) ngx_http_race_api_error(ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                       "unavailable",
-                                       "accounts are unavailable for a "
-                                       "moment, try again");
+        rc = ngx_http_race_api_unavailable(ctx);
+        break;
+
+    default: /* NGX_HTTP_RACE_API_TIMEDOUT */
+        rc = ngx_http_race_api_error(ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                     "unavailable",
+                                     "accounts did not answer in time, try "
+                                     "again");
+        break;
+    }
+
+    if (rc != NGX_DONE) {
+        ngx_http_race_api_finish(ctx, rc);
     }
 }
 
 
-static void
-ngx_http_race_api_timeout(ngx_event_t *ev)
-{
-    ngx_http_race_api_ctx_t  *ctx;
-
-    ctx = ev->data;
-
-    ngx_log_error(NGX_LOG_WARN, ev->log, 0,
-                  "race: race-accounts did not answer in time");
-
-    ngx_http_race_api_forget(ctx);
-    (void) ngx_http_race_api_error(ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                   "unavailable",
-                                   "accounts did not answer in time, try "
-                                   "again");
-}
-
-
-static void
-ngx_http_race_api_on_reply(redisAsyncContext *ac, void *r, void *privdata)
-{
-    json_t                   *reply, *req;
-    ngx_int_t                 id;
-    redisReply               *msg, *type, *payload;
-    json_error_t              err;
-    ngx_http_race_api_ctx_t  *ctx;
-
-    msg = r;
-
-    if (msg == NULL || ngx_http_race_api == NULL
-        || msg->type != REDIS_REPLY_ARRAY || msg->elements != 3)
-    {
-        return;
-    }
-
-    type = msg->element[0];
-    payload = msg->element[2];
-
-    if (type->type != REDIS_REPLY_STRING) {
-        return;
-    }
-
-    if (ngx_strcmp(type->str, "subscribe") == 0) {
-        ngx_http_race_api->subscribed = 1;
-        return;
-    }
-
-    if (ngx_strcmp(type->str, "message") != 0
-        || payload->type != REDIS_REPLY_STRING)
-    {
-        return;
-    }
-
-    reply = json_loadb(payload->str, payload->len, 0, &err);
-    req = json_object_get(reply, "req");
-
-    id = json_is_string(req)
-         ? ngx_atoi((u_char *) json_string_value(req), json_string_length(req))
-         : NGX_ERROR;
-
-    ctx = (id > 0) ? ngx_http_race_api_find((ngx_rbtree_key_t) id) : NULL;
-
-    if (ctx == NULL) {
-        /* a reply to a request that timed out or went away */
-        json_decref(reply);
-        return;
-    }
-
-    ngx_http_race_api_forget(ctx);
-    ngx_http_race_api_reply(ctx, reply);
-
-    json_decref(reply);
-}
-
-
-static void
+static ngx_int_t
 ngx_http_race_api_reply(ngx_http_race_api_ctx_t *ctx, json_t *reply)
 {
     json_t      *user, *body;
@@ -1453,8 +1195,7 @@ ngx_http_race_api_reply(ngx_http_race_api_ctx_t *ctx, json_t *reply)
         user = json_object_get(reply, "user");
 
         if (!json_is_object(user)) {
-            ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
         /* the hash stays with race-accounts and Redis */
@@ -1464,8 +1205,7 @@ ngx_http_race_api_reply(ngx_http_race_api_ctx_t *ctx, json_t *reply)
 
         case NGX_HTTP_RACE_API_SIGNUP:
             if (ngx_http_race_api_token(ctx, user, &token) != NGX_OK) {
-                ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-                return;
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
             }
 
             body = json_pack("{s:O, s:s%}", "user", user, "token",
@@ -1487,32 +1227,32 @@ ngx_http_race_api_reply(ngx_http_race_api_ctx_t *ctx, json_t *reply)
             break;
         }
 
-        ngx_http_race_api_finish(ctx, rc);
-        return;
+        return rc;
     }
 
     code = json_string_value(json_object_get(reply, "code"));
 
     if (code && ngx_strcmp(code, "email_taken") == 0) {
-        (void) ngx_http_race_api_error(ctx, NGX_HTTP_CONFLICT, "email_taken",
+        return ngx_http_race_api_error(ctx, NGX_HTTP_CONFLICT, "email_taken",
                                        "an account has this email already");
-
-    } else if (code && ngx_strcmp(code, "no_user") == 0) {
-        (void) ngx_http_race_api_error(ctx, NGX_HTTP_NOT_FOUND, "no_user",
-                                       "no such user");
-
-    } else {
-        ngx_log_error(NGX_LOG_ERR, ctx->request->connection->log, 0,
-                      "race: race-accounts refused a command: %s",
-                      code ? code : "(no code)");
-        ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
     }
+
+    if (code && ngx_strcmp(code, "no_user") == 0) {
+        return ngx_http_race_api_error(ctx, NGX_HTTP_NOT_FOUND, "no_user",
+                                       "no such user");
+    }
+
+    ngx_log_error(NGX_LOG_ERR, ctx->request->connection->log, 0,
+                  "race: race-accounts refused a command: %s",
+                  code ? code : "(no code)");
+
+    return NGX_HTTP_INTERNAL_SERVER_ERROR;
 }
 
 
 /* who is calling: the token, then what Redis says of its user now */
 
-static void
+static ngx_int_t
 ngx_http_race_api_authenticate(ngx_http_race_api_ctx_t *ctx)
 {
     ngx_str_t                   token, name;
@@ -1542,10 +1282,9 @@ ngx_http_race_api_authenticate(ngx_http_race_api_ctx_t *ctx)
     }
 
     if (token.len == 0) {
-        (void) ngx_http_race_api_error(ctx, NGX_HTTP_UNAUTHORIZED,
+        return ngx_http_race_api_error(ctx, NGX_HTTP_UNAUTHORIZED,
                                        "missing_token",
                                        "log in first");
-        return;
     }
 
     keys = rmcf->token_keys->elts;
@@ -1559,40 +1298,38 @@ ngx_http_race_api_authenticate(ngx_http_race_api_ctx_t *ctx)
                       "race: api token rejected: %s",
                       jrc != RACE_JWT_OK ? race_jwt_strerror(jrc)
                                          : "no generation");
-        (void) ngx_http_race_api_error(ctx, NGX_HTTP_UNAUTHORIZED,
+        return ngx_http_race_api_error(ctx, NGX_HTTP_UNAUTHORIZED,
                                        "invalid_token",
                                        jrc != RACE_JWT_OK
                                        ? race_jwt_strerror(jrc)
                                        : "not an access token");
-        return;
     }
 
     ngx_cpystrn((u_char *) ctx->user_id, (u_char *) claims.sub,
                 sizeof(ctx->user_id));
     ctx->user_gen = claims.gen;
 
-    (void) ngx_http_race_api_redis(ctx, ngx_http_race_api_authenticated,
+    return ngx_http_race_api_redis(ctx, ngx_http_race_api_authenticated,
                                    "HMGET race:user:%s id email name role gen",
                                    ctx->user_id);
 }
 
 
-static void
+static ngx_int_t
 ngx_http_race_api_authenticated(ngx_http_race_api_ctx_t *ctx,
     redisReply *reply)
 {
     json_t      *cmd;
-    ngx_int_t    rc, gen;
+    ngx_int_t    gen;
     redisReply  *f;
 
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 5
         || reply->element[0]->type != REDIS_REPLY_STRING
         || reply->element[4]->type != REDIS_REPLY_STRING)
     {
-        (void) ngx_http_race_api_error(ctx, NGX_HTTP_UNAUTHORIZED,
+        return ngx_http_race_api_error(ctx, NGX_HTTP_UNAUTHORIZED,
                                        "invalid_token",
                                        "no such user, log in again");
-        return;
     }
 
     f = reply->element[4];
@@ -1600,57 +1337,48 @@ ngx_http_race_api_authenticated(ngx_http_race_api_ctx_t *ctx,
 
     if (gen != ctx->user_gen) {
         /* a logout or a role change since: every older token is void */
-        (void) ngx_http_race_api_error(ctx, NGX_HTTP_UNAUTHORIZED,
+        return ngx_http_race_api_error(ctx, NGX_HTTP_UNAUTHORIZED,
                                        "token_revoked",
                                        "this session has ended, log in "
                                        "again");
-        return;
     }
 
     if (ngx_http_race_api_user_json(ctx, reply) != NGX_OK) {
-        ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     switch (ctx->route) {
 
     case NGX_HTTP_RACE_API_ME:
-        rc = ngx_http_race_api_send(ctx->request, NGX_HTTP_OK,
-                                    json_pack("{s:O}", "user", ctx->user),
-                                    NULL);
-        ngx_http_race_api_finish(ctx, rc);
-        return;
+        return ngx_http_race_api_send(ctx->request, NGX_HTTP_OK,
+                                      json_pack("{s:O}", "user", ctx->user),
+                                      NULL);
 
     case NGX_HTTP_RACE_API_LOGOUT:
         cmd = json_pack("{s:s, s:s, s:I}", "op", "logout",
                         "user", ctx->user_id, "gen", (json_int_t) gen);
         if (cmd == NULL) {
-            ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        (void) ngx_http_race_api_command(ctx, cmd, ctx->user_id);
-        return;
+        return ngx_http_race_api_command(ctx, cmd, ctx->user_id);
 
     default: /* NGX_HTTP_RACE_API_ROLE */
 
         if (ngx_strcmp(ctx->user_role, "admin") != 0) {
-            (void) ngx_http_race_api_error(ctx, NGX_HTTP_FORBIDDEN,
+            return ngx_http_race_api_error(ctx, NGX_HTTP_FORBIDDEN,
                                            "forbidden",
                                            "only an admin grants roles");
-            return;
         }
 
         cmd = json_pack("{s:s, s:s, s:s, s:s}", "op", "role",
                         "user", ctx->target, "role", ctx->role.role,
                         "by", ctx->user_id);
         if (cmd == NULL) {
-            ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        (void) ngx_http_race_api_command(ctx, cmd, ctx->target);
-        return;
+        return ngx_http_race_api_command(ctx, cmd, ctx->target);
     }
 }
 
@@ -1730,15 +1458,14 @@ ngx_http_race_api_user_json(ngx_http_race_api_ctx_t *ctx, redisReply *hash)
 
 /* signup: hashed; now to race-accounts */
 
-static void
+static ngx_int_t
 ngx_http_race_api_signup_hashed(ngx_http_race_api_ctx_t *ctx)
 {
     char     id[RACE_USER_ID_LEN + 1];
     json_t  *cmd;
 
     if (race_user_id_generate(id) != 0) {
-        ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     cmd = json_pack("{s:s, s:{s:s, s:s, s:s, s:s, s:s}}",
@@ -1750,35 +1477,33 @@ ngx_http_race_api_signup_hashed(ngx_http_race_api_ctx_t *ctx)
     ngx_explicit_memzero(ctx->hash, sizeof(ctx->hash));
 
     if (cmd == NULL) {
-        ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     /* keyed by the email: two signups for one email meet in one place */
-    (void) ngx_http_race_api_command(ctx, cmd, ctx->signup.email);
+    return ngx_http_race_api_command(ctx, cmd, ctx->signup.email);
 }
 
 
 /* login: email -> id -> user -> verify, the same time for a stranger */
 
-static void
+static ngx_int_t
 ngx_http_race_api_login_id(ngx_http_race_api_ctx_t *ctx, redisReply *reply)
 {
     if (reply->type != REDIS_REPLY_STRING) {
-        (void) ngx_http_race_api_redis(ctx, ngx_http_race_api_login_loaded,
+        return ngx_http_race_api_redis(ctx, ngx_http_race_api_login_loaded,
                                        "EXISTS race:users:loaded");
-        return;
     }
 
     ngx_cpystrn((u_char *) ctx->user_id, (u_char *) reply->str,
                 ngx_min(reply->len + 1, sizeof(ctx->user_id)));
 
-    (void) ngx_http_race_api_redis(ctx, ngx_http_race_api_login_user,
+    return ngx_http_race_api_redis(ctx, ngx_http_race_api_login_user,
                                    "HGETALL race:user:%s", ctx->user_id);
 }
 
 
-static void
+static ngx_int_t
 ngx_http_race_api_login_loaded(ngx_http_race_api_ctx_t *ctx,
     redisReply *reply)
 {
@@ -1787,61 +1512,56 @@ ngx_http_race_api_login_loaded(ngx_http_race_api_ctx_t *ctx,
         if (ngx_http_race_add_header(ctx->request, "Retry-After", "2")
             != NGX_OK)
         {
-            ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        (void) ngx_http_race_api_error(ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
+        return ngx_http_race_api_error(ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
                                        "unavailable",
                                        "accounts are loading, try again");
-        return;
     }
 
     ctx->user_id[0] = '\0';
-    (void) ngx_http_race_api_thread(ctx, 1, race_password_dummy());
+    return ngx_http_race_api_hash(ctx, race_password_dummy());
 }
 
 
-static void
+static ngx_int_t
 ngx_http_race_api_login_user(ngx_http_race_api_ctx_t *ctx,
     redisReply *reply)
 {
+    ngx_int_t  rc;
+
     if (reply->type != REDIS_REPLY_ARRAY
         || ngx_http_race_api_user_json(ctx, reply) != NGX_OK
         || ctx->hash[0] == '\0')
     {
         ctx->user_id[0] = '\0';
-        (void) ngx_http_race_api_thread(ctx, 1, race_password_dummy());
-        return;
+        return ngx_http_race_api_hash(ctx, race_password_dummy());
     }
 
-    if (ngx_http_race_api_thread(ctx, 1, ctx->hash) != NGX_OK) {
-        /* answered: ctx may have gone with the request's pool */
-        return;
-    }
+    /* the job has its own copy */
+    rc = ngx_http_race_api_hash(ctx, ctx->hash);
 
     ngx_explicit_memzero(ctx->hash, sizeof(ctx->hash));
+
+    return rc;
 }
 
 
-static void
+static ngx_int_t
 ngx_http_race_api_login_verified(ngx_http_race_api_ctx_t *ctx)
 {
     json_t     *body;
-    ngx_int_t   rc;
     ngx_str_t   token;
 
     if (ngx_http_race_api_token(ctx, ctx->user, &token) != NGX_OK) {
-        ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     body = json_pack("{s:O, s:s%}", "user", ctx->user, "token",
                      (char *) token.data, token.len);
 
-    rc = ngx_http_race_api_send(ctx->request, NGX_HTTP_OK, body, &token);
-
-    ngx_http_race_api_finish(ctx, rc);
+    return ngx_http_race_api_send(ctx->request, NGX_HTTP_OK, body, &token);
 }
 
 
