@@ -25,10 +25,11 @@
 #define NGX_HTTP_RACE_NEEDS_KEYS      0x04    /* race_token_key */
 
 
+/* an endpoint used in the configuration, and what it needs */
 typedef struct {
     ngx_str_t         name;             /* its directive */
     ngx_uint_t        needs;
-} ngx_http_race_user_t;
+} ngx_http_race_endpoint_t;
 
 
 /* what a worker process holds once: producer, Redis, keys */
@@ -41,7 +42,7 @@ typedef struct {
     ngx_url_t        *redis;
     ngx_msec_t        redis_timeout;    /* a silent connection is dropped */
 
-    ngx_array_t       users;            /* of ngx_http_race_user_t */
+    ngx_array_t       endpoints;        /* of ngx_http_race_endpoint_t */
     ngx_uint_t        needs;            /* of them all */
 } ngx_http_race_main_conf_t;
 

@@ -1,6 +1,6 @@
 
 /*
- * ngx_race: /ride, where phones send fixes.
+ * ngx_race: ngx_http_race_ingest_module, /ride, where phones send fixes.
  *
  * The token is checked before the upgrade.  Each text message is parsed
  * and validated by the fix core; bad fixes are answered with an error at

@@ -1,6 +1,7 @@
 
 /*
- * ngx_race: /live/{race}, where spectators watch.
+ * ngx_race: ngx_http_race_live_module, /live/{race}, where spectators
+ * watch.
  *
  * Each worker process holds two Redis connections: one subscribed to
  * the channels of the races that have spectators here, one for

@@ -186,8 +186,8 @@ ngx_http_race_create_main_conf(ngx_conf_t *cf)
      *     rmcf->needs = 0;
      */
 
-    if (ngx_array_init(&rmcf->users, cf->pool, 4,
-                       sizeof(ngx_http_race_user_t))
+    if (ngx_array_init(&rmcf->endpoints, cf->pool, 4,
+                       sizeof(ngx_http_race_endpoint_t))
         != NGX_OK)
     {
         return NULL;
@@ -204,8 +204,8 @@ ngx_http_race_init_main_conf(ngx_conf_t *cf, void *conf)
 {
     ngx_http_race_main_conf_t *rmcf = conf;
 
-    ngx_uint_t             i;
-    ngx_http_race_user_t  *user;
+    ngx_uint_t                 i;
+    ngx_http_race_endpoint_t  *ep;
 
     if (rmcf->kafka_topic.len == 0) {
         ngx_str_set(&rmcf->kafka_topic, "race.fixes");
@@ -219,34 +219,33 @@ ngx_http_race_init_main_conf(ngx_conf_t *cf, void *conf)
 
     /* each endpoint used, in the order met, and what it lacks */
 
-    user = rmcf->users.elts;
+    ep = rmcf->endpoints.elts;
 
-    for (i = 0; i < rmcf->users.nelts; i++) {
+    for (i = 0; i < rmcf->endpoints.nelts; i++) {
 
-        if ((user[i].needs & NGX_HTTP_RACE_NEEDS_QUEUE)
+        if ((ep[i].needs & NGX_HTTP_RACE_NEEDS_QUEUE)
             && rmcf->kafka_brokers.len == 0)
         {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "\"%V\" needs \"race_kafka_brokers\"",
-                               &user[i].name);
+                               &ep[i].name);
             return NGX_CONF_ERROR;
         }
 
-        if ((user[i].needs & NGX_HTTP_RACE_NEEDS_REDIS)
+        if ((ep[i].needs & NGX_HTTP_RACE_NEEDS_REDIS)
             && rmcf->redis == NULL)
         {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "\"%V\" needs \"race_redis\"",
-                               &user[i].name);
+                               "\"%V\" needs \"race_redis\"", &ep[i].name);
             return NGX_CONF_ERROR;
         }
 
-        if ((user[i].needs & NGX_HTTP_RACE_NEEDS_KEYS)
+        if ((ep[i].needs & NGX_HTTP_RACE_NEEDS_KEYS)
             && rmcf->token_keys == NULL)
         {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "\"%V\" needs a \"race_token_key\"",
-                               &user[i].name);
+                               &ep[i].name);
             return NGX_CONF_ERROR;
         }
     }
@@ -289,7 +288,7 @@ ngx_http_race_endpoint(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_http_handler_pt handler, ngx_uint_t needs)
 {
     ngx_uint_t                  i;
-    ngx_http_race_user_t       *user;
+    ngx_http_race_endpoint_t   *ep;
     ngx_http_race_loc_conf_t   *rlcf;
     ngx_http_core_loc_conf_t   *clcf;
     ngx_http_race_main_conf_t  *rmcf;
@@ -315,24 +314,24 @@ ngx_http_race_endpoint(ngx_conf_t *cf, ngx_command_t *cmd,
 
     rmcf->needs |= needs;
 
-    user = rmcf->users.elts;
+    ep = rmcf->endpoints.elts;
 
-    for (i = 0; i < rmcf->users.nelts; i++) {
-        if (user[i].name.len == cmd->name.len
-            && ngx_strncmp(user[i].name.data, cmd->name.data, cmd->name.len)
+    for (i = 0; i < rmcf->endpoints.nelts; i++) {
+        if (ep[i].name.len == cmd->name.len
+            && ngx_strncmp(ep[i].name.data, cmd->name.data, cmd->name.len)
                == 0)
         {
             return NGX_CONF_OK;
         }
     }
 
-    user = ngx_array_push(&rmcf->users);
-    if (user == NULL) {
+    ep = ngx_array_push(&rmcf->endpoints);
+    if (ep == NULL) {
         return NGX_CONF_ERROR;
     }
 
-    user->name = cmd->name;
-    user->needs = needs;
+    ep->name = cmd->name;
+    ep->needs = needs;
 
     return NGX_CONF_OK;
 }

@@ -1,6 +1,8 @@
 
 /*
- * ngx_race: WebSocket connections on nginx's event loop.
+ * ngx_race: WebSocket connections on nginx's event loop, and
+ * ngx_http_race_ws_module: the race_ws_* settings every WebSocket
+ * endpoint reads, and race_ws_echo.
  *
  * After the 101 the connection's read and write events come here.  Only
  * the three event handlers (read, write, timer) ever finalize the
