@@ -274,6 +274,7 @@ ngx_module_t  ngx_http_race_api_module = {
 
 static ngx_http_race_api_t  *ngx_http_race_api;
 
+
 static void *
 ngx_http_race_api_create_main_conf(ngx_conf_t *cf)
 {
