@@ -1,6 +1,6 @@
 
 /*
- * ngx_race: types shared by the files of ngx_http_race_module.
+ * ngx_race: what the race modules share, from ngx_http_race_module.
  */
 
 
@@ -12,11 +12,24 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-
-#include <ngx_thread_pool.h>
-
 #include "race_jwt.h"
-#include "race_password.h"
+
+
+/*
+ * What an endpoint needs of the connections a worker process holds once
+ * for all of them; "nginx -t" refuses a configuration that lacks one.
+ */
+
+#define NGX_HTTP_RACE_NEEDS_QUEUE     0x01    /* race_kafka_brokers */
+#define NGX_HTTP_RACE_NEEDS_REDIS     0x02    /* race_redis */
+#define NGX_HTTP_RACE_NEEDS_KEYS      0x04    /* race_token_key */
+
+
+/* an endpoint used in the configuration, and what it needs */
+typedef struct {
+    ngx_str_t         name;             /* its directive */
+    ngx_uint_t        needs;
+} ngx_http_race_endpoint_t;
 
 
 /* what a worker process holds once: producer, Redis, keys */
@@ -28,39 +41,38 @@ typedef struct {
     ngx_array_t      *token_keys;       /* of race_jwt_key_t */
     ngx_url_t        *redis;
     ngx_msec_t        redis_timeout;    /* a silent connection is dropped */
-    ngx_uint_t        ingest;           /* locations with race_ingest */
-    ngx_uint_t        live;             /* locations with race_live */
-    ngx_uint_t        api;              /* locations with race_api */
 
-    /* accounts */
-    ngx_str_t         thread_pool_name;
-    ngx_thread_pool_t *thread_pool;     /* hashes passwords */
-    ngx_uint_t        max_hashes;       /* at once, per worker */
-    ngx_msec_t        token_ttl;
-    ngx_msec_t        reply_timeout;    /* of race-accounts */
-    ngx_flag_t        cookie_secure;
-    ngx_str_t         passwords_file;
-    race_password_list_t  passwords;    /* the common ones, refused */
+    ngx_array_t       endpoints;        /* of ngx_http_race_endpoint_t */
+    ngx_uint_t        needs;            /* of them all */
 } ngx_http_race_main_conf_t;
 
 
 typedef struct {
-    ngx_array_t      *ws_origins;       /* of ngx_str_t; NULL: any origin */
-    size_t            ws_max_message;
-    ngx_uint_t        ws_send_queue;    /* frames queued per connection */
-    ngx_msec_t        ws_ping_interval; /* 0: no server pings */
-    ngx_msec_t        ws_idle_timeout;
-    ngx_msec_t        ws_close_timeout;
-
-    ngx_uint_t        ride_max_batch;
-    ngx_uint_t        ride_max_in_flight;       /* fixes, per phone */
-    size_t            ride_max_in_flight_size;  /* their Kafka bytes */
-    ngx_msec_t        fix_max_future;
-    ngx_msec_t        fix_max_past;
-
     /* a race endpoint, or inside one: nginx's own errors in JSON too */
     ngx_flag_t        json_errors;
 } ngx_http_race_loc_conf_t;
+
+
+/*
+ * A numeric directive: nginx's own slot setters neither quote a bad
+ * value nor name the directive when a bound fails, so these are checked
+ * at the line they are on, by ngx_http_race_conf_set_value() with one
+ * of these as the command's post.
+ */
+
+#define NGX_HTTP_RACE_CONF_SIZE   0
+#define NGX_HTTP_RACE_CONF_NUM    1
+#define NGX_HTTP_RACE_CONF_MSEC   2
+
+/* 24 days: below 2^31 ms, as nginx's timers want */
+#define NGX_HTTP_RACE_MSEC_MAX    (24 * 24 * 3600 * 1000)
+
+typedef struct {
+    ngx_uint_t        type;
+    ngx_uint_t        min;
+    ngx_uint_t        max;
+    char             *expected;
+} ngx_http_race_conf_value_t;
 
 
 /*
@@ -105,17 +117,34 @@ extern const ngx_http_race_queue_t  *ngx_http_race_queue;
 
 extern ngx_module_t  ngx_http_race_module;
 extern ngx_module_t  ngx_http_race_errors_module;
+extern ngx_module_t  ngx_http_race_ws_module;
+extern ngx_module_t  ngx_http_race_ingest_module;
+extern ngx_module_t  ngx_http_race_live_module;
+extern ngx_module_t  ngx_http_race_api_module;
 
 
-ngx_int_t ngx_http_race_add_header(ngx_http_request_t *r, char *key,
-    char *value);
+char *ngx_http_race_conf_set_value(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+/* ":" and a port from 1 to 65535, or nothing: what may end a host */
+ngx_int_t ngx_http_race_port_valid(u_char *p, u_char *last);
 
 /*
- * Sends {"error":{"code":..,"message":..}} with the status; returns what
- * a content handler returns.
+ * An endpoint's directive: sets the location's content handler, and
+ * notes what it needs of the shared connections.
  */
-ngx_int_t ngx_http_race_send_error(ngx_http_request_t *r, ngx_uint_t status,
-    const char *code, const char *message);
+char *ngx_http_race_endpoint(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_http_handler_pt handler, ngx_uint_t needs);
+
+/*
+ * The shared connections start before any endpoint's init_process (the
+ * race module comes first), and stop once the last endpoint that holds
+ * them lets go in its exit_process: nginx calls exit_process in the
+ * same order, and an endpoint lets go of its records before the queue
+ * reports on them for the last time.
+ */
+void ngx_http_race_shared_hold(void);
+void ngx_http_race_shared_release(ngx_cycle_t *cycle);
 
 
 #endif /* _NGX_HTTP_RACE_H_INCLUDED_ */

@@ -1,14 +1,23 @@
-
 /*
  * ngx_race: the accounts API, /api/auth/... and /api/me, and the admin's
- * role grant (docs/INTERNALS.md, "Accounts").
+ * role grant (docs/INTERNALS.md, "Accounts"): its module, its routes
+ * and the flow of each.
  *
  * Nothing here waits on the event loop.  A request goes through steps,
  * each started here and finished by a callback: the body is read,
- * passwords are hashed or verified in a thread pool, Redis is asked on
- * the worker's command connection, commands go to the race-accounts
- * worker through the queue and its reply comes back on this worker
- * process's own Redis channel.
+ * passwords are hashed or verified in a thread pool
+ * (ngx_http_race_api_hash.c), Redis is asked on the worker's command
+ * connection, commands go to the race-accounts worker and its reply
+ * comes back (ngx_http_race_api_channel.c).
+ *
+ * One contract for every step, as nginx's limit_req delay has it: a
+ * helper returns a code and never finalizes the request.  NGX_DONE
+ * means an asynchronous step has started and its callback goes on; any
+ * other code is what the request is finalized with (the return of
+ * sending the answer, or an NGX_HTTP_* status for nginx to answer).
+ * Each callback (body read, Redis reply, hash done, race-accounts'
+ * reply or its absence) finalizes the request at most once, in
+ * ngx_http_race_api_finish(), and returns nothing.
  *
  * Each of those callbacks may come after the client has gone.  None of
  * them holds the request: the thread job and the Redis call hold a small
@@ -24,11 +33,13 @@
 #include <ngx_thread_pool.h>
 
 #include <jansson.h>
-#include <openssl/rand.h>
 
 #include "ngx_http_race.h"
 #include "ngx_http_race_api.h"
-#include "ngx_http_race_ingest.h"
+#include "ngx_http_race_api_hash.h"
+#include "ngx_http_race_api_channel.h"
+#include "ngx_http_race_reply.h"
+#include "ngx_http_race_bearer.h"
 #include "race_jwt.h"
 #include "ngx_http_race_redis.h"
 #include "race_account.h"
@@ -43,13 +54,11 @@
 
 #define NGX_HTTP_RACE_API_COOKIE    "race_session"
 
-/* the most of the reply timeout kept for a late command's reply */
-#define NGX_HTTP_RACE_API_REPLY_MARGIN  1000
-
 
 typedef struct ngx_http_race_api_ctx_s  ngx_http_race_api_ctx_t;
 
-typedef void (*ngx_http_race_api_redis_pt)(ngx_http_race_api_ctx_t *ctx,
+/* a step that a Redis reply goes on with: NGX_DONE, or a code to end */
+typedef ngx_int_t (*ngx_http_race_api_redis_pt)(ngx_http_race_api_ctx_t *ctx,
     redisReply *reply);
 
 
@@ -60,33 +69,23 @@ typedef struct {
 } ngx_http_race_api_call_t;
 
 
-/* a hash or a verify in the thread pool; the thread sees only this */
+/* why a request is refused before any step: its status and reason */
 typedef struct {
-    ngx_http_race_api_ctx_t          *ctx;        /* NULL: cancelled */
-    ngx_uint_t                        verify;
-    ngx_int_t                         result;
-    size_t                            password_len;
-    char                              password[RACE_PASSWORD_BYTES_MAX + 1];
-    char                              encoded[RACE_PASSWORD_ENCODED_MAX];
-} ngx_http_race_api_job_t;
-
-
-/* a command's delivery record: the request is found again by its id */
-typedef struct {
-    ngx_http_race_delivery_t          delivery;
-    ngx_rbtree_key_t                  id;
-} ngx_http_race_api_msg_t;
+    ngx_uint_t                        status;
+    const char                       *code;
+    const char                       *message;
+    char                              err[RACE_ACCOUNT_ERR_MAX];
+} ngx_http_race_api_refusal_t;
 
 
 struct ngx_http_race_api_ctx_s {
-    ngx_rbtree_node_t                 node;       /* key: the command id */
     ngx_http_request_t               *request;
     ngx_uint_t                        route;
     char                              target[RACE_JWT_ID_MAX + 1];
 
     ngx_http_race_api_call_t         *call;
     ngx_thread_task_t                *task;
-    ngx_event_t                       timer;
+    ngx_http_race_api_wait_t          wait;       /* for race-accounts */
 
     /* what the request carried */
     race_signup_t                     signup;
@@ -100,62 +99,69 @@ struct ngx_http_race_api_ctx_s {
     json_t                           *user;       /* for the answer */
     char                              hash[RACE_PASSWORD_ENCODED_MAX];
 
-    unsigned                          waiting:1;  /* in the pending tree */
     unsigned                          bearer:1;
 };
 
 
 typedef struct {
-    ngx_rbtree_t                      pending;
-    ngx_rbtree_node_t                 sentinel;
-    ngx_rbtree_key_t                  next_id;
-    ngx_uint_t                        hashes;     /* in the thread pool */
-    ngx_http_race_main_conf_t        *conf;
+    ngx_http_race_api_main_conf_t    *conf;
+    ngx_http_race_main_conf_t        *shared;    /* the token keys */
     ngx_log_t                        *log;
-    unsigned                          subscribed:1;
-    char                              channel[64];
 } ngx_http_race_api_t;
 
 
+static void *ngx_http_race_api_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_race_api_init_main_conf(ngx_conf_t *cf, void *conf);
+static char *ngx_http_race_api_auth_init(ngx_conf_t *cf,
+    ngx_http_race_api_main_conf_t *amcf);
+static void ngx_http_race_api_passwords_free(void *data);
+static char *ngx_http_race_api_conf(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_race_api_init_process(ngx_cycle_t *cycle);
+static void ngx_http_race_api_exit_process(ngx_cycle_t *cycle);
+
+static ngx_int_t ngx_http_race_api_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_race_api_route(ngx_http_request_t *r,
-    ngx_http_race_api_ctx_t *ctx, ngx_int_t *sent);
+    ngx_http_race_api_ctx_t *ctx, ngx_http_race_api_refusal_t *refusal);
 static void ngx_http_race_api_body(ngx_http_request_t *r);
+static ngx_int_t ngx_http_race_api_start(ngx_http_race_api_ctx_t *ctx);
 static ngx_int_t ngx_http_race_api_parse(ngx_http_request_t *r,
-    ngx_http_race_api_ctx_t *ctx, ngx_int_t *sent);
+    ngx_http_race_api_ctx_t *ctx, ngx_http_race_api_refusal_t *refusal);
 static void ngx_http_race_api_cleanup(void *data);
 static void ngx_http_race_api_finish(ngx_http_race_api_ctx_t *ctx,
     ngx_int_t rc);
+static ngx_int_t ngx_http_race_api_error(ngx_http_race_api_ctx_t *ctx,
+    ngx_uint_t status, const char *code, const char *message);
+static ngx_int_t ngx_http_race_api_unavailable(ngx_http_race_api_ctx_t *ctx);
 
 static ngx_int_t ngx_http_race_api_redis(ngx_http_race_api_ctx_t *ctx,
     ngx_http_race_api_redis_pt done, const char *fmt, ...);
 static void ngx_http_race_api_on_redis(redisAsyncContext *ac, void *r,
     void *privdata);
-static ngx_int_t ngx_http_race_api_thread(ngx_http_race_api_ctx_t *ctx,
-    ngx_uint_t verify, const char *encoded);
-static void ngx_http_race_api_thread_run(void *data, ngx_log_t *log);
-static void ngx_http_race_api_thread_done(ngx_event_t *ev);
+static ngx_int_t ngx_http_race_api_hash(ngx_http_race_api_ctx_t *ctx,
+    const char *encoded);
+static void ngx_http_race_api_hashed(void *data, ngx_int_t result,
+    const char *encoded);
 static ngx_int_t ngx_http_race_api_command(ngx_http_race_api_ctx_t *ctx,
     json_t *cmd, const char *key);
-static void ngx_http_race_api_delivered(ngx_http_race_delivery_t *d,
-    ngx_uint_t ok);
-static void ngx_http_race_api_on_reply(redisAsyncContext *ac, void *r,
-    void *privdata);
-static void ngx_http_race_api_reply(ngx_http_race_api_ctx_t *ctx,
+static void ngx_http_race_api_replied(ngx_http_race_api_wait_t *w,
+    ngx_uint_t how, json_t *reply);
+static ngx_int_t ngx_http_race_api_reply(ngx_http_race_api_ctx_t *ctx,
     json_t *reply);
-static void ngx_http_race_api_timeout(ngx_event_t *ev);
-static ngx_http_race_api_ctx_t *ngx_http_race_api_find(ngx_rbtree_key_t id);
 
-static void ngx_http_race_api_authenticate(ngx_http_race_api_ctx_t *ctx);
-static void ngx_http_race_api_authenticated(ngx_http_race_api_ctx_t *ctx,
+static ngx_int_t ngx_http_race_api_authenticate(ngx_http_race_api_ctx_t *ctx);
+static ngx_int_t ngx_http_race_api_authenticated(
+    ngx_http_race_api_ctx_t *ctx, redisReply *reply);
+static ngx_int_t ngx_http_race_api_signup_hashed(
+    ngx_http_race_api_ctx_t *ctx);
+static ngx_int_t ngx_http_race_api_login_id(ngx_http_race_api_ctx_t *ctx,
     redisReply *reply);
-static void ngx_http_race_api_signup_hashed(ngx_http_race_api_ctx_t *ctx);
-static void ngx_http_race_api_login_id(ngx_http_race_api_ctx_t *ctx,
+static ngx_int_t ngx_http_race_api_login_loaded(ngx_http_race_api_ctx_t *ctx,
     redisReply *reply);
-static void ngx_http_race_api_login_loaded(ngx_http_race_api_ctx_t *ctx,
+static ngx_int_t ngx_http_race_api_login_user(ngx_http_race_api_ctx_t *ctx,
     redisReply *reply);
-static void ngx_http_race_api_login_user(ngx_http_race_api_ctx_t *ctx,
-    redisReply *reply);
-static void ngx_http_race_api_login_verified(ngx_http_race_api_ctx_t *ctx);
+static ngx_int_t ngx_http_race_api_login_verified(
+    ngx_http_race_api_ctx_t *ctx);
 
 static ngx_int_t ngx_http_race_api_token(ngx_http_race_api_ctx_t *ctx,
     json_t *user, ngx_str_t *token);
@@ -164,38 +170,310 @@ static ngx_int_t ngx_http_race_api_send(ngx_http_request_t *r,
 static ngx_int_t ngx_http_race_api_user_json(ngx_http_race_api_ctx_t *ctx,
     redisReply *hash);
 
-static void ngx_http_race_api_up(ngx_http_race_redis_t *rd, void *data);
-static void ngx_http_race_api_down(ngx_http_race_redis_t *rd, void *data);
+static ngx_http_race_conf_value_t  ngx_http_race_max_hashes_value = {
+    NGX_HTTP_RACE_CONF_NUM, 1, 1024,
+    "a number from 1 to 1024"
+};
+
+static ngx_http_race_conf_value_t  ngx_http_race_token_ttl_value = {
+    NGX_HTTP_RACE_CONF_MSEC, 60000, 24 * 3600 * 1000,
+    "a time from 1m to 24h"
+};
+
+static ngx_http_race_conf_value_t  ngx_http_race_reply_timeout_value = {
+    NGX_HTTP_RACE_CONF_MSEC, 1000, 300000,
+    "a time from 1s to 5m"
+};
+
+
+static ngx_command_t  ngx_http_race_api_commands[] = {
+
+    { ngx_string("race_api"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_race_api_conf,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("race_auth_thread_pool"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_race_api_main_conf_t, thread_pool_name),
+      NULL },
+
+    { ngx_string("race_auth_max_hashes"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_race_conf_set_value,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_race_api_main_conf_t, max_hashes),
+      &ngx_http_race_max_hashes_value },
+
+    { ngx_string("race_auth_token_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_race_conf_set_value,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_race_api_main_conf_t, token_ttl),
+      &ngx_http_race_token_ttl_value },
+
+    { ngx_string("race_auth_reply_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_race_conf_set_value,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_race_api_main_conf_t, reply_timeout),
+      &ngx_http_race_reply_timeout_value },
+
+    { ngx_string("race_auth_cookie_secure"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_race_api_main_conf_t, cookie_secure),
+      NULL },
+
+    { ngx_string("race_auth_common_passwords"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_race_api_main_conf_t, passwords_file),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_race_api_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    ngx_http_race_api_create_main_conf,    /* create main configuration */
+    ngx_http_race_api_init_main_conf,      /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    NULL,                                  /* create location configuration */
+    NULL                                   /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_race_api_module = {
+    NGX_MODULE_V1,
+    &ngx_http_race_api_module_ctx,         /* module context */
+    ngx_http_race_api_commands,            /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_http_race_api_init_process,        /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_http_race_api_exit_process,        /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
 
 
 static ngx_http_race_api_t  *ngx_http_race_api;
 
 
-ngx_int_t
-ngx_http_race_api_init_process(ngx_cycle_t *cycle,
-    ngx_http_race_main_conf_t *rmcf)
+static void *
+ngx_http_race_api_create_main_conf(ngx_conf_t *cf)
 {
-    u_char                bytes[8];
-    ngx_http_race_api_t  *api;
+    ngx_http_race_api_main_conf_t  *amcf;
+
+    amcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_race_api_main_conf_t));
+    if (amcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     amcf->enabled = 0;
+     *     amcf->thread_pool_name = { 0, NULL };
+     *     amcf->passwords_file = { 0, NULL };
+     *     amcf->passwords = { NULL, 0, NULL };
+     */
+
+    amcf->max_hashes = NGX_CONF_UNSET_UINT;
+    amcf->token_ttl = NGX_CONF_UNSET_MSEC;
+    amcf->reply_timeout = NGX_CONF_UNSET_MSEC;
+    amcf->cookie_secure = NGX_CONF_UNSET;
+
+    return amcf;
+}
+
+
+static char *
+ngx_http_race_api_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_race_api_main_conf_t *amcf = conf;
+
+    ngx_conf_init_uint_value(amcf->max_hashes, 4);
+    ngx_conf_init_msec_value(amcf->token_ttl, 15 * 60 * 1000);
+    ngx_conf_init_msec_value(amcf->reply_timeout, 10000);
+    ngx_conf_init_value(amcf->cookie_secure, 1);
+
+    if (amcf->enabled) {
+        return ngx_http_race_api_auth_init(cf, amcf);
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * What race_api needs, checked and made ready at configuration time:
+ * the list of common passwords is read here, once; the thread pool that
+ * hashes is named here for nginx to start.
+ */
+
+static char *
+ngx_http_race_api_auth_init(ngx_conf_t *cf,
+    ngx_http_race_api_main_conf_t *amcf)
+{
+    u_char              *data;
+    ssize_t              n;
+    ngx_fd_t             fd;
+    ngx_str_t            file;
+    ngx_file_info_t      fi;
+    ngx_pool_cleanup_t  *cln;
+
+    if (amcf->passwords_file.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"race_api\" needs "
+                           "\"race_auth_common_passwords\"");
+        return NGX_CONF_ERROR;
+    }
+
+    amcf->thread_pool = ngx_thread_pool_add(cf,
+                                            amcf->thread_pool_name.len
+                                            ? &amcf->thread_pool_name
+                                            : NULL);
+    if (amcf->thread_pool == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    file = amcf->passwords_file;
+
+    if (ngx_conf_full_name(cf->cycle, &file, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    fd = ngx_open_file(file.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "\"race_auth_common_passwords\" cannot open "
+                           "\"%V\"", &file);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR
+        || !ngx_is_file(&fi) || ngx_file_size(&fi) > 16 * 1024 * 1024)
+    {
+        ngx_close_file(fd);
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"race_auth_common_passwords\" \"%V\" is not "
+                           "a file of at most 16m", &file);
+        return NGX_CONF_ERROR;
+    }
+
+    data = ngx_pnalloc(cf->temp_pool, ngx_file_size(&fi) + 1);
+    if (data == NULL) {
+        ngx_close_file(fd);
+        return NGX_CONF_ERROR;
+    }
+
+    n = ngx_read_fd(fd, data, ngx_file_size(&fi));
+    ngx_close_file(fd);
+
+    if (n != (ssize_t) ngx_file_size(&fi)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "\"race_auth_common_passwords\" cannot read "
+                           "\"%V\"", &file);
+        return NGX_CONF_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (race_password_list_load((char *) data, n, &amcf->passwords) != 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"race_auth_common_passwords\" \"%V\" could "
+                           "not be loaded", &file);
+        return NGX_CONF_ERROR;
+    }
+
+    cln->handler = ngx_http_race_api_passwords_free;
+    cln->data = &amcf->passwords;
+
+    return NGX_CONF_OK;
+}
+
+
+static void
+ngx_http_race_api_passwords_free(void *data)
+{
+    race_password_list_free(data);
+}
+
+
+/*
+ * race_api: commands go to race-accounts through the queue, users and
+ * sessions are on Redis, tokens are signed with the keys
+ */
+
+static char *
+ngx_http_race_api_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char                           *rv;
+    ngx_http_race_api_main_conf_t  *amcf;
+
+    rv = ngx_http_race_endpoint(cf, cmd, ngx_http_race_api_handler,
+                                NGX_HTTP_RACE_NEEDS_QUEUE
+                                |NGX_HTTP_RACE_NEEDS_REDIS
+                                |NGX_HTTP_RACE_NEEDS_KEYS);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    amcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_race_api_module);
+    amcf->enabled = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_race_api_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_race_api_t            *api;
+    ngx_http_race_api_main_conf_t  *amcf;
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
+    amcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_race_api_module);
+    if (amcf == NULL || !amcf->enabled) {
+        return NGX_OK;
+    }
+
+    ngx_http_race_shared_hold();
 
     api = ngx_pcalloc(cycle->pool, sizeof(ngx_http_race_api_t));
     if (api == NULL) {
         return NGX_ERROR;
     }
 
-    api->conf = rmcf;
+    api->conf = amcf;
+    api->shared = ngx_http_cycle_get_module_main_conf(cycle,
+                                                      ngx_http_race_module);
     api->log = cycle->log;
-
-    ngx_rbtree_init(&api->pending, &api->sentinel, ngx_rbtree_insert_value);
-
-    /* a channel of this process's own: a restarted one gets a new one */
-
-    if (RAND_bytes(bytes, sizeof(bytes)) != 1) {
-        return NGX_ERROR;
-    }
-
-    ngx_snprintf((u_char *) api->channel, sizeof(api->channel) - 1,
-                 "race:reply:%P:%*xs%Z", ngx_pid, sizeof(bytes), bytes);
 
     if (race_password_init() != 0) {
         ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
@@ -205,57 +483,33 @@ ngx_http_race_api_init_process(ngx_cycle_t *cycle,
 
     ngx_http_race_api = api;
 
-    return ngx_http_race_redis_pair_listen(ngx_http_race_api_up,
-                                           ngx_http_race_api_down, api);
-}
-
-
-void
-ngx_http_race_api_exit_process(ngx_cycle_t *cycle)
-{
-    /* what still waits is finalized by its own connection's teardown */
-    ngx_http_race_api = NULL;
+    return ngx_http_race_api_channel_init(cycle, amcf->reply_timeout);
 }
 
 
 static void
-ngx_http_race_api_up(ngx_http_race_redis_t *rd, void *data)
+ngx_http_race_api_exit_process(ngx_cycle_t *cycle)
 {
-    ngx_http_race_api_t  *api = data;
-
-    if (rd != &ngx_http_race_redis_pair->sub) {
+    if (ngx_http_race_api == NULL) {
         return;
     }
 
-    if (redisAsyncCommand(rd->ac, ngx_http_race_api_on_reply, NULL,
-                          "SUBSCRIBE %s", api->channel)
-        != REDIS_OK)
-    {
-        ngx_log_error(NGX_LOG_ERR, api->log, 0,
-                      "race: redis subscribe to replies failed");
-    }
+    /* what still waits is finalized by its own connection's teardown */
+    ngx_http_race_api = NULL;
+    ngx_http_race_api_channel_exit();
+
+    ngx_http_race_shared_release(cycle);
 }
 
 
-static void
-ngx_http_race_api_down(ngx_http_race_redis_t *rd, void *data)
-{
-    ngx_http_race_api_t  *api = data;
-
-    if (rd == &ngx_http_race_redis_pair->sub) {
-        /* replies sent meanwhile are lost: waiting requests time out */
-        api->subscribed = 0;
-    }
-}
-
-
-ngx_int_t
+static ngx_int_t
 ngx_http_race_api_handler(ngx_http_request_t *r)
 {
-    ngx_int_t                 rc;
-    ngx_str_t                 arg;
-    ngx_pool_cleanup_t       *cln;
-    ngx_http_race_api_ctx_t  *ctx;
+    ngx_int_t                     rc;
+    ngx_str_t                     arg;
+    ngx_pool_cleanup_t           *cln;
+    ngx_http_race_api_ctx_t      *ctx;
+    ngx_http_race_api_refusal_t   refusal;
 
     if (ngx_http_race_api == NULL) {
         return NGX_HTTP_SERVICE_UNAVAILABLE;
@@ -284,9 +538,15 @@ ngx_http_race_api_handler(ngx_http_request_t *r)
 
     ctx->request = r;
 
-    if (ngx_http_race_api_route(r, ctx, &rc) != NGX_OK) {
-        /* refused and answered: rc is what sending returned */
-        return rc;
+    rc = ngx_http_race_api_route(r, ctx, &refusal);
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_race_send_error(r, refusal.status, refusal.code,
+                                        refusal.message);
     }
 
     cln = ngx_pool_cleanup_add(r->pool, 0);
@@ -297,11 +557,13 @@ ngx_http_race_api_handler(ngx_http_request_t *r)
     cln->handler = ngx_http_race_api_cleanup;
     cln->data = ctx;
 
-    ctx->timer.handler = ngx_http_race_api_timeout;
-    ctx->timer.data = ctx;
-    ctx->timer.log = r->connection->log;
+    ctx->wait.handler = ngx_http_race_api_replied;
+    ctx->wait.data = ctx;
 
-    ngx_http_set_ctx(r, ctx, ngx_http_race_module);
+    ngx_http_set_ctx(r, ctx, ngx_http_race_api_module);
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "race api: route %ui, reading the body", ctx->route);
 
     rc = ngx_http_read_client_request_body(r, ngx_http_race_api_body);
 
@@ -313,9 +575,14 @@ ngx_http_race_api_handler(ngx_http_request_t *r)
 }
 
 
+/*
+ * The endpoint and method.  NGX_OK: a route; NGX_DECLINED: refused,
+ * refusal says why; NGX_ERROR.
+ */
+
 static ngx_int_t
 ngx_http_race_api_route(ngx_http_request_t *r, ngx_http_race_api_ctx_t *ctx,
-    ngx_int_t *sent)
+    ngx_http_race_api_refusal_t *refusal)
 {
     u_char      *p, *u, *last;
     ngx_str_t    uri;
@@ -389,13 +656,12 @@ ngx_http_race_api_route(ngx_http_request_t *r, ngx_http_race_api_ctx_t *ctx,
                                      allowed == NGX_HTTP_GET ? "GET" : "POST")
             != NGX_OK)
         {
-            *sent = NGX_HTTP_INTERNAL_SERVER_ERROR;
-            return NGX_DECLINED;
+            return NGX_ERROR;
         }
 
-        *sent = ngx_http_race_send_error(r, NGX_HTTP_NOT_ALLOWED,
-                                        "method_not_allowed",
-                                        "this method is not allowed here");
+        refusal->status = NGX_HTTP_NOT_ALLOWED;
+        refusal->code = "method_not_allowed";
+        refusal->message = "this method is not allowed here";
         return NGX_DECLINED;
     }
 
@@ -412,19 +678,16 @@ ngx_http_race_api_route(ngx_http_request_t *r, ngx_http_race_api_ctx_t *ctx,
                                (u_char *) "application/json",
                                sizeof("application/json") - 1) != 0)
         {
-            *sent = ngx_http_race_send_error(r,
-                                        NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
-                                        "bad_content_type",
-                                        "the body must be application/json");
+            refusal->status = NGX_HTTP_UNSUPPORTED_MEDIA_TYPE;
+            refusal->code = "bad_content_type";
+            refusal->message = "the body must be application/json";
             return NGX_DECLINED;
         }
 
         if (r->headers_in.content_length_n > (off_t) 16384) {
-            *sent = ngx_http_race_send_error(r,
-                                        NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                        "too_large",
-                                        "the body is over the limit "
-                                        "of 16k");
+            refusal->status = NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
+            refusal->code = "too_large";
+            refusal->message = "the body is over the limit of 16k";
             return NGX_DECLINED;
         }
     }
@@ -433,11 +696,14 @@ ngx_http_race_api_route(ngx_http_request_t *r, ngx_http_race_api_ctx_t *ctx,
 
 not_found:
 
-    *sent = ngx_http_race_send_error(r, NGX_HTTP_NOT_FOUND, "not_found",
-                                    "no such API endpoint");
+    refusal->status = NGX_HTTP_NOT_FOUND;
+    refusal->code = "not_found";
+    refusal->message = "no such API endpoint";
     return NGX_DECLINED;
 }
 
+
+/* a callback: the body is read */
 
 static void
 ngx_http_race_api_body(ngx_http_request_t *r)
@@ -445,53 +711,63 @@ ngx_http_race_api_body(ngx_http_request_t *r)
     ngx_int_t                 rc;
     ngx_http_race_api_ctx_t  *ctx;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_race_module);
+    ctx = ngx_http_get_module_ctx(r, ngx_http_race_api_module);
 
-    if (ngx_http_race_api_parse(r, ctx, &rc) != NGX_OK) {
-        /* refused, the answer sent: rc is what sending it returned */
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "race api: body read");
+
+    rc = ngx_http_race_api_start(ctx);
+
+    if (rc != NGX_DONE) {
         ngx_http_race_api_finish(ctx, rc);
-        return;
+    }
+}
+
+
+/* the body checked, each route's first step */
+
+static ngx_int_t
+ngx_http_race_api_start(ngx_http_race_api_ctx_t *ctx)
+{
+    ngx_int_t                     rc;
+    ngx_http_race_api_refusal_t   refusal;
+
+    rc = ngx_http_race_api_parse(ctx->request, ctx, &refusal);
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_race_api_error(ctx, refusal.status, refusal.code,
+                                       refusal.message);
     }
 
     switch (ctx->route) {
 
     case NGX_HTTP_RACE_API_SIGNUP:
-
-        if (ngx_http_race_api_thread(ctx, 0, NULL) != NGX_OK) {
-            return;
-        }
-
-        break;
+        return ngx_http_race_api_hash(ctx, NULL);
 
     case NGX_HTTP_RACE_API_LOGIN:
-
-        if (ngx_http_race_api_redis(ctx, ngx_http_race_api_login_id,
-                                    "GET race:email:%s", ctx->login.email)
-            != NGX_OK)
-        {
-            return;
-        }
-
-        break;
+        return ngx_http_race_api_redis(ctx, ngx_http_race_api_login_id,
+                                       "GET race:email:%s", ctx->login.email);
 
     default:
-        ngx_http_race_api_authenticate(ctx);
-        break;
+        return ngx_http_race_api_authenticate(ctx);
     }
 }
 
 
 /*
  * The body, checked.  NGX_OK: it is good.  NGX_DECLINED: it is not, and
- * the answer is sent; *sent is what sending returned, for finalizing.
+ * refusal says why; NGX_ERROR.
  */
 
 static ngx_int_t
 ngx_http_race_api_parse(ngx_http_request_t *r, ngx_http_race_api_ctx_t *ctx,
-    ngx_int_t *sent)
+    ngx_http_race_api_refusal_t *refusal)
 {
     int           rc;
-    char          err[RACE_ACCOUNT_ERR_MAX];
     u_char       *body;
     size_t        len, n;
     ngx_chain_t  *cl;
@@ -503,8 +779,9 @@ ngx_http_race_api_parse(ngx_http_request_t *r, ngx_http_race_api_ctx_t *ctx,
     }
 
     if (r->request_body == NULL || r->request_body->bufs == NULL) {
-        *sent = ngx_http_race_send_error(r, NGX_HTTP_BAD_REQUEST, "bad_json",
-                                        "a JSON body is required");
+        refusal->status = NGX_HTTP_BAD_REQUEST;
+        refusal->code = "bad_json";
+        refusal->message = "a JSON body is required";
         return NGX_DECLINED;
     }
 
@@ -512,10 +789,9 @@ ngx_http_race_api_parse(ngx_http_request_t *r, ngx_http_race_api_ctx_t *ctx,
 
     for (cl = r->request_body->bufs; cl; cl = cl->next) {
         if (cl->buf->in_file) {
-            *sent = ngx_http_race_send_error(r,
-                                        NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                        "too_large",
-                                        "the body is over the limit of 16k");
+            refusal->status = NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
+            refusal->code = "too_large";
+            refusal->message = "the body is over the limit of 16k";
             return NGX_DECLINED;
         }
 
@@ -523,16 +799,15 @@ ngx_http_race_api_parse(ngx_http_request_t *r, ngx_http_race_api_ctx_t *ctx,
     }
 
     if (len > 16384) {
-        *sent = ngx_http_race_send_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                        "too_large",
-                                        "the body is over the limit of 16k");
+        refusal->status = NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
+        refusal->code = "too_large";
+        refusal->message = "the body is over the limit of 16k";
         return NGX_DECLINED;
     }
 
     body = ngx_pnalloc(r->pool, len + 1);
     if (body == NULL) {
-        *sent = NGX_HTTP_INTERNAL_SERVER_ERROR;
-        return NGX_DECLINED;
+        return NGX_ERROR;
     }
 
     n = 0;
@@ -550,18 +825,18 @@ ngx_http_race_api_parse(ngx_http_request_t *r, ngx_http_race_api_ctx_t *ctx,
     switch (ctx->route) {
 
     case NGX_HTTP_RACE_API_SIGNUP:
-        rc = race_signup_parse((char *) body, len, &ctx->signup, err,
-                               sizeof(err));
+        rc = race_signup_parse((char *) body, len, &ctx->signup,
+                               refusal->err, sizeof(refusal->err));
         break;
 
     case NGX_HTTP_RACE_API_LOGIN:
-        rc = race_login_parse((char *) body, len, &ctx->login, err,
-                              sizeof(err));
+        rc = race_login_parse((char *) body, len, &ctx->login,
+                              refusal->err, sizeof(refusal->err));
         break;
 
     default: /* NGX_HTTP_RACE_API_ROLE */
-        rc = race_role_parse((char *) body, len, &ctx->role, err,
-                             sizeof(err));
+        rc = race_role_parse((char *) body, len, &ctx->role,
+                             refusal->err, sizeof(refusal->err));
         break;
     }
 
@@ -569,8 +844,9 @@ ngx_http_race_api_parse(ngx_http_request_t *r, ngx_http_race_api_ctx_t *ctx,
     ngx_explicit_memzero(body, len);
 
     if (rc != 0) {
-        *sent = ngx_http_race_send_error(r, NGX_HTTP_BAD_REQUEST, "bad_json",
-                                        err);
+        refusal->status = NGX_HTTP_BAD_REQUEST;
+        refusal->code = "bad_json";
+        refusal->message = refusal->err;
         return NGX_DECLINED;
     }
 
@@ -580,8 +856,9 @@ ngx_http_race_api_parse(ngx_http_request_t *r, ngx_http_race_api_ctx_t *ctx,
                                             &ngx_http_race_api->conf
                                                               ->passwords);
         if (reason) {
-            *sent = ngx_http_race_send_error(r, NGX_HTTP_BAD_REQUEST,
-                                            "weak_password", reason);
+            refusal->status = NGX_HTTP_BAD_REQUEST;
+            refusal->code = "weak_password";
+            refusal->message = reason;
             return NGX_DECLINED;
         }
     }
@@ -603,18 +880,11 @@ ngx_http_race_api_cleanup(void *data)
     }
 
     if (ctx->task) {
-        ((ngx_http_race_api_job_t *) ctx->task->ctx)->ctx = NULL;
+        ngx_http_race_api_hash_cancel(ctx->task);
         ctx->task = NULL;
     }
 
-    if (ctx->waiting && ngx_http_race_api) {
-        ngx_rbtree_delete(&ngx_http_race_api->pending, &ctx->node);
-        ctx->waiting = 0;
-    }
-
-    if (ctx->timer.timer_set) {
-        ngx_del_timer(&ctx->timer);
-    }
+    ngx_http_race_api_channel_cancel(&ctx->wait);
 
     if (ctx->user) {
         json_decref(ctx->user);
@@ -628,6 +898,8 @@ ngx_http_race_api_cleanup(void *data)
 }
 
 
+/* where a callback ends the request: the one finalization of each */
+
 static void
 ngx_http_race_api_finish(ngx_http_race_api_ctx_t *ctx, ngx_int_t rc)
 {
@@ -637,27 +909,37 @@ ngx_http_race_api_finish(ngx_http_race_api_ctx_t *ctx, ngx_int_t rc)
     r = ctx->request;
     c = r->connection;
 
-    if (ctx->timer.timer_set) {
-        ngx_del_timer(&ctx->timer);
-    }
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                   "race api: finalize %i", rc);
+
+    ngx_http_race_api_channel_cancel(&ctx->wait);
 
     ngx_http_finalize_request(r, rc);
     ngx_http_run_posted_requests(c);
 }
 
 
+/* sends an error; returns what sending did, for the caller to finalize */
+
 static ngx_int_t
 ngx_http_race_api_error(ngx_http_race_api_ctx_t *ctx, ngx_uint_t status,
     const char *code, const char *message)
 {
-    ngx_http_race_api_finish(ctx, ngx_http_race_send_error(ctx->request,
-                                                           status, code,
-                                                           message));
-    return NGX_ERROR;
+    return ngx_http_race_send_error(ctx->request, status, code, message);
 }
 
 
-/* Redis, on the worker's command connection */
+static ngx_int_t
+ngx_http_race_api_unavailable(ngx_http_race_api_ctx_t *ctx)
+{
+    return ngx_http_race_api_error(ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                   "unavailable",
+                                   "accounts are unavailable for a "
+                                   "moment, try again");
+}
+
+
+/* Redis, on the worker's command connection: NGX_DONE when asked */
 
 static ngx_int_t
 ngx_http_race_api_redis(ngx_http_race_api_ctx_t *ctx,
@@ -671,17 +953,13 @@ ngx_http_race_api_redis(ngx_http_race_api_ctx_t *ctx,
     rd = ngx_http_race_redis_pair ? &ngx_http_race_redis_pair->cmd : NULL;
 
     if (rd == NULL || !rd->connected) {
-        return ngx_http_race_api_error(ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                       "unavailable",
-                                       "accounts are unavailable for a "
-                                       "moment, try again");
+        return ngx_http_race_api_unavailable(ctx);
     }
 
     call = ngx_alloc(sizeof(ngx_http_race_api_call_t),
                      ctx->request->connection->log);
     if (call == NULL) {
-        ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return NGX_ERROR;
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     call->ctx = ctx;
@@ -694,21 +972,24 @@ ngx_http_race_api_redis(ngx_http_race_api_ctx_t *ctx,
 
     if (rc != REDIS_OK) {
         ngx_free(call);
-        return ngx_http_race_api_error(ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                       "unavailable",
-                                       "accounts are unavailable for a "
-                                       "moment, try again");
+        return ngx_http_race_api_unavailable(ctx);
     }
 
     ctx->call = call;
 
-    return NGX_OK;
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ctx->request->connection->log, 0,
+                   "race api: redis asked: %s", fmt);
+
+    return NGX_DONE;
 }
 
+
+/* a callback: Redis answered, or the connection went */
 
 static void
 ngx_http_race_api_on_redis(redisAsyncContext *ac, void *r, void *privdata)
 {
+    ngx_int_t                    rc;
     redisReply                  *reply;
     ngx_http_race_api_ctx_t     *ctx;
     ngx_http_race_api_call_t    *call;
@@ -728,413 +1009,181 @@ ngx_http_race_api_on_redis(redisAsyncContext *ac, void *r, void *privdata)
 
     ctx->call = NULL;
 
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ctx->request->connection->log, 0,
+                   "race api: redis answered: %d",
+                   reply ? reply->type : -1);
+
     if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-        (void) ngx_http_race_api_error(ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                       "unavailable",
-                                       "accounts are unavailable for a "
-                                       "moment, try again");
-        return;
+        rc = ngx_http_race_api_unavailable(ctx);
+
+    } else {
+        /* the step that asked goes on */
+        rc = done(ctx, reply);
     }
 
-    /* the step that asked continues */
-    done(ctx, reply);
+    if (rc != NGX_DONE) {
+        ngx_http_race_api_finish(ctx, rc);
+    }
 }
 
 
-/* hashing and verifying, in the thread pool */
+/*
+ * Hashes the signup's password, or verifies the login's against encoded:
+ * NGX_DONE when the job is in the thread pool.
+ */
 
 static ngx_int_t
-ngx_http_race_api_thread(ngx_http_race_api_ctx_t *ctx, ngx_uint_t verify,
-    const char *encoded)
+ngx_http_race_api_hash(ngx_http_race_api_ctx_t *ctx, const char *encoded)
 {
-    ngx_thread_task_t        *task;
-    ngx_http_race_api_t      *api;
-    ngx_http_race_api_job_t  *job;
+    size_t                len;
+    ngx_int_t             rc;
+    const char           *password;
+    ngx_http_race_api_t  *api;
 
     api = ngx_http_race_api;
 
-    if (api->hashes >= api->conf->max_hashes) {
+    if (encoded) {
+        password = ctx->login.password;
+        len = ctx->login.password_len;
+
+    } else {
+        password = ctx->signup.password;
+        len = ctx->signup.password_len;
+    }
+
+    rc = ngx_http_race_api_hash_post(api->conf->thread_pool,
+                                     api->conf->max_hashes, password, len,
+                                     encoded, ngx_http_race_api_hashed, ctx,
+                                     api->log, &ctx->task);
+
+    switch (rc) {
+
+    case NGX_OK:
+        return NGX_DONE;
+
+    case NGX_BUSY:
         if (ngx_http_race_add_header(ctx->request, "Retry-After", "1")
             != NGX_OK)
         {
-            ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return NGX_ERROR;
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
         return ngx_http_race_api_error(ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
                                        "busy", "too many logins at once, "
                                        "try again in a second");
-    }
 
-    task = ngx_calloc(sizeof(ngx_thread_task_t)
-                      + sizeof(ngx_http_race_api_job_t),
-                      ctx->request->connection->log);
-    if (task == NULL) {
-        ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return NGX_ERROR;
-    }
-
-    job = (ngx_http_race_api_job_t *) (task + 1);
-
-    job->ctx = ctx;
-    job->verify = verify;
-
-    if (verify) {
-        job->password_len = ctx->login.password_len;
-        ngx_memcpy(job->password, ctx->login.password, job->password_len);
-
-    } else {
-        job->password_len = ctx->signup.password_len;
-        ngx_memcpy(job->password, ctx->signup.password, job->password_len);
-    }
-
-    if (encoded) {
-        ngx_cpystrn((u_char *) job->encoded, (u_char *) encoded,
-                    sizeof(job->encoded));
-    }
-
-    task->ctx = job;
-    task->handler = ngx_http_race_api_thread_run;
-    task->event.handler = ngx_http_race_api_thread_done;
-    task->event.data = task;
-    task->event.log = api->log;
-
-    if (ngx_thread_task_post(api->conf->thread_pool, task) != NGX_OK) {
-        ngx_explicit_memzero(job->password, sizeof(job->password));
-        ngx_free(task);
+    case NGX_DECLINED:
         return ngx_http_race_api_error(ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
                                        "busy", "try again in a second");
+
+    default:
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    api->hashes++;
-    ctx->task = task;
-
-    return NGX_OK;
 }
 
 
-/* in a pool thread: nothing but the job */
+/* a callback: the thread pool has hashed or verified */
 
 static void
-ngx_http_race_api_thread_run(void *data, ngx_log_t *log)
+ngx_http_race_api_hashed(void *data, ngx_int_t result, const char *encoded)
 {
-    ngx_http_race_api_job_t  *job = data;
+    ngx_http_race_api_ctx_t  *ctx = data;
 
-    if (job->verify) {
-        job->result = race_password_verify(job->password, job->password_len,
-                                           job->encoded) ? NGX_OK
-                                                         : NGX_DECLINED;
-
-    } else {
-        job->result = race_password_hash(job->password, job->password_len,
-                                         job->encoded, sizeof(job->encoded))
-                      == 0 ? NGX_OK : NGX_ERROR;
-    }
-
-    ngx_explicit_memzero(job->password, sizeof(job->password));
-}
-
-
-static void
-ngx_http_race_api_thread_done(ngx_event_t *ev)
-{
-    ngx_int_t                 result;
-    ngx_thread_task_t        *task;
-    ngx_http_race_api_ctx_t  *ctx;
-    ngx_http_race_api_job_t  *job;
-
-    task = ev->data;
-    job = task->ctx;
-    ctx = job->ctx;
-
-    if (ngx_http_race_api) {
-        ngx_http_race_api->hashes--;
-    }
-
-    if (ctx == NULL) {
-        ngx_free(task);
-        return;
-    }
+    ngx_int_t  rc;
 
     ctx->task = NULL;
 
-    if (job->result == NGX_ERROR) {
-        ngx_free(task);
-        (void) ngx_http_race_api_error(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                       "internal", "hashing failed");
-        return;
-    }
+    if (result == NGX_ERROR) {
+        rc = ngx_http_race_api_error(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                     "internal", "hashing failed");
 
-    if (job->verify) {
-        result = job->result;
-        ngx_free(task);
+    } else if (ctx->route == NGX_HTTP_RACE_API_LOGIN) {
 
         if (result != NGX_OK || ctx->user_id[0] == '\0') {
             /* the same answer for an unknown email and a wrong password */
-            (void) ngx_http_race_api_error(ctx, NGX_HTTP_UNAUTHORIZED,
-                                           "invalid_credentials",
-                                           "wrong email or password");
-            return;
+            rc = ngx_http_race_api_error(ctx, NGX_HTTP_UNAUTHORIZED,
+                                         "invalid_credentials",
+                                         "wrong email or password");
+
+        } else {
+            rc = ngx_http_race_api_login_verified(ctx);
         }
 
-        ngx_http_race_api_login_verified(ctx);
-        return;
+    } else {
+        ngx_cpystrn((u_char *) ctx->hash, (u_char *) encoded,
+                    sizeof(ctx->hash));
+
+        rc = ngx_http_race_api_signup_hashed(ctx);
     }
 
-    ngx_cpystrn((u_char *) ctx->hash, (u_char *) job->encoded,
-                sizeof(ctx->hash));
-    ngx_free(task);
-
-    ngx_http_race_api_signup_hashed(ctx);
+    if (rc != NGX_DONE) {
+        ngx_http_race_api_finish(ctx, rc);
+    }
 }
 
 
-/* a command to race-accounts; its reply comes on our channel */
+/* a command to race-accounts: NGX_DONE when sent, the reply to come */
 
 static ngx_int_t
 ngx_http_race_api_command(ngx_http_race_api_ctx_t *ctx, json_t *cmd,
     const char *key)
 {
-    char                     *text, id[NGX_INT64_LEN + 1];
-    u_char                   *payload;
-    size_t                    len;
-    int64_t                   deadline;
+    ngx_int_t  rc;
+
+    rc = ngx_http_race_api_channel_send(&ctx->wait, cmd, key,
+                                        ctx->request->connection->log);
+
+    switch (rc) {
+
+    case NGX_OK:
+        return NGX_DONE;
+
+    case NGX_DECLINED:
+        return ngx_http_race_api_unavailable(ctx);
+
+    default:
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+}
+
+
+/* a callback: race-accounts replied, or the command ended without */
+
+static void
+ngx_http_race_api_replied(ngx_http_race_api_wait_t *w, ngx_uint_t how,
+    json_t *reply)
+{
     ngx_int_t                 rc;
-    ngx_msec_t                margin;
-    ngx_time_t               *tp;
-    ngx_http_race_api_t      *api;
-    ngx_http_race_api_msg_t  *msg;
-
-    api = ngx_http_race_api;
-
-    if (!api->subscribed || ngx_http_race_queue == NULL) {
-        json_decref(cmd);
-        return ngx_http_race_api_error(ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                       "unavailable",
-                                       "accounts are unavailable for a "
-                                       "moment, try again");
-    }
-
-    ctx->node.key = ++api->next_id;
-
-    ngx_snprintf((u_char *) id, sizeof(id), "%ui%Z", ctx->node.key);
-
-    /*
-     * The worker applies nothing after the deadline, so a 503 for a
-     * timeout means "not done".  The deadline comes a little before the
-     * timeout: a command taken just in time has that long to be written
-     * and its reply to come back.
-     */
-
-    margin = ngx_min(api->conf->reply_timeout / 4,
-                     NGX_HTTP_RACE_API_REPLY_MARGIN);
-
-    tp = ngx_timeofday();
-    deadline = (int64_t) tp->sec * 1000 + tp->msec
-               + (int64_t) (api->conf->reply_timeout - margin);
-
-    if (json_object_set_new(cmd, "req", json_string(id)) != 0
-        || json_object_set_new(cmd, "reply", json_string(api->channel)) != 0
-        || json_object_set_new(cmd, "deadline",
-                               json_integer((json_int_t) deadline))
-           != 0)
-    {
-        json_decref(cmd);
-        ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return NGX_ERROR;
-    }
-
-    text = json_dumps(cmd, JSON_COMPACT);
-    json_decref(cmd);
-
-    if (text == NULL) {
-        ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return NGX_ERROR;
-    }
-
-    len = ngx_strlen(text);
-
-    /* the queue frees what it is given with free(): a copy of ours */
-
-    payload = ngx_alloc(len, ctx->request->connection->log);
-    msg = ngx_alloc(sizeof(ngx_http_race_api_msg_t),
-                    ctx->request->connection->log);
-
-    if (payload == NULL || msg == NULL) {
-        ngx_explicit_memzero(text, len);
-        free(text);
-        ngx_free(payload);
-        ngx_free(msg);
-        ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(payload, text, len);
-    ngx_explicit_memzero(text, len);
-    free(text);
-
-    msg->delivery.delivered = ngx_http_race_api_delivered;
-    msg->id = ctx->node.key;
-
-    rc = ngx_http_race_queue->produce(NGX_HTTP_RACE_TOPIC_ACCOUNTS,
-                                      (u_char *) key, ngx_strlen(key),
-                                      payload, len, &msg->delivery,
-                                      ctx->request->connection->log);
-    if (rc != NGX_OK) {
-        ngx_explicit_memzero(payload, len);
-        ngx_free(payload);
-        ngx_free(msg);
-        return ngx_http_race_api_error(ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                       "unavailable",
-                                       "accounts are unavailable for a "
-                                       "moment, try again");
-    }
-
-    ngx_rbtree_insert(&api->pending, &ctx->node);
-    ctx->waiting = 1;
-
-    ngx_add_timer(&ctx->timer, api->conf->reply_timeout);
-
-    return NGX_OK;
-}
-
-
-static ngx_http_race_api_ctx_t *
-ngx_http_race_api_find(ngx_rbtree_key_t id)
-{
-    ngx_rbtree_node_t  *node, *sentinel;
-
-    if (ngx_http_race_api == NULL) {
-        return NULL;
-    }
-
-    node = ngx_http_race_api->pending.root;
-    sentinel = ngx_http_race_api->pending.sentinel;
-
-    while (node != sentinel) {
-        if (id < node->key) {
-            node = node->left;
-
-        } else if (id > node->key) {
-            node = node->right;
-
-        } else {
-            return (ngx_http_race_api_ctx_t *) node;
-        }
-    }
-
-    return NULL;
-}
-
-
-static void
-ngx_http_race_api_forget(ngx_http_race_api_ctx_t *ctx)
-{
-    if (ctx->waiting) {
-        ngx_rbtree_delete(&ngx_http_race_api->pending, &ctx->node);
-        ctx->waiting = 0;
-    }
-}
-
-
-static void
-ngx_http_race_api_delivered(ngx_http_race_delivery_t *d, ngx_uint_t ok)
-{
     ngx_http_race_api_ctx_t  *ctx;
-    ngx_http_race_api_msg_t  *msg;
 
-    msg = (ngx_http_race_api_msg_t *) d;
-    ctx = ok ? NULL : ngx_http_race_api_find(msg->id);
+    ctx = w->data;
 
-    ngx_free(msg);
+    switch (how) {
 
-    if (ctx) {
+    case NGX_HTTP_RACE_API_REPLIED:
+        rc = ngx_http_race_api_reply(ctx, reply);
+        break;
+
+    case NGX_HTTP_RACE_API_NOT_TAKEN:
         /* never taken, so never done: the client may try again */
-        ngx_http_race_api_forget(ctx);
-        (void) ngx_http_race_api_error(ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                       "unavailable",
-                                       "accounts are unavailable for a "
-                                       "moment, try again");
+        rc = ngx_http_race_api_unavailable(ctx);
+        break;
+
+    default: /* NGX_HTTP_RACE_API_TIMEDOUT */
+        rc = ngx_http_race_api_error(ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                     "unavailable",
+                                     "accounts did not answer in time, try "
+                                     "again");
+        break;
+    }
+
+    if (rc != NGX_DONE) {
+        ngx_http_race_api_finish(ctx, rc);
     }
 }
 
 
-static void
-ngx_http_race_api_timeout(ngx_event_t *ev)
-{
-    ngx_http_race_api_ctx_t  *ctx;
-
-    ctx = ev->data;
-
-    ngx_log_error(NGX_LOG_WARN, ev->log, 0,
-                  "race: race-accounts did not answer in time");
-
-    ngx_http_race_api_forget(ctx);
-    (void) ngx_http_race_api_error(ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                   "unavailable",
-                                   "accounts did not answer in time, try "
-                                   "again");
-}
-
-
-static void
-ngx_http_race_api_on_reply(redisAsyncContext *ac, void *r, void *privdata)
-{
-    json_t                   *reply, *req;
-    ngx_int_t                 id;
-    redisReply               *msg, *type, *payload;
-    json_error_t              err;
-    ngx_http_race_api_ctx_t  *ctx;
-
-    msg = r;
-
-    if (msg == NULL || ngx_http_race_api == NULL
-        || msg->type != REDIS_REPLY_ARRAY || msg->elements != 3)
-    {
-        return;
-    }
-
-    type = msg->element[0];
-    payload = msg->element[2];
-
-    if (type->type != REDIS_REPLY_STRING) {
-        return;
-    }
-
-    if (ngx_strcmp(type->str, "subscribe") == 0) {
-        ngx_http_race_api->subscribed = 1;
-        return;
-    }
-
-    if (ngx_strcmp(type->str, "message") != 0
-        || payload->type != REDIS_REPLY_STRING)
-    {
-        return;
-    }
-
-    reply = json_loadb(payload->str, payload->len, 0, &err);
-    req = json_object_get(reply, "req");
-
-    id = json_is_string(req)
-         ? ngx_atoi((u_char *) json_string_value(req), json_string_length(req))
-         : NGX_ERROR;
-
-    ctx = (id > 0) ? ngx_http_race_api_find((ngx_rbtree_key_t) id) : NULL;
-
-    if (ctx == NULL) {
-        /* a reply to a request that timed out or went away */
-        json_decref(reply);
-        return;
-    }
-
-    ngx_http_race_api_forget(ctx);
-    ngx_http_race_api_reply(ctx, reply);
-
-    json_decref(reply);
-}
-
-
-static void
+static ngx_int_t
 ngx_http_race_api_reply(ngx_http_race_api_ctx_t *ctx, json_t *reply)
 {
     json_t      *user, *body;
@@ -1147,8 +1196,7 @@ ngx_http_race_api_reply(ngx_http_race_api_ctx_t *ctx, json_t *reply)
         user = json_object_get(reply, "user");
 
         if (!json_is_object(user)) {
-            ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
         /* the hash stays with race-accounts and Redis */
@@ -1158,8 +1206,7 @@ ngx_http_race_api_reply(ngx_http_race_api_ctx_t *ctx, json_t *reply)
 
         case NGX_HTTP_RACE_API_SIGNUP:
             if (ngx_http_race_api_token(ctx, user, &token) != NGX_OK) {
-                ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-                return;
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
             }
 
             body = json_pack("{s:O, s:s%}", "user", user, "token",
@@ -1181,32 +1228,32 @@ ngx_http_race_api_reply(ngx_http_race_api_ctx_t *ctx, json_t *reply)
             break;
         }
 
-        ngx_http_race_api_finish(ctx, rc);
-        return;
+        return rc;
     }
 
     code = json_string_value(json_object_get(reply, "code"));
 
     if (code && ngx_strcmp(code, "email_taken") == 0) {
-        (void) ngx_http_race_api_error(ctx, NGX_HTTP_CONFLICT, "email_taken",
+        return ngx_http_race_api_error(ctx, NGX_HTTP_CONFLICT, "email_taken",
                                        "an account has this email already");
-
-    } else if (code && ngx_strcmp(code, "no_user") == 0) {
-        (void) ngx_http_race_api_error(ctx, NGX_HTTP_NOT_FOUND, "no_user",
-                                       "no such user");
-
-    } else {
-        ngx_log_error(NGX_LOG_ERR, ctx->request->connection->log, 0,
-                      "race: race-accounts refused a command: %s",
-                      code ? code : "(no code)");
-        ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
     }
+
+    if (code && ngx_strcmp(code, "no_user") == 0) {
+        return ngx_http_race_api_error(ctx, NGX_HTTP_NOT_FOUND, "no_user",
+                                       "no such user");
+    }
+
+    ngx_log_error(NGX_LOG_ERR, ctx->request->connection->log, 0,
+                  "race: race-accounts refused a command: %s",
+                  code ? code : "(no code)");
+
+    return NGX_HTTP_INTERNAL_SERVER_ERROR;
 }
 
 
 /* who is calling: the token, then what Redis says of its user now */
 
-static void
+static ngx_int_t
 ngx_http_race_api_authenticate(ngx_http_race_api_ctx_t *ctx)
 {
     ngx_str_t                   token, name;
@@ -1217,7 +1264,7 @@ ngx_http_race_api_authenticate(ngx_http_race_api_ctx_t *ctx)
     ngx_http_race_main_conf_t  *rmcf;
 
     r = ctx->request;
-    rmcf = ngx_http_race_api->conf;
+    rmcf = ngx_http_race_api->shared;
 
     ngx_str_null(&token);
 
@@ -1236,10 +1283,9 @@ ngx_http_race_api_authenticate(ngx_http_race_api_ctx_t *ctx)
     }
 
     if (token.len == 0) {
-        (void) ngx_http_race_api_error(ctx, NGX_HTTP_UNAUTHORIZED,
+        return ngx_http_race_api_error(ctx, NGX_HTTP_UNAUTHORIZED,
                                        "missing_token",
                                        "log in first");
-        return;
     }
 
     keys = rmcf->token_keys->elts;
@@ -1253,40 +1299,38 @@ ngx_http_race_api_authenticate(ngx_http_race_api_ctx_t *ctx)
                       "race: api token rejected: %s",
                       jrc != RACE_JWT_OK ? race_jwt_strerror(jrc)
                                          : "no generation");
-        (void) ngx_http_race_api_error(ctx, NGX_HTTP_UNAUTHORIZED,
+        return ngx_http_race_api_error(ctx, NGX_HTTP_UNAUTHORIZED,
                                        "invalid_token",
                                        jrc != RACE_JWT_OK
                                        ? race_jwt_strerror(jrc)
                                        : "not an access token");
-        return;
     }
 
     ngx_cpystrn((u_char *) ctx->user_id, (u_char *) claims.sub,
                 sizeof(ctx->user_id));
     ctx->user_gen = claims.gen;
 
-    (void) ngx_http_race_api_redis(ctx, ngx_http_race_api_authenticated,
+    return ngx_http_race_api_redis(ctx, ngx_http_race_api_authenticated,
                                    "HMGET race:user:%s id email name role gen",
                                    ctx->user_id);
 }
 
 
-static void
+static ngx_int_t
 ngx_http_race_api_authenticated(ngx_http_race_api_ctx_t *ctx,
     redisReply *reply)
 {
     json_t      *cmd;
-    ngx_int_t    rc, gen;
+    ngx_int_t    gen;
     redisReply  *f;
 
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 5
         || reply->element[0]->type != REDIS_REPLY_STRING
         || reply->element[4]->type != REDIS_REPLY_STRING)
     {
-        (void) ngx_http_race_api_error(ctx, NGX_HTTP_UNAUTHORIZED,
+        return ngx_http_race_api_error(ctx, NGX_HTTP_UNAUTHORIZED,
                                        "invalid_token",
                                        "no such user, log in again");
-        return;
     }
 
     f = reply->element[4];
@@ -1294,57 +1338,48 @@ ngx_http_race_api_authenticated(ngx_http_race_api_ctx_t *ctx,
 
     if (gen != ctx->user_gen) {
         /* a logout or a role change since: every older token is void */
-        (void) ngx_http_race_api_error(ctx, NGX_HTTP_UNAUTHORIZED,
+        return ngx_http_race_api_error(ctx, NGX_HTTP_UNAUTHORIZED,
                                        "token_revoked",
                                        "this session has ended, log in "
                                        "again");
-        return;
     }
 
     if (ngx_http_race_api_user_json(ctx, reply) != NGX_OK) {
-        ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     switch (ctx->route) {
 
     case NGX_HTTP_RACE_API_ME:
-        rc = ngx_http_race_api_send(ctx->request, NGX_HTTP_OK,
-                                    json_pack("{s:O}", "user", ctx->user),
-                                    NULL);
-        ngx_http_race_api_finish(ctx, rc);
-        return;
+        return ngx_http_race_api_send(ctx->request, NGX_HTTP_OK,
+                                      json_pack("{s:O}", "user", ctx->user),
+                                      NULL);
 
     case NGX_HTTP_RACE_API_LOGOUT:
         cmd = json_pack("{s:s, s:s, s:I}", "op", "logout",
                         "user", ctx->user_id, "gen", (json_int_t) gen);
         if (cmd == NULL) {
-            ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        (void) ngx_http_race_api_command(ctx, cmd, ctx->user_id);
-        return;
+        return ngx_http_race_api_command(ctx, cmd, ctx->user_id);
 
     default: /* NGX_HTTP_RACE_API_ROLE */
 
         if (ngx_strcmp(ctx->user_role, "admin") != 0) {
-            (void) ngx_http_race_api_error(ctx, NGX_HTTP_FORBIDDEN,
+            return ngx_http_race_api_error(ctx, NGX_HTTP_FORBIDDEN,
                                            "forbidden",
                                            "only an admin grants roles");
-            return;
         }
 
         cmd = json_pack("{s:s, s:s, s:s, s:s}", "op", "role",
                         "user", ctx->target, "role", ctx->role.role,
                         "by", ctx->user_id);
         if (cmd == NULL) {
-            ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        (void) ngx_http_race_api_command(ctx, cmd, ctx->target);
-        return;
+        return ngx_http_race_api_command(ctx, cmd, ctx->target);
     }
 }
 
@@ -1424,15 +1459,14 @@ ngx_http_race_api_user_json(ngx_http_race_api_ctx_t *ctx, redisReply *hash)
 
 /* signup: hashed; now to race-accounts */
 
-static void
+static ngx_int_t
 ngx_http_race_api_signup_hashed(ngx_http_race_api_ctx_t *ctx)
 {
     char     id[RACE_USER_ID_LEN + 1];
     json_t  *cmd;
 
     if (race_user_id_generate(id) != 0) {
-        ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     cmd = json_pack("{s:s, s:{s:s, s:s, s:s, s:s, s:s}}",
@@ -1444,35 +1478,33 @@ ngx_http_race_api_signup_hashed(ngx_http_race_api_ctx_t *ctx)
     ngx_explicit_memzero(ctx->hash, sizeof(ctx->hash));
 
     if (cmd == NULL) {
-        ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     /* keyed by the email: two signups for one email meet in one place */
-    (void) ngx_http_race_api_command(ctx, cmd, ctx->signup.email);
+    return ngx_http_race_api_command(ctx, cmd, ctx->signup.email);
 }
 
 
 /* login: email -> id -> user -> verify, the same time for a stranger */
 
-static void
+static ngx_int_t
 ngx_http_race_api_login_id(ngx_http_race_api_ctx_t *ctx, redisReply *reply)
 {
     if (reply->type != REDIS_REPLY_STRING) {
-        (void) ngx_http_race_api_redis(ctx, ngx_http_race_api_login_loaded,
+        return ngx_http_race_api_redis(ctx, ngx_http_race_api_login_loaded,
                                        "EXISTS race:users:loaded");
-        return;
     }
 
     ngx_cpystrn((u_char *) ctx->user_id, (u_char *) reply->str,
                 ngx_min(reply->len + 1, sizeof(ctx->user_id)));
 
-    (void) ngx_http_race_api_redis(ctx, ngx_http_race_api_login_user,
+    return ngx_http_race_api_redis(ctx, ngx_http_race_api_login_user,
                                    "HGETALL race:user:%s", ctx->user_id);
 }
 
 
-static void
+static ngx_int_t
 ngx_http_race_api_login_loaded(ngx_http_race_api_ctx_t *ctx,
     redisReply *reply)
 {
@@ -1481,61 +1513,56 @@ ngx_http_race_api_login_loaded(ngx_http_race_api_ctx_t *ctx,
         if (ngx_http_race_add_header(ctx->request, "Retry-After", "2")
             != NGX_OK)
         {
-            ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        (void) ngx_http_race_api_error(ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
+        return ngx_http_race_api_error(ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
                                        "unavailable",
                                        "accounts are loading, try again");
-        return;
     }
 
     ctx->user_id[0] = '\0';
-    (void) ngx_http_race_api_thread(ctx, 1, race_password_dummy());
+    return ngx_http_race_api_hash(ctx, race_password_dummy());
 }
 
 
-static void
+static ngx_int_t
 ngx_http_race_api_login_user(ngx_http_race_api_ctx_t *ctx,
     redisReply *reply)
 {
+    ngx_int_t  rc;
+
     if (reply->type != REDIS_REPLY_ARRAY
         || ngx_http_race_api_user_json(ctx, reply) != NGX_OK
         || ctx->hash[0] == '\0')
     {
         ctx->user_id[0] = '\0';
-        (void) ngx_http_race_api_thread(ctx, 1, race_password_dummy());
-        return;
+        return ngx_http_race_api_hash(ctx, race_password_dummy());
     }
 
-    if (ngx_http_race_api_thread(ctx, 1, ctx->hash) != NGX_OK) {
-        /* answered: ctx may have gone with the request's pool */
-        return;
-    }
+    /* the job has its own copy */
+    rc = ngx_http_race_api_hash(ctx, ctx->hash);
 
     ngx_explicit_memzero(ctx->hash, sizeof(ctx->hash));
+
+    return rc;
 }
 
 
-static void
+static ngx_int_t
 ngx_http_race_api_login_verified(ngx_http_race_api_ctx_t *ctx)
 {
     json_t     *body;
-    ngx_int_t   rc;
     ngx_str_t   token;
 
     if (ngx_http_race_api_token(ctx, ctx->user, &token) != NGX_OK) {
-        ngx_http_race_api_finish(ctx, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     body = json_pack("{s:O, s:s%}", "user", ctx->user, "token",
                      (char *) token.data, token.len);
 
-    rc = ngx_http_race_api_send(ctx->request, NGX_HTTP_OK, body, &token);
-
-    ngx_http_race_api_finish(ctx, rc);
+    return ngx_http_race_api_send(ctx->request, NGX_HTTP_OK, body, &token);
 }
 
 
@@ -1553,7 +1580,7 @@ ngx_http_race_api_token(ngx_http_race_api_ctx_t *ctx, json_t *user,
     ngx_http_race_main_conf_t  *rmcf;
     char                        buf[RACE_JWT_MAX_LEN];
 
-    rmcf = ngx_http_race_api->conf;
+    rmcf = ngx_http_race_api->shared;
 
     ngx_memzero(&claims, sizeof(race_jwt_claims_t));
 
@@ -1574,7 +1601,7 @@ ngx_http_race_api_token(ngx_http_race_api_ctx_t *ctx, json_t *user,
 
     tp = ngx_timeofday();
     claims.iat = tp->sec;
-    claims.exp = tp->sec + rmcf->token_ttl / 1000;
+    claims.exp = tp->sec + ngx_http_race_api->conf->token_ttl / 1000;
 
     keys = rmcf->token_keys->elts;
 
@@ -1604,40 +1631,21 @@ static ngx_int_t
 ngx_http_race_api_send(ngx_http_request_t *r, ngx_uint_t status,
     json_t *body, ngx_str_t *cookie)
 {
-    char                       *text;
-    size_t                      len;
-    ngx_buf_t                  *b;
-    ngx_int_t                   rc;
-    ngx_chain_t                 out;
-    ngx_table_elt_t            *h;
-    ngx_http_race_main_conf_t  *rmcf;
+    ngx_table_elt_t                *h;
+    ngx_http_race_api_main_conf_t  *amcf;
 
-    rmcf = ngx_http_race_api->conf;
-
-    text = NULL;
-    len = 0;
-
-    if (body) {
-        text = json_dumps(body, JSON_COMPACT);
-        json_decref(body);
-
-        if (text == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        len = ngx_strlen(text);
-    }
+    amcf = ngx_http_race_api->conf;
 
     if (cookie) {
         h = ngx_list_push(&r->headers_out.headers);
         if (h == NULL) {
-            free(text);
+            json_decref(body);
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
         h->value.data = ngx_pnalloc(r->pool, cookie->len + 128);
         if (h->value.data == NULL) {
-            free(text);
+            json_decref(body);
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
@@ -1647,49 +1655,10 @@ ngx_http_race_api_send(ngx_http_request_t *r, ngx_uint_t status,
                                    NGX_HTTP_RACE_API_COOKIE "=%V; Path=/; "
                                    "Max-Age=%M; HttpOnly; SameSite=Strict%s",
                                    cookie,
-                                   cookie->len ? rmcf->token_ttl / 1000 : 0,
-                                   rmcf->cookie_secure ? "; Secure" : "")
+                                   cookie->len ? amcf->token_ttl / 1000 : 0,
+                                   amcf->cookie_secure ? "; Secure" : "")
                        - h->value.data;
     }
 
-    if (ngx_http_race_add_header(r, "Cache-Control", "no-store") != NGX_OK) {
-        free(text);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    r->headers_out.status = status;
-
-    if (text == NULL) {
-        r->header_only = 1;
-        r->headers_out.content_length_n = 0;
-        return ngx_http_send_header(r);
-    }
-
-    b = ngx_create_temp_buf(r->pool, len);
-    if (b == NULL) {
-        free(text);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    b->last = ngx_cpymem(b->last, text, len);
-    b->last_buf = 1;
-    b->last_in_chain = 1;
-
-    ngx_explicit_memzero(text, len);
-    free(text);
-
-    r->headers_out.content_length_n = len;
-    ngx_str_set(&r->headers_out.content_type, "application/json");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_race_send_json(r, status, body);
 }

@@ -12,13 +12,24 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <ngx_thread_pool.h>
+
 #include "ngx_http_race.h"
+#include "race_password.h"
 
 
-ngx_int_t ngx_http_race_api_handler(ngx_http_request_t *r);
-ngx_int_t ngx_http_race_api_init_process(ngx_cycle_t *cycle,
-    ngx_http_race_main_conf_t *rmcf);
-void ngx_http_race_api_exit_process(ngx_cycle_t *cycle);
+/* ngx_http_race_api_module's: what race_api needs, once per worker */
+typedef struct {
+    ngx_uint_t             enabled;          /* a race_api location */
+    ngx_str_t              thread_pool_name;
+    ngx_thread_pool_t     *thread_pool;      /* hashes passwords */
+    ngx_uint_t             max_hashes;       /* at once, per worker */
+    ngx_msec_t             token_ttl;
+    ngx_msec_t             reply_timeout;    /* of race-accounts */
+    ngx_flag_t             cookie_secure;
+    ngx_str_t              passwords_file;
+    race_password_list_t   passwords;        /* the common ones, refused */
+} ngx_http_race_api_main_conf_t;
 
 
 #endif /* _NGX_HTTP_RACE_API_H_INCLUDED_ */

@@ -19,7 +19,7 @@
  * page: the location that would have served it is not known yet.
  *
  * It is a module of its own, in the same shared object, for its own
- * per-request context: the race module's is the handlers'.
+ * per-request context.
  */
 
 

@@ -1,6 +1,6 @@
 
 /*
- * ngx_race: /ride, where phones send fixes.
+ * ngx_race: ngx_http_race_ingest_module, /ride, where phones send fixes.
  *
  * The token is checked before the upgrade.  Each text message is parsed
  * and validated by the fix core; bad fixes are answered with an error at
@@ -27,8 +27,10 @@
 #include "ngx_http_race.h"
 #include "ngx_http_race_ws.h"
 #include "race_fix.h"
-#include "ngx_http_race_ingest.h"
 #include "ngx_http_race_redis.h"
+#include "ngx_http_race_reply.h"
+#include "ngx_http_race_bearer.h"
+#include "ngx_http_race_pending.h"
 
 
 #define NGX_HTTP_RACE_CLOSE_TRY_AGAIN   1013   /* RFC 6455 registry */
@@ -47,8 +49,23 @@
 
 
 typedef struct {
+    ngx_uint_t                 enabled;       /* a race_ingest location */
+} ngx_http_race_ingest_main_conf_t;
+
+
+typedef struct {
+    ngx_uint_t                 ride_max_batch;
+    ngx_uint_t                 ride_max_in_flight;       /* fixes */
+    size_t                     ride_max_in_flight_size;  /* Kafka bytes */
+    ngx_msec_t                 fix_max_future;
+    ngx_msec_t                 fix_max_past;
+} ngx_http_race_ingest_loc_conf_t;
+
+
+typedef struct {
     ngx_rbtree_node_t          node;          /* key: the ride's id */
     ngx_http_race_ws_t        *ws;
+    ngx_http_race_ingest_loc_conf_t  *conf;
     ngx_log_t                 *log;
     u_char                     race[RACE_JWT_ID_MAX + 1];
     size_t                     race_len;
@@ -94,9 +111,7 @@ typedef struct {
 
 
 typedef struct {
-    ngx_rbtree_t               rides;
-    ngx_rbtree_node_t          sentinel;
-    ngx_rbtree_key_t           next_id;
+    ngx_http_race_pending_t    rides;         /* open, by id */
 
     /* one message is parsed at a time: scratch space for all of them */
     race_fix_t                *fixes;
@@ -117,6 +132,15 @@ typedef struct {
 } ngx_http_race_ingest_t;
 
 
+static void *ngx_http_race_ingest_create_main_conf(ngx_conf_t *cf);
+static void *ngx_http_race_ingest_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_race_ingest_merge_loc_conf(ngx_conf_t *cf,
+    void *parent, void *child);
+static char *ngx_http_race_ingest_conf(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_race_ingest_init_process(ngx_cycle_t *cycle);
+static void ngx_http_race_ingest_exit_process(ngx_cycle_t *cycle);
+static ngx_int_t ngx_http_race_ingest_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_race_ingest_message(ngx_http_race_ws_t *ws,
     unsigned opcode, u_char *data, size_t len);
 static void ngx_http_race_ingest_drain(ngx_http_race_ws_t *ws);
@@ -135,7 +159,6 @@ static ngx_int_t ngx_http_race_ingest_ack(ngx_http_race_ride_t *ride,
 static ngx_int_t ngx_http_race_ingest_error(ngx_http_race_ride_t *ride,
     int64_t seq, const char *code, const char *message);
 
-static ngx_http_race_ride_t *ngx_http_race_ingest_find(ngx_rbtree_key_t key);
 static void ngx_http_race_ingest_end(ngx_http_race_ride_t *ride,
     const char *reason);
 static void ngx_http_race_ingest_expire(ngx_event_t *ev);
@@ -151,6 +174,111 @@ static void ngx_http_race_ingest_rechecked(redisAsyncContext *ac, void *r,
     void *privdata);
 
 
+static ngx_http_race_conf_value_t  ngx_http_race_max_batch_value = {
+    NGX_HTTP_RACE_CONF_NUM, 1, RACE_FIX_BATCH_MAX,
+    "a number from 1 to 500"
+};
+
+static ngx_http_race_conf_value_t  ngx_http_race_in_flight_value = {
+    NGX_HTTP_RACE_CONF_NUM, 1, 1000000,
+    "a number from 1 to 1000000"
+};
+
+static ngx_http_race_conf_value_t  ngx_http_race_in_flight_size_value = {
+    NGX_HTTP_RACE_CONF_SIZE, 1024, 64 * 1024 * 1024,
+    "a size from 1k to 64m"
+};
+
+static ngx_http_race_conf_value_t  ngx_http_race_fix_future_value = {
+    NGX_HTTP_RACE_CONF_MSEC, 0, NGX_HTTP_RACE_MSEC_MAX,
+    "a time up to 24d"
+};
+
+static ngx_http_race_conf_value_t  ngx_http_race_timeout_value = {
+    NGX_HTTP_RACE_CONF_MSEC, 1, NGX_HTTP_RACE_MSEC_MAX,
+    "a time from 1ms to 24d"
+};
+
+
+static ngx_command_t  ngx_http_race_ingest_commands[] = {
+
+    { ngx_string("race_ingest"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_race_ingest_conf,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("race_ride_max_batch"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_race_conf_set_value,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_race_ingest_loc_conf_t, ride_max_batch),
+      &ngx_http_race_max_batch_value },
+
+    { ngx_string("race_ride_max_in_flight"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_race_conf_set_value,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_race_ingest_loc_conf_t, ride_max_in_flight),
+      &ngx_http_race_in_flight_value },
+
+    { ngx_string("race_ride_max_in_flight_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_race_conf_set_value,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_race_ingest_loc_conf_t, ride_max_in_flight_size),
+      &ngx_http_race_in_flight_size_value },
+
+    { ngx_string("race_fix_max_future"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_race_conf_set_value,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_race_ingest_loc_conf_t, fix_max_future),
+      &ngx_http_race_fix_future_value },
+
+    { ngx_string("race_fix_max_past"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_race_conf_set_value,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_race_ingest_loc_conf_t, fix_max_past),
+      &ngx_http_race_timeout_value },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_race_ingest_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    ngx_http_race_ingest_create_main_conf, /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_race_ingest_create_loc_conf,  /* create location configuration */
+    ngx_http_race_ingest_merge_loc_conf    /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_race_ingest_module = {
+    NGX_MODULE_V1,
+    &ngx_http_race_ingest_module_ctx,      /* module context */
+    ngx_http_race_ingest_commands,         /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_http_race_ingest_init_process,     /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_http_race_ingest_exit_process,     /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
 static const ngx_http_race_ws_handler_t  ngx_http_race_ingest_ws = {
     ngx_http_race_ingest_message,
     ngx_http_race_ingest_drain,
@@ -161,18 +289,118 @@ static const ngx_http_race_ws_handler_t  ngx_http_race_ingest_ws = {
 static ngx_http_race_ingest_t  *ngx_http_race_ingest;
 
 
-ngx_int_t
-ngx_http_race_ingest_init_process(ngx_cycle_t *cycle,
-    ngx_http_race_main_conf_t *rmcf)
+static void *
+ngx_http_race_ingest_create_main_conf(ngx_conf_t *cf)
 {
-    ngx_http_race_ingest_t  *in;
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     imcf->enabled = 0;
+     */
+
+    return ngx_pcalloc(cf->pool, sizeof(ngx_http_race_ingest_main_conf_t));
+}
+
+
+static void *
+ngx_http_race_ingest_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_race_ingest_loc_conf_t  *ilcf;
+
+    ilcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_race_ingest_loc_conf_t));
+    if (ilcf == NULL) {
+        return NULL;
+    }
+
+    ilcf->ride_max_batch = NGX_CONF_UNSET_UINT;
+    ilcf->ride_max_in_flight = NGX_CONF_UNSET_UINT;
+    ilcf->ride_max_in_flight_size = NGX_CONF_UNSET_SIZE;
+    ilcf->fix_max_future = NGX_CONF_UNSET_MSEC;
+    ilcf->fix_max_past = NGX_CONF_UNSET_MSEC;
+
+    return ilcf;
+}
+
+
+static char *
+ngx_http_race_ingest_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child)
+{
+    ngx_http_race_ingest_loc_conf_t *prev = parent;
+    ngx_http_race_ingest_loc_conf_t *conf = child;
+
+    ngx_conf_merge_uint_value(conf->ride_max_batch, prev->ride_max_batch,
+                              RACE_FIX_BATCH_MAX);
+
+    /*
+     * A phone at 1 fix/s through a broker outage as long as the
+     * producer's message.timeout.ms (5m), after a 500-fix backfill:
+     * 800 fixes in some 100k of Kafka messages.  A phone that never
+     * gets its acks cannot hold more of a worker.
+     */
+    ngx_conf_merge_uint_value(conf->ride_max_in_flight,
+                              prev->ride_max_in_flight, 1000);
+    ngx_conf_merge_size_value(conf->ride_max_in_flight_size,
+                              prev->ride_max_in_flight_size, 256 * 1024);
+    ngx_conf_merge_msec_value(conf->fix_max_future, prev->fix_max_future,
+                              60000);
+    ngx_conf_merge_msec_value(conf->fix_max_past, prev->fix_max_past,
+                              7 * 24 * 3600 * 1000);
+
+    return NGX_CONF_OK;
+}
+
+
+/* race_ingest: fixes go to the queue, revocations are on Redis */
+
+static char *
+ngx_http_race_ingest_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char                              *rv;
+    ngx_http_race_ingest_main_conf_t  *imcf;
+
+    rv = ngx_http_race_endpoint(cf, cmd, ngx_http_race_ingest_handler,
+                                NGX_HTTP_RACE_NEEDS_QUEUE
+                                |NGX_HTTP_RACE_NEEDS_REDIS
+                                |NGX_HTTP_RACE_NEEDS_KEYS);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    imcf = ngx_http_conf_get_module_main_conf(cf,
+                                              ngx_http_race_ingest_module);
+    imcf->enabled = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_race_ingest_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_race_ingest_t            *in;
+    ngx_http_race_ingest_main_conf_t  *imcf;
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
+    imcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_race_ingest_module);
+    if (imcf == NULL || !imcf->enabled) {
+        return NGX_OK;
+    }
+
+    ngx_http_race_shared_hold();
 
     in = ngx_pcalloc(cycle->pool, sizeof(ngx_http_race_ingest_t));
     if (in == NULL) {
         return NGX_ERROR;
     }
 
-    ngx_rbtree_init(&in->rides, &in->sentinel, ngx_rbtree_insert_value);
+    ngx_http_race_pending_init(&in->rides);
 
     in->fixes = ngx_palloc(cycle->pool,
                            RACE_FIX_BATCH_MAX * sizeof(race_fix_t));
@@ -202,80 +430,29 @@ ngx_http_race_ingest_init_process(ngx_cycle_t *cycle,
 }
 
 
-void
+static void
 ngx_http_race_ingest_exit_process(ngx_cycle_t *cycle)
 {
+    if (ngx_http_race_ingest == NULL) {
+        return;
+    }
+
     /*
      * The queue stops after this and its last reports find no ride: the
      * records are freed all the same.  So do pending Redis calls.
      */
 
-    if (ngx_http_race_ingest && ngx_http_race_ingest->recheck.timer_set) {
+    if (ngx_http_race_ingest->recheck.timer_set) {
         ngx_del_timer(&ngx_http_race_ingest->recheck);
     }
 
     ngx_http_race_ingest = NULL;
+
+    ngx_http_race_shared_release(cycle);
 }
 
 
-ngx_int_t
-ngx_http_race_bearer(ngx_http_request_t *r, ngx_str_t *token)
-{
-    ngx_str_t         value;
-    ngx_table_elt_t  *h;
-
-    h = r->headers_in.authorization;
-
-    if (h == NULL) {
-        return NGX_DECLINED;
-    }
-
-    value = h->value;
-
-    if (value.len <= sizeof("Bearer ") - 1
-        || ngx_strncasecmp(value.data, (u_char *) "Bearer ",
-                           sizeof("Bearer ") - 1) != 0)
-    {
-        return NGX_DECLINED;
-    }
-
-    token->data = value.data + sizeof("Bearer ") - 1;
-    token->len = value.len - (sizeof("Bearer ") - 1);
-
-    while (token->len && *token->data == ' ') {
-        token->data++;
-        token->len--;
-    }
-
-    return token->len ? NGX_OK : NGX_DECLINED;
-}
-
-
-ngx_int_t
-ngx_http_race_token(ngx_http_request_t *r, ngx_str_t *token)
-{
-    if (r->headers_in.authorization) {
-        return ngx_http_race_bearer(r, token);
-    }
-
-    /*
-     * Browsers cannot set headers on a WebSocket: the query carries the
-     * token there.  The request line that logs show has it redacted
-     * (ngx_http_race_redact()).
-     */
-
-    if (ngx_http_arg(r, (u_char *) "access_token",
-                     sizeof("access_token") - 1, token)
-        == NGX_OK && token->len)
-    {
-        return NGX_OK;
-    }
-
-    return NGX_DECLINED;
-}
-
-
-ngx_int_t
+static ngx_int_t
 ngx_http_race_ingest_handler(ngx_http_request_t *r)
 {
     ngx_str_t                   token, arg;
@@ -365,6 +542,7 @@ ngx_http_race_ingest_handler(ngx_http_request_t *r)
     ride->expires = (time_t) (claims.exp + NGX_HTTP_RACE_TOKEN_LEEWAY);
     ride->unsent_ack = -1;
     ride->log = r->connection->log;
+    ride->conf = ngx_http_get_module_loc_conf(r, ngx_http_race_ingest_module);
 
     /*
      * Is this very token revoked (its rider taken off the race)?  Redis
@@ -549,8 +727,7 @@ ngx_http_race_ingest_start(ngx_http_request_t *r, ngx_http_race_ride_t *ride)
     }
 
     ride->ws = ws;
-    ride->node.key = ++ngx_http_race_ingest->next_id;
-    ngx_rbtree_insert(&ngx_http_race_ingest->rides, &ride->node);
+    ngx_http_race_pending_add(&ngx_http_race_ingest->rides, &ride->node);
 
     /* a worker that shuts down does not wait for a token to expire */
 
@@ -597,9 +774,9 @@ ngx_http_race_ingest_message(ngx_http_race_ws_t *ws, unsigned opcode,
     tp = ngx_timeofday();
 
     limits.now = (int64_t) tp->sec * 1000 + tp->msec;
-    limits.max_future = ws->conf->fix_max_future;
-    limits.max_past = ws->conf->fix_max_past;
-    limits.max_batch = ws->conf->ride_max_batch;
+    limits.max_future = ride->conf->fix_max_future;
+    limits.max_past = ride->conf->fix_max_past;
+    limits.max_batch = ride->conf->ride_max_batch;
 
     frc = race_fix_parse_phone((char *) data, len, &limits, in->fixes,
                                &nfixes, in->errors, &nerrors, reason,
@@ -695,12 +872,12 @@ ngx_http_race_ingest_message(ngx_http_race_ws_t *ws, unsigned opcode,
 static void
 ngx_http_race_ingest_in_flight(ngx_http_race_ride_t *ride)
 {
-    ngx_http_race_loc_conf_t  *rlcf;
+    ngx_http_race_ingest_loc_conf_t  *ilcf;
 
-    rlcf = ride->ws->conf;
+    ilcf = ride->conf;
 
-    if (ride->in_flight >= rlcf->ride_max_in_flight
-        || ride->in_flight_size >= rlcf->ride_max_in_flight_size)
+    if (ride->in_flight >= ilcf->ride_max_in_flight
+        || ride->in_flight_size >= ilcf->ride_max_in_flight_size)
     {
         if (!ride->ws->read_held) {
             ngx_log_debug3(NGX_LOG_DEBUG_HTTP, ride->log, 0,
@@ -729,33 +906,16 @@ ngx_http_race_ingest_in_flight(ngx_http_race_ride_t *ride)
 static void
 ngx_http_race_ingest_delivered(ngx_http_race_delivery_t *d, ngx_uint_t ok)
 {
-    ngx_rbtree_key_t           key;
-    ngx_rbtree_node_t         *node, *sentinel;
     ngx_http_race_ride_t      *ride;
     ngx_http_race_ride_msg_t  *msg;
 
     msg = (ngx_http_race_ride_msg_t *) d;
-    key = msg->ride;
 
-    node = ngx_http_race_ingest ? ngx_http_race_ingest->rides.root : NULL;
-    sentinel = ngx_http_race_ingest ? &ngx_http_race_ingest->sentinel : NULL;
-
-    ride = NULL;
-
-    while (node && node != sentinel) {
-        if (key < node->key) {
-            node = node->left;
-            continue;
-        }
-
-        if (key > node->key) {
-            node = node->right;
-            continue;
-        }
-
-        ride = (ngx_http_race_ride_t *) node;
-        break;
-    }
+    ride = ngx_http_race_ingest
+           ? (ngx_http_race_ride_t *)
+                 ngx_http_race_pending_find(&ngx_http_race_ingest->rides,
+                                            msg->ride)
+           : NULL;
 
     if (ride == NULL) {
         /* the phone has gone */
@@ -876,7 +1036,8 @@ ngx_http_race_ingest_close(ngx_http_race_ws_t *ws)
     ride = ws->data;
 
     if (ride->ws && ngx_http_race_ingest) {
-        ngx_rbtree_delete(&ngx_http_race_ingest->rides, &ride->node);
+        ngx_http_race_pending_delete(&ngx_http_race_ingest->rides,
+                                     &ride->node);
     }
 
     if (ride->expire.timer_set) {
@@ -884,33 +1045,6 @@ ngx_http_race_ingest_close(ngx_http_race_ws_t *ws)
     }
 
     ride->ws = NULL;
-}
-
-
-static ngx_http_race_ride_t *
-ngx_http_race_ingest_find(ngx_rbtree_key_t key)
-{
-    ngx_rbtree_node_t  *node, *sentinel;
-
-    node = ngx_http_race_ingest->rides.root;
-    sentinel = &ngx_http_race_ingest->sentinel;
-
-    while (node != sentinel) {
-
-        if (key < node->key) {
-            node = node->left;
-            continue;
-        }
-
-        if (key > node->key) {
-            node = node->right;
-            continue;
-        }
-
-        return (ngx_http_race_ride_t *) node;
-    }
-
-    return NULL;
 }
 
 
@@ -1049,8 +1183,8 @@ ngx_http_race_ingest_on_revoked(redisAsyncContext *ac, void *r,
 
     /* revocations are rare: every ride of this worker is looked at */
 
-    root = in->rides.root;
-    sentinel = in->rides.sentinel;
+    root = in->rides.tree.root;
+    sentinel = in->rides.tree.sentinel;
 
     if (root == sentinel) {
         return;
@@ -1058,7 +1192,7 @@ ngx_http_race_ingest_on_revoked(redisAsyncContext *ac, void *r,
 
     for (node = ngx_rbtree_min(root, sentinel);
          node;
-         node = ngx_rbtree_next(&in->rides, node))
+         node = ngx_rbtree_next(&in->rides.tree, node))
     {
         ride = (ngx_http_race_ride_t *) node;
 
@@ -1111,8 +1245,8 @@ ngx_http_race_ingest_recheck(ngx_http_race_ingest_t *in)
 
     in->recheck_wanted = 0;
 
-    root = in->rides.root;
-    sentinel = in->rides.sentinel;
+    root = in->rides.tree.root;
+    sentinel = in->rides.tree.sentinel;
 
     if (root == sentinel) {
         return;
@@ -1125,7 +1259,7 @@ ngx_http_race_ingest_recheck(ngx_http_race_ingest_t *in)
 
     for (node = ngx_rbtree_min(root, sentinel);
          node;
-         node = ngx_rbtree_next(&in->rides, node))
+         node = ngx_rbtree_next(&in->rides.tree, node))
     {
         if (rc == NULL) {
             rc = ngx_alloc(sizeof(ngx_http_race_ride_recheck_t), in->log);
@@ -1208,7 +1342,8 @@ ngx_http_race_ingest_recheck_send(ngx_http_race_ingest_t *in,
     p = keys;
 
     for (i = 0; i < rc->n; i++) {
-        ride = ngx_http_race_ingest_find(rc->rides[i]);
+        ride = (ngx_http_race_ride_t *)
+                   ngx_http_race_pending_find(&in->rides, rc->rides[i]);
 
         argv[i + 2] = (char *) p;
 
@@ -1291,7 +1426,8 @@ ngx_http_race_ingest_rechecked(redisAsyncContext *ac, void *r,
             continue;
         }
 
-        ride = ngx_http_race_ingest_find(rc->rides[i]);
+        ride = (ngx_http_race_ride_t *)
+                   ngx_http_race_pending_find(&in->rides, rc->rides[i]);
 
         if (ride) {
             ngx_http_race_ingest_end(ride, "token revoked");

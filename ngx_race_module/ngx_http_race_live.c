@@ -1,6 +1,7 @@
 
 /*
- * ngx_race: /live/{race}, where spectators watch.
+ * ngx_race: ngx_http_race_live_module, /live/{race}, where spectators
+ * watch.
  *
  * Each worker process holds two Redis connections: one subscribed to
  * the channels of the races that have spectators here, one for
@@ -33,8 +34,8 @@
 
 #include "ngx_http_race.h"
 #include "ngx_http_race_ws.h"
+#include "ngx_http_race_reply.h"
 #include "ngx_http_race_redis.h"
-#include "ngx_http_race_live.h"
 
 
 #define NGX_HTTP_RACE_LIVE_EARLY_TICKS  64   /* kept while a race loads */
@@ -94,6 +95,12 @@ typedef struct {
 } ngx_http_race_live_t;
 
 
+static void *ngx_http_race_live_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_race_live_conf(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_race_live_init_process(ngx_cycle_t *cycle);
+static void ngx_http_race_live_exit_process(ngx_cycle_t *cycle);
+static ngx_int_t ngx_http_race_live_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_race_live_message(ngx_http_race_ws_t *ws,
     unsigned opcode, u_char *data, size_t len);
 static void ngx_http_race_live_drain(ngx_http_race_ws_t *ws);
@@ -123,6 +130,55 @@ static void ngx_http_race_live_down(ngx_http_race_redis_t *rd, void *data);
 static int64_t ngx_http_race_live_time(json_t *state);
 
 
+typedef struct {
+    ngx_uint_t                 enabled;       /* a race_live location */
+} ngx_http_race_live_main_conf_t;
+
+
+static ngx_command_t  ngx_http_race_live_commands[] = {
+
+    { ngx_string("race_live"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_race_live_conf,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_race_live_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    ngx_http_race_live_create_main_conf,   /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    NULL,                                  /* create location configuration */
+    NULL                                   /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_race_live_module = {
+    NGX_MODULE_V1,
+    &ngx_http_race_live_module_ctx,        /* module context */
+    ngx_http_race_live_commands,           /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_http_race_live_init_process,       /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_http_race_live_exit_process,       /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
 static const ngx_http_race_ws_handler_t  ngx_http_race_live_ws = {
     ngx_http_race_live_message,
     ngx_http_race_live_drain,
@@ -133,11 +189,62 @@ static const ngx_http_race_ws_handler_t  ngx_http_race_live_ws = {
 static ngx_http_race_live_t  *ngx_http_race_live;
 
 
-ngx_int_t
-ngx_http_race_live_init_process(ngx_cycle_t *cycle,
-    ngx_http_race_main_conf_t *rmcf)
+static void *
+ngx_http_race_live_create_main_conf(ngx_conf_t *cf)
 {
-    ngx_http_race_live_t  *lv;
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     lmcf->enabled = 0;
+     */
+
+    return ngx_pcalloc(cf->pool, sizeof(ngx_http_race_live_main_conf_t));
+}
+
+
+/* race_live: each race's channel and state are on Redis */
+
+static char *
+ngx_http_race_live_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char                            *rv;
+    ngx_http_race_live_main_conf_t  *lmcf;
+
+    rv = ngx_http_race_endpoint(cf, cmd, ngx_http_race_live_handler,
+                                NGX_HTTP_RACE_NEEDS_REDIS);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    lmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_race_live_module);
+    lmcf->enabled = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_race_live_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_race_live_t            *lv;
+    ngx_http_race_main_conf_t       *rmcf;
+    ngx_http_race_live_main_conf_t  *lmcf;
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
+    lmcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_race_live_module);
+    if (lmcf == NULL || !lmcf->enabled) {
+        return NGX_OK;
+    }
+
+    rmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_race_module);
+
+    ngx_http_race_shared_hold();
 
     lv = ngx_pcalloc(cycle->pool, sizeof(ngx_http_race_live_t));
     if (lv == NULL) {
@@ -163,7 +270,7 @@ ngx_http_race_live_init_process(ngx_cycle_t *cycle,
 }
 
 
-void
+static void
 ngx_http_race_live_exit_process(ngx_cycle_t *cycle)
 {
     ngx_rbtree_node_t     *node;
@@ -185,10 +292,12 @@ ngx_http_race_live_exit_process(ngx_cycle_t *cycle)
     }
 
     ngx_http_race_live = NULL;
+
+    ngx_http_race_shared_release(cycle);
 }
 
 
-ngx_int_t
+static ngx_int_t
 ngx_http_race_live_handler(ngx_http_request_t *r)
 {
     u_char                     *id, *last;

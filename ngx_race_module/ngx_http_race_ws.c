@@ -1,6 +1,8 @@
 
 /*
- * ngx_race: WebSocket connections on nginx's event loop.
+ * ngx_race: WebSocket connections on nginx's event loop, and
+ * ngx_http_race_ws_module: the race_ws_* settings every WebSocket
+ * endpoint reads, and race_ws_echo.
  *
  * After the 101 the connection's read and write events come here.  Only
  * the three event handlers (read, write, timer) ever finalize the
@@ -15,6 +17,7 @@
 
 #include "ngx_http_race.h"
 #include "ngx_http_race_ws.h"
+#include "ngx_http_race_reply.h"
 
 
 #define NGX_HTTP_RACE_WS_BUFFER      16384
@@ -34,10 +37,10 @@ typedef struct {
 
 
 static ngx_int_t ngx_http_race_ws_check(ngx_http_request_t *r,
-    ngx_http_race_loc_conf_t *rlcf, ngx_str_t *key,
+    ngx_http_race_ws_loc_conf_t *wlcf, ngx_str_t *key,
     ngx_http_race_ws_reject_t *reject);
 static ngx_int_t ngx_http_race_ws_origin_allowed(
-    ngx_http_race_loc_conf_t *rlcf, ngx_str_t *origin);
+    ngx_http_race_ws_loc_conf_t *wlcf, ngx_str_t *origin);
 static void ngx_http_race_ws_read_handler(ngx_event_t *rev);
 static void ngx_http_race_ws_write_handler(ngx_event_t *wev);
 static void ngx_http_race_ws_timer_handler(ngx_event_t *ev);
@@ -55,8 +58,124 @@ static ngx_int_t ngx_http_race_ws_send_control(ngx_http_race_ws_t *ws,
 static void ngx_http_race_ws_finish(ngx_http_race_ws_t *ws);
 static void ngx_http_race_ws_cleanup(void *data);
 
+static void *ngx_http_race_ws_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_race_ws_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static char *ngx_http_race_ws_allow_origin(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static ngx_int_t ngx_http_race_origin_valid(ngx_str_t *origin);
+static char *ngx_http_race_ws_echo_conf(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_race_ws_echo_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_race_ws_echo_message(ngx_http_race_ws_t *ws,
     unsigned opcode, u_char *data, size_t len);
+
+
+static ngx_http_race_conf_value_t  ngx_http_race_max_message_value = {
+    NGX_HTTP_RACE_CONF_SIZE, 125, 64 * 1024 * 1024,
+    "a size from 125 to 64m"
+};
+
+static ngx_http_race_conf_value_t  ngx_http_race_send_queue_value = {
+    NGX_HTTP_RACE_CONF_NUM, 1, 65536,
+    "a number from 1 to 65536"
+};
+
+static ngx_http_race_conf_value_t  ngx_http_race_ping_interval_value = {
+    NGX_HTTP_RACE_CONF_MSEC, 0, NGX_HTTP_RACE_MSEC_MAX,
+    "a time up to 24d (0: no pings)"
+};
+
+static ngx_http_race_conf_value_t  ngx_http_race_timeout_value = {
+    NGX_HTTP_RACE_CONF_MSEC, 1, NGX_HTTP_RACE_MSEC_MAX,
+    "a time from 1ms to 24d"
+};
+
+
+static ngx_command_t  ngx_http_race_ws_commands[] = {
+
+    { ngx_string("race_ws_echo"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_race_ws_echo_conf,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("race_ws_allow_origin"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_race_ws_allow_origin,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("race_ws_max_message"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_race_conf_set_value,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_race_ws_loc_conf_t, ws_max_message),
+      &ngx_http_race_max_message_value },
+
+    { ngx_string("race_ws_send_queue"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_race_conf_set_value,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_race_ws_loc_conf_t, ws_send_queue),
+      &ngx_http_race_send_queue_value },
+
+    { ngx_string("race_ws_ping_interval"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_race_conf_set_value,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_race_ws_loc_conf_t, ws_ping_interval),
+      &ngx_http_race_ping_interval_value },
+
+    { ngx_string("race_ws_idle_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_race_conf_set_value,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_race_ws_loc_conf_t, ws_idle_timeout),
+      &ngx_http_race_timeout_value },
+
+    { ngx_string("race_ws_close_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_race_conf_set_value,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_race_ws_loc_conf_t, ws_close_timeout),
+      &ngx_http_race_timeout_value },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_race_ws_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    NULL,                                  /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_race_ws_create_loc_conf,      /* create location configuration */
+    ngx_http_race_ws_merge_loc_conf        /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_race_ws_module = {
+    NGX_MODULE_V1,
+    &ngx_http_race_ws_module_ctx,          /* module context */
+    ngx_http_race_ws_commands,             /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
 
 
 static const ngx_http_race_ws_handler_t  ngx_http_race_ws_echo = {
@@ -117,15 +236,15 @@ ngx_http_race_ws_upgrade(ngx_http_request_t *r,
     ngx_pool_cleanup_t         *cln;
     ngx_http_race_ws_t         *ws;
     ngx_http_core_loc_conf_t   *clcf;
-    ngx_http_race_loc_conf_t   *rlcf;
+    ngx_http_race_ws_loc_conf_t   *wlcf;
     ngx_http_race_ws_reject_t   reject;
 
     *wsp = NULL;
     c = r->connection;
     ngx_str_null(&key);
-    rlcf = ngx_http_get_module_loc_conf(r, ngx_http_race_module);
+    wlcf = ngx_http_get_module_loc_conf(r, ngx_http_race_ws_module);
 
-    rc = ngx_http_race_ws_check(r, rlcf, &key, &reject);
+    rc = ngx_http_race_ws_check(r, wlcf, &key, &reject);
 
     if (rc == NGX_ERROR) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -159,7 +278,7 @@ ngx_http_race_ws_upgrade(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ws->queue_size = rlcf->ws_send_queue + NGX_HTTP_RACE_WS_CONTROL;
+    ws->queue_size = wlcf->ws_send_queue + NGX_HTTP_RACE_WS_CONTROL;
     ws->queue = ngx_pcalloc(r->pool,
                             ws->queue_size * sizeof(ngx_http_race_frame_t *));
     if (ws->queue == NULL) {
@@ -175,11 +294,11 @@ ngx_http_race_ws_upgrade(ngx_http_request_t *r,
 
     ws->request = r;
     ws->connection = c;
-    ws->conf = rlcf;
+    ws->conf = wlcf;
     ws->handler = handler;
     ws->data = data;
 
-    race_ws_parser_init(&ws->parser, rlcf->ws_max_message, 1);
+    race_ws_parser_init(&ws->parser, wlcf->ws_max_message, 1);
 
     ws->timer.handler = ngx_http_race_ws_timer_handler;
     ws->timer.data = ws;
@@ -229,7 +348,7 @@ ngx_http_race_ws_upgrade(ngx_http_request_t *r,
      * read handler turns that into a 1001 close handshake.
      */
 
-    ngx_http_set_ctx(r, ws, ngx_http_race_module);
+    ngx_http_set_ctx(r, ws, ngx_http_race_ws_module);
 
     r->main->count++;
 
@@ -254,9 +373,9 @@ ngx_http_race_ws_upgrade(ngx_http_request_t *r,
 
     ws->last_read = ngx_current_msec;
 
-    ngx_add_timer(&ws->timer, rlcf->ws_ping_interval
-                              ? rlcf->ws_ping_interval
-                              : rlcf->ws_idle_timeout);
+    ngx_add_timer(&ws->timer, wlcf->ws_ping_interval
+                              ? wlcf->ws_ping_interval
+                              : wlcf->ws_idle_timeout);
 
     ngx_post_event(c->read, &ngx_posted_events);
 
@@ -289,7 +408,7 @@ ngx_http_race_ws_upgrade(ngx_http_request_t *r,
  */
 
 static ngx_int_t
-ngx_http_race_ws_check(ngx_http_request_t *r, ngx_http_race_loc_conf_t *rlcf,
+ngx_http_race_ws_check(ngx_http_request_t *r, ngx_http_race_ws_loc_conf_t *wlcf,
     ngx_str_t *key, ngx_http_race_ws_reject_t *reject)
 {
     ngx_str_t         *version, *origin;
@@ -423,7 +542,7 @@ ngx_http_race_ws_check(ngx_http_request_t *r, ngx_http_race_loc_conf_t *rlcf,
         return NGX_DECLINED;
     }
 
-    if (origin && ngx_http_race_ws_origin_allowed(rlcf, origin) != NGX_OK) {
+    if (origin && ngx_http_race_ws_origin_allowed(wlcf, origin) != NGX_OK) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "race: websocket origin \"%V\" not allowed", origin);
 
@@ -440,19 +559,19 @@ ngx_http_race_ws_check(ngx_http_request_t *r, ngx_http_race_loc_conf_t *rlcf,
 /* exact match, ignoring the case of what the browser sent */
 
 static ngx_int_t
-ngx_http_race_ws_origin_allowed(ngx_http_race_loc_conf_t *rlcf,
+ngx_http_race_ws_origin_allowed(ngx_http_race_ws_loc_conf_t *wlcf,
     ngx_str_t *origin)
 {
     ngx_str_t   *allowed;
     ngx_uint_t   i;
 
-    if (rlcf->ws_origins == NULL) {
+    if (wlcf->ws_origins == NULL) {
         return NGX_OK;
     }
 
-    allowed = rlcf->ws_origins->elts;
+    allowed = wlcf->ws_origins->elts;
 
-    for (i = 0; i < rlcf->ws_origins->nelts; i++) {
+    for (i = 0; i < wlcf->ws_origins->nelts; i++) {
         if (allowed[i].len == origin->len
             && ngx_strncasecmp(allowed[i].data, origin->data, origin->len)
                == 0)
@@ -474,7 +593,7 @@ ngx_http_race_ws_read_handler(ngx_event_t *rev)
 
     c = rev->data;
     r = c->data;
-    ws = ngx_http_get_module_ctx(r, ngx_http_race_module);
+    ws = ngx_http_get_module_ctx(r, ngx_http_race_ws_module);
 
     if (c->close && c->error) {
         /* worker_shutdown_timeout: the worker's time is up */
@@ -773,7 +892,7 @@ ngx_http_race_ws_write_handler(ngx_event_t *wev)
 
     c = wev->data;
     r = c->data;
-    ws = ngx_http_get_module_ctx(r, ngx_http_race_module);
+    ws = ngx_http_get_module_ctx(r, ngx_http_race_ws_module);
 
     if (ngx_http_race_ws_flush(ws) == NGX_ERROR) {
         ngx_http_race_ws_finish(ws);
@@ -1133,7 +1252,14 @@ ngx_http_race_ws_finish(ngx_http_race_ws_t *ws)
 
 /* race_ws_echo: every message back as it came, for conformance tests */
 
-ngx_int_t
+static char *
+ngx_http_race_ws_echo_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    return ngx_http_race_endpoint(cf, cmd, ngx_http_race_ws_echo_handler, 0);
+}
+
+
+static ngx_int_t
 ngx_http_race_ws_echo_handler(ngx_http_request_t *r)
 {
     ngx_int_t            rc;
@@ -1156,4 +1282,165 @@ ngx_http_race_ws_echo_message(ngx_http_race_ws_t *ws, unsigned opcode,
     /* the read loop keeps a queue slot free for this answer */
     return ngx_http_race_ws_send(ws, opcode, data, len) == NGX_ERROR
            ? NGX_ERROR : NGX_OK;
+}
+
+
+static void *
+ngx_http_race_ws_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_race_ws_loc_conf_t  *wlcf;
+
+    wlcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_race_ws_loc_conf_t));
+    if (wlcf == NULL) {
+        return NULL;
+    }
+
+    wlcf->ws_origins = NGX_CONF_UNSET_PTR;
+    wlcf->ws_max_message = NGX_CONF_UNSET_SIZE;
+    wlcf->ws_send_queue = NGX_CONF_UNSET_UINT;
+    wlcf->ws_ping_interval = NGX_CONF_UNSET_MSEC;
+    wlcf->ws_idle_timeout = NGX_CONF_UNSET_MSEC;
+    wlcf->ws_close_timeout = NGX_CONF_UNSET_MSEC;
+
+    return wlcf;
+}
+
+
+static char *
+ngx_http_race_ws_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_race_ws_loc_conf_t *prev = parent;
+    ngx_http_race_ws_loc_conf_t *conf = child;
+
+    ngx_conf_merge_ptr_value(conf->ws_origins, prev->ws_origins, NULL);
+    ngx_conf_merge_size_value(conf->ws_max_message, prev->ws_max_message,
+                              64 * 1024);
+    ngx_conf_merge_uint_value(conf->ws_send_queue, prev->ws_send_queue, 64);
+    ngx_conf_merge_msec_value(conf->ws_ping_interval, prev->ws_ping_interval,
+                              30000);
+    ngx_conf_merge_msec_value(conf->ws_idle_timeout, prev->ws_idle_timeout,
+                              75000);
+    ngx_conf_merge_msec_value(conf->ws_close_timeout, prev->ws_close_timeout,
+                              5000);
+
+    /* each value was checked at its directive; this is how they combine */
+
+    if (conf->ws_ping_interval >= conf->ws_idle_timeout) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"race_ws_ping_interval\" (%Mms) must be less "
+                           "than \"race_ws_idle_timeout\" (%Mms), or the "
+                           "idle timeout fires before a ping is answered",
+                           conf->ws_ping_interval, conf->ws_idle_timeout);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * An origin is what browsers send: scheme "://" host [":" port], in
+ * lower case, no path.  Matching is exact, so a value that cannot
+ * match is a mistake worth failing "nginx -t" for.
+ */
+
+static char *
+ngx_http_race_ws_allow_origin(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_race_ws_loc_conf_t *wlcf = conf;
+
+    ngx_str_t   *value, *origin;
+    ngx_uint_t   i;
+
+    if (wlcf->ws_origins != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    wlcf->ws_origins = ngx_array_create(cf->pool, cf->args->nelts - 1,
+                                        sizeof(ngx_str_t));
+    if (wlcf->ws_origins == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (ngx_http_race_origin_valid(&value[i]) != NGX_OK) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid origin \"%V\" in "
+                               "\"race_ws_allow_origin\": expected "
+                               "\"https://host[:port]\" in lower case, "
+                               "without a path", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        origin = ngx_array_push(wlcf->ws_origins);
+        if (origin == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *origin = value[i];
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* "http" or "https", "://", a host name or [IPv6], an optional port */
+
+static ngx_int_t
+ngx_http_race_origin_valid(ngx_str_t *origin)
+{
+    u_char      *p, *last;
+    ngx_uint_t   digits;
+
+    p = origin->data;
+    last = p + origin->len;
+
+    if (origin->len > 7 && ngx_strncmp(p, "http://", 7) == 0) {
+        p += 7;
+
+    } else if (origin->len > 8 && ngx_strncmp(p, "https://", 8) == 0) {
+        p += 8;
+
+    } else {
+        return NGX_ERROR;
+    }
+
+    if (*p == '[') {
+        for (p++; p < last && *p != ']'; p++) {
+            if ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')
+                || *p == ':' || *p == '.')
+            {
+                continue;
+            }
+
+            return NGX_ERROR;
+        }
+
+        if (p == last || p[-1] == '[') {
+            return NGX_ERROR;
+        }
+
+        p++;
+
+    } else {
+        for (digits = 0; p < last && *p != ':'; p++, digits++) {
+            if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')
+                || *p == '.' || *p == '-')
+            {
+                continue;
+            }
+
+            return NGX_ERROR;
+        }
+
+        if (digits == 0) {
+            return NGX_ERROR;
+        }
+    }
+
+    return ngx_http_race_port_valid(p, last);
 }

@@ -33,6 +33,17 @@ typedef struct {
 } ngx_http_race_frame_t;
 
 
+/* ngx_http_race_ws_module's: every WebSocket endpoint's settings */
+typedef struct {
+    ngx_array_t               *ws_origins;    /* of ngx_str_t; NULL: any */
+    size_t                     ws_max_message;
+    ngx_uint_t                 ws_send_queue; /* frames per connection */
+    ngx_msec_t                 ws_ping_interval;  /* 0: no server pings */
+    ngx_msec_t                 ws_idle_timeout;
+    ngx_msec_t                 ws_close_timeout;
+} ngx_http_race_ws_loc_conf_t;
+
+
 typedef struct ngx_http_race_ws_s  ngx_http_race_ws_t;
 
 
@@ -57,7 +68,7 @@ typedef struct {
 struct ngx_http_race_ws_s {
     ngx_http_request_t                *request;
     ngx_connection_t                  *connection;
-    ngx_http_race_loc_conf_t          *conf;
+    ngx_http_race_ws_loc_conf_t       *conf;
     const ngx_http_race_ws_handler_t  *handler;
     void                              *data;       /* the endpoint's */
 
@@ -123,9 +134,5 @@ void ngx_http_race_ws_resume(ngx_http_race_ws_t *ws);
 /* starts the close handshake with this status */
 void ngx_http_race_ws_close(ngx_http_race_ws_t *ws, ngx_uint_t code,
     const char *reason);
-
-/* the race_ws_echo content handler */
-ngx_int_t ngx_http_race_ws_echo_handler(ngx_http_request_t *r);
-
 
 #endif /* _NGX_HTTP_RACE_WS_H_INCLUDED_ */

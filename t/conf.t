@@ -362,19 +362,24 @@ for my $d ('race_kafka_brokers a:9092', 'race_kafka_topic t',
 # with the same contexts
 
 sub commands {
-    open my $fh, '<', $t->root . '/ngx_race_module/ngx_http_race_module.c'
-        or die "module source: $!\n";
-    my $src = do { local $/; <$fh> };
-
-    my ($table) = $src =~ /_commands\[\] = \{(.*?)ngx_null_command/s
-        or die "no command table\n";
-
+    # each module of the shared object has its own command table
     my %cmd;
-    while ($table =~ /ngx_string\("(race_\w+)"\),\s*([^,]+),/g) {
-        my ($name, $flags) = ($1, $2);
-        my @ctx = grep { $flags =~ /NGX_HTTP_${_}_CONF\b/ } qw(MAIN SRV LOC);
-        $cmd{$name} = "@ctx";
+    for my $file (glob($t->root . '/ngx_race_module/*.c')) {
+        open my $fh, '<', $file or die "module source $file: $!\n";
+        my $src = do { local $/; <$fh> };
+
+        while ($src =~ /_commands\[\] = \{(.*?)ngx_null_command/sg) {
+            my $table = $1;
+            while ($table =~ /ngx_string\("(race_\w+)"\),\s*([^,]+),/g) {
+                my ($name, $flags) = ($1, $2);
+                my @ctx = grep { $flags =~ /NGX_HTTP_${_}_CONF\b/ }
+                    qw(MAIN SRV LOC);
+                $cmd{$name} = "@ctx";
+            }
+        }
     }
+
+    %cmd or die "no command table\n";
 
     return \%cmd;
 }
