@@ -15,6 +15,7 @@ use POSIX ();
 use MIME::Base64 qw(encode_base64url);
 use Time::HiRes qw(time sleep);
 use Race::Test;
+use Race::Util;
 use Race::Platform;
 use Race::Token;
 use Race::Engine::Redis;
@@ -27,28 +28,9 @@ my $ua = HTTP::Tiny->new(timeout => 30);
 
 sub call {
     my ($method, $path, %a) = @_;
-
-    my %h = %{$a{headers} || {}};
-    $h{Authorization} = "Bearer $a{token}" if $a{token};
-    $h{Cookie} = $a{cookie} if $a{cookie};
-
-    my $body = $a{raw};
-    if (exists $a{json}) {
-        $body = $json->encode($a{json});
-        $h{'Content-Type'} ||= 'application/json';
-    }
-
-    my $res = $ua->request($method, "http://127.0.0.1:$port$path",
-        { headers => \%h, defined $body ? (content => $body) : () });
-
-    my $data = eval { $json->decode($res->{content}) };
-    return ($res->{status}, $data, $res);
-}
-
-sub error_code {
-    my ($data) = @_;
-    return ref $data eq 'HASH' && ref $data->{error} eq 'HASH'
-        ? $data->{error}{code} : '';
+    my ($st, $data, $res) = api_call($ua, $method,
+        "http://127.0.0.1:$port$path", %a);
+    return ($st, $data, $res);
 }
 
 my $password = 'correct horse battery staple ' . int(rand(1e9));

@@ -15,6 +15,7 @@ use HTTP::Tiny;
 use JSON::PP;
 use Time::HiRes qw(time sleep);
 use Race::Test;
+use Race::Util;
 use Race::Platform;
 
 my $t = Race::Test->new;
@@ -24,32 +25,12 @@ my $port = $p->port;
 my $json = JSON::PP->new->canonical;
 my $ua = HTTP::Tiny->new(timeout => 10);
 
+# status, body and the seconds it took
 sub call {
     my ($method, $path, $body) = @_;
-
-    my $t0 = time;
-    my $res = $ua->request($method, "http://127.0.0.1:$port$path",
-        { headers => { 'Content-Type' => 'application/json' },
-          content => $json->encode($body) });
-
-    my $data = eval { $json->decode($res->{content}) };
-    return ($res->{status}, $data, time - $t0);
-}
-
-sub error_code {
-    my ($data) = @_;
-    return ref $data eq 'HASH' && ref $data->{error} eq 'HASH'
-        ? $data->{error}{code} : '';
-}
-
-sub wait_for {
-    my ($cond, $secs) = @_;
-    my $end = time + $secs;
-    while (time < $end) {
-        return 1 if $cond->();
-        sleep 0.2;
-    }
-    return $cond->();
+    my ($st, $data, undef, $elapsed) = api_call($ua, $method,
+        "http://127.0.0.1:$port$path", json => $body);
+    return ($st, $data, $elapsed);
 }
 
 sub user {

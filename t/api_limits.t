@@ -19,6 +19,7 @@ use IO::Socket::INET;
 use Errno qw(EAGAIN EWOULDBLOCK EINTR);
 use Time::HiRes qw(time);
 use Race::Test;
+use Race::Util;
 use Race::Platform;
 
 my $t = Race::Test->new;
@@ -53,26 +54,14 @@ $t->wait_port($port2, 10) or die "nginx did not listen on $port2\n";
 my $port = $p->port;
 my $json = JSON::PP->new->canonical;
 
+# a client of its own each time, from address $a{from} if given
 sub call {
     my ($method, $url, %a) = @_;
 
     my $ua = HTTP::Tiny->new(timeout => 30,
         $a{from} ? (local_address => $a{from}) : ());
 
-    my %h;
-    $h{Authorization} = "Bearer $a{token}" if $a{token};
-
-    my $body;
-    if (exists $a{json}) {
-        $body = $json->encode($a{json});
-        $h{'Content-Type'} = 'application/json';
-    }
-
-    my $res = $ua->request($method, $url,
-        { headers => \%h, defined $body ? (content => $body) : () });
-
-    my $data = eval { $json->decode($res->{content}) };
-    return ($res->{status}, $data, $res);
+    return (api_call($ua, $method, $url, %a))[0 .. 2];
 }
 
 my $password = 'a long pass phrase ' . int(rand(1e9));

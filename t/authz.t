@@ -14,6 +14,7 @@ use Test::More;
 use HTTP::Tiny;
 use JSON::PP;
 use Race::Test;
+use Race::Util;
 use Race::Platform;
 use Race::Token;
 use Race::WS;
@@ -53,21 +54,9 @@ my @table = (
 
 sub call {
     my ($method, $path, %a) = @_;
-
-    my %h;
-    $h{Authorization} = "Bearer $a{token}" if $a{token};
-
-    my $body;
-    if (exists $a{json}) {
-        $body = $json->encode($a{json});
-        $h{'Content-Type'} = 'application/json';
-    }
-
-    my $res = $ua->request($method, "http://127.0.0.1:$port$path",
-        { headers => \%h, defined $body ? (content => $body) : () });
-
-    my $data = eval { $json->decode($res->{content}) };
-    return ($res->{status}, $data, $res);
+    my ($st, $data, $res) = api_call($ua, $method,
+        "http://127.0.0.1:$port$path", %a);
+    return ($st, $data, $res);
 }
 
 my $n = 0;

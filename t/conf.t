@@ -11,6 +11,7 @@ use warnings;
 use lib 't/lib';
 use Test::More;
 use Race::Test;
+use Race::Util qw(quoted);
 
 my $t = Race::Test->new;
 my $port = $t->port;
@@ -92,8 +93,6 @@ sub bad {
     unlike($out, qr/\[alert\]|\[crit\]|AddressSanitizer|runtime error/,
         "$name: nothing worse than the refusal");
 }
-
-sub quoted { my ($s) = @_; return qr/\Q"$s"\E/ }
 
 
 # good

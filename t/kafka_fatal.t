@@ -16,6 +16,7 @@ use HTTP::Tiny;
 use JSON::PP;
 use Time::HiRes qw(time sleep);
 use Race::Test;
+use Race::Util;
 use Race::Platform;
 use Race::Token;
 use Race::WS;
@@ -32,8 +33,6 @@ my $port = $p->port;
 my $json = JSON::PP->new->canonical;
 my $ua = HTTP::Tiny->new(timeout => 30);
 
-sub now_ms { int(time() * 1000) }
-
 sub ride {
     my $tok = Race::Token::mint(secret => $p->secret, race => 'r1',
         rider => 'p1');
@@ -45,17 +44,6 @@ sub fix {
     my ($seq) = @_;
     my $ms = now_ms();
     return qq{{"type":"fix","seq":$seq,"t":$ms,"lat":45.07,"lon":7.68}};
-}
-
-sub read_until {
-    my ($ws, $re, $secs) = @_;
-    my $end = time + $secs;
-    while (time < $end) {
-        my $f = $ws->read_frame($end - time) or last;
-        last unless ref $f;
-        return $f->{payload} if $f->{payload} =~ $re;
-    }
-    return undef;
 }
 
 my $n = 0;

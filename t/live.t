@@ -16,6 +16,7 @@ use JSON::PP;
 use POSIX ();
 use Time::HiRes qw(time sleep);
 use Race::Test;
+use Race::RESP qw(resp_encode);
 use Race::WS;
 use Race::Engine::Redis;
 
@@ -52,10 +53,7 @@ sub redis {
     my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $rport,
         Proto => 'tcp', Timeout => 5) or die "redis: $!\n";
     my $req = '';
-    for my $c (@cmds) {
-        $req .= '*' . @$c . "\r\n";
-        $req .= '$' . length($_) . "\r\n$_\r\n" for @$c;
-    }
+    $req .= resp_encode(@$_) for @cmds;
     print $s $req;
 
     my @replies = map { reply($s) } @cmds;

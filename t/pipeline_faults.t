@@ -13,6 +13,7 @@ use Test::More;
 use JSON::PP qw(decode_json);
 use Time::HiRes qw(time sleep);
 use Race::Test;
+use Race::Util;
 use Race::RESP;
 use Race::Platform;
 use Race::Engine::Kafka;
@@ -21,8 +22,6 @@ use Race::Engine::Redis;
 my $t = Race::Test->new;
 my $p = Race::Platform->start($t, tick_ms => 200);
 my $port = $p->port;
-
-sub now_ms { int(time * 1000) }
 
 # Every wait below is for an event, with a deadline: a tick, the broker
 # answering, a ride's riders all acked.  The sleeps that remain make an

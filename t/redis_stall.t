@@ -17,6 +17,7 @@ use HTTP::Tiny;
 use JSON::PP;
 use Time::HiRes qw(time sleep);
 use Race::Test;
+use Race::Util;
 use Race::Platform;
 use Race::RESP;
 use Race::Token;
@@ -35,26 +36,12 @@ my $ua = HTTP::Tiny->new(timeout => 8);
 # the bound: the timeout, a probe period of slack, the client's own pace
 my $BOUND = 3;
 
+# status, body and the seconds it took
 sub call {
     my ($method, $path, %a) = @_;
-
-    my %h;
-    $h{Authorization} = "Bearer $a{token}" if $a{token};
-    $h{'Content-Type'} = 'application/json' if $a{json};
-
-    my $t0 = time;
-    my $res = $ua->request($method, "http://127.0.0.1:$port$path",
-        { headers => \%h,
-          $a{json} ? (content => $json->encode($a{json})) : () });
-
-    my $data = eval { $json->decode($res->{content}) };
-    return ($res->{status}, $data, time - $t0);
-}
-
-sub error_code {
-    my ($data) = @_;
-    return ref $data eq 'HASH' && ref $data->{error} eq 'HASH'
-        ? $data->{error}{code} : '';
+    my ($st, $data, undef, $elapsed) = api_call($ua, $method,
+        "http://127.0.0.1:$port$path", %a);
+    return ($st, $data, $elapsed);
 }
 
 sub ride {
@@ -77,16 +64,6 @@ sub next_msg {
         return $json->decode($f->{payload});
     }
     return undef;
-}
-
-sub wait_for {
-    my ($cond, $secs) = @_;
-    my $end = time + $secs;
-    while (time < $end) {
-        return 1 if $cond->();
-        sleep 0.2;
-    }
-    return $cond->();
 }
 
 

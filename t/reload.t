@@ -15,6 +15,7 @@ use Test::More;
 use POSIX ();
 use Time::HiRes qw(time sleep);
 use Race::Test;
+use Race::Util;
 use Race::WS;
 use Race::Token;
 use Race::Engine::Redis;
@@ -50,8 +51,6 @@ $t->nginx(listen => [$port], workers => 2, http => <<"EOF");
         }
     }
 EOF
-
-sub now_ms { int(time() * 1000) }
 
 # the worker processes of the master, old ones (shutting down) included
 sub workers {

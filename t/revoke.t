@@ -16,6 +16,7 @@ use JSON::PP;
 use Test::More;
 use Time::HiRes qw(sleep time);
 use Race::Test;
+use Race::Util;
 use Race::Platform;
 use Race::RESP;
 use Race::Token;
@@ -60,16 +61,6 @@ sub fix_acked {
         return $f->{payload} if $f->{payload} =~ /"ack"/;
     }
     return undef;
-}
-
-sub wait_for {
-    my ($cond, $secs) = @_;
-    my $end = time + ($secs || 30);
-    while (time < $end) {
-        return 1 if $cond->();
-        sleep 0.1;
-    }
-    return $cond->();
 }
 
 sub revocation {
@@ -178,7 +169,7 @@ is((status($cli))[0], 503, 'so does a revoked one');
 
 my $log = $p->start_accounts;
 ok(wait_for(sub { resp_command($rport, 'EXISTS',
-    'race:revocations:loaded') }, 60),
+    'race:revocations:loaded') }, 60, 0.1),
     'race-accounts loads the revocations again');
 
 ($st, $body) = status($cli);

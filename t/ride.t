@@ -12,6 +12,7 @@ use lib 't/lib';
 use Test::More;
 use Time::HiRes qw(time sleep);
 use Race::Test;
+use Race::Util;
 use Race::WS;
 use Race::Token;
 use Race::Engine::Kafka;
@@ -46,8 +47,6 @@ EOF
 
 my %rider = (secret => $secret, race => 'r1', rider => 'p7');
 
-sub now_ms { int(time() * 1000) }
-
 sub fix {
     my (%f) = @_;
     my $seq = $f{seq};
@@ -72,19 +71,6 @@ sub status {
 }
 
 # messages until one matches, or a timeout
-sub read_until {
-    my ($ws, $re, $secs) = @_;
-    my $end = time + $secs;
-    my @seen;
-    while (time < $end) {
-        my $f = $ws->read_frame($end - time) or last;
-        last unless ref $f;
-        push @seen, $f->{payload};
-        return ($f->{payload}, @seen) if $f->{payload} =~ $re;
-    }
-    return (undef, @seen);
-}
-
 
 # tokens: 401 before the upgrade, the reason in JSON, never a socket
 
@@ -193,7 +179,8 @@ for my $c (@cases) {
 $ws->send_frame(Race::WS::TEXT, '{"type":"fixes","items":['
     . join(',', fix(seq => 10), fix(seq => 11, lat => -91), fix(seq => 12))
     . ']}');
-my ($got, @seen) = read_until($ws, qr/"ack"/, 30);
+my @seen;
+my $got = read_until($ws, qr/"ack"/, 30, \@seen);
 is($got, '{"type":"ack","seq":12}', 'mixed batch: one ack, highest seq');
 ok((grep { /"seq":11,"code":"bad_fix"/ } @seen), 'mixed batch: bad one told');
 

@@ -16,6 +16,7 @@ use IO::Select;
 use Socket qw(SOL_SOCKET SO_LINGER);
 use Time::HiRes qw(time sleep);
 use Race::Test;
+use Race::Util;
 use Race::WS;
 use Race::Token;
 use Race::Engine::Redis;
@@ -54,8 +55,6 @@ $t->nginx(listen => [$port], http => <<"EOF");
     }
 EOF
 
-sub now_ms { int(time() * 1000) }
-
 sub ride {
     my ($rider) = @_;
     my $tok = Race::Token::mint(secret => $secret, race => 'r1',
@@ -70,17 +69,6 @@ sub fixes {
     return '{"type":"fixes","items":[' . join(',', map {
         qq{{"type":"fix","seq":$_,"t":$ms,"lat":45.07,"lon":7.68}}
     } $from .. $from + $n - 1) . ']}';
-}
-
-sub read_until {
-    my ($ws, $re, $secs) = @_;
-    my $end = time + $secs;
-    while (time < $end) {
-        my $f = $ws->read_frame($end - time) or last;
-        last unless ref $f;
-        return $f->{payload} if $f->{payload} =~ $re;
-    }
-    return undef;
 }
 
 # the one worker process of the master

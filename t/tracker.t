@@ -20,6 +20,7 @@ use POSIX ();
 use Test::More;
 use Time::HiRes qw(sleep time);
 use Race::Test;
+use Race::Util;
 use Race::RESP;
 use Race::Engine::FerretDB;
 use Race::Engine::Redis;
@@ -76,16 +77,6 @@ sub run {
     }
 
     return ($? >> 8, $t->read_file($out));
-}
-
-sub wait_for {
-    my ($cond, $secs) = @_;
-    my $end = time + ($secs || 60);
-    while (time < $end) {
-        return 1 if $cond->();
-        sleep 0.2;
-    }
-    return $cond->();
 }
 
 ###############################################################################

@@ -17,6 +17,7 @@ use Time::HiRes qw(time);
 
 our @EXPORT = qw(resp_conn resp_fill resp_line resp_read resp_send
     resp_command);
+our @EXPORT_OK = qw(resp_encode);
 
 sub resp_conn {
     my ($port) = @_;
@@ -73,10 +74,17 @@ sub resp_read {
     die "redis: bad reply \"$line\"\n";
 }
 
-sub resp_send {
-    my ($c, @args) = @_;
+# one command as RESP puts it on the wire: an array of bulk strings
+sub resp_encode {
+    my (@args) = @_;
     my $req = '*' . @args . "\r\n";
     $req .= '$' . length($_) . "\r\n$_\r\n" for @args;
+    return $req;
+}
+
+sub resp_send {
+    my ($c, @args) = @_;
+    my $req = resp_encode(@args);
     syswrite($c->{s}, $req) == length $req or die "redis: write\n";
 }
 

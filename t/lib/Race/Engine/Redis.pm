@@ -9,6 +9,7 @@ use warnings;
 use File::Path qw(make_path);
 use IO::Socket::INET;
 use Time::HiRes qw(sleep time);
+use Race::RESP ();
 
 sub start {
     my ($t, %opt) = @_;
@@ -48,9 +49,7 @@ sub command {
 
     my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
         PeerPort => $port, Proto => 'tcp', Timeout => 2) or return;
-    my $req = '*' . @args . "\r\n";
-    $req .= '$' . length($_) . "\r\n$_\r\n" for @args;
-    print $s $req;
+    print $s Race::RESP::resp_encode(@args);
     my $line = <$s>;
     close $s;
     return $line;
