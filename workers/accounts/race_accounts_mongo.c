@@ -50,6 +50,11 @@ static void race_accounts_mongo_bad(const bson_t *doc, const char *what);
 static void race_accounts_mongo_failed(race_accounts_mongo_t *m,
     const char *what, const bson_error_t *error);
 static void race_accounts_mongo_worked(race_accounts_mongo_t *m);
+static int race_accounts_mongo_scan(race_accounts_mongo_t *m,
+    mongoc_collection_t *coll, const bson_t *filter, const char *what,
+    int (*handle)(const bson_t *doc, void *ctx), void *ctx, size_t *n);
+static int race_accounts_mongo_each_user(const bson_t *doc, void *ctx);
+static int race_accounts_mongo_each_rev(const bson_t *doc, void *ctx);
 
 
 race_accounts_mongo_t *
@@ -337,54 +342,108 @@ done:
 }
 
 
+/* one document of a scan: 0 counted, 1 skipped, -1 stops with an error */
+typedef int (*race_accounts_mongo_doc_pt)(const bson_t *doc, void *ctx);
+
+typedef struct {
+    race_accounts_mongo_each_pt   handler;
+    void                         *data;
+} race_accounts_mongo_users_t;
+
+typedef struct {
+    race_accounts_mongo_rev_pt    handler;
+    void                         *data;
+} race_accounts_mongo_revs_t;
+
+
 int
 race_accounts_mongo_each(race_accounts_mongo_t *m,
     race_accounts_mongo_each_pt handler, void *data, size_t *n)
 {
-    int                    rc;
-    bson_t                 filter, opts;
-    bson_error_t           error;
-    const bson_t          *doc;
-    mongoc_cursor_t       *cursor;
-    race_accounts_user_t   user;
+    int                           rc;
+    bson_t                        filter;
+    race_accounts_mongo_users_t   ctx;
+
+    ctx.handler = handler;
+    ctx.data = data;
+
+    bson_init(&filter);
+
+    rc = race_accounts_mongo_scan(m, m->coll, &filter, "users",
+                                  race_accounts_mongo_each_user, &ctx, n);
+
+    bson_destroy(&filter);
+
+    return rc;
+}
+
+
+static int
+race_accounts_mongo_each_user(const bson_t *doc, void *ctx)
+{
+    race_accounts_user_t          user;
+    race_accounts_mongo_users_t  *users = ctx;
+
+    if (race_accounts_mongo_user(doc, &user) != 0) {
+        race_accounts_mongo_bad(doc, "skipped");
+        return 1;
+    }
+
+    return users->handler(&user, users->data) == 0 ? 0 : -1;
+}
+
+
+/*
+ * Every document of coll that matches filter, in batches, through
+ * handle(); *n counts those it took.
+ */
+
+static int
+race_accounts_mongo_scan(race_accounts_mongo_t *m, mongoc_collection_t *coll,
+    const bson_t *filter, const char *what,
+    race_accounts_mongo_doc_pt handle, void *ctx, size_t *n)
+{
+    int                rc, took;
+    char               reading[64];
+    bson_t             opts;
+    bson_error_t       error;
+    const bson_t      *doc;
+    mongoc_cursor_t   *cursor;
 
     *n = 0;
 
-    bson_init(&filter);
     bson_init(&opts);
 
     if (!BSON_APPEND_INT32(&opts, "batchSize", RACE_ACCOUNTS_MONGO_BATCH)) {
         bson_destroy(&opts);
-        bson_destroy(&filter);
         race_log(RACE_LOG_ERROR, "mongo: cannot build find options");
         return RACE_ACCOUNTS_MONGO_ERROR;
     }
 
-    cursor = mongoc_collection_find_with_opts(m->coll, &filter, &opts, NULL);
+    cursor = mongoc_collection_find_with_opts(coll, filter, &opts, NULL);
 
     bson_destroy(&opts);
-    bson_destroy(&filter);
 
     rc = RACE_ACCOUNTS_MONGO_OK;
 
     while (mongoc_cursor_next(cursor, &doc)) {
 
-        if (race_accounts_mongo_user(doc, &user) != 0) {
-            race_accounts_mongo_bad(doc, "skipped");
-            continue;
-        }
+        took = handle(doc, ctx);
 
-        if (handler(&user, data) != 0) {
+        if (took < 0) {
             rc = RACE_ACCOUNTS_MONGO_ERROR;
             break;
         }
 
-        (*n)++;
+        if (took == 0) {
+            (*n)++;
+        }
     }
 
     if (rc == RACE_ACCOUNTS_MONGO_OK) {
         if (mongoc_cursor_error(cursor, &error)) {
-            race_accounts_mongo_failed(m, "reading the users", &error);
+            snprintf(reading, sizeof(reading), "reading the %s", what);
+            race_accounts_mongo_failed(m, reading, &error);
             rc = RACE_ACCOUNTS_MONGO_ERROR;
 
         } else {
@@ -488,64 +547,46 @@ race_accounts_mongo_each_revocation(race_accounts_mongo_t *m, int64_t after,
     race_accounts_mongo_rev_pt handler, void *data, size_t *n)
 {
     int                          rc;
-    bson_t                       filter, gt, opts;
-    bson_error_t                 error;
-    const bson_t                *doc;
-    mongoc_cursor_t             *cursor;
-    race_accounts_revocation_t   rev;
+    bson_t                       filter, gt;
+    race_accounts_mongo_revs_t   ctx;
 
     *n = 0;
+    ctx.handler = handler;
+    ctx.data = data;
 
     bson_init(&filter);
-    bson_init(&opts);
 
     if (!BSON_APPEND_DOCUMENT_BEGIN(&filter, "exp", &gt)
         || !BSON_APPEND_INT64(&gt, "$gt", after)
-        || !bson_append_document_end(&filter, &gt)
-        || !BSON_APPEND_INT32(&opts, "batchSize", RACE_ACCOUNTS_MONGO_BATCH))
+        || !bson_append_document_end(&filter, &gt))
     {
-        bson_destroy(&opts);
         bson_destroy(&filter);
         race_log(RACE_LOG_ERROR, "mongo: cannot build a query");
         return RACE_ACCOUNTS_MONGO_ERROR;
     }
 
-    cursor = mongoc_collection_find_with_opts(m->revs, &filter, &opts, NULL);
+    rc = race_accounts_mongo_scan(m, m->revs, &filter, "revocations",
+                                  race_accounts_mongo_each_rev, &ctx, n);
 
-    bson_destroy(&opts);
     bson_destroy(&filter);
 
-    rc = RACE_ACCOUNTS_MONGO_OK;
-
-    while (mongoc_cursor_next(cursor, &doc)) {
-
-        if (race_accounts_mongo_revocation(doc, &rev) != 0) {
-            race_log(RACE_LOG_ERROR, "mongo: a revocation not of the "
-                     "contract (docs/INTERNALS.md): skipped");
-            continue;
-        }
-
-        if (handler(&rev, data) != 0) {
-            rc = RACE_ACCOUNTS_MONGO_ERROR;
-            break;
-        }
-
-        (*n)++;
-    }
-
-    if (rc == RACE_ACCOUNTS_MONGO_OK) {
-        if (mongoc_cursor_error(cursor, &error)) {
-            race_accounts_mongo_failed(m, "reading the revocations", &error);
-            rc = RACE_ACCOUNTS_MONGO_ERROR;
-
-        } else {
-            race_accounts_mongo_worked(m);
-        }
-    }
-
-    mongoc_cursor_destroy(cursor);
-
     return rc;
+}
+
+
+static int
+race_accounts_mongo_each_rev(const bson_t *doc, void *ctx)
+{
+    race_accounts_revocation_t   rev;
+    race_accounts_mongo_revs_t  *revs = ctx;
+
+    if (race_accounts_mongo_revocation(doc, &rev) != 0) {
+        race_log(RACE_LOG_ERROR, "mongo: a revocation not of the "
+                 "contract (docs/INTERNALS.md): skipped");
+        return 1;
+    }
+
+    return revs->handler(&rev, revs->data) == 0 ? 0 : -1;
 }
 
 
