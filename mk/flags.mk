@@ -25,10 +25,11 @@ FUZZ_CFLAGS      := $(FUZZ_BASE) -fsanitize=fuzzer,address,undefined
 FUZZ_CORE_CFLAGS := $(FUZZ_BASE) -fsanitize=fuzzer-no-link,address,undefined
 
 # the pure cores (core/), one static library each way, and what they
-# need: jansson (JSON), libcrypto (HMAC, SHA-1, random), libargon2
+# need: jansson (JSON), libcrypto (HMAC, SHA-1, random), libargon2,
+# libexpat (GPX)
 RACE_CORE      := $(BUILD)/core/librace_core.a
 RACE_CORE_FUZZ := $(BUILD)/core/fuzz/librace_core.a
-CORE_PKGS      := jansson libcrypto libargon2
+CORE_PKGS      := jansson libcrypto libargon2 expat
 CORE_CFLAGS    := $(shell pkg-config --cflags $(CORE_PKGS))
 CORE_LIBS      := $(shell pkg-config --libs $(CORE_PKGS)) -lm
 

@@ -13,34 +13,10 @@ use lib 't/lib';
 use Test::More;
 use Race::Test;
 
-my @units = (
-    # the RFC 6455 codec: frames, masks, UTF-8, close payloads, handshake
-    'core_ws',
-    # HS256 JWT: verifying, signing, key files
-    'core_jwt',
-    # base64, both alphabets: RFC 4648's vectors, the decoder's refusals
-    'core_base64',
-    # the id and Kafka topic-name rules at their edges
-    'core_id',
-    # a phone's fix messages and the Kafka message written from them
-    'core_fix_phone',
-    # the Kafka message read back by the workers, a fix's _id, JSON
-    # numbers, ids, and the writer's output parsed back
-    'core_fix_kafka',
-    # argon2id hashing and verifying, the dummy hash, the policy and the
-    # common-password list, the shipped conf/common-passwords.txt too
-    'core_password',
-    # emails, names, roles, user ids, the signup, login and role bodies
-    'core_account',
-    # race-accounts' command parser and reply builder, byte for byte,
-    # never with the hash
-    'core_accounts_cmd',
-    # the workers' table-driven settings: defaults, files and --set
-    'workers_conf',
-    # the workers' MongoDB store keeps its bson_t where libbson wants
-    # them (128-byte aligned)
-    'workers_store_mongo',
-);
+# every t/unit/NAME_test.c; each program's first comment says what it
+# tests
+my @units = map { m{([^/]+)_test\.c$} } sort glob(Race::Test->root
+                                                 . '/t/unit/*_test.c');
 
 my $build = Race::Test->build;
 

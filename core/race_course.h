@@ -1,0 +1,94 @@
+
+/*
+ * ngx_race: a race's course (docs/INTERNALS.md, "Races").
+ *
+ * A pure core: a GPX 1.1 or GeoJSON text in, a course out (parsed with
+ * libexpat and jansson, checked, simplified); a course in, its compact
+ * JSON out and back, for the command that carries it and the Redis key
+ * that holds it; and the geometry everything else measures with.
+ *
+ * A course is a polyline of points, each with its distance from the
+ * start along the course.  A loop raced in several laps is unrolled:
+ * the points of every lap follow each other, and the distances keep
+ * growing, so a rider's course distance says which lap they are on.
+ */
+
+
+#ifndef _RACE_COURSE_H_INCLUDED_
+#define _RACE_COURSE_H_INCLUDED_
+
+
+#include <stddef.h>
+#include <stdint.h>
+
+
+#define RACE_COURSE_INPUT_MAX      (8 * 1024 * 1024)  /* bytes of a file */
+#define RACE_COURSE_INPUT_POINTS   200000   /* points a file may have */
+#define RACE_COURSE_POINTS_MAX     20000    /* points of one lap, stored */
+#define RACE_COURSE_LAPS_MAX       100
+#define RACE_COURSE_CHECKPOINTS_MAX  64
+#define RACE_COURSE_NAME_MAX       64       /* bytes of a checkpoint name */
+#define RACE_COURSE_DEPTH_MAX      32       /* XML element nesting */
+
+/* a loop: its ends at most this far apart, in metres */
+#define RACE_COURSE_CLOSED_M       100.0
+
+/* simplification may shorten a course by at most this fraction */
+#define RACE_COURSE_SIMPLIFY_MAX   0.001
+
+#define RACE_COURSE_ERR_MAX        128
+
+
+typedef struct {
+    double                  lat;        /* degrees */
+    double                  lon;
+    double                  ele;        /* metres; NAN when unknown */
+    double                  dist;       /* metres from the start */
+} race_course_point_t;
+
+
+typedef struct {
+    char                    name[RACE_COURSE_NAME_MAX + 1];
+    double                  dist;       /* metres from the start */
+} race_course_checkpoint_t;
+
+
+typedef struct {
+    race_course_point_t    *points;     /* all laps, unrolled */
+    size_t                  n;
+    size_t                  lap_n;      /* points of one lap */
+    unsigned                laps;       /* 1 for an open course */
+    unsigned                closed:1;   /* its ends meet: a loop */
+    unsigned                has_ele:1;  /* every point has an elevation */
+    double                  length;     /* points[n - 1].dist */
+    double                  lap_length;
+
+    race_course_checkpoint_t  checkpoints[RACE_COURSE_CHECKPOINTS_MAX];
+    size_t                  ncheckpoints;   /* by distance, finish not one */
+} race_course_t;
+
+
+/*
+ * A course from one lap's points (ele may be NULL), raced laps times.
+ * Checks the coordinates, drops repeated points, refuses fewer than two
+ * distinct points, more than RACE_COURSE_POINTS_MAX, and laps > 1 on a
+ * course whose ends are more than RACE_COURSE_CLOSED_M apart.  0 or -1
+ * with err set (a sentence a user can act on).  The course owns its
+ * memory: race_course_free().
+ */
+int race_course_from_points(race_course_t *c, const double *lat,
+    const double *lon, const double *ele, size_t n, unsigned laps,
+    char *err, size_t size);
+
+void race_course_free(race_course_t *c);
+
+/* the great-circle distance in metres (haversine, mean Earth radius) */
+double race_geo_distance(double lat1, double lon1, double lat2,
+    double lon2);
+
+/* the initial bearing from 1 to 2 in degrees, 0 .. < 360 */
+double race_geo_bearing(double lat1, double lon1, double lat2,
+    double lon2);
+
+
+#endif /* _RACE_COURSE_H_INCLUDED_ */
