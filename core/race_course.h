@@ -82,6 +82,42 @@ int race_course_from_points(race_course_t *c, const double *lat,
 
 void race_course_free(race_course_t *c);
 
+/*
+ * A course from a file's bytes: GPX 1.1 (a track's trkpt or a route's
+ * rtept, elevation kept) when the first thing in it is '<', a GeoJSON
+ * LineString (or a Feature of one, or a FeatureCollection with exactly
+ * one) otherwise; then simplified while its length changes by at most
+ * RACE_COURSE_SIMPLIFY_MAX, and unrolled into laps.  -1 with err naming
+ * what is wrong: not XML, not GPX, no points, too many points,
+ * coordinates out of range, laps on an open course, too large...  May
+ * take long for a large file: not on an event loop.
+ */
+int race_course_parse(race_course_t *c, const char *data, size_t len,
+    unsigned laps, char *err, size_t size);
+
+/* checkpoints by distance, replacing any; -1 and err if one is bad */
+int race_course_set_checkpoints(race_course_t *c,
+    const race_course_checkpoint_t *cps, size_t n, char *err, size_t size);
+
+/*
+ * The compact form that commands and Redis carry: one lap,
+ * {"laps":n,"points":[[lat,lon,ele?]...],"checkpoints":[{"name":..,
+ * "dist_m":..}]}; a malloc()ed string, NULL when out of memory.
+ * race_course_decode() reads it back (checked as from_points does).
+ */
+char *race_course_encode(const race_course_t *c);
+int race_course_decode(race_course_t *c, const char *json, size_t len,
+    char *err, size_t size);
+
+/*
+ * The summary a race document carries: {"laps","length_m",
+ * "lap_length_m","points","ele","bbox":[minlon,minlat,maxlon,maxlat],
+ * "checkpoints":[...]}; and a GeoJSON Feature of one lap, [lon,lat,ele]
+ * coordinates, for maps.  malloc()ed strings, NULL when out of memory.
+ */
+char *race_course_summary(const race_course_t *c);
+char *race_course_geojson(const race_course_t *c);
+
 /* the great-circle distance in metres (haversine, mean Earth radius) */
 double race_geo_distance(double lat1, double lon1, double lat2,
     double lon2);
