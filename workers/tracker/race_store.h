@@ -11,6 +11,14 @@
  *            RACE_STORE_OK means every fix is stored now, RACE_STORE_ERROR
  *            that some may not be: the caller retries the same fixes
  *            later, which is safe for the same reason.
+ *   replay   reads every stored fix of a race, sorted by rider, then t,
+ *            then seq, and gives them to each(data, fixes, n) in slices
+ *            of at most slice fixes, valid during the call only; *total
+ *            counts them.  RACE_STORE_ERROR if the store could not be
+ *            read to the end (some slices may have been given): the
+ *            caller starts again later.  Blocks for as long as reading
+ *            takes: a race's fixes are read once, when the tracker
+ *            takes up the race.
  *   close    frees the store.
  */
 
@@ -37,9 +45,15 @@ typedef struct {
 } race_store_result_t;
 
 
+typedef void (*race_store_replay_pt)(void *data, const race_fix_t *fixes,
+    size_t n);
+
+
 typedef struct {
     int     (*insert)(race_store_t *s, const race_fix_t *fixes, size_t n,
                       race_store_result_t *result);
+    int     (*replay)(race_store_t *s, const char *race, size_t slice,
+                      race_store_replay_pt each, void *data, size_t *total);
     void    (*close)(race_store_t *s);
 } race_store_ops_t;
 

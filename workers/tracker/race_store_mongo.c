@@ -8,6 +8,11 @@
  * fails the whole batch and the caller retries it, which the ids make
  * harmless.  Only what FerretDB 1.x supports too is used.
  *
+ * A race's fixes are read back (replay) with one find sorted by rider
+ * and t, on an index {race, rider, t} made at the first replay, through
+ * a cursor that holds at most a batch of RACE_STORE_MONGO_BATCH
+ * documents: a long race is never in memory at once.
+ *
  * A single-threaded mongoc_client_t: the tracker has one thread.  It
  * reconnects by itself when a server comes back; meanwhile each insert
  * fails after at most the server selection timeout.
@@ -28,6 +33,8 @@
 
 #define RACE_STORE_MONGO_COLLECTION     "fixes"
 #define RACE_STORE_MONGO_DUPLICATE_KEY  11000
+#define RACE_STORE_MONGO_INDEX          "race_rider_t"
+#define RACE_STORE_MONGO_BATCH          1000
 
 
 /*
@@ -45,12 +52,18 @@ typedef struct {
     size_t                  size;
     bson_t                  opts;
     unsigned                failures;   /* inserts failed in a row */
+    unsigned                indexed:1;  /* the replay's index is there */
 } race_store_mongo_t;
 
 
 static int race_store_mongo_insert(race_store_t *s, const race_fix_t *fixes,
     size_t n, race_store_result_t *result);
+static int race_store_mongo_replay(race_store_t *s, const char *race,
+    size_t slice, race_store_replay_pt each, void *data, size_t *total);
 static void race_store_mongo_close(race_store_t *s);
+static void race_store_mongo_index(race_store_mongo_t *sm);
+static int race_store_mongo_fix(const bson_t *doc, const char *race,
+    race_fix_t *fix, race_fix_msg_t *msg);
 static void *race_store_mongo_alloc(size_t align, size_t n, size_t size);
 static int race_store_mongo_doc(bson_t *doc, const race_fix_t *fix);
 static int race_store_mongo_check(const bson_t *reply, size_t n,
@@ -60,6 +73,7 @@ static int64_t race_store_mongo_int(const bson_t *reply, const char *key);
 
 static const race_store_ops_t  race_store_mongo_ops = {
     race_store_mongo_insert,
+    race_store_mongo_replay,
     race_store_mongo_close
 };
 
@@ -201,6 +215,101 @@ done:
 }
 
 
+static int
+race_store_mongo_replay(race_store_t *s, const char *race, size_t slice,
+    race_store_replay_pt each, void *data, size_t *total)
+{
+    int                  rc;
+    size_t               n;
+    bson_t               filter, opts, sort;
+    bson_error_t         error;
+    const bson_t        *doc;
+    race_fix_t          *fixes;
+    race_fix_msg_t      *msgs;
+    mongoc_cursor_t     *cursor;
+    race_store_mongo_t  *sm = (race_store_mongo_t *) s;
+
+    *total = 0;
+
+    if (!sm->indexed) {
+        race_store_mongo_index(sm);
+    }
+
+    fixes = calloc(slice, sizeof(race_fix_t));
+    msgs = calloc(slice, sizeof(race_fix_msg_t));
+
+    bson_init(&filter);
+    bson_init(&opts);
+
+    rc = RACE_STORE_ERROR;
+    cursor = NULL;
+
+    if (fixes == NULL || msgs == NULL) {
+        race_log(RACE_LOG_ERROR, "mongo: out of memory for a replay");
+        goto done;
+    }
+
+    if (!BSON_APPEND_UTF8(&filter, "race", race)
+        || !BSON_APPEND_DOCUMENT_BEGIN(&opts, "sort", &sort)
+        || !BSON_APPEND_INT32(&sort, "rider", 1)
+        || !BSON_APPEND_INT32(&sort, "t", 1)
+        || !BSON_APPEND_INT32(&sort, "seq", 1)
+        || !bson_append_document_end(&opts, &sort)
+        || !BSON_APPEND_INT32(&opts, "batchSize", RACE_STORE_MONGO_BATCH))
+    {
+        race_log(RACE_LOG_ERROR, "mongo: cannot build a query");
+        goto done;
+    }
+
+    cursor = mongoc_collection_find_with_opts(sm->coll, &filter, &opts,
+                                              NULL);
+
+    n = 0;
+
+    while (mongoc_cursor_next(cursor, &doc)) {
+
+        if (race_store_mongo_fix(doc, race, &fixes[n], &msgs[n]) != 0) {
+            /* not one of ours: logged, skipped */
+            continue;
+        }
+
+        fixes[n].msg = &msgs[n];
+
+        if (++n == slice) {
+            each(data, fixes, n);
+            *total += n;
+            n = 0;
+        }
+    }
+
+    if (mongoc_cursor_error(cursor, &error)) {
+        race_log(RACE_LOG_WARN, "mongo: replay of race %s: %s (domain %u, "
+                 "code %u)", race, error.message, error.domain, error.code);
+        goto done;
+    }
+
+    if (n > 0) {
+        each(data, fixes, n);
+        *total += n;
+    }
+
+    rc = RACE_STORE_OK;
+
+done:
+
+    if (cursor != NULL) {
+        mongoc_cursor_destroy(cursor);
+    }
+
+    bson_destroy(&opts);
+    bson_destroy(&filter);
+    free(msgs);
+    free(fixes);
+
+    return rc;
+}
+
+
 static void
 race_store_mongo_close(race_store_t *s)
 {
@@ -220,6 +329,161 @@ race_store_mongo_close(race_store_t *s)
     free(sm);
 
     race_mongo_cleanup();
+}
+
+
+/*
+ * {race: 1, rider: 1, t: 1}, for the replays: without it every replay
+ * sorts the race's fixes in memory, and a server may refuse a large
+ * sort.  Made once; if it fails, replays work without it, and it is
+ * tried again at the next one.
+ */
+
+static void
+race_store_mongo_index(race_store_mongo_t *sm)
+{
+    bson_t        cmd, indexes, index, key, reply;
+    bson_error_t  error;
+
+    bson_init(&cmd);
+
+    if (!BSON_APPEND_UTF8(&cmd, "createIndexes",
+                          mongoc_collection_get_name(sm->coll))
+        || !BSON_APPEND_ARRAY_BEGIN(&cmd, "indexes", &indexes)
+        || !BSON_APPEND_DOCUMENT_BEGIN(&indexes, "0", &index)
+        || !BSON_APPEND_DOCUMENT_BEGIN(&index, "key", &key)
+        || !BSON_APPEND_INT32(&key, "race", 1)
+        || !BSON_APPEND_INT32(&key, "rider", 1)
+        || !BSON_APPEND_INT32(&key, "t", 1)
+        || !bson_append_document_end(&index, &key)
+        || !BSON_APPEND_UTF8(&index, "name", RACE_STORE_MONGO_INDEX)
+        || !bson_append_document_end(&indexes, &index)
+        || !bson_append_array_end(&cmd, &indexes))
+    {
+        race_log(RACE_LOG_ERROR, "mongo: cannot build createIndexes");
+        bson_destroy(&cmd);
+        return;
+    }
+
+    if (mongoc_collection_write_command_with_opts(sm->coll, &cmd, NULL,
+                                                  &reply, &error))
+    {
+        sm->indexed = 1;
+        race_log(RACE_LOG_DEBUG, "mongo: index " RACE_STORE_MONGO_INDEX
+                 " is there");
+
+    } else {
+        race_log(RACE_LOG_WARN, "mongo: cannot make index "
+                 RACE_STORE_MONGO_INDEX ": %s (domain %u, code %u)",
+                 error.message, error.domain, error.code);
+    }
+
+    bson_destroy(&reply);
+    bson_destroy(&cmd);
+}
+
+
+/* a stored fix back into fix and msg; -1 if it is not a fix of race */
+
+static int
+race_store_mongo_fix(const bson_t *doc, const char *race, race_fix_t *fix,
+    race_fix_msg_t *msg)
+{
+    double        v;
+    uint32_t      len;
+    bson_iter_t   it;
+    const char   *key, *str;
+    unsigned      seen;
+
+    memset(fix, 0, sizeof(race_fix_t));
+    memset(msg, 0, sizeof(race_fix_msg_t));
+
+    if (!bson_iter_init(&it, doc)) {
+        goto bad;
+    }
+
+    seen = 0;
+
+    while (bson_iter_next(&it)) {
+        key = bson_iter_key(&it);
+
+        if (strcmp(key, "rider") == 0) {
+            if (!BSON_ITER_HOLDS_UTF8(&it)) {
+                goto bad;
+            }
+
+            str = bson_iter_utf8(&it, &len);
+
+            if (!race_id_valid(str, len)) {
+                goto bad;
+            }
+
+            memcpy(msg->rider, str, len + 1);
+            seen |= 1;
+            continue;
+        }
+
+        if (!BSON_ITER_HOLDS_NUMBER(&it)) {
+            continue;
+        }
+
+        v = bson_iter_as_double(&it);
+
+        if (strcmp(key, "seq") == 0) {
+            fix->seq = bson_iter_as_int64(&it);
+            seen |= 2;
+
+        } else if (strcmp(key, "t") == 0) {
+            fix->t = bson_iter_as_int64(&it);
+            seen |= 4;
+
+        } else if (strcmp(key, "lat") == 0) {
+            fix->lat = v;
+            seen |= 8;
+
+        } else if (strcmp(key, "lon") == 0) {
+            fix->lon = v;
+            seen |= 16;
+
+        } else if (strcmp(key, "recv") == 0) {
+            msg->recv = bson_iter_as_int64(&it);
+
+        } else if (strcmp(key, "ele") == 0) {
+            fix->ele = v;
+            fix->has |= RACE_FIX_ELE;
+
+        } else if (strcmp(key, "acc") == 0) {
+            fix->acc = v;
+            fix->has |= RACE_FIX_ACC;
+
+        } else if (strcmp(key, "spd") == 0) {
+            fix->spd = v;
+            fix->has |= RACE_FIX_SPD;
+
+        } else if (strcmp(key, "brg") == 0) {
+            fix->brg = v;
+            fix->has |= RACE_FIX_BRG;
+
+        } else if (strcmp(key, "bat") == 0) {
+            fix->bat = v;
+            fix->has |= RACE_FIX_BAT;
+        }
+    }
+
+    if (seen != 31) {
+        goto bad;
+    }
+
+    snprintf(msg->race, sizeof(msg->race), "%s", race);
+
+    return 0;
+
+bad:
+
+    race_log(RACE_LOG_WARN, "mongo: replay of race %s: a document that "
+             "is not a fix is skipped", race);
+
+    return -1;
 }
 
 
