@@ -16,19 +16,28 @@
  *   1. every message is parsed as it arrives; a malformed one is logged
  *      and skipped: it is poison, retrying cannot help, so its offset is
  *      committed with the batch;
- *   2. the fixes go to MongoDB, collection "fixes", _id
+ *   2. each race of the batch is looked up in the race book
+ *      (race_book.h), loaded from Redis the first time: its riders'
+ *      entries (bib, name), meta and course; a race with a course gets
+ *      its standings (race_standings.h), fed every fix of the race
+ *      already in MongoDB (the replay);
+ *   3. the fixes go to MongoDB, collection "fixes", _id
  *      "<race>:<rider>:<seq>", one unordered insert_many; duplicate keys
  *      are fixes stored by an earlier delivery;
- *   3. the newest fix of each rider goes to race:<race>:state in Redis
- *      through a script that keeps the newest t; the riders it changed
- *      are remembered for the next tick;
- *   4. only then are the batch's offsets stored, for the auto commit.
+ *   4. the newest fix of each rider goes to race:<race>:state in Redis
+ *      through a script that keeps the newest t, with the rider's bib
+ *      and name if it has an entry; the riders it changed are
+ *      remembered for the next tick;
+ *   5. the fixes are fed to the standings of their race;
+ *   6. only then are the batch's offsets stored, for the auto commit.
  *
- * If 2 or 3 fails (a server down), the whole batch is retried with a
+ * If 2, 3 or 4 fails (a server down), the whole batch is retried with a
  * backoff of up to retry_max_ms, for as long as it takes, and nothing is
  * committed meanwhile: nothing is lost, and the ids make the replays
- * harmless.  Every tick_ms, each race with changed riders gets one
- * message on race:<race>:live with their newest states.
+ * harmless.  Every tick_ms, the races that channel race:races said
+ * changed are loaded again, the standings say what changed, and each
+ * race with changed riders gets one message on race:<race>:live with
+ * their newest states.
  *
  * When the group takes partitions away, the batch in hand is written and
  * its offsets committed synchronously before they are given up.
@@ -53,12 +62,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "race_book.h"
 #include "race_conf.h"
 #include "race_daemon.h"
 #include "race_fix.h"
 #include "race_live.h"
 #include "race_log.h"
 #include "race_signal.h"
+#include "race_standings.h"
 #include "race_queue.h"
 #include "race_queue_kafka.h"
 #include "race_store.h"
@@ -75,6 +86,7 @@ typedef struct {
     int64_t                 tick_ms;
     int64_t                 batch_max;
     int64_t                 batch_wait_ms;
+    int64_t                 forget_after_ms;
 } race_tracker_conf_t;
 
 
@@ -84,6 +96,12 @@ typedef struct {
     race_queue_t           *queue;
     race_store_t           *store;
     race_live_t            *live;
+    race_book_t            *book;
+
+    /* the fixes of a race's riders to publish again, at a tick */
+    const race_fix_t      **restate;
+    size_t                  restate_size;
+    int64_t                 next_replay;    /* monotonic ms, after a fail */
 
     /* the batch in hand: messages, and what they parsed into */
     race_queue_batch_t      batch;
@@ -92,6 +110,7 @@ typedef struct {
     size_t                  nfixes;
     size_t                  max_fixes;
     unsigned                stored:1;   /* its fixes are in MongoDB */
+    uint64_t                nbatch;     /* batches written before it */
 
     int64_t                 next_tick;  /* monotonic ms */
     int64_t                 stop_at;    /* monotonic ms, once stopping */
@@ -101,6 +120,8 @@ typedef struct {
     uint64_t                malformed;
     uint64_t                inserted;
     uint64_t                duplicates;
+    uint64_t                replayed;
+    uint64_t                loads;      /* the book's, kept past close */
 } race_tracker_t;
 
 
@@ -114,6 +135,18 @@ static int race_tracker_write(race_tracker_t *tr);
 static void race_tracker_idle(void *data);
 static void race_tracker_tick(race_tracker_t *tr);
 static void race_tracker_drain(race_queue_t *q, void *data);
+static int race_tracker_prepare(race_tracker_t *tr);
+static int race_tracker_standings(race_tracker_t *tr, race_book_race_t *r);
+static void race_tracker_replayed(void *data, const race_fix_t *fixes,
+    size_t n);
+static void race_tracker_feed(race_tracker_t *tr);
+static int race_tracker_compare(const void *a, const void *b);
+static void race_tracker_restate(race_tracker_t *tr, race_book_race_t *r);
+static int race_tracker_emit(void *ctx, const char *rider,
+    const char *members, size_t len);
+static void race_tracker_who(void *data, const race_fix_t *fix,
+    const char **who, const char **extra);
+static void race_tracker_forget(void *data, race_book_race_t *r);
 
 
 #define race_tracker_field(name)  offsetof(race_tracker_t, conf.name)
@@ -133,6 +166,9 @@ static const race_conf_setting_t  race_tracker_settings[] = {
 
     { "batch_wait_ms", RACE_CONF_INT, race_tracker_field(batch_wait_ms),
       "50", 0, 5000, NULL, NULL },
+
+    { "forget_after_ms", RACE_CONF_INT, race_tracker_field(forget_after_ms),
+      "600000", 1000, 86400000, NULL, NULL },
 
     RACE_DAEMON_RUN_SETTINGS(race_tracker_field(daemon)),
 
@@ -180,6 +216,7 @@ static int
 race_tracker_open(void *data)
 {
     race_tracker_t           *tr = data;
+    race_book_conf_t          bc;
     race_live_conf_t          lc;
     race_store_mongo_conf_t   sc;
     race_queue_kafka_conf_t   kc;
@@ -214,9 +251,24 @@ race_tracker_open(void *data)
     lc.timeout_ms = (int) tr->conf.daemon.redis_timeout_ms;
     lc.retry_max_ms = (int) tr->conf.daemon.retry_max_ms;
     lc.max_fixes = tr->max_fixes;
+    lc.who = race_tracker_who;
+    lc.data = tr;
 
     tr->live = race_live_open(&lc);
     if (tr->live == NULL) {
+        return -1;
+    }
+
+    bc.host = tr->conf.daemon.redis_host;
+    bc.port = (int) tr->conf.daemon.redis_port;
+    bc.timeout_ms = (int) tr->conf.daemon.redis_timeout_ms;
+    bc.retry_max_ms = (int) tr->conf.daemon.retry_max_ms;
+    bc.forget_ms = tr->conf.forget_after_ms;
+    bc.forget = race_tracker_forget;
+    bc.data = tr;
+
+    tr->book = race_book_open(&bc);
+    if (tr->book == NULL) {
         return -1;
     }
 
@@ -274,12 +326,20 @@ race_tracker_close(void *data)
         tr->live = NULL;
     }
 
+    /* after the store's last use: the standings go with their races */
+    if (tr->book != NULL) {
+        tr->loads = race_book_loads(tr->book);
+        race_book_close(tr->book);
+        tr->book = NULL;
+    }
+
     if (tr->store != NULL) {
         tr->store->ops->close(tr->store);
         tr->store = NULL;
     }
 
     race_queue_batch_free(&tr->batch);
+    free(tr->restate);
     free(tr->fixes);
     free(tr->msgs);
 
@@ -293,12 +353,15 @@ race_tracker_stopped(void *data, int rc)
     race_tracker_t  *tr = data;
 
     race_log(RACE_LOG_INFO, "stopped%s: %llu messages, %llu malformed, "
-             "%llu fixes inserted, %llu duplicates",
+             "%llu fixes inserted, %llu duplicates, %llu race loads, "
+             "%llu replayed fixes",
              rc == RACE_DAEMON_EXIT_OK ? "" : " on an error",
              (unsigned long long) tr->messages,
              (unsigned long long) tr->malformed,
              (unsigned long long) tr->inserted,
-             (unsigned long long) tr->duplicates);
+             (unsigned long long) tr->duplicates,
+             (unsigned long long) tr->loads,
+             (unsigned long long) tr->replayed);
 }
 
 
@@ -441,6 +504,7 @@ race_tracker_flush(race_tracker_t *tr)
                 tr->queue->ops->release(tr->queue, &tr->batch);
                 tr->nfixes = 0;
                 tr->stored = 0;
+                tr->nbatch++;
                 tr->abandoned = 1;
 
                 return -1;
@@ -470,6 +534,7 @@ race_tracker_flush(race_tracker_t *tr)
 
     tr->nfixes = 0;
     tr->stored = 0;
+    tr->nbatch++;
 
     return 0;
 }
@@ -501,9 +566,21 @@ race_tracker_write(race_tracker_t *tr)
                  "duplicates", tr->nfixes, res.inserted, res.duplicates);
     }
 
+    /*
+     * The races are known before their riders' states are written.
+     * After the insert, so that MongoDB is written while Redis is away;
+     * a replay made now has the batch's fixes already.
+     */
+    if (race_tracker_prepare(tr) != 0) {
+        return -1;
+    }
+
     if (race_live_update(tr->live, tr->fixes, tr->nfixes) != RACE_LIVE_OK) {
         return -1;
     }
+
+    /* nothing fails after this: the standings see a batch once */
+    race_tracker_feed(tr);
 
     return 0;
 }
@@ -525,11 +602,45 @@ race_tracker_idle(void *data)
 static void
 race_tracker_tick(race_tracker_t *tr)
 {
+    size_t             i;
+    int64_t            now;
+    race_book_race_t  *r;
+
     /* at most one tick per tick_ms: the next one counts from now */
     tr->next_tick = race_time_mono_ms() + tr->conf.tick_ms;
+    now = race_time_wall_ms();
+
+    /* what race:races announced, loaded again */
+    race_book_poll(tr->book);
+
+    i = 0;
+
+    while ((r = race_book_next(tr->book, &i)) != NULL) {
+
+        if ((r->course_changed || (r->course && !r->replayed))
+            && race_time_mono_ms() >= tr->next_replay)
+        {
+            (void) race_tracker_standings(tr, r);
+        }
+
+        if (r->standings != NULL && r->replayed
+            && race_standings_tick(r->standings, r, now, race_tracker_emit,
+                                   r)
+               != 0)
+        {
+            race_log(RACE_LOG_WARN, "race %s: the standings failed at a "
+                     "tick", r->id);
+        }
+
+        if (r->nrestate > 0) {
+            race_tracker_restate(tr, r);
+        }
+    }
+
+    race_book_sweep(tr->book);
 
     /* failures are logged by race_live; what is pending stays pending */
-    (void) race_live_tick(tr->live, race_time_wall_ms());
+    (void) race_live_tick(tr->live, now);
 }
 
 
@@ -546,5 +657,278 @@ race_tracker_drain(race_queue_t *q, void *data)
         race_log(RACE_LOG_INFO, "rebalance: writing the batch in hand "
                  "first");
         (void) race_tracker_flush(tr);
+    }
+}
+
+
+/*
+ * Each race of the batch in the book, loaded if new, its standings
+ * rebuilt if it has a course and they are not; -1 if Redis or MongoDB
+ * cannot be read now.  Called again by a retry: then it finds them all.
+ */
+
+static int
+race_tracker_prepare(race_tracker_t *tr)
+{
+    size_t             i;
+    const char        *race, *prev;
+    race_book_race_t  *r;
+
+    prev = NULL;
+
+    for (i = 0; i < tr->nfixes; i++) {
+        race = tr->fixes[i].msg->race;
+
+        /* a message's fixes are of one race, and often the next ones too */
+        if (prev != NULL && strcmp(prev, race) == 0) {
+            continue;
+        }
+
+        prev = race;
+
+        if (race_book_get(tr->book, race, &r) != RACE_BOOK_OK) {
+            return -1;
+        }
+
+        if ((r->course_changed || (r->course && !r->replayed))
+            && race_tracker_standings(tr, r) != 0)
+        {
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * A race's standings made anew when its course is new or changed: fed
+ * every fix MongoDB has of the race, so that what a tracker computes
+ * does not depend on when it started.  -1 if MongoDB could not be read
+ * to the end: the standings are dropped, and made again later.
+ */
+
+static int
+race_tracker_standings(race_tracker_t *tr, race_book_race_t *r)
+{
+    size_t  total;
+
+    if (r->course_changed) {
+        r->course_changed = 0;
+        r->replayed = 0;
+
+        if (r->standings != NULL) {
+            race_standings_close(r->standings);
+            r->standings = NULL;
+        }
+    }
+
+    if (r->course == NULL || r->replayed) {
+        return 0;
+    }
+
+    r->standings = race_standings_open(r);
+    if (r->standings == NULL) {
+        return -1;
+    }
+
+    if (tr->store->ops->replay(tr->store, r->id, RACE_STANDINGS_SLICE,
+                               race_tracker_replayed, r, &total)
+        != RACE_STORE_OK)
+    {
+        race_standings_close(r->standings);
+        r->standings = NULL;
+
+        /* the ticks do not wait on MongoDB while it is away */
+        tr->next_replay = race_time_mono_ms() + tr->conf.daemon.retry_max_ms;
+
+        return -1;
+    }
+
+    r->replayed = 1;
+    tr->replayed += total;
+
+    /* the batch in hand, once stored, was in it: not to be fed again */
+    r->replay_batch = tr->stored ? tr->nbatch + 1 : 0;
+
+    race_log(RACE_LOG_INFO, "race %s: standings made, %zu stored fixes "
+             "replayed", r->id, total);
+
+    return 0;
+}
+
+
+static void
+race_tracker_replayed(void *data, const race_fix_t *fixes, size_t n)
+{
+    race_book_race_t  *r = data;
+
+    race_book_note(r, fixes, n);
+    race_standings_feed(r->standings, r, fixes, n);
+}
+
+
+/*
+ * The batch, written, to the book and the standings, race by race, each
+ * rider's fixes by t.  The batch's order is not needed any more: its
+ * offsets are in the queue's batch, not in the fixes.  A race forgotten
+ * meanwhile (a long outage) is skipped: its next fix loads it again,
+ * with a replay that has these fixes; so is a race whose replay came
+ * after these fixes were stored.
+ */
+
+static void
+race_tracker_feed(race_tracker_t *tr)
+{
+    size_t             i, j;
+    race_book_race_t  *r;
+
+    qsort(tr->fixes, tr->nfixes, sizeof(race_fix_t), race_tracker_compare);
+
+    for (i = 0; i < tr->nfixes; i = j) {
+
+        for (j = i + 1; j < tr->nfixes; j++) {
+            if (strcmp(tr->fixes[j].msg->race, tr->fixes[i].msg->race) != 0)
+            {
+                break;
+            }
+        }
+
+        r = race_book_find(tr->book, tr->fixes[i].msg->race);
+        if (r == NULL) {
+            continue;
+        }
+
+        race_book_note(r, &tr->fixes[i], j - i);
+
+        if (r->standings != NULL && r->replayed
+            && r->replay_batch != tr->nbatch + 1)
+        {
+            race_standings_feed(r->standings, r, &tr->fixes[i], j - i);
+        }
+    }
+}
+
+
+/* by race, rider, t, seq */
+
+static int
+race_tracker_compare(const void *a, const void *b)
+{
+    int                c;
+    const race_fix_t  *x = a, *y = b;
+
+    c = strcmp(x->msg->race, y->msg->race);
+    if (c != 0) {
+        return c;
+    }
+
+    c = strcmp(x->msg->rider, y->msg->rider);
+    if (c != 0) {
+        return c;
+    }
+
+    if (x->t != y->t) {
+        return x->t < y->t ? -1 : 1;
+    }
+
+    if (x->seq != y->seq) {
+        return x->seq < y->seq ? -1 : 1;
+    }
+
+    return 0;
+}
+
+
+/* the riders of a race marked to be written again; kept if Redis fails */
+
+static void
+race_tracker_restate(race_tracker_t *tr, race_book_race_t *r)
+{
+    size_t              i, n, size;
+    const race_fix_t  **p;
+    race_map_entry_t   *e;
+    race_book_rider_t  *rd;
+
+    if (r->nrestate > tr->restate_size) {
+        size = r->nrestate * 2;
+
+        p = realloc(tr->restate, size * sizeof(race_fix_t *));
+        if (p == NULL) {
+            race_log(RACE_LOG_ERROR, "out of memory");
+            return;
+        }
+
+        tr->restate = p;
+        tr->restate_size = size;
+    }
+
+    n = 0;
+    i = 0;
+
+    while ((e = race_map_next(&r->riders, &i)) != NULL) {
+        rd = e->value;
+
+        if (rd->restate && n < tr->restate_size) {
+            tr->restate[n++] = &rd->fix;
+        }
+    }
+
+    if (race_live_restate(tr->live, tr->restate, n) != RACE_LIVE_OK) {
+        return;
+    }
+
+    i = 0;
+
+    while ((e = race_map_next(&r->riders, &i)) != NULL) {
+        rd = e->value;
+        rd->restate = 0;
+    }
+
+    r->nrestate = 0;
+}
+
+
+static int
+race_tracker_emit(void *ctx, const char *rider, const char *members,
+    size_t len)
+{
+    return race_book_extra(ctx, rider, members, len) == RACE_BOOK_OK ? 0 : -1;
+}
+
+
+/* race_live's question: the members of a rider's state beside its fix */
+
+static void
+race_tracker_who(void *data, const race_fix_t *fix, const char **who,
+    const char **extra)
+{
+    race_tracker_t     *tr = data;
+    race_book_race_t   *r;
+    race_book_rider_t  *rd;
+
+    r = race_book_find(tr->book, fix->msg->race);
+    if (r == NULL) {
+        return;
+    }
+
+    rd = race_book_rider(r, fix->msg->rider);
+    if (rd == NULL) {
+        return;
+    }
+
+    *who = rd->who;
+    *extra = rd->extra;
+}
+
+
+static void
+race_tracker_forget(void *data, race_book_race_t *r)
+{
+    (void) data;
+
+    if (r->standings != NULL) {
+        race_standings_close(r->standings);
+        r->standings = NULL;
     }
 }

@@ -32,20 +32,23 @@
 
 
 /*
- * KEYS[1] race:<race>:state; ARGV rider, t, state, rider, t, state...
- * Sets each rider's state unless the stored one has a t as new or newer
- * (or cannot be read, then it is replaced), and answers 1 or 0 for each
- * rider: whether its state changed.
+ * KEYS[1] race:<race>:state; ARGV same, rider, t, state, rider, t,
+ * state...  Sets each rider's state unless the stored one has a newer t,
+ * or as new a t when same is "0" (a new fix; "1" restates the same fix
+ * with other members), or cannot be read (then it is replaced), and
+ * answers 1 or 0 for each rider: whether its state changed.
  */
 static const char  race_live_script[] =
     "local changed = {}\n"
-    "for i = 1, #ARGV, 3 do\n"
+    "local same = ARGV[1] == '1'\n"
+    "for i = 2, #ARGV, 3 do\n"
     "    local old = redis.call('HGET', KEYS[1], ARGV[i])\n"
     "    local newer = true\n"
     "    if old then\n"
     "        local ok, s = pcall(cjson.decode, old)\n"
+    "        local t = tonumber(ARGV[i + 1])\n"
     "        if ok and type(s) == 'table' and type(s.t) == 'number'\n"
-    "            and s.t >= tonumber(ARGV[i + 1]) then\n"
+    "            and (s.t > t or (s.t == t and not same)) then\n"
     "            newer = false\n"
     "        end\n"
     "    end\n"
@@ -78,6 +81,9 @@ typedef struct {
 struct race_live_s {
     race_redis_t            redis;
 
+    race_live_who_pt        who;
+    void                   *data;
+
     size_t                  max_fixes;
     const race_fix_t      **order;
     char                  (*states)[RACE_LIVE_STATE_SIZE];
@@ -92,8 +98,9 @@ struct race_live_s {
 };
 
 
+static int race_live_write(race_live_t *live, size_t n, int same);
 static int race_live_compare(const void *a, const void *b);
-static size_t race_live_calls(race_live_t *live, size_t n);
+static size_t race_live_calls(race_live_t *live, size_t n, int same);
 static int race_live_reply(race_live_t *live, race_live_call_t *call,
     redisReply *reply);
 static int race_live_remember(race_live_t *live, const char *race,
@@ -118,15 +125,17 @@ race_live_open(const race_live_conf_t *conf)
     n = conf->max_fixes;
 
     live->max_fixes = n;
+    live->who = conf->who;
+    live->data = conf->data;
 
-    /* a call per race, at most one race per fix: 4 + 3 per rider */
+    /* a call per race, at most one race per fix: 5 + 3 per rider */
     live->order = calloc(n, sizeof(race_fix_t *));
     live->states = calloc(n, RACE_LIVE_STATE_SIZE);
     live->state_len = calloc(n, sizeof(size_t));
     live->riders = calloc(n, sizeof(char *));
     live->ts = calloc(n, RACE_LIVE_INT_SIZE);
-    live->argv = calloc(7 * n, sizeof(char *));
-    live->argvlen = calloc(7 * n, sizeof(size_t));
+    live->argv = calloc(8 * n, sizeof(char *));
+    live->argvlen = calloc(8 * n, sizeof(size_t));
     live->calls = calloc(n, sizeof(race_live_call_t));
 
     race_map_init(&live->races);
@@ -151,10 +160,7 @@ race_live_open(const race_live_conf_t *conf)
 int
 race_live_update(race_live_t *live, const race_fix_t *fixes, size_t n)
 {
-    int                rc, noscript;
-    size_t             i, ncalls;
-    redisReply        *reply;
-    race_live_call_t  *call;
+    size_t  i;
 
     if (n == 0) {
         return RACE_LIVE_OK;
@@ -166,17 +172,53 @@ race_live_update(race_live_t *live, const race_fix_t *fixes, size_t n)
         return RACE_LIVE_ERROR;
     }
 
-    if (race_redis_connect(&live->redis) != RACE_LIVE_OK) {
-        return RACE_LIVE_ERROR;
-    }
-
     for (i = 0; i < n; i++) {
         live->order[i] = &fixes[i];
     }
 
+    return race_live_write(live, n, 0);
+}
+
+
+int
+race_live_restate(race_live_t *live, const race_fix_t *const *fixes,
+    size_t n)
+{
+    size_t  i, k;
+
+    /* in slices: a race may have more riders than a batch has fixes */
+
+    for (i = 0; i < n; i += k) {
+        k = n - i < live->max_fixes ? n - i : live->max_fixes;
+
+        memcpy(live->order, &fixes[i], k * sizeof(race_fix_t *));
+
+        if (race_live_write(live, k, 1) != RACE_LIVE_OK) {
+            return RACE_LIVE_ERROR;
+        }
+    }
+
+    return RACE_LIVE_OK;
+}
+
+
+/* the states of the fixes in live->order[0..n) */
+
+static int
+race_live_write(race_live_t *live, size_t n, int same)
+{
+    int                rc, noscript;
+    size_t             i, ncalls;
+    redisReply        *reply;
+    race_live_call_t  *call;
+
+    if (race_redis_connect(&live->redis) != RACE_LIVE_OK) {
+        return RACE_LIVE_ERROR;
+    }
+
     qsort(live->order, n, sizeof(race_fix_t *), race_live_compare);
 
-    ncalls = race_live_calls(live, n);
+    ncalls = race_live_calls(live, n, same);
     if (ncalls == 0) {
         return RACE_LIVE_ERROR;
     }
@@ -369,7 +411,8 @@ race_live_close(race_live_t *live)
 
 
 size_t
-race_live_state(const race_fix_t *fix, char *buf, size_t size)
+race_live_state(const race_fix_t *fix, const char *who, const char *extra,
+    char *buf, size_t size)
 {
     int     n;
     char    lat[RACE_JSON_NUMBER_SIZE], lon[RACE_JSON_NUMBER_SIZE];
@@ -380,16 +423,19 @@ race_live_state(const race_fix_t *fix, char *buf, size_t size)
     race_json_number(fix->spd, spd, sizeof(spd));
     race_json_number(fix->ele, ele, sizeof(ele));
 
-    /* ids are [A-Za-z0-9_-]: nothing to escape */
+    /* ids are [A-Za-z0-9_-]: nothing to escape; who and extra are JSON */
     n = snprintf(buf, size,
-                 "{\"rider\":\"%s\",\"lat\":%s,\"lon\":%s,\"t\":%lld,"
-                 "\"seq\":%lld%s%s%s%s}",
-                 fix->msg->rider, lat, lon, (long long) fix->t,
+                 "{\"rider\":\"%s\"%s%s,\"lat\":%s,\"lon\":%s,\"t\":%lld,"
+                 "\"seq\":%lld%s%s%s%s%s%s}",
+                 fix->msg->rider,
+                 (who && who[0]) ? "," : "", who ? who : "",
+                 lat, lon, (long long) fix->t,
                  (long long) fix->seq,
                  (fix->has & RACE_FIX_SPD) ? ",\"spd\":" : "",
                  (fix->has & RACE_FIX_SPD) ? spd : "",
                  (fix->has & RACE_FIX_ELE) ? ",\"ele\":" : "",
-                 (fix->has & RACE_FIX_ELE) ? ele : "");
+                 (fix->has & RACE_FIX_ELE) ? ele : "",
+                 (extra && extra[0]) ? "," : "", extra ? extra : "");
 
     if (n < 0 || (size_t) n >= size) {
         return 0;
@@ -438,9 +484,10 @@ race_live_compare(const void *a, const void *b)
 /* the script calls for the sorted fixes; their number, 0 on failure */
 
 static size_t
-race_live_calls(race_live_t *live, size_t n)
+race_live_calls(race_live_t *live, size_t n, int same)
 {
     size_t             i, a, s, ncalls;
+    const char        *who, *extra;
     const race_fix_t  *f, *prev;
     race_live_call_t  *call;
 
@@ -471,6 +518,8 @@ race_live_calls(race_live_t *live, size_t n)
             live->argvlen[a++] = 1;
             live->argv[a] = call->key;
             live->argvlen[a++] = strlen(call->key);
+            live->argv[a] = same ? "1" : "0";
+            live->argvlen[a++] = 1;
 
         } else if (strcmp(prev->msg->rider, f->msg->rider) == 0) {
             /* an older fix of the same rider in this batch */
@@ -480,7 +529,14 @@ race_live_calls(race_live_t *live, size_t n)
 
         prev = f;
 
-        live->state_len[s] = race_live_state(f, live->states[s],
+        who = NULL;
+        extra = NULL;
+
+        if (live->who != NULL) {
+            live->who(live->data, f, &who, &extra);
+        }
+
+        live->state_len[s] = race_live_state(f, who, extra, live->states[s],
                                              RACE_LIVE_STATE_SIZE);
         if (live->state_len[s] == 0) {
             race_log(RACE_LOG_ERROR, "redis: a state does not fit");

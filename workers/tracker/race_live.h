@@ -31,11 +31,21 @@
 #define RACE_LIVE_OK        0
 #define RACE_LIVE_ERROR    -1
 
-/* enough for any <state> race_live_state() builds */
-#define RACE_LIVE_STATE_SIZE  512
+/* enough for any <state> race_live_state() builds, with its members */
+#define RACE_LIVE_STATE_SIZE  1024
 
 
 typedef struct race_live_s  race_live_t;
+
+
+/*
+ * The members a rider's <state> gains, beside those of its fix: *who
+ * its entry's ("bib":"12","name":"Ann"), *extra its standings'; each
+ * JSON members without braces or a leading comma, left NULL if none.
+ * Together at most RACE_LIVE_STATE_SIZE - 256 bytes.
+ */
+typedef void (*race_live_who_pt)(void *data, const race_fix_t *fix,
+    const char **who, const char **extra);
 
 
 typedef struct {
@@ -44,6 +54,8 @@ typedef struct {
     int                 timeout_ms;     /* connect and each command */
     int                 retry_max_ms;   /* longest wait between connects */
     size_t              max_fixes;      /* the most update() is given */
+    race_live_who_pt    who;            /* NULL: the fix's members only */
+    void               *data;
 } race_live_conf_t;
 
 
@@ -51,6 +63,16 @@ typedef struct {
 race_live_t *race_live_open(const race_live_conf_t *conf);
 
 int race_live_update(race_live_t *live, const race_fix_t *fixes, size_t n);
+
+/*
+ * Writes again the <state> of riders whose fix is already stored, each
+ * fixes[i] the newest of its rider, because its other members changed
+ * (a renamed rider, new standings); those written are published at the
+ * next tick.  As update(): a state with a newer t is kept, the call can
+ * be retried.
+ */
+int race_live_restate(race_live_t *live, const race_fix_t *const *fixes,
+    size_t n);
 
 /* publishes the pending ticks, t is now in Unix ms */
 int race_live_tick(race_live_t *live, int64_t now);
@@ -62,12 +84,13 @@ void race_live_close(race_live_t *live);
 
 /*
  * The <state> of a rider after a fix, as stored in race:<race>:state
- * and sent in ticks: {"rider":..,"lat":..,"lon":..,"t":..,"seq":..}
- * with "spd" and "ele" when the fix had them.  Standings (dist_m, rank,
- * gap_s...) are to be added here.  Returns the length, 0 if size is
- * too small.
+ * and sent in ticks: {"rider":..,<who>,"lat":..,"lon":..,"t":..,
+ * "seq":..} with "spd" and "ele" when the fix had them, then <extra>,
+ * the standings (dist_m, rank, gap_s...).  who and extra may be NULL.
+ * Returns the length, 0 if size is too small.
  */
-size_t race_live_state(const race_fix_t *fix, char *buf, size_t size);
+size_t race_live_state(const race_fix_t *fix, const char *who,
+    const char *extra, char *buf, size_t size);
 
 
 #endif /* _RACE_LIVE_H_INCLUDED_ */

@@ -1,0 +1,80 @@
+
+/*
+ * ngx_race workers: the live standings of a race, race-tracker's side.
+ *
+ * The hook that race-tracker's main.c calls for every race of its book
+ * (race_book.h) that has a course; the math is the pure cores'
+ * (core/race_match, core/race_standings), this is where they are fed.
+ * Everything runs on the tracker's one thread, between batches.
+ *
+ *   open     when a race with a course is loaded, and again when its
+ *            course changed (after close of the old one): a new,
+ *            empty state for the race.  NULL if out of memory (logged);
+ *            the tracker tries again at the next tick.
+ *
+ *   feed     fixes[0..n), all of the race, sorted by rider, then t,
+ *            then seq, from two sources:
+ *              - replay: right after open, every fix of the race stored
+ *                in MongoDB, in slices of at most RACE_STANDINGS_SLICE
+ *                fixes (one rider may span several slices), so that a
+ *                tracker that restarted, or took the race over from
+ *                another one, rebuilds its state;
+ *              - each batch, once its fixes are stored and the riders'
+ *                <state> written.
+ *            A fix may come twice (a batch redelivered by Kafka, a
+ *            replay that already had it: same rider and seq) and late
+ *            (a t older than the rider's newest: backfill after a dead
+ *            zone); the hook must take both.  The fixes and their msg
+ *            are only valid during the call: copy what is kept.
+ *            race->riders has the entries (status "dnf"/"dsq"), and
+ *            race->start_at, started_at, finished_at the race's times.
+ *
+ *   tick     at every tick (tick_ms), now in Unix ms: for each rider
+ *            whose standings changed since the last tick, calls
+ *            emit(ctx, rider, members, len) once with the JSON members
+ *            its <state> gains, without braces or a leading comma
+ *            ("dist_m":1234.5,"rank":3,"gap_s":12.4,"status":"racing"),
+ *            at most RACE_BOOK_EXTRA_MAX bytes.  They replace the
+ *            rider's previous ones, are written to race:<race>:state
+ *            and published in the tick; a rider the tracker has no fix
+ *            of is refused (emit returns -1).  Returns 0, or -1 on an
+ *            error (logged): the tick goes on without the rest.
+ *
+ *   close    frees the state: the race is forgotten, its course changed,
+ *            or the tracker stops.
+ */
+
+
+#ifndef _RACE_STANDINGS_H_INCLUDED_
+#define _RACE_STANDINGS_H_INCLUDED_
+
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "race_book.h"
+#include "race_fix.h"
+
+
+/* fixes a replay feeds at once */
+#define RACE_STANDINGS_SLICE  1000
+
+
+typedef struct race_standings_s  race_standings_t;
+
+typedef int (*race_standings_emit_pt)(void *ctx, const char *rider,
+    const char *members, size_t len);
+
+
+race_standings_t *race_standings_open(const race_book_race_t *race);
+
+void race_standings_feed(race_standings_t *st, const race_book_race_t *race,
+    const race_fix_t *fixes, size_t n);
+
+int race_standings_tick(race_standings_t *st, const race_book_race_t *race,
+    int64_t now, race_standings_emit_pt emit, void *ctx);
+
+void race_standings_close(race_standings_t *st);
+
+
+#endif /* _RACE_STANDINGS_H_INCLUDED_ */
