@@ -19,7 +19,7 @@
  *   2. each race of the batch is looked up in the race book
  *      (race_book.h), loaded from Redis the first time: its riders'
  *      entries (bib, name), meta and course; a race with a course gets
- *      its standings (race_standings.h), fed every fix of the race
+ *      its standings (race_board.h), fed every fix of the race
  *      already in MongoDB (the replay);
  *   3. the fixes go to MongoDB, collection "fixes", _id
  *      "<race>:<rider>:<seq>", one unordered insert_many; duplicate keys
@@ -69,7 +69,7 @@
 #include "race_live.h"
 #include "race_log.h"
 #include "race_signal.h"
-#include "race_standings.h"
+#include "race_board.h"
 #include "race_queue.h"
 #include "race_queue_kafka.h"
 #include "race_store.h"
@@ -624,7 +624,7 @@ race_tracker_tick(race_tracker_t *tr)
         }
 
         if (r->standings != NULL && r->replayed
-            && race_standings_tick(r->standings, r, now, race_tracker_emit,
+            && race_board_tick(r->standings, r, now, race_tracker_emit,
                                    r)
                != 0)
         {
@@ -718,7 +718,7 @@ race_tracker_standings(race_tracker_t *tr, race_book_race_t *r)
         r->replayed = 0;
 
         if (r->standings != NULL) {
-            race_standings_close(r->standings);
+            race_board_close(r->standings);
             r->standings = NULL;
         }
     }
@@ -727,16 +727,16 @@ race_tracker_standings(race_tracker_t *tr, race_book_race_t *r)
         return 0;
     }
 
-    r->standings = race_standings_open(r);
+    r->standings = race_board_open(r);
     if (r->standings == NULL) {
         return -1;
     }
 
-    if (tr->store->ops->replay(tr->store, r->id, RACE_STANDINGS_SLICE,
+    if (tr->store->ops->replay(tr->store, r->id, RACE_BOARD_SLICE,
                                race_tracker_replayed, r, &total)
         != RACE_STORE_OK)
     {
-        race_standings_close(r->standings);
+        race_board_close(r->standings);
         r->standings = NULL;
 
         /* the ticks do not wait on MongoDB while it is away */
@@ -764,7 +764,7 @@ race_tracker_replayed(void *data, const race_fix_t *fixes, size_t n)
     race_book_race_t  *r = data;
 
     race_book_note(r, fixes, n);
-    race_standings_feed(r->standings, r, fixes, n);
+    race_board_feed(r->standings, r, fixes, n);
 }
 
 
@@ -804,7 +804,7 @@ race_tracker_feed(race_tracker_t *tr)
         if (r->standings != NULL && r->replayed
             && r->replay_batch != tr->nbatch + 1)
         {
-            race_standings_feed(r->standings, r, &tr->fixes[i], j - i);
+            race_board_feed(r->standings, r, &tr->fixes[i], j - i);
         }
     }
 }
@@ -928,7 +928,7 @@ race_tracker_forget(void *data, race_book_race_t *r)
     (void) data;
 
     if (r->standings != NULL) {
-        race_standings_close(r->standings);
+        race_board_close(r->standings);
         r->standings = NULL;
     }
 }

@@ -10,20 +10,20 @@
 #include <stdlib.h>
 
 #include "race_log.h"
-#include "race_standings.h"
+#include "race_board.h"
 
 
-struct race_standings_s {
+struct race_board_s {
     uint64_t                fixes;      /* fed so far */
 };
 
 
-race_standings_t *
-race_standings_open(const race_book_race_t *race)
+race_board_t *
+race_board_open(const race_book_race_t *race)
 {
-    race_standings_t  *st;
+    race_board_t  *st;
 
-    st = calloc(1, sizeof(race_standings_t));
+    st = calloc(1, sizeof(race_board_t));
     if (st == NULL) {
         race_log(RACE_LOG_ERROR, "race %s: out of memory for standings",
                  race->id);
@@ -35,7 +35,7 @@ race_standings_open(const race_book_race_t *race)
 
 
 void
-race_standings_feed(race_standings_t *st, const race_book_race_t *race,
+race_board_feed(race_board_t *st, const race_book_race_t *race,
     const race_fix_t *fixes, size_t n)
 {
     (void) race;
@@ -46,8 +46,8 @@ race_standings_feed(race_standings_t *st, const race_book_race_t *race,
 
 
 int
-race_standings_tick(race_standings_t *st, const race_book_race_t *race,
-    int64_t now, race_standings_emit_pt emit, void *ctx)
+race_board_tick(race_board_t *st, const race_book_race_t *race,
+    int64_t now, race_board_emit_pt emit, void *ctx)
 {
     (void) st;
     (void) race;
@@ -60,7 +60,7 @@ race_standings_tick(race_standings_t *st, const race_book_race_t *race,
 
 
 void
-race_standings_close(race_standings_t *st)
+race_board_close(race_board_t *st)
 {
     free(st);
 }

@@ -15,7 +15,7 @@
  *   feed     fixes[0..n), all of the race, sorted by rider, then t,
  *            then seq, from two sources:
  *              - replay: right after open, every fix of the race stored
- *                in MongoDB, in slices of at most RACE_STANDINGS_SLICE
+ *                in MongoDB, in slices of at most RACE_BOARD_SLICE
  *                fixes (one rider may span several slices), so that a
  *                tracker that restarted, or took the race over from
  *                another one, rebuilds its state;
@@ -45,8 +45,8 @@
  */
 
 
-#ifndef _RACE_STANDINGS_H_INCLUDED_
-#define _RACE_STANDINGS_H_INCLUDED_
+#ifndef _RACE_BOARD_H_INCLUDED_
+#define _RACE_BOARD_H_INCLUDED_
 
 
 #include <stddef.h>
@@ -57,24 +57,24 @@
 
 
 /* fixes a replay feeds at once */
-#define RACE_STANDINGS_SLICE  1000
+#define RACE_BOARD_SLICE  1000
 
 
-typedef struct race_standings_s  race_standings_t;
+typedef struct race_board_s  race_board_t;
 
-typedef int (*race_standings_emit_pt)(void *ctx, const char *rider,
+typedef int (*race_board_emit_pt)(void *ctx, const char *rider,
     const char *members, size_t len);
 
 
-race_standings_t *race_standings_open(const race_book_race_t *race);
+race_board_t *race_board_open(const race_book_race_t *race);
 
-void race_standings_feed(race_standings_t *st, const race_book_race_t *race,
+void race_board_feed(race_board_t *st, const race_book_race_t *race,
     const race_fix_t *fixes, size_t n);
 
-int race_standings_tick(race_standings_t *st, const race_book_race_t *race,
-    int64_t now, race_standings_emit_pt emit, void *ctx);
+int race_board_tick(race_board_t *st, const race_book_race_t *race,
+    int64_t now, race_board_emit_pt emit, void *ctx);
 
-void race_standings_close(race_standings_t *st);
+void race_board_close(race_board_t *st);
 
 
-#endif /* _RACE_STANDINGS_H_INCLUDED_ */
+#endif /* _RACE_BOARD_H_INCLUDED_ */
