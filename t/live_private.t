@@ -233,7 +233,8 @@ $_->disconnect for $b, $p;
 $t->stop_nginx;
 my $log = $t->read_file('error.log');
 like($log, qr/live token rejected: /, 'error.log: why a token was refused');
-like($log, qr/live token rejected: .*request: "GET \/live\/priv\?access_token=\[redacted\] HTTP/,
+like($log, qr{live\ token\ rejected:\ .*
+              request:\ "GET\ /live/priv\?access_token=\[redacted\]\ HTTP}x,
     'error.log: the query\'s token redacted');
 like($log, qr/spectator of race "priv" closed: token revoked/,
     'error.log: the closed socket');
