@@ -12,11 +12,12 @@
  * point at the connection: they carry the ride's id, looked up in this
  * worker's tree of open rides.
  *
- * An open socket obeys its token: a timer closes it with 1008 once the
- * token expires, and a revocation closes it as soon as this worker
- * hears of it on Redis channel race:revoked.  Revocations published
- * while that subscription was down are found by checking every open
- * ride again once it is back.
+ * An open socket obeys its token through its grant (ngx_http_race_access.c):
+ * it is closed with 1008 once the token expires or is revoked.  Before
+ * the upgrade the same round trip to Redis tells whether the token is
+ * revoked and whether its race is finished: a finished race takes
+ * fixes for race_ride_after_finish more, what phones kept through dead
+ * zones, then refuses new rides.
  */
 
 
@@ -27,25 +28,16 @@
 #include "ngx_http_race.h"
 #include "ngx_http_race_ws.h"
 #include "race_fix.h"
-#include "ngx_http_race_redis.h"
 #include "ngx_http_race_reply.h"
 #include "ngx_http_race_bearer.h"
 #include "ngx_http_race_pending.h"
+#include "ngx_http_race_access.h"
 
 
 #define NGX_HTTP_RACE_CLOSE_TRY_AGAIN   1013   /* RFC 6455 registry */
 #define NGX_HTTP_RACE_CLOSE_BAD_TYPE    1003
 #define NGX_HTTP_RACE_CLOSE_POLICY      1008
 #define NGX_HTTP_RACE_TOKEN_LEEWAY      RACE_JWT_RIDE_LEEWAY
-
-#define NGX_HTTP_RACE_REVOKED_CHANNEL   "race:revoked"
-#define NGX_HTTP_RACE_REVOKED_KEY       "race:revoked:"
-#define NGX_HTTP_RACE_REVOKED_LOADED    "race:revocations:loaded"
-
-#define NGX_HTTP_RACE_RECHECK_BATCH     256    /* rides in one MGET */
-#define NGX_HTTP_RACE_RECHECK_RETRY     1000   /* ms, Redis not reloaded */
-#define NGX_HTTP_RACE_EXPIRE_MAX        86400  /* s: longer timers re-arm */
-#define NGX_HTTP_RACE_RECENT            32     /* revocations remembered */
 
 
 typedef struct {
@@ -59,6 +51,7 @@ typedef struct {
     size_t                     ride_max_in_flight_size;  /* Kafka bytes */
     ngx_msec_t                 fix_max_future;
     ngx_msec_t                 fix_max_past;
+    ngx_msec_t                 ride_after_finish;  /* 0: none */
 } ngx_http_race_ingest_loc_conf_t;
 
 
@@ -70,9 +63,7 @@ typedef struct {
     u_char                     race[RACE_JWT_ID_MAX + 1];
     size_t                     race_len;
     u_char                     rider[RACE_JWT_ID_MAX + 1];
-    u_char                     jti[RACE_JWT_ID_MAX + 1];
-    time_t                     expires;       /* exp + leeway */
-    ngx_event_t                expire;
+    ngx_http_race_grant_t      grant;         /* its token */
     int64_t                    unsent_ack;    /* -1: none */
     unsigned                   failed:1;      /* no more acks here */
 
@@ -80,24 +71,6 @@ typedef struct {
     ngx_uint_t                 in_flight;     /* fixes */
     size_t                     in_flight_size;
 } ngx_http_race_ride_t;
-
-
-/* an MGET of the revocations of some open rides, found again by id */
-typedef struct {
-    ngx_uint_t                 n;
-    ngx_rbtree_key_t           rides[NGX_HTTP_RACE_RECHECK_BATCH];
-} ngx_http_race_ride_recheck_t;
-
-
-/* a revocation check in flight: cancelled if the request goes first */
-typedef struct {
-    ngx_http_request_t        *request;       /* NULL: gone */
-    ngx_http_race_ride_t      *ride;
-    ngx_pool_cleanup_t        *cleanup;
-
-    /* not cancelable: an exiting worker waits for the answer */
-    ngx_event_t                timer;
-} ngx_http_race_ride_check_t;
 
 
 /* the delivery record of one message */
@@ -116,19 +89,6 @@ typedef struct {
     /* one message is parsed at a time: scratch space for all of them */
     race_fix_t                *fixes;
     race_fix_error_t          *errors;
-
-    /*
-     * Revocations heard lately: one may come before the answer to a
-     * pre-upgrade check that Redis gave just before it, for a ride not
-     * yet in the tree.
-     */
-    u_char                     recent[NGX_HTTP_RACE_RECENT]
-                                     [RACE_JWT_ID_MAX + 1];
-    ngx_uint_t                 nrecent;
-
-    ngx_event_t                recheck;       /* Redis not reloaded yet */
-    ngx_log_t                 *log;
-    unsigned                   recheck_wanted:1;
 } ngx_http_race_ingest_t;
 
 
@@ -144,10 +104,8 @@ static ngx_int_t ngx_http_race_ingest_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_race_ingest_message(ngx_http_race_ws_t *ws,
     unsigned opcode, u_char *data, size_t len);
 static void ngx_http_race_ingest_drain(ngx_http_race_ws_t *ws);
-static void ngx_http_race_ingest_checked(redisAsyncContext *ac, void *r,
-    void *privdata);
-static void ngx_http_race_ingest_check_gone(void *data);
-static void ngx_http_race_ingest_check_timeout(ngx_event_t *ev);
+static ngx_int_t ngx_http_race_ingest_checked(ngx_http_request_t *r,
+    void *data, ngx_http_race_access_t *access);
 static ngx_int_t ngx_http_race_ingest_start(ngx_http_request_t *r,
     ngx_http_race_ride_t *ride);
 static void ngx_http_race_ingest_close(ngx_http_race_ws_t *ws);
@@ -159,19 +117,8 @@ static ngx_int_t ngx_http_race_ingest_ack(ngx_http_race_ride_t *ride,
 static ngx_int_t ngx_http_race_ingest_error(ngx_http_race_ride_t *ride,
     int64_t seq, const char *code, const char *message);
 
-static void ngx_http_race_ingest_end(ngx_http_race_ride_t *ride,
+static void ngx_http_race_ingest_end(ngx_http_race_grant_t *g,
     const char *reason);
-static void ngx_http_race_ingest_expire(ngx_event_t *ev);
-static void ngx_http_race_ingest_up(ngx_http_race_redis_t *rd, void *data);
-static void ngx_http_race_ingest_on_revoked(redisAsyncContext *ac, void *r,
-    void *privdata);
-static ngx_uint_t ngx_http_race_ingest_recent(u_char *jti);
-static void ngx_http_race_ingest_recheck(ngx_http_race_ingest_t *in);
-static void ngx_http_race_ingest_recheck_retry(ngx_event_t *ev);
-static ngx_int_t ngx_http_race_ingest_recheck_send(
-    ngx_http_race_ingest_t *in, ngx_http_race_ride_recheck_t *rc);
-static void ngx_http_race_ingest_rechecked(redisAsyncContext *ac, void *r,
-    void *privdata);
 
 
 static ngx_http_race_conf_value_t  ngx_http_race_max_batch_value = {
@@ -243,6 +190,13 @@ static ngx_command_t  ngx_http_race_ingest_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_race_ingest_loc_conf_t, fix_max_past),
       &ngx_http_race_timeout_value },
+
+    { ngx_string("race_ride_after_finish"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_race_conf_set_value,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_race_ingest_loc_conf_t, ride_after_finish),
+      &ngx_http_race_fix_future_value },
 
       ngx_null_command
 };
@@ -317,6 +271,7 @@ ngx_http_race_ingest_create_loc_conf(ngx_conf_t *cf)
     ilcf->ride_max_in_flight_size = NGX_CONF_UNSET_SIZE;
     ilcf->fix_max_future = NGX_CONF_UNSET_MSEC;
     ilcf->fix_max_past = NGX_CONF_UNSET_MSEC;
+    ilcf->ride_after_finish = NGX_CONF_UNSET_MSEC;
 
     return ilcf;
 }
@@ -346,6 +301,14 @@ ngx_http_race_ingest_merge_loc_conf(ngx_conf_t *cf, void *parent,
                               60000);
     ngx_conf_merge_msec_value(conf->fix_max_past, prev->fix_max_past,
                               7 * 24 * 3600 * 1000);
+
+    /*
+     * Phones keep what they could not send through dead zones and send
+     * it when they can: the last riders' fixes still come in after the
+     * finish.  An hour covers a long dead zone on the way to the line.
+     */
+    ngx_conf_merge_msec_value(conf->ride_after_finish,
+                              prev->ride_after_finish, 3600 * 1000);
 
     return NGX_CONF_OK;
 }
@@ -411,22 +374,9 @@ ngx_http_race_ingest_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
-    in->log = cycle->log;
-
-    in->recheck.handler = ngx_http_race_ingest_recheck_retry;
-    in->recheck.data = in;
-    in->recheck.log = cycle->log;
-    in->recheck.cancelable = 1;
-
     ngx_http_race_ingest = in;
 
-    /*
-     * A lost subscriber needs nothing here: revocations published while
-     * it is down are found once it is back.
-     */
-
-    return ngx_http_race_redis_pair_listen(ngx_http_race_ingest_up, NULL,
-                                           in);
+    return ngx_http_race_access_init(cycle);
 }
 
 
@@ -442,11 +392,9 @@ ngx_http_race_ingest_exit_process(ngx_cycle_t *cycle)
      * records are freed all the same.  So do pending Redis calls.
      */
 
-    if (ngx_http_race_ingest->recheck.timer_set) {
-        ngx_del_timer(&ngx_http_race_ingest->recheck);
-    }
-
     ngx_http_race_ingest = NULL;
+
+    ngx_http_race_access_exit(cycle);
 
     ngx_http_race_shared_release(cycle);
 }
@@ -455,14 +403,12 @@ ngx_http_race_ingest_exit_process(ngx_cycle_t *cycle)
 static ngx_int_t
 ngx_http_race_ingest_handler(ngx_http_request_t *r)
 {
+    ngx_int_t                   rc;
     ngx_str_t                   token, arg;
     race_jwt_rc_e               jrc;
     race_jwt_key_t             *keys;
     race_jwt_claims_t           claims;
-    ngx_pool_cleanup_t         *cln;
     ngx_http_race_ride_t       *ride;
-    ngx_http_race_redis_t      *rd;
-    ngx_http_race_ride_check_t *check;
     ngx_http_race_ingest_t     *in;
     ngx_http_race_main_conf_t  *rmcf;
 
@@ -538,177 +484,92 @@ ngx_http_race_ingest_handler(ngx_http_request_t *r)
     ride->race_len = ngx_strlen(claims.race);
     ngx_memcpy(ride->race, claims.race, ride->race_len + 1);
     ngx_memcpy(ride->rider, claims.sub, ngx_strlen(claims.sub) + 1);
-    ngx_memcpy(ride->jti, claims.jti, ngx_strlen(claims.jti) + 1);
-    ride->expires = (time_t) (claims.exp + NGX_HTTP_RACE_TOKEN_LEEWAY);
+    ngx_memcpy(ride->grant.jti, claims.jti, ngx_strlen(claims.jti) + 1);
+    ride->grant.expires = (time_t) (claims.exp + NGX_HTTP_RACE_TOKEN_LEEWAY);
     ride->unsent_ack = -1;
     ride->log = r->connection->log;
     ride->conf = ngx_http_get_module_loc_conf(r, ngx_http_race_ingest_module);
 
     /*
-     * Is this very token revoked (its rider taken off the race)?  Redis
-     * says; until it does the request waits, off the event loop.  With
-     * Redis away no rider gets in: a revoked token must never pass.  Nor
-     * while Redis lacks the marker that race-accounts sets once every
-     * revocation is back in it (it came back empty).
+     * Is this very token revoked (its rider taken off the race), is its
+     * race finished?  Redis says; until it does the request waits, off
+     * the event loop.  With Redis away no rider gets in: a revoked token
+     * must never pass.  Nor while Redis lacks the marker that
+     * race-accounts sets once every revocation is back in it (it came
+     * back empty).
      */
 
-    rd = ngx_http_race_redis_pair ? &ngx_http_race_redis_pair->cmd : NULL;
+    rc = ngx_http_race_access_check(r, ride->race, ride->race_len,
+                                    claims.jti, ngx_http_race_ingest_checked,
+                                    ride);
 
-    if (rd == NULL || !rd->connected) {
-        return ngx_http_race_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                        "unavailable",
-                                        "try again in a moment");
+    if (rc == NGX_DECLINED) {
+        return ngx_http_race_access_unavailable(r);
     }
 
-    check = ngx_alloc(sizeof(ngx_http_race_ride_check_t), r->connection->log);
-    if (check == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (cln == NULL) {
-        ngx_free(check);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    check->request = r;
-    check->ride = ride;
-    check->cleanup = cln;
-
-    ngx_memzero(&check->timer, sizeof(ngx_event_t));
-    check->timer.handler = ngx_http_race_ingest_check_timeout;
-    check->timer.data = check;
-    check->timer.log = r->connection->log;
-
-    if (redisAsyncCommand(rd->ac, ngx_http_race_ingest_checked, check,
-                          "MGET " NGX_HTTP_RACE_REVOKED_LOADED " "
-                          NGX_HTTP_RACE_REVOKED_KEY "%s", claims.jti)
-        != REDIS_OK)
-    {
-        ngx_free(check);
-        return ngx_http_race_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                        "unavailable",
-                                        "try again in a moment");
-    }
-
-    cln->handler = ngx_http_race_ingest_check_gone;
-    cln->data = check;
-
-    /*
-     * Not cancelable: an exiting worker waits for the answer, or for
-     * this, before it lets the socket go.
-     */
-
-    ngx_add_timer(&check->timer, rmcf->redis_timeout);
-
-    r->main->count++;
-
-    return NGX_DONE;
+    return rc == NGX_DONE ? NGX_DONE : NGX_HTTP_INTERNAL_SERVER_ERROR;
 }
 
 
-static void
-ngx_http_race_ingest_check_gone(void *data)
+static ngx_int_t
+ngx_http_race_ingest_checked(ngx_http_request_t *r, void *data,
+    ngx_http_race_access_t *access)
 {
-    ngx_http_race_ride_check_t  *check = data;
+    ngx_int_t              rc;
+    ngx_time_t            *tp;
+    ngx_http_race_ride_t  *ride;
 
-    if (check->timer.timer_set) {
-        ngx_del_timer(&check->timer);
+    ride = data;
+
+    if (ngx_http_race_ingest == NULL) {
+        /* this worker is exiting */
+        return ngx_http_race_access_unavailable(r);
     }
 
-    /* the callback frees the record when Redis answers */
-    check->request = NULL;
-}
-
-
-static void
-ngx_http_race_ingest_check_timeout(ngx_event_t *ev)
-{
-    ngx_connection_t            *c;
-    ngx_http_request_t          *r;
-    ngx_http_race_ride_check_t  *check;
-
-    check = ev->data;
-    r = check->request;
-    c = r->connection;
-
-    ngx_log_error(NGX_LOG_WARN, c->log, 0,
-                  "race: redis did not answer a revocation check in time");
-
-    /* the callback, when it comes, only frees the record */
-    check->cleanup->handler = NULL;
-    check->request = NULL;
-
-    ngx_http_finalize_request(r,
-        ngx_http_race_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                 "unavailable", "try again in a moment"));
-    ngx_http_run_posted_requests(c);
-}
-
-
-static void
-ngx_http_race_ingest_checked(redisAsyncContext *ac, void *r, void *privdata)
-{
-    ngx_int_t                    rc;
-    redisReply                  *reply;
-    ngx_connection_t            *c;
-    ngx_http_request_t          *req;
-    ngx_http_race_ride_t        *ride;
-    ngx_http_race_ride_check_t  *check;
-
-    check = privdata;
-    req = check->request;
-    ride = check->ride;
-    reply = r;
-
-    if (check->timer.timer_set) {
-        ngx_del_timer(&check->timer);
+    if (!access->loaded) {
+        /* the revocations are not all in Redis yet */
+        return ngx_http_race_access_unavailable(r);
     }
 
-    if (req == NULL || ngx_http_race_ingest == NULL) {
-        /* the phone has gone, or this worker is exiting */
-        if (req) {
-            check->cleanup->handler = NULL;
-        }
-
-        ngx_free(check);
-        return;
-    }
-
-    check->cleanup->handler = NULL;
-    ngx_free(check);
-
-    c = req->connection;
-
-    if (reply == NULL || reply->type != REDIS_REPLY_ARRAY
-        || reply->elements != 2
-        || reply->element[0]->type != REDIS_REPLY_STRING)
-    {
-        /* no answer, or the revocations are not all in Redis yet */
-        rc = ngx_http_race_send_error(req, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                      "unavailable", "try again in a moment");
-
-    } else if (reply->element[1]->type != REDIS_REPLY_NIL
-               || ngx_http_race_ingest_recent(ride->jti))
-    {
-        ngx_log_error(NGX_LOG_INFO, c->log, 0,
+    if (access->revoked) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "race: revoked rider token for rider \"%s\" in race "
                       "\"%s\"", ride->rider, ride->race);
 
-        rc = ngx_http_race_add_header(req, "WWW-Authenticate",
+        rc = ngx_http_race_add_header(r, "WWW-Authenticate",
                                       "Bearer error=\"invalid_token\"");
-        if (rc == NGX_OK) {
-            rc = ngx_http_race_send_error(req, NGX_HTTP_UNAUTHORIZED,
-                                          "token_revoked",
-                                          "this rider token was revoked");
+        if (rc != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-    } else {
-        rc = ngx_http_race_ingest_start(req, ride);
+        return ngx_http_race_send_error(r, NGX_HTTP_UNAUTHORIZED,
+                                        "token_revoked",
+                                        "this rider token was revoked");
     }
 
-    ngx_http_finalize_request(req, rc);
-    ngx_http_run_posted_requests(c);
+    if (access->finished) {
+        tp = ngx_timeofday();
+
+        /*
+         * What phones kept through a dead zone still comes in for a
+         * while; a finished race with no finish time is long finished.
+         */
+
+        if ((int64_t) tp->sec * 1000 + (int64_t) tp->msec
+            > access->finished_at + (int64_t) ride->conf->ride_after_finish)
+        {
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "race: ride of rider \"%s\" in race \"%s\" "
+                          "refused: the race is finished",
+                          ride->rider, ride->race);
+
+            return ngx_http_race_send_error(r, NGX_HTTP_FORBIDDEN,
+                                            "race_finished",
+                                            "the race is finished");
+        }
+    }
+
+    return ngx_http_race_ingest_start(r, ride);
 }
 
 
@@ -729,14 +590,11 @@ ngx_http_race_ingest_start(ngx_http_request_t *r, ngx_http_race_ride_t *ride)
     ride->ws = ws;
     ngx_http_race_pending_add(&ngx_http_race_ingest->rides, &ride->node);
 
-    /* a worker that shuts down does not wait for a token to expire */
+    ride->grant.end = ngx_http_race_ingest_end;
+    ride->grant.data = ride;
+    ride->grant.log = r->connection->log;
 
-    ride->expire.handler = ngx_http_race_ingest_expire;
-    ride->expire.data = ride;
-    ride->expire.log = r->connection->log;
-    ride->expire.cancelable = 1;
-
-    ngx_http_race_ingest_expire(&ride->expire);
+    ngx_http_race_grant_add(&ride->grant);
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "race: ride %uA of rider \"%s\" in race \"%s\"",
@@ -1040,9 +898,7 @@ ngx_http_race_ingest_close(ngx_http_race_ws_t *ws)
                                      &ride->node);
     }
 
-    if (ride->expire.timer_set) {
-        ngx_del_timer(&ride->expire);
-    }
+    ngx_http_race_grant_delete(&ride->grant);
 
     ride->ws = NULL;
 }
@@ -1054,8 +910,12 @@ ngx_http_race_ingest_close(ngx_http_race_ws_t *ws)
  */
 
 static void
-ngx_http_race_ingest_end(ngx_http_race_ride_t *ride, const char *reason)
+ngx_http_race_ingest_end(ngx_http_race_grant_t *g, const char *reason)
 {
+    ngx_http_race_ride_t  *ride;
+
+    ride = g->data;
+
     if (ride->ws == NULL || ride->failed) {
         return;
     }
@@ -1066,373 +926,5 @@ ngx_http_race_ingest_end(ngx_http_race_ride_t *ride, const char *reason)
 
     ride->failed = 1;
 
-    if (ride->expire.timer_set) {
-        ngx_del_timer(&ride->expire);
-    }
-
     ngx_http_race_ws_close(ride->ws, NGX_HTTP_RACE_CLOSE_POLICY, reason);
-}
-
-
-static void
-ngx_http_race_ingest_expire(ngx_event_t *ev)
-{
-    time_t                 left;
-    ngx_http_race_ride_t  *ride;
-
-    ride = ev->data;
-
-    left = ride->expires - ngx_time();
-
-    if (left <= 0) {
-        ngx_http_race_ingest_end(ride, "token expired");
-        return;
-    }
-
-    /* far expiries are armed a day at a time, whatever ngx_msec_t holds */
-
-    ngx_add_timer(ev, (ngx_msec_t) ngx_min(left, NGX_HTTP_RACE_EXPIRE_MAX)
-                      * 1000);
-}
-
-
-static void
-ngx_http_race_ingest_up(ngx_http_race_redis_t *rd, void *data)
-{
-    ngx_http_race_ingest_t  *in = data;
-
-    if (ngx_http_race_ingest == NULL) {
-        return;
-    }
-
-    if (rd == &ngx_http_race_redis_pair->sub) {
-
-        /* its confirmation checks the open rides again */
-
-        if (redisAsyncCommand(rd->ac, ngx_http_race_ingest_on_revoked, NULL,
-                              "SUBSCRIBE " NGX_HTTP_RACE_REVOKED_CHANNEL)
-            != REDIS_OK)
-        {
-            ngx_log_error(NGX_LOG_ERR, in->log, 0,
-                          "race: redis subscribe to revocations failed");
-        }
-
-        return;
-    }
-
-    if (in->recheck_wanted) {
-        ngx_http_race_ingest_recheck(in);
-    }
-}
-
-
-/* replies on the subscriber: the confirmation, and revoked token ids */
-
-static void
-ngx_http_race_ingest_on_revoked(redisAsyncContext *ac, void *r,
-    void *privdata)
-{
-    size_t                   len;
-    u_char                   jti[RACE_JWT_ID_MAX + 1];
-    redisReply              *reply, *type, *payload;
-    ngx_rbtree_node_t       *node, *root, *sentinel;
-    ngx_http_race_ride_t    *ride;
-    ngx_http_race_ingest_t  *in;
-
-    reply = r;
-    in = ngx_http_race_ingest;
-
-    if (reply == NULL || in == NULL || reply->type != REDIS_REPLY_ARRAY
-        || reply->elements != 3)
-    {
-        return;
-    }
-
-    type = reply->element[0];
-    payload = reply->element[2];
-
-    if (type->type != REDIS_REPLY_STRING) {
-        return;
-    }
-
-    if (ngx_strcmp(type->str, "subscribe") == 0) {
-        /* what was published while it was down is found now */
-        ngx_http_race_ingest_recheck(in);
-        return;
-    }
-
-    if (ngx_strcmp(type->str, "message") != 0
-        || payload->type != REDIS_REPLY_STRING)
-    {
-        return;
-    }
-
-    len = payload->len;
-
-    if (!race_id_valid(payload->str, len)) {
-        ngx_log_error(NGX_LOG_WARN, in->log, 0,
-                      "race: a revocation that is not a token id");
-        return;
-    }
-
-    ngx_memcpy(jti, payload->str, len);
-    jti[len] = '\0';
-
-    ngx_memcpy(in->recent[in->nrecent++ % NGX_HTTP_RACE_RECENT], jti,
-               len + 1);
-
-    /* revocations are rare: every ride of this worker is looked at */
-
-    root = in->rides.tree.root;
-    sentinel = in->rides.tree.sentinel;
-
-    if (root == sentinel) {
-        return;
-    }
-
-    for (node = ngx_rbtree_min(root, sentinel);
-         node;
-         node = ngx_rbtree_next(&in->rides.tree, node))
-    {
-        ride = (ngx_http_race_ride_t *) node;
-
-        if (ngx_strcmp(ride->jti, jti) == 0) {
-            ngx_http_race_ingest_end(ride, "token revoked");
-        }
-    }
-}
-
-
-static ngx_uint_t
-ngx_http_race_ingest_recent(u_char *jti)
-{
-    ngx_uint_t               i, n;
-    ngx_http_race_ingest_t  *in;
-
-    in = ngx_http_race_ingest;
-    n = ngx_min(in->nrecent, NGX_HTTP_RACE_RECENT);
-
-    for (i = 0; i < n; i++) {
-        if (ngx_strcmp(in->recent[i], jti) == 0) {
-            return 1;
-        }
-    }
-
-    return 0;
-}
-
-
-/*
- * Every open ride is looked up again, a batch of them per MGET on the
- * command connection, with the marker first: without it, Redis is not
- * whole yet and it is done again a moment later.
- */
-
-static void
-ngx_http_race_ingest_recheck(ngx_http_race_ingest_t *in)
-{
-    ngx_rbtree_node_t             *node, *root, *sentinel;
-    ngx_http_race_redis_t         *rd;
-    ngx_http_race_ride_recheck_t  *rc;
-
-    rd = &ngx_http_race_redis_pair->cmd;
-
-    if (!rd->connected) {
-        /* when it is back */
-        in->recheck_wanted = 1;
-        return;
-    }
-
-    in->recheck_wanted = 0;
-
-    root = in->rides.tree.root;
-    sentinel = in->rides.tree.sentinel;
-
-    if (root == sentinel) {
-        return;
-    }
-
-    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, in->log, 0,
-                   "race: checking the open rides' tokens again");
-
-    rc = NULL;
-
-    for (node = ngx_rbtree_min(root, sentinel);
-         node;
-         node = ngx_rbtree_next(&in->rides.tree, node))
-    {
-        if (rc == NULL) {
-            rc = ngx_alloc(sizeof(ngx_http_race_ride_recheck_t), in->log);
-            if (rc == NULL) {
-                break;
-            }
-
-            rc->n = 0;
-        }
-
-        rc->rides[rc->n++] = node->key;
-
-        if (rc->n == NGX_HTTP_RACE_RECHECK_BATCH) {
-            if (ngx_http_race_ingest_recheck_send(in, rc) != NGX_OK) {
-                break;
-            }
-
-            rc = NULL;
-        }
-    }
-
-    if (node == NULL && rc == NULL) {
-        return;
-    }
-
-    if (node == NULL && ngx_http_race_ingest_recheck_send(in, rc) == NGX_OK) {
-        return;
-    }
-
-    /* out of memory: the rest a moment later */
-
-    if (!in->recheck.timer_set) {
-        ngx_add_timer(&in->recheck, NGX_HTTP_RACE_RECHECK_RETRY);
-    }
-}
-
-
-static void
-ngx_http_race_ingest_recheck_retry(ngx_event_t *ev)
-{
-    if (ngx_http_race_ingest) {
-        ngx_http_race_ingest_recheck(ngx_http_race_ingest);
-    }
-}
-
-
-/* takes rc: it is freed by the callback, or here on failure */
-
-static ngx_int_t
-ngx_http_race_ingest_recheck_send(ngx_http_race_ingest_t *in,
-    ngx_http_race_ride_recheck_t *rc)
-{
-    int                     argc;
-    u_char                 *keys, *p;
-    size_t                 *argvlen;
-    ngx_uint_t              i;
-    const char            **argv;
-    ngx_http_race_ride_t   *ride;
-    ngx_http_race_redis_t  *rd;
-
-    rd = &ngx_http_race_redis_pair->cmd;
-
-    argv = ngx_alloc((rc->n + 2) * (sizeof(char *) + sizeof(size_t))
-                     + rc->n * (sizeof(NGX_HTTP_RACE_REVOKED_KEY) - 1
-                                + RACE_JWT_ID_MAX),
-                     in->log);
-    if (argv == NULL) {
-        ngx_free(rc);
-        return NGX_ERROR;
-    }
-
-    argvlen = (size_t *) (argv + rc->n + 2);
-    keys = (u_char *) (argvlen + rc->n + 2);
-
-    argv[0] = "MGET";
-    argvlen[0] = sizeof("MGET") - 1;
-    argv[1] = NGX_HTTP_RACE_REVOKED_LOADED;
-    argvlen[1] = sizeof(NGX_HTTP_RACE_REVOKED_LOADED) - 1;
-
-    p = keys;
-
-    for (i = 0; i < rc->n; i++) {
-        ride = (ngx_http_race_ride_t *)
-                   ngx_http_race_pending_find(&in->rides, rc->rides[i]);
-
-        argv[i + 2] = (char *) p;
-
-        p = ngx_cpymem(p, NGX_HTTP_RACE_REVOKED_KEY,
-                       sizeof(NGX_HTTP_RACE_REVOKED_KEY) - 1);
-
-        /* every ride was just found in the tree */
-        p = ngx_cpymem(p, ride->jti, ngx_strlen(ride->jti));
-
-        argvlen[i + 2] = p - (u_char *) argv[i + 2];
-    }
-
-    argc = (int) rc->n + 2;
-
-    /* hiredis copies the arguments into its buffer */
-
-    if (redisAsyncCommandArgv(rd->ac, ngx_http_race_ingest_rechecked, rc,
-                              argc, argv, argvlen)
-        != REDIS_OK)
-    {
-        ngx_free(argv);
-        ngx_free(rc);
-        return NGX_ERROR;
-    }
-
-    ngx_free(argv);
-
-    return NGX_OK;
-}
-
-
-static void
-ngx_http_race_ingest_rechecked(redisAsyncContext *ac, void *r,
-    void *privdata)
-{
-    size_t                         i;
-    redisReply                    *reply;
-    ngx_http_race_ride_t          *ride;
-    ngx_http_race_ingest_t        *in;
-    ngx_http_race_ride_recheck_t  *rc;
-
-    reply = r;
-    rc = privdata;
-    in = ngx_http_race_ingest;
-
-    if (in == NULL) {
-        ngx_free(rc);
-        return;
-    }
-
-    if (reply == NULL) {
-        /* the connection went down: all again once it is back */
-        in->recheck_wanted = 1;
-        ngx_free(rc);
-        return;
-    }
-
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != rc->n + 1
-        || reply->element[0]->type != REDIS_REPLY_STRING)
-    {
-        /*
-         * Redis came back without the revocations: race-accounts puts
-         * them back and sets the marker; the open rides wait for it.
-         */
-
-        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, in->log, 0,
-                       "race: revocations not loaded, rides checked later");
-
-        if (!in->recheck.timer_set) {
-            ngx_add_timer(&in->recheck, NGX_HTTP_RACE_RECHECK_RETRY);
-        }
-
-        ngx_free(rc);
-        return;
-    }
-
-    for (i = 0; i < rc->n; i++) {
-
-        if (reply->element[i + 1]->type == REDIS_REPLY_NIL) {
-            continue;
-        }
-
-        ride = (ngx_http_race_ride_t *)
-                   ngx_http_race_pending_find(&in->rides, rc->rides[i]);
-
-        if (ride) {
-            ngx_http_race_ingest_end(ride, "token revoked");
-        }
-    }
-
-    ngx_free(rc);
 }

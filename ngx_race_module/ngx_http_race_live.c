@@ -19,6 +19,13 @@
  * again.  Those who have a snapshot keep their sockets through a Redis
  * outage and get a fresh snapshot once it is back.
  *
+ * A private race (public 0 in its meta hash) is watched with a token:
+ * a spectator link of the race (aud live) or a rider's (aud ride).
+ * It is checked before the upgrade, with the race's meta, in one round
+ * trip to Redis (ngx_http_race_access.c), and binds the socket: closed
+ * with 1008 when the token expires or is revoked.  A race without meta
+ * (an ad-hoc race of race-sim's) is public.
+ *
  * Subscriptions follow a small state machine, because hiredis 0.14
  * forgets a channel's callback when an UNSUBSCRIBE is confirmed, even
  * if the channel was subscribed again meanwhile: a race is subscribed
@@ -36,10 +43,13 @@
 #include "ngx_http_race_ws.h"
 #include "ngx_http_race_reply.h"
 #include "ngx_http_race_redis.h"
+#include "ngx_http_race_bearer.h"
+#include "ngx_http_race_access.h"
 
 
 #define NGX_HTTP_RACE_LIVE_EARLY_TICKS  64   /* kept while a race loads */
 #define NGX_HTTP_RACE_CLOSE_TRY_AGAIN   1013 /* RFC 6455 registry */
+#define NGX_HTTP_RACE_CLOSE_POLICY      1008
 
 
 typedef enum {
@@ -73,6 +83,15 @@ typedef struct {
     ngx_http_race_live_race_t  *race;
     ngx_event_t                 wait;           /* for the first snapshot */
     unsigned                    live:1;         /* has its snapshot */
+
+    /* before the upgrade: the race asked for, the token if any */
+    u_char                     *id;
+    size_t                      len;
+    race_jwt_rc_e               token;          /* its check, if given */
+    ngx_uint_t                  has_token;      /* 0: none given */
+    race_jwt_claims_t          *claims;
+
+    ngx_http_race_grant_t       grant;          /* a private race's */
 } ngx_http_race_spectator_t;
 
 
@@ -101,6 +120,17 @@ static char *ngx_http_race_live_conf(ngx_conf_t *cf, ngx_command_t *cmd,
 static ngx_int_t ngx_http_race_live_init_process(ngx_cycle_t *cycle);
 static void ngx_http_race_live_exit_process(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_race_live_handler(ngx_http_request_t *r);
+static void ngx_http_race_live_token(ngx_http_request_t *r,
+    ngx_http_race_spectator_t *sp);
+static ngx_int_t ngx_http_race_live_checked(ngx_http_request_t *r,
+    void *data, ngx_http_race_access_t *access);
+static ngx_int_t ngx_http_race_live_refuse(ngx_http_request_t *r,
+    ngx_uint_t status, const char *code, const char *message,
+    char *authenticate);
+static ngx_int_t ngx_http_race_live_start(ngx_http_request_t *r,
+    ngx_http_race_spectator_t *sp, ngx_uint_t private);
+static void ngx_http_race_live_end(ngx_http_race_grant_t *g,
+    const char *reason);
 static ngx_int_t ngx_http_race_live_message(ngx_http_race_ws_t *ws,
     unsigned opcode, u_char *data, size_t len);
 static void ngx_http_race_live_drain(ngx_http_race_ws_t *ws);
@@ -265,6 +295,10 @@ ngx_http_race_live_init_process(ngx_cycle_t *cycle)
 
     ngx_http_race_live = lv;
 
+    if (ngx_http_race_access_init(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_race_redis_pair_listen(ngx_http_race_live_up,
                                            ngx_http_race_live_down, lv);
 }
@@ -293,6 +327,8 @@ ngx_http_race_live_exit_process(ngx_cycle_t *cycle)
 
     ngx_http_race_live = NULL;
 
+    ngx_http_race_access_exit(cycle);
+
     ngx_http_race_shared_release(cycle);
 }
 
@@ -303,8 +339,7 @@ ngx_http_race_live_handler(ngx_http_request_t *r)
     u_char                     *id, *last;
     size_t                      len;
     ngx_int_t                   rc;
-    ngx_http_race_ws_t         *ws;
-    ngx_http_race_live_race_t  *race;
+    ngx_uint_t                  good;
     ngx_http_race_spectator_t  *sp;
 
     if (ngx_http_race_live == NULL) {
@@ -328,12 +363,182 @@ ngx_http_race_live_handler(ngx_http_request_t *r)
                                         "1 to 64 of [A-Za-z0-9_-]");
     }
 
-    /* TODO(accounts): private races take a token like /ride */
-
     sp = ngx_pcalloc(r->pool, sizeof(ngx_http_race_spectator_t));
     if (sp == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    sp->id = id;
+    sp->len = len;
+
+    ngx_http_race_live_token(r, sp);
+
+    if (sp->has_token && sp->token == RACE_JWT_OK && sp->claims == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    good = (sp->has_token && sp->token == RACE_JWT_OK);
+
+    /*
+     * Whether the race is private is in Redis: until it says, the
+     * request waits, off the event loop, and with Redis away nobody
+     * gets in.  A good token's revocation is read in the same trip.
+     */
+
+    rc = ngx_http_race_access_check(r, id, len,
+                                    good ? sp->claims->jti : NULL,
+                                    ngx_http_race_live_checked, sp);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_race_access_unavailable(r);
+    }
+
+    return rc == NGX_DONE ? NGX_DONE : NGX_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+
+/*
+ * The token, if the request has one: a spectator link (aud live) or a
+ * rider token (aud ride), naming a race and with an id to revoke it by.
+ * Whether it is needed is known once the race's meta is read.
+ */
+
+static void
+ngx_http_race_live_token(ngx_http_request_t *r, ngx_http_race_spectator_t *sp)
+{
+    ngx_str_t                   token;
+    race_jwt_key_t             *keys;
+    ngx_http_race_main_conf_t  *rmcf;
+
+    if (ngx_http_race_token(r, &token) != NGX_OK) {
+        return;
+    }
+
+    sp->has_token = 1;
+
+    rmcf = ngx_http_get_module_main_conf(r, ngx_http_race_module);
+
+    if (rmcf->token_keys == NULL) {
+        /* no race_token_key: no token can be good here */
+        sp->token = RACE_JWT_UNKNOWN_KID;
+        return;
+    }
+
+    sp->claims = ngx_palloc(r->pool, sizeof(race_jwt_claims_t));
+    if (sp->claims == NULL) {
+        return;
+    }
+
+    keys = rmcf->token_keys->elts;
+
+    sp->token = race_jwt_verify((char *) token.data, token.len, keys,
+                                rmcf->token_keys->nelts, "ngx_race", "live",
+                                ngx_time(), RACE_JWT_RIDE_LEEWAY,
+                                sp->claims);
+
+    if (sp->token == RACE_JWT_BAD_AUDIENCE) {
+        sp->token = race_jwt_verify((char *) token.data, token.len, keys,
+                                    rmcf->token_keys->nelts, "ngx_race",
+                                    "ride", ngx_time(), RACE_JWT_RIDE_LEEWAY,
+                                    sp->claims);
+    }
+
+    if (sp->token == RACE_JWT_OK
+        && (sp->claims->race[0] == '\0' || sp->claims->jti[0] == '\0'))
+    {
+        sp->token = RACE_JWT_BAD_CLAIMS;
+    }
+}
+
+
+static ngx_int_t
+ngx_http_race_live_checked(ngx_http_request_t *r, void *data,
+    ngx_http_race_access_t *access)
+{
+    ngx_http_race_spectator_t  *sp;
+
+    sp = data;
+
+    if (ngx_http_race_live == NULL) {
+        /* this worker is exiting */
+        return ngx_http_race_access_unavailable(r);
+    }
+
+    /* no meta: an ad-hoc race, as race-sim rides; public */
+
+    if (!access->meta || access->public) {
+        return ngx_http_race_live_start(r, sp, 0);
+    }
+
+    if (!sp->has_token) {
+        return ngx_http_race_live_refuse(r, NGX_HTTP_UNAUTHORIZED,
+                                         "missing_token",
+                                         "this race is private: a token "
+                                         "is required", "Bearer");
+    }
+
+    if (sp->token != RACE_JWT_OK) {
+        /* the token itself is never logged */
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "race: live token rejected: %s",
+                      race_jwt_strerror(sp->token));
+
+        return ngx_http_race_live_refuse(r, NGX_HTTP_UNAUTHORIZED,
+                                         "invalid_token",
+                                         race_jwt_strerror(sp->token),
+                                         "Bearer error=\"invalid_token\"");
+    }
+
+    if (ngx_strlen(sp->claims->race) != sp->len
+        || ngx_strncmp(sp->claims->race, sp->id, sp->len) != 0)
+    {
+        return ngx_http_race_send_error(r, NGX_HTTP_FORBIDDEN, "wrong_race",
+                                        "the token is for another race");
+    }
+
+    if (!access->loaded) {
+        /* the revocations are not all in Redis yet */
+        return ngx_http_race_access_unavailable(r);
+    }
+
+    if (access->revoked) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "race: revoked token for race \"%*s\"",
+                      sp->len, sp->id);
+
+        return ngx_http_race_live_refuse(r, NGX_HTTP_UNAUTHORIZED,
+                                         "token_revoked",
+                                         "this token was revoked",
+                                         "Bearer error=\"invalid_token\"");
+    }
+
+    return ngx_http_race_live_start(r, sp, 1);
+}
+
+
+static ngx_int_t
+ngx_http_race_live_refuse(ngx_http_request_t *r, ngx_uint_t status,
+    const char *code, const char *message, char *authenticate)
+{
+    if (ngx_http_race_add_header(r, "WWW-Authenticate", authenticate)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_race_send_error(r, status, code, message);
+}
+
+
+/* the upgrade; NGX_DONE when the socket is open (it holds the request) */
+
+static ngx_int_t
+ngx_http_race_live_start(ngx_http_request_t *r, ngx_http_race_spectator_t *sp,
+    ngx_uint_t private)
+{
+    ngx_int_t                   rc;
+    ngx_http_race_ws_t         *ws;
+    ngx_http_race_live_race_t  *race;
 
     rc = ngx_http_race_ws_upgrade(r, &ngx_http_race_live_ws, sp, &ws);
 
@@ -341,7 +546,7 @@ ngx_http_race_live_handler(ngx_http_request_t *r)
         return rc;
     }
 
-    race = ngx_http_race_live_race(id, len, r->connection->log);
+    race = ngx_http_race_live_race(sp->id, sp->len, r->connection->log);
     if (race == NULL) {
         ngx_http_race_ws_close(ws, RACE_WS_CLOSE_INTERNAL, "no memory");
         return NGX_DONE;
@@ -357,6 +562,20 @@ ngx_http_race_live_handler(ngx_http_request_t *r)
     sp->wait.data = sp;
     sp->wait.log = r->connection->log;
     sp->wait.cancelable = 1;
+
+    if (private) {
+        /* the socket obeys its token: revoked or expired, it closes */
+
+        ngx_memcpy(sp->grant.jti, sp->claims->jti,
+                   ngx_strlen(sp->claims->jti) + 1);
+        sp->grant.expires = (time_t) (sp->claims->exp
+                                      + RACE_JWT_RIDE_LEEWAY);
+        sp->grant.end = ngx_http_race_live_end;
+        sp->grant.data = sp;
+        sp->grant.log = r->connection->log;
+
+        ngx_http_race_grant_add(&sp->grant);
+    }
 
     if (race->loaded) {
         (void) ngx_http_race_live_send_snapshot(sp);
@@ -376,6 +595,25 @@ ngx_http_race_live_handler(ngx_http_request_t *r)
     }
 
     return NGX_DONE;
+}
+
+
+static void
+ngx_http_race_live_end(ngx_http_race_grant_t *g, const char *reason)
+{
+    ngx_http_race_spectator_t  *sp;
+
+    sp = g->data;
+
+    if (sp->ws == NULL) {
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, g->log, 0,
+                  "race: spectator of race \"%*s\" closed: %s",
+                  sp->len, sp->id, reason);
+
+    ngx_http_race_ws_close(sp->ws, NGX_HTTP_RACE_CLOSE_POLICY, reason);
 }
 
 
@@ -415,6 +653,9 @@ ngx_http_race_live_close(ngx_http_race_ws_t *ws)
     if (sp->wait.timer_set) {
         ngx_del_timer(&sp->wait);
     }
+
+    ngx_http_race_grant_delete(&sp->grant);
+    sp->ws = NULL;
 
     if (race == NULL) {
         return;

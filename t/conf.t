@@ -113,6 +113,7 @@ good('every directive', conf(<<"EOF", 'race_ingest;', <<'EOF2'));
     race_ride_max_in_flight_size 1m;
     race_fix_max_future 30s;
     race_fix_max_past 1d;
+    race_ride_after_finish 2h;
 EOF
         location /live/ {
             race_live;
@@ -130,6 +131,7 @@ EOF
             race_ride_max_in_flight_size 64m;
             race_fix_max_future 0;
             race_fix_max_past 24d;
+            race_ride_after_finish 24d;
 EOF2
 
 good('server level', conf($base, 'race_ingest;',
@@ -194,6 +196,10 @@ bad('max future x', conf($base, 'race_fix_max_future x;'),
     quoted('race_fix_max_future'), quoted('x'));
 bad('max future 25d', conf('race_fix_max_future 25d;'),
     quoted('race_fix_max_future'), quoted('25d'));
+bad('after finish x', conf($base, 'race_ride_after_finish soon;'),
+    quoted('race_ride_after_finish'), quoted('soon'));
+bad('after finish 25d', conf('race_ride_after_finish 25d;'),
+    quoted('race_ride_after_finish'), quoted('25d'));
 bad('max past 0', conf($base, 'race_fix_max_past 0;'),
     quoted('race_fix_max_past'), quoted('0'));
 bad('max past not a time', conf('race_fix_max_past week;'),
