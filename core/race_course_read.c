@@ -29,6 +29,13 @@
 
 #define RACE_GPX_NUM_MAX   64       /* bytes of a number's text */
 
+/*
+ * jansson takes some 50 bytes a value: 8 MiB of "[0,0]," would take
+ * hundreds of MB.  A file may have 6 values a point (a position and
+ * its numbers, a time or two), counted before jansson reads it.
+ */
+#define RACE_GEOJSON_VALUES_MAX  (6 * RACE_COURSE_INPUT_POINTS)
+
 
 typedef enum {
     RACE_GPX_OTHER = 0,
@@ -82,6 +89,7 @@ static int race_course_number(const char *s, size_t len, double *v);
 static int race_geojson_positions(race_course_raw_t *raw, json_t *coords,
     char *err, size_t size);
 static json_t *race_geojson_line(json_t *root, char *err, size_t size);
+static size_t race_geojson_values(const char *data, size_t len);
 
 
 void
@@ -686,6 +694,13 @@ race_course_read_geojson(race_course_raw_t *raw, const char *data,
 
     memset(raw, 0, sizeof(race_course_raw_t));
 
+    if (race_geojson_values(data, len) > RACE_GEOJSON_VALUES_MAX) {
+        snprintf(err, size, "too large: over %d JSON values (the limit is "
+                 "%d points)", RACE_GEOJSON_VALUES_MAX,
+                 RACE_COURSE_INPUT_POINTS);
+        return -1;
+    }
+
     root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &e);
 
     if (root == NULL) {
@@ -840,4 +855,45 @@ race_geojson_positions(race_course_raw_t *raw, json_t *coords, char *err,
     }
 
     return 0;
+}
+
+
+/* values, roughly: '[', '{' and ',' outside strings */
+
+static size_t
+race_geojson_values(const char *data, size_t len)
+{
+    int     in;
+    size_t  i, n;
+
+    n = 0;
+    in = 0;
+
+    for (i = 0; i < len; i++) {
+        if (in) {
+            if (data[i] == '\\') {
+                i++;
+
+            } else if (data[i] == '"') {
+                in = 0;
+            }
+
+            continue;
+        }
+
+        switch (data[i]) {
+
+        case '"':
+            in = 1;
+            break;
+
+        case '[':
+        case '{':
+        case ',':
+            n++;
+            break;
+        }
+    }
+
+    return n;
 }

@@ -535,6 +535,22 @@ test_errors(void)
             "200,001 points");
     free(b.p);
 
+    /* 7.8 MB of tiny positions: refused before jansson reads them */
+
+    t_open(&b);
+    fprintf(b.f, "{\"type\":\"LineString\",\"coordinates\":[");
+
+    for (i = 0; i < 1300000; i++) {
+        fprintf(b.f, "[0,0],");
+    }
+
+    fprintf(b.f, "[0,0]]}");
+    t_close(&b);
+
+    t_fails(b.p, b.len, 1, "too large: over 1200000 JSON values (the limit "
+            "is 200000 points)", "1,300,000 GeoJSON positions");
+    free(b.p);
+
     /* too large: one byte over 8 MiB, refused before it is read */
 
     len = RACE_COURSE_INPUT_MAX + 1;
