@@ -812,6 +812,68 @@ race_course_geojson(const race_course_t *c)
 }
 
 
+size_t
+race_course_point_at(const race_course_t *c, double dist, double *lat,
+    double *lon, double *ele)
+{
+    size_t                      lo, hi, mid;
+    double                      f, d;
+    const race_course_point_t  *a, *b;
+
+    if (!(dist > 0.0)) {
+        dist = 0.0;             /* NaN too */
+
+    } else if (dist > c->length) {
+        dist = c->length;
+    }
+
+    /* the last point at or before dist, in n - 1 at most */
+
+    lo = 0;
+    hi = c->n - 1;
+
+    while (hi - lo > 1) {
+        mid = lo + (hi - lo) / 2;
+
+        if (c->points[mid].dist <= dist) {
+            lo = mid;
+
+        } else {
+            hi = mid;
+        }
+    }
+
+    a = &c->points[lo];
+    b = &c->points[lo + 1];
+
+    f = (dist - a->dist) / (b->dist - a->dist);
+    f = f < 0.0 ? 0.0 : (f > 1.0 ? 1.0 : f);
+
+    d = b->lon - a->lon;
+
+    if (d > 180.0) {
+        d -= 360.0;
+
+    } else if (d < -180.0) {
+        d += 360.0;
+    }
+
+    *lat = a->lat + f * (b->lat - a->lat);
+    *lon = a->lon + f * d;
+
+    if (*lon > 180.0) {
+        *lon -= 360.0;
+
+    } else if (*lon < -180.0) {
+        *lon += 360.0;
+    }
+
+    *ele = c->has_ele ? a->ele + f * (b->ele - a->ele) : NAN;
+
+    return lo;
+}
+
+
 /*
  * [minlon, minlat, maxlon, maxlat] of a lap; across 180 degrees of
  * longitude minlon is greater than maxlon, as RFC 7946 has it.

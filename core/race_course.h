@@ -136,6 +136,16 @@ int race_course_decode(race_course_t *c, const char *json, size_t len,
 char *race_course_summary(const race_course_t *c);
 char *race_course_geojson(const race_course_t *c);
 
+/*
+ * The place at course distance dist (clamped to 0 .. length), linear
+ * between the points around it (across 180 degrees of longitude too);
+ * *ele NAN without elevations.  Returns i, the segment [i, i + 1] it
+ * is on (n - 2 at the finish).  For checkpoints' markers, and for
+ * riders simulated along a course.
+ */
+size_t race_course_point_at(const race_course_t *c, double dist,
+    double *lat, double *lon, double *ele);
+
 /* the great-circle distance in metres (haversine, mean Earth radius) */
 double race_geo_distance(double lat1, double lon1, double lat2,
     double lon2);

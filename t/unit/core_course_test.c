@@ -196,6 +196,21 @@ test_straight(void)
            "elevations of the ends kept");
         ok(c.lap_length == c.length && c.points[c.n - 1].dist == c.length,
            "length is the last point's distance");
+
+        {
+            size_t  seg;
+            double  la, lo, el;
+
+            seg = race_course_point_at(&c, c.length / 4, &la, &lo, &el);
+            ok(seg == 0 && fabs(la - 45.25) < 1e-9 && lo == 7.0
+               && fabs(el - 225) < 1e-9, "a quarter of the way: %.7f, "
+               "%.7f, %.1f m", la, lo, el);
+            seg = race_course_point_at(&c, 1e9, &la, &lo, &el);
+            ok(seg == 0 && la == 46.0 && el == 300, "past the finish: the "
+               "finish");
+            race_course_point_at(&c, -5, &la, &lo, &el);
+            ok(la == 45.0 && el == 200, "before the start: the start");
+        }
         race_course_free(&c);
     }
 
@@ -252,6 +267,17 @@ test_loop(void)
         }
 
         ok(i == c.n, "distances grow");
+
+        {
+            size_t  seg;
+            double  la, lo, el;
+
+            seg = race_course_point_at(&c, (c.points[4].dist
+                                            + c.points[5].dist) / 2,
+                                       &la, &lo, &el);
+            ok(seg == 4 && la == 45.0 && fabs(lo - 7.005) < 1e-9
+               && isnan(el), "half way along lap 2's first side");
+        }
         race_course_free(&c);
     }
 
@@ -380,6 +406,16 @@ test_gpx(void)
                  "<rtept lat=\"-17.1\" lon=\"-179.8\"/></rte></gpx>", 1, err);
     ok(rc == 0 && c.length < 40000, "across the antimeridian: %.0f m",
        rc ? 0.0 : c.length);
+
+    if (rc == 0) {
+        double  la, lo, el;
+
+        race_course_point_at(&c, c.points[1].dist / 4, &la, &lo, &el);
+        ok(fabs(lo - 179.95) < 1e-9, "a quarter of the way across 180: %.7f",
+           lo);
+        race_course_point_at(&c, c.points[1].dist * 3 / 4, &la, &lo, &el);
+        ok(fabs(lo + 179.95) < 1e-9, "three quarters: %.7f", lo);
+    }
 
     if (rc == 0) {
         char  *s = race_course_summary(&c);
