@@ -70,11 +70,14 @@ typedef struct {
 
 /*
  * A course from one lap's points (ele may be NULL), raced laps times.
- * Checks the coordinates, drops repeated points, refuses fewer than two
+ * Checks the coordinates, rounds them to 7 decimals (1 cm) and
+ * elevations to 0.1 m (so that the JSON forms read back exactly),
+ * drops a point within 1 mm of the one before (repeats, the poles),
+ * keeps elevations only if every point has one, refuses fewer than two
  * distinct points, more than RACE_COURSE_POINTS_MAX, and laps > 1 on a
  * course whose ends are more than RACE_COURSE_CLOSED_M apart.  0 or -1
  * with err set (a sentence a user can act on).  The course owns its
- * memory: race_course_free().
+ * memory: race_course_free(), which leaves it empty.
  */
 int race_course_from_points(race_course_t *c, const double *lat,
     const double *lon, const double *ele, size_t n, unsigned laps,
@@ -83,19 +86,33 @@ int race_course_from_points(race_course_t *c, const double *lat,
 void race_course_free(race_course_t *c);
 
 /*
- * A course from a file's bytes: GPX 1.1 (a track's trkpt or a route's
- * rtept, elevation kept) when the first thing in it is '<', a GeoJSON
- * LineString (or a Feature of one, or a FeatureCollection with exactly
- * one) otherwise; then simplified while its length changes by at most
- * RACE_COURSE_SIMPLIFY_MAX, and unrolled into laps.  -1 with err naming
- * what is wrong: not XML, not GPX, no points, too many points,
- * coordinates out of range, laps on an open course, too large...  May
- * take long for a large file: not on an event loop.
+ * A course from a file's bytes: GPX 1.1 or 1.0 (every trkpt of every
+ * track and segment in order, or if none every rtept; elevation kept)
+ * when the first thing in it is '<', a GeoJSON LineString (or a
+ * Feature of one, or a FeatureCollection with exactly one) otherwise;
+ * then simplified (points that carry no shape dropped, and at most
+ * RACE_COURSE_POINTS_MAX left) while its length changes by at most
+ * RACE_COURSE_SIMPLIFY_MAX, and unrolled into laps.  A GPX with a
+ * DOCTYPE is refused: no entity is ever read.  -1 with err naming what
+ * is wrong, starting "not XML: ", "not GPX: ", "not GeoJSON: ", "no
+ * points", "too many points: ", "point N: ", "laps given for an open
+ * course: ", "too large: ", "the course needs at least two distinct
+ * points", "laps must be"; a noisy file that cannot be simplified to
+ * RACE_COURSE_POINTS_MAX within the length's bound gets "too many
+ * points: N left after simplifying...".  About 0.5 s for 200,000
+ * points: not on an event loop.
  */
 int race_course_parse(race_course_t *c, const char *data, size_t len,
     unsigned laps, char *err, size_t size);
 
-/* checkpoints by distance, replacing any; -1 and err if one is bad */
+/*
+ * Checkpoints, replacing any: at most RACE_COURSE_CHECKPOINTS_MAX,
+ * names of 1 to RACE_COURSE_NAME_MAX bytes of UTF-8 without control
+ * characters, all different; distances rounded to 0.1 m, strictly
+ * inside (0, length), all different.  Kept sorted by distance.  -1 and
+ * err naming the bad one (by its place in cps, from 1), the course's
+ * checkpoints unchanged.
+ */
 int race_course_set_checkpoints(race_course_t *c,
     const race_course_checkpoint_t *cps, size_t n, char *err, size_t size);
 
@@ -103,7 +120,8 @@ int race_course_set_checkpoints(race_course_t *c,
  * The compact form that commands and Redis carry: one lap,
  * {"laps":n,"points":[[lat,lon,ele?]...],"checkpoints":[{"name":..,
  * "dist_m":..}]}; a malloc()ed string, NULL when out of memory.
- * race_course_decode() reads it back (checked as from_points does).
+ * race_course_decode() reads it back (checked as from_points and
+ * set_checkpoints do; "checkpoints" may be absent) and unrolls it.
  */
 char *race_course_encode(const race_course_t *c);
 int race_course_decode(race_course_t *c, const char *json, size_t len,
@@ -117,6 +135,16 @@ int race_course_decode(race_course_t *c, const char *json, size_t len,
  */
 char *race_course_summary(const race_course_t *c);
 char *race_course_geojson(const race_course_t *c);
+
+/*
+ * The place at course distance dist (clamped to 0 .. length), linear
+ * between the points around it (across 180 degrees of longitude too);
+ * *ele NAN without elevations.  Returns i, the segment [i, i + 1] it
+ * is on (n - 2 at the finish).  For checkpoints' markers, and for
+ * riders simulated along a course.
+ */
+size_t race_course_point_at(const race_course_t *c, double dist,
+    double *lat, double *lon, double *ele);
 
 /* the great-circle distance in metres (haversine, mean Earth radius) */
 double race_geo_distance(double lat1, double lon1, double lat2,

@@ -5,7 +5,8 @@
 # parser, the JWT core, the fix parser and Kafka writer, the workers'
 # Kafka message parser and settings parser, the accounts core (emails,
 # names, request bodies), the password core's common-password list and
-# policy, and race-accounts' command parser and reply builder.  Any
+# policy, race-accounts' command parser and reply builder, and the
+# course core (GPX and GeoJSON files, the compact JSON).  Any
 # crash, failed invariant or sanitizer report fails the test.
 
 use strict;
