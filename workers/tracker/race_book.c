@@ -53,8 +53,6 @@ static void race_book_set_who(race_book_race_t *r, race_book_rider_t *rd,
     char *who);
 static void race_book_course(race_book_race_t *r, const char *json,
     size_t len);
-static int race_book_course_decode(race_course_t *c, const char *json,
-    size_t len, char *err, size_t size);
 static race_book_rider_t *race_book_rider_add(race_book_race_t *r,
     const char *id);
 static void race_book_restate(race_book_race_t *r, race_book_rider_t *rd);
@@ -756,7 +754,7 @@ race_book_course(race_book_race_t *r, const char *json, size_t len)
             return;
         }
 
-        if (race_book_course_decode(c, json, len, err, sizeof(err)) != 0) {
+        if (race_course_decode(c, json, len, err, sizeof(err)) != 0) {
             race_log(RACE_LOG_WARN, "race %s: race:race:%s:course is not "
                      "a course: %s", r->id, r->id, err);
             free(c);
@@ -773,100 +771,6 @@ race_book_course(race_book_race_t *r, const char *json, size_t len)
     r->course = c;
     r->course_json = copy;
     r->course_changed = 1;
-}
-
-
-/*
- * {"laps":n,"points":[[lat,lon,ele?]...]}, one lap.  Until
- * race_course_decode() of core/race_course.c is there, which reads the
- * same form (checkpoints too): this function is to be replaced by it.
- */
-
-static int
-race_book_course_decode(race_course_t *c, const char *json, size_t len,
-    char *err, size_t size)
-{
-    int            rc;
-    double        *lat, *lon, *ele;
-    size_t         i, n;
-    json_t        *root, *laps, *points, *p;
-    json_error_t   error;
-
-    root = json_loadb(json, len, 0, &error);
-    if (root == NULL) {
-        snprintf(err, size, "not JSON: %.*s", 100, error.text);
-        return -1;
-    }
-
-    laps = json_object_get(root, "laps");
-    points = json_object_get(root, "points");
-
-    if (!json_is_array(points)
-        || (laps != NULL && !json_is_integer(laps))
-        || (laps != NULL && (json_integer_value(laps) < 1
-                             || json_integer_value(laps)
-                                > RACE_COURSE_LAPS_MAX)))
-    {
-        snprintf(err, size, "no points, or bad laps");
-        json_decref(root);
-        return -1;
-    }
-
-    n = json_array_size(points);
-
-    if (n > RACE_COURSE_POINTS_MAX) {
-        snprintf(err, size, "%zu points, over the limit of %d", n,
-                 RACE_COURSE_POINTS_MAX);
-        json_decref(root);
-        return -1;
-    }
-
-    lat = calloc(n ? n : 1, sizeof(double));
-    lon = calloc(n ? n : 1, sizeof(double));
-    ele = calloc(n ? n : 1, sizeof(double));
-
-    if (lat == NULL || lon == NULL || ele == NULL) {
-        snprintf(err, size, "out of memory");
-        rc = -1;
-        goto done;
-    }
-
-    json_array_foreach(points, i, p) {
-        if (!json_is_array(p) || json_array_size(p) < 2
-            || !json_is_number(json_array_get(p, 0))
-            || !json_is_number(json_array_get(p, 1)))
-        {
-            snprintf(err, size, "point %zu is not [lat,lon,ele?]", i + 1);
-            rc = -1;
-            goto done;
-        }
-
-        lat[i] = json_number_value(json_array_get(p, 0));
-        lon[i] = json_number_value(json_array_get(p, 1));
-
-        if (ele != NULL && json_is_number(json_array_get(p, 2))) {
-            ele[i] = json_number_value(json_array_get(p, 2));
-
-        } else {
-            /* one point without: the course has no elevation */
-            free(ele);
-            ele = NULL;
-        }
-    }
-
-    rc = race_course_from_points(c, lat, lon, ele, n,
-                                 laps ? (unsigned) json_integer_value(laps)
-                                      : 1,
-                                 err, size);
-
-done:
-
-    free(ele);
-    free(lon);
-    free(lat);
-    json_decref(root);
-
-    return rc;
 }
 
 
