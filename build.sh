@@ -33,7 +33,7 @@ PACKAGES=(
     librdkafka-dev libhiredis-dev libmongoc-dev libbson-dev libjansson-dev
     redis-server openjdk-17-jre-headless maven
     gcc make pkg-config clang libclang-rt-14-dev
-    perl python3 python3-websockets
+    perl python3 python3-websockets libxml2-utils
 )
 
 deps() {
