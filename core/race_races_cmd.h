@@ -159,7 +159,14 @@ int race_races_doc_valid(const json_t *doc, char *err, size_t size);
  */
 json_t *race_races_public(const json_t *doc);
 
-/* the compact course {laps,points} of a courses document (no "_id") */
+/*
+ * A compact course {laps,points:[[lat,lon,ele?]...]} as a document of
+ * collection "courses" (without its _id), {laps,lat:[..],lon:[..],
+ * ele:[..]} (ele null where unknown: FerretDB 1.x stores no arrays in
+ * arrays); and back (NULL if it is not of that shape).  New references,
+ * NULL if out of memory.
+ */
+json_t *race_races_course_doc(const json_t *course);
 json_t *race_races_course(const json_t *course_doc);
 
 /*

@@ -673,19 +673,94 @@ race_races_public(const json_t *doc)
 }
 
 
+/*
+ * FerretDB 1.x stores no arrays in arrays: a course's points go to
+ * MongoDB as three arrays, lat, lon and ele (null where unknown).
+ */
+
 json_t *
-race_races_course(const json_t *course_doc)
+race_races_course_doc(const json_t *course)
 {
-    json_t  *laps, *points;
+    size_t   i;
+    json_t  *doc, *lat, *lon, *ele, *p, *e;
 
-    laps = json_object_get(course_doc, "laps");
-    points = json_object_get(course_doc, "points");
-
-    if (!json_is_integer(laps) || !json_is_array(points)) {
+    doc = json_pack("{s:O, s:[], s:[], s:[]}",
+                    "laps", json_object_get(course, "laps"),
+                    "lat", "lon", "ele");
+    if (doc == NULL) {
         return NULL;
     }
 
-    return json_pack("{s:O, s:O}", "laps", laps, "points", points);
+    lat = json_object_get(doc, "lat");
+    lon = json_object_get(doc, "lon");
+    ele = json_object_get(doc, "ele");
+
+    json_array_foreach(json_object_get(course, "points"), i, p) {
+        e = json_array_get(p, 2);
+
+        if (json_array_append(lat, json_array_get(p, 0)) != 0
+            || json_array_append(lon, json_array_get(p, 1)) != 0
+            || json_array_append_new(ele, e ? json_incref(e) : json_null())
+               != 0)
+        {
+            json_decref(doc);
+            return NULL;
+        }
+    }
+
+    return doc;
+}
+
+
+json_t *
+race_races_course(const json_t *course_doc)
+{
+    size_t   i, n;
+    json_t  *laps, *lat, *lon, *ele, *c, *points, *p, *e;
+
+    laps = json_object_get(course_doc, "laps");
+    lat = json_object_get(course_doc, "lat");
+    lon = json_object_get(course_doc, "lon");
+    ele = json_object_get(course_doc, "ele");
+    n = json_array_size(lat);
+
+    if (!json_is_integer(laps) || !json_is_array(lat) || !json_is_array(lon)
+        || json_array_size(lon) != n
+        || (ele != NULL && json_array_size(ele) != n))
+    {
+        return NULL;
+    }
+
+    c = json_pack("{s:O, s:[]}", "laps", laps, "points");
+    if (c == NULL) {
+        return NULL;
+    }
+
+    points = json_object_get(c, "points");
+
+    for (i = 0; i < n; i++) {
+        e = json_array_get(ele, i);
+
+        if (!json_is_number(json_array_get(lat, i))
+            || !json_is_number(json_array_get(lon, i)))
+        {
+            json_decref(c);
+            return NULL;
+        }
+
+        p = json_is_number(e)
+            ? json_pack("[O, O, O]", json_array_get(lat, i),
+                        json_array_get(lon, i), e)
+            : json_pack("[O, O]", json_array_get(lat, i),
+                        json_array_get(lon, i));
+
+        if (p == NULL || json_array_append_new(points, p) != 0) {
+            json_decref(c);
+            return NULL;
+        }
+    }
+
+    return c;
 }
 
 

@@ -554,11 +554,18 @@ test_public(void)
     free(s);
     json_decref(ch.link);
 
-    p = json_pack("{s:s, s:i, s:[[i,i],[i,i]]}", "_id", "abc", "laps", 2,
-                  "points", 1, 2, 3, 4);
-    r = race_races_course(p);
+    p = json_pack("{s:i, s:[[i,i],[i,i,i]]}", "laps", 2,
+                  "points", 1, 2, 3, 4, 5);
+    r = race_races_course_doc(p);
     s = json_dumps(r, JSON_COMPACT | JSON_SORT_KEYS);
-    is_str(s, "{\"laps\":2,\"points\":[[1,2],[3,4]]}", "the compact course");
+    is_str(s, "{\"ele\":[null,5],\"laps\":2,\"lat\":[1,3],\"lon\":[2,4]}",
+           "a course for MongoDB: no arrays in arrays");
+    free(s);
+    json_decref(p);
+    p = race_races_course(r);
+    s = json_dumps(p, JSON_COMPACT | JSON_SORT_KEYS);
+    is_str(s, "{\"laps\":2,\"points\":[[1,2],[3,4,5]]}",
+           "and back, the compact course");
     free(s);
     json_decref(r);
     json_decref(p);
