@@ -73,24 +73,24 @@ race_races_cmd_parse(const char *data, size_t len, race_races_cmd_t *cmd,
 
     memset(cmd, 0, sizeof(race_races_cmd_t));
 
+    /* not ours: the account commands' parser says what is wrong */
+
     if (data == NULL || len == 0) {
-        return race_races_error(err, size, "empty message");
+        return 1;
     }
 
     root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &error);
     if (root == NULL) {
-        return race_races_error(err, size, "not JSON (at byte %d)",
-                                error.position);
+        return 1;
     }
 
-    rc = -1;
+    rc = 1;
 
     if (!json_is_object(root)) {
-        race_races_error(err, size, "not a JSON object");
         goto done;
     }
 
-    /* not ours: the account commands' parser says what is wrong */
+    rc = -1;
 
     v = json_object_get(root, "op");
     op = json_is_string(v) && strlen(json_string_value(v))

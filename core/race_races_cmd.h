@@ -113,8 +113,9 @@ typedef struct {
 
 
 /*
- * Parses a Kafka message into cmd.  Returns 0; 1 if its "op" is not a
- * race command (it is for race_accounts_cmd_parse()); or -1 with the
+ * Parses a Kafka message into cmd.  Returns 0; 1 if it is not a JSON
+ * object whose "op" starts with "race_" (it is for
+ * race_accounts_cmd_parse(), which tells what is wrong); or -1 with the
  * reason in err, never quoting a value: the command is malformed, and
  * cmd->req and cmd->reply hold what could be read ("" if not) so that
  * the sender can be told.  race_races_cmd_free() in every case.
@@ -134,10 +135,10 @@ json_t *race_races_create(const race_races_cmd_t *cmd, int64_t now);
 
 /*
  * Applies cmd to doc (a document of collection "races", changed in
- * place, left as it was when refused).  admin: "by" is an admin.  Returns NULL with ch filled in (ch->changed 0 when the
- * change is there already: a replay, or nothing to do), or the code that
- * refuses it: "not_owner", "bad_status", "bib_taken", "no_rider",
- * "bad_command".  A change sets rev + 1 and updated = now.  Not for
+ * place, left as it was when refused).  admin: "by" is an admin.
+ * Returns NULL with ch filled in (ch->changed 0 when the change is there
+ * already: a replay, or nothing to do), or the code that refuses it:
+ * "not_owner", "bad_status", "bib_taken", "no_rider", "bad_command".  A change sets rev + 1 and updated = now.  Not for
  * race_create.
  */
 const char *race_races_apply(json_t *doc, const race_races_cmd_t *cmd,

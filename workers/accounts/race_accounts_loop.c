@@ -174,7 +174,7 @@ race_accounts_take_race(race_accounts_t *ra)
     ra->applied = 1;
     ra->outcome = "bad_command";
 
-    race_log(RACE_LOG_WARN, "bad race command %s: %s%s", msg->where, err,
+    race_log(RACE_LOG_WARN, "bad command %s: %s%s", msg->where, err,
              ra->rcmd.reply[0] ? "; answered bad_command"
                                : "; no reply channel to answer on");
 
