@@ -80,6 +80,7 @@ sub run {
 }
 
 sub settings {
+    my (%set) = @_;
     my %all = (
         kafka_brokers => $kafka,
         kafka_topic => $TOPIC,
@@ -94,6 +95,7 @@ sub settings {
         reload_check_ms => 300,
         reload_batch => 3,
         retry_max_ms => 500,
+        %set,
     );
 
     return map { ('--set', "$_=$all{$_}") } sort keys %all;
@@ -440,7 +442,14 @@ refused(race_cmd('race_start', 'race1', $org1, at => $at), 'bad_status',
     'started once finished');
 
 ###############################################################################
-# by the clock: started at start_at, finished at close_at
+# by the clock: started at start_at, finished at close_at, by one of two
+# workers that both watch the clock (the second consumes another topic)
+
+my $log2 = "$dir/accounts2.log";
+$t->log_file($log2);
+$t->spawn(name => 'accounts2', log => $log2, argv => [$accounts,
+    settings(kafka_topic => 'race.other', kafka_group => 'other')],
+    env => $t->san_env('accounts2'));
 
 my $s2 = now_ms() + 2000;
 ok_race(create('race3', $org2, start_at => $s2, close_at => $s2 + 2000),
@@ -454,10 +463,15 @@ ok(wait_for(sub { (redis('HGET', 'race:race:race3:meta', 'status') // '')
 cmp_ok(now_ms(), '>=', $s2 + 2000, 'not before close_at');
 is((mongo_race('race3') || {})->{finished_at}, $s2 + 2000,
     'finished_at = close_at');
-is((mongo_race('race3') || {})->{rev}, 3, 'two changes, two revs');
+is((mongo_race('race3') || {})->{rev}, 3,
+    'two changes, two revs, with two workers on the clock');
 ok(wait_for(sub { read_published(0.1);
     grep({ $_ eq 'race3' } @{$heard{'race:races'} || []}) == 3 }, 10),
     'published at each change') or diag(explain($heard{'race:races'}));
+read_published(1);
+is(scalar(grep { $_ eq 'race3' } @{$heard{'race:races'}}), 3,
+    'once each, not once per worker');
+is($t->stop('accounts2'), 0, 'the second worker: TERM, exit code 0');
 
 ###############################################################################
 # bad commands: answered, nothing stored; expired: nothing applied
@@ -499,6 +513,14 @@ ok(defined redis('ZSCORE', 'race:races:finished', 'race3'),
 is(redis('ZCARD', "race:races:owner:$org1"), 1, 'the owners\' sets');
 ok(grep({ /loaded 2 races into redis/ } split /\n/, $t->read_file($log)),
     'the worker says how many');
+
+# a reload that comes late never takes a race back
+redis('HSET', 'race:race:race1:meta', 'rev', 99);
+redis('SET', 'race:race:race1', 'newer');
+redis('DEL', 'race:races:loaded');
+ok(wait_for(sub { (redis('GET', 'race:races:loaded') // '') eq '1' }),
+    'loaded again');
+is(redis('GET', 'race:race:race1'), 'newer', 'a newer rev in Redis stays');
 
 is($t->stop('accounts'), 0, 'TERM: exit code 0');
 
