@@ -62,6 +62,17 @@
  * race:revocations:loaded, without which nginx lets no rider in.  The
  * unique index on users.email is made at the start, before any signup.
  *
+ * The race commands on the same topic (docs/INTERNALS.md, "Races";
+ * race_accounts_races.c) go the same way: parsed and checked by the
+ * core (core/race_races_cmd.h), applied to collections "races" and
+ * "courses" where the race's rev is still the one read, a removed
+ * rider's or link's token revoked first as "revoke" does, then Redis
+ * (race:race:<id> and the rest), PUBLISH race:races <id>, the reply.
+ * Every second the races whose start_at or close_at has passed are
+ * moved on (live, finished) the same way; and race:races:loaded is
+ * watched like race:users:loaded, every race and course loaded again
+ * when it is missing.
+ *
  * Emails, names and hashes are personal or secret: the logs name users
  * by their id only, at every level.
  *
