@@ -62,6 +62,17 @@
  * race:revocations:loaded, without which nginx lets no rider in.  The
  * unique index on users.email is made at the start, before any signup.
  *
+ * The race commands on the same topic (docs/INTERNALS.md, "Races";
+ * race_accounts_races.c) go the same way: parsed and checked by the
+ * core (core/race_races_cmd.h), applied to collections "races" and
+ * "courses" where the race's rev is still the one read, a removed
+ * rider's or link's token revoked first as "revoke" does, then Redis
+ * (race:race:<id> and the rest), PUBLISH race:races <id>, the reply.
+ * Every second the races whose start_at or close_at has passed are
+ * moved on (live, finished) the same way; and race:races:loaded is
+ * watched like race:users:loaded, every race and course loaded again
+ * when it is missing.
+ *
  * Emails, names and hashes are personal or secret: the logs name users
  * by their id only, at every level.
  *
@@ -215,6 +226,14 @@ race_accounts_open(race_accounts_t *ra, int queue)
         return -1;
     }
 
+    ra->races_mongo = race_accounts_races_mongo_open(ra->mongo,
+                                                     dc->mongo_db);
+    ra->races_redis = race_accounts_races_redis_open(&rc);
+
+    if (ra->races_mongo == NULL || ra->races_redis == NULL) {
+        return -1;
+    }
+
     if (!queue) {
         return 0;
     }
@@ -249,6 +268,21 @@ race_accounts_close(race_accounts_t *ra)
 
         ra->queue->ops->close(ra->queue);
         ra->queue = NULL;
+    }
+
+    race_races_cmd_free(&ra->rcmd);
+    race_accounts_races_reset(ra);
+
+    if (ra->races_redis != NULL) {
+        race_accounts_races_redis_close(ra->races_redis);
+        ra->races_redis = NULL;
+    }
+
+    /* on the accounts' client: closed before it */
+
+    if (ra->races_mongo != NULL) {
+        race_accounts_races_mongo_close(ra->races_mongo);
+        ra->races_mongo = NULL;
     }
 
     if (ra->redis != NULL) {
@@ -294,7 +328,7 @@ race_accounts_stopped(void *data, int rc)
 
     race_log(RACE_LOG_INFO, "stopped%s: %llu messages, %llu malformed, "
              "%llu applied, %llu refused, %llu expired, %llu users loaded, "
-             "%llu revocations loaded",
+             "%llu revocations loaded, %llu races loaded, %llu races moved",
              rc == RACE_DAEMON_EXIT_OK ? "" : " on an error",
              (unsigned long long) ra->messages,
              (unsigned long long) ra->malformed,
@@ -302,5 +336,7 @@ race_accounts_stopped(void *data, int rc)
              (unsigned long long) ra->refused,
              (unsigned long long) ra->expired,
              (unsigned long long) ra->loads,
-             (unsigned long long) ra->rev_loads);
+             (unsigned long long) ra->rev_loads,
+             (unsigned long long) ra->race_loads,
+             (unsigned long long) ra->moved);
 }

@@ -6,6 +6,8 @@
  *   race_accounts_loop.c   the loop: a command in hand, retried until
  *                          applied, then committed; Redis reloaded
  *   race_accounts_apply.c  applying a command to MongoDB, then Redis
+ *   race_accounts_races.c  the same for the race commands; the races
+ *                          moved by the clock; the races reloaded
  *   race_accounts_admin.c  --create-admin and --revoke-rider-token
  */
 
@@ -20,6 +22,9 @@
 #include "race_accounts_cmd.h"
 #include "race_accounts_mongo.h"
 #include "race_accounts_redis.h"
+#include "race_accounts_races_mongo.h"
+#include "race_accounts_races_redis.h"
+#include "race_races_cmd.h"
 #include "race_daemon.h"
 #include "race_queue.h"
 
@@ -52,6 +57,8 @@ typedef struct {
     race_queue_t           *queue;
     race_accounts_mongo_t  *mongo;
     race_accounts_redis_t  *redis;
+    race_accounts_races_mongo_t  *races_mongo;
+    race_accounts_races_redis_t  *races_redis;
 
     /* the command in hand: one message at a time, in order */
     race_queue_batch_t      batch;
@@ -64,6 +71,13 @@ typedef struct {
     unsigned                applied:1;  /* MongoDB has it */
     unsigned                has_user:1;
     unsigned                has_rev:1;
+    unsigned                is_race:1;  /* rcmd, not cmd */
+
+    /* a race command in hand: what goes to Redis, and the reply */
+    race_races_cmd_t        rcmd;
+    json_t                 *race_doc;
+    char                   *race_reply;
+    char                    race_user_gone[RACE_USER_ID_LEN + 1];
 
     /* reloading Redis from MongoDB */
     race_accounts_user_t   *users;
@@ -72,6 +86,9 @@ typedef struct {
     size_t                  nrevs;
     int64_t                 now;        /* Unix s, of the reload */
     int64_t                 next_check; /* monotonic ms */
+    int64_t                 next_tick;  /* monotonic ms: races' clock */
+    int64_t                 now_ms;     /* Unix ms, of the tick */
+    unsigned                races_stale:1;  /* Redis missed a race */
 
     unsigned                indexed:1;
     int64_t                 stop_at;    /* monotonic ms, once stopping */
@@ -84,6 +101,8 @@ typedef struct {
     uint64_t                expired;
     uint64_t                loads;
     uint64_t                rev_loads;
+    uint64_t                race_loads;
+    uint64_t                moved;      /* races moved by the clock */
 } race_accounts_t;
 
 
@@ -106,6 +125,16 @@ void race_accounts_refuse(race_accounts_t *ra, const char *code);
 int race_accounts_index(race_accounts_t *ra);
 
 extern const char *const  race_accounts_ops[];
+
+/*
+ * race_accounts_races.c: the race command in hand, as
+ * race_accounts_write(); reset() forgets what it made; tick() moves the
+ * races whose time has come; check() reloads the races into Redis
+ */
+int race_accounts_races_write(race_accounts_t *ra);
+void race_accounts_races_reset(race_accounts_t *ra);
+void race_accounts_races_tick(race_accounts_t *ra);
+void race_accounts_races_check(race_accounts_t *ra);
 
 /* race_accounts_admin.c: the race_daemon_t option, options_done, command */
 int race_accounts_admin_option(void *data, int argc, char **argv, int i);

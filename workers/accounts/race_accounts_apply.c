@@ -36,6 +36,10 @@ const char *const  race_accounts_ops[] = {
 int
 race_accounts_write(race_accounts_t *ra)
 {
+    if (ra->is_race) {
+        return race_accounts_races_write(ra);
+    }
+
     if (!ra->applied) {
         if (race_accounts_expired(ra)) {
             return 0;

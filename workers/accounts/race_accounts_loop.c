@@ -16,7 +16,12 @@
 #include "race_time.h"
 
 
+/* how often the races move by the clock: start_at and close_at */
+#define RACE_ACCOUNTS_TICK_MS  1000
+
+
 static void race_accounts_take(race_accounts_t *ra);
+static int race_accounts_take_race(race_accounts_t *ra);
 static int race_accounts_flush(race_accounts_t *ra);
 static void race_accounts_check(race_accounts_t *ra);
 static int race_accounts_load_user(const race_accounts_user_t *user,
@@ -36,6 +41,7 @@ race_accounts_run(void *data)
     race_accounts_t  *ra = data;
 
     ra->next_check = 0;
+    ra->next_tick = 0;
 
     while (!race_signal_stop) {
 
@@ -47,9 +53,19 @@ race_accounts_run(void *data)
             continue;
         }
 
+        if (now >= ra->next_tick) {
+            race_accounts_races_tick(ra);
+            ra->next_tick = race_time_mono_ms() + RACE_ACCOUNTS_TICK_MS;
+            continue;
+        }
+
         race_daemon_hup();
 
         wait = ra->next_check - now;
+
+        if (wait > ra->next_tick - now) {
+            wait = ra->next_tick - now;
+        }
 
         if (wait > RACE_DAEMON_POLL_MS) {
             wait = RACE_DAEMON_POLL_MS;
@@ -88,6 +104,10 @@ race_accounts_take(race_accounts_t *ra)
     ra->reply_len = 0;
     ra->outcome = "ok";
 
+    if (race_accounts_take_race(ra) == 0) {
+        return;
+    }
+
     if (race_accounts_cmd_parse(msg->data, msg->len, &ra->cmd, err,
                                 sizeof(err))
         == 0)
@@ -110,6 +130,60 @@ race_accounts_take(race_accounts_t *ra)
     if (ra->cmd.reply[0]) {
         race_accounts_refuse(ra, "bad_command");
     }
+}
+
+
+/*
+ * The message just polled, if it is a race command: 0, or -1 if it is
+ * for race_accounts_cmd_parse()
+ */
+
+static int
+race_accounts_take_race(race_accounts_t *ra)
+{
+    int                rc;
+    char               err[256];
+    race_queue_msg_t  *msg;
+
+    msg = &ra->batch.msgs[0];
+
+    ra->is_race = 0;
+    ra->cmd.op = RACE_ACCOUNTS_NONE;
+    race_races_cmd_free(&ra->rcmd);
+    race_accounts_races_reset(ra);
+
+    rc = race_races_cmd_parse(msg->data, msg->len, &ra->rcmd, err,
+                              sizeof(err));
+
+    if (rc == 1) {
+        return -1;
+    }
+
+    ra->is_race = 1;
+
+    if (rc == 0) {
+        race_log(RACE_LOG_DEBUG, "message %s: %s of race %s by %s, request "
+                 "%s", msg->where, race_races_op_name(ra->rcmd.op),
+                 ra->rcmd.race, ra->rcmd.by, ra->rcmd.req);
+        return 0;
+    }
+
+    /* poison: answered if it can be, then committed */
+
+    ra->malformed++;
+    ra->applied = 1;
+    ra->outcome = "bad_command";
+
+    race_log(RACE_LOG_WARN, "bad command %s: %s%s", msg->where, err,
+             ra->rcmd.reply[0] ? "; answered bad_command"
+                               : "; no reply channel to answer on");
+
+    if (ra->rcmd.reply[0]) {
+        ra->race_reply = race_races_reply_error(ra->rcmd.req,
+                                                "bad_command");
+    }
+
+    return 0;
 }
 
 
@@ -169,7 +243,20 @@ race_accounts_flush(race_accounts_t *ra)
                  "retries", ra->batch.msgs[0].where, failures);
     }
 
-    if (ra->cmd.op != RACE_ACCOUNTS_NONE) {
+    if (ra->is_race && ra->rcmd.op != RACE_RACES_NONE) {
+        if (strcmp(ra->outcome, "ok") == 0) {
+            ra->applied_ok++;
+
+        } else if (strcmp(ra->outcome, "expired") != 0) {
+            ra->refused++;
+        }
+
+        race_log(RACE_LOG_INFO, "%s of race %s by %s: %s",
+                 race_races_op_name(ra->rcmd.op), ra->rcmd.race,
+                 ra->rcmd.by, ra->outcome);
+    }
+
+    if (!ra->is_race && ra->cmd.op != RACE_ACCOUNTS_NONE) {
         if (strcmp(ra->outcome, "ok") == 0) {
             ra->applied_ok++;
 
@@ -218,6 +305,8 @@ race_accounts_check(race_accounts_t *ra)
     (void) race_accounts_index(ra);
 
     race_accounts_check_revocations(ra);
+
+    race_accounts_races_check(ra);
 
     rc = race_accounts_redis_loaded(ra->redis, RACE_ACCOUNTS_REDIS_USERS);
 

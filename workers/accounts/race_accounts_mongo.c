@@ -47,12 +47,6 @@ static int race_accounts_mongo_str(const bson_iter_t *it, char *dst,
 static int race_accounts_mongo_revocation(const bson_t *doc,
     race_accounts_revocation_t *rev);
 static void race_accounts_mongo_bad(const bson_t *doc, const char *what);
-static void race_accounts_mongo_failed(race_accounts_mongo_t *m,
-    const char *what, const bson_error_t *error);
-static void race_accounts_mongo_worked(race_accounts_mongo_t *m);
-static int race_accounts_mongo_scan(race_accounts_mongo_t *m,
-    mongoc_collection_t *coll, const bson_t *filter, const char *what,
-    int (*handle)(const bson_t *doc, void *ctx), void *ctx, size_t *n);
 static int race_accounts_mongo_each_user(const bson_t *doc, void *ctx);
 static int race_accounts_mongo_each_rev(const bson_t *doc, void *ctx);
 
@@ -342,9 +336,6 @@ done:
 }
 
 
-/* one document of a scan: 0 counted, 1 skipped, -1 stops with an error */
-typedef int (*race_accounts_mongo_doc_pt)(const bson_t *doc, void *ctx);
-
 typedef struct {
     race_accounts_mongo_each_pt   handler;
     void                         *data;
@@ -398,7 +389,7 @@ race_accounts_mongo_each_user(const bson_t *doc, void *ctx)
  * handle(); *n counts those it took.
  */
 
-static int
+int
 race_accounts_mongo_scan(race_accounts_mongo_t *m, mongoc_collection_t *coll,
     const bson_t *filter, const char *what,
     race_accounts_mongo_doc_pt handle, void *ctx, size_t *n)
@@ -827,7 +818,14 @@ race_accounts_mongo_bad(const bson_t *doc, const char *what)
 }
 
 
-static void
+mongoc_client_t *
+race_accounts_mongo_client(race_accounts_mongo_t *m)
+{
+    return m->client;
+}
+
+
+void
 race_accounts_mongo_failed(race_accounts_mongo_t *m, const char *what,
     const bson_error_t *error)
 {
@@ -838,7 +836,7 @@ race_accounts_mongo_failed(race_accounts_mongo_t *m, const char *what,
 }
 
 
-static void
+void
 race_accounts_mongo_worked(race_accounts_mongo_t *m)
 {
     if (m->failures > 0) {

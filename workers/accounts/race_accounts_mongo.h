@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <mongoc/mongoc.h>
+
 #include "race_accounts_cmd.h"
 
 
@@ -100,6 +102,26 @@ int race_accounts_mongo_revoke(race_accounts_mongo_t *m,
 int race_accounts_mongo_each_revocation(race_accounts_mongo_t *m,
     int64_t after, race_accounts_mongo_rev_pt handler, void *data,
     size_t *n);
+
+
+/* one document of a scan: 0 counted, 1 skipped, -1 stops with an error */
+typedef int (*race_accounts_mongo_doc_pt)(const bson_t *doc, void *ctx);
+
+/*
+ * Every document of coll that matches filter, in batches, through
+ * handle(); *n counts those it took.  OK or ERROR (logged).
+ */
+int race_accounts_mongo_scan(race_accounts_mongo_t *m,
+    mongoc_collection_t *coll, const bson_t *filter, const char *what,
+    race_accounts_mongo_doc_pt handle, void *ctx, size_t *n);
+
+/* the client, for the races' collections (race_accounts_races_mongo.c) */
+mongoc_client_t *race_accounts_mongo_client(race_accounts_mongo_t *m);
+
+/* a call on the client failed, or worked: logged once, not at each retry */
+void race_accounts_mongo_failed(race_accounts_mongo_t *m, const char *what,
+    const bson_error_t *error);
+void race_accounts_mongo_worked(race_accounts_mongo_t *m);
 
 
 #endif /* _RACE_ACCOUNTS_MONGO_H_INCLUDED_ */
