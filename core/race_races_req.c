@@ -99,7 +99,7 @@ race_races_body_parse(const char *json, size_t len, int create,
             goto done;
         }
 
-        b->set |= RACE_RACES_NAME;
+        b->set |= RACE_RACES_SET_NAME;
     }
 
     v = json_object_get(root, "public");
@@ -110,7 +110,7 @@ race_races_body_parse(const char *json, size_t len, int create,
         }
 
         b->public = json_is_true(v);
-        b->set |= RACE_RACES_PUBLIC;
+        b->set |= RACE_RACES_SET_PUBLIC;
     }
 
     v = json_object_get(root, "start_at");
@@ -119,7 +119,7 @@ race_races_body_parse(const char *json, size_t len, int create,
             goto done;
         }
 
-        b->set |= RACE_RACES_START_AT;
+        b->set |= RACE_RACES_SET_START_AT;
     }
 
     v = json_object_get(root, "close_at");
@@ -130,10 +130,10 @@ race_races_body_parse(const char *json, size_t len, int create,
             goto done;
         }
 
-        b->set |= RACE_RACES_CLOSE_AT;
+        b->set |= RACE_RACES_SET_CLOSE_AT;
     }
 
-    if ((b->set & RACE_RACES_START_AT) && b->close_at != 0
+    if ((b->set & RACE_RACES_SET_START_AT) && b->close_at != 0
         && b->close_at <= b->start_at)
     {
         race_races_fail(err, size, "\"close_at\" must be after \"start_at\"");
@@ -151,7 +151,7 @@ race_races_body_parse(const char *json, size_t len, int create,
         }
 
         b->laps = (unsigned) json_integer_value(v);
-        b->set |= RACE_RACES_LAPS;
+        b->set |= RACE_RACES_SET_LAPS;
     }
 
     v = json_object_get(root, "checkpoints");
@@ -160,7 +160,7 @@ race_races_body_parse(const char *json, size_t len, int create,
             goto done;
         }
 
-        b->set |= RACE_RACES_CHECKPOINTS;
+        b->set |= RACE_RACES_SET_CHECKPOINTS;
     }
 
     v = json_object_get(root, "course");
@@ -185,7 +185,7 @@ race_races_body_parse(const char *json, size_t len, int create,
         }
 
         b->course = text;
-        b->set |= RACE_RACES_COURSE;
+        b->set |= RACE_RACES_SET_COURSE;
 
         if (b->course_len == 0) {
             race_races_fail(err, size, "\"course\" is empty");
@@ -296,7 +296,8 @@ race_races_rider_parse(const char *json, size_t len, int create,
         n = json_string_length(v);
 
         for (i = 0; s && i < n; i++) {
-            if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            if (!((s[i] >= '0' && s[i] <= '9')
+                  || (s[i] >= 'a' && s[i] <= 'f')))
             {
                 break;
             }
@@ -421,7 +422,7 @@ race_races_id_generate(char *id, size_t n)
 
 
 int
-race_races_course(const race_races_body_t *b, race_course_t *c, int have,
+race_races_req_course(const race_races_body_t *b, race_course_t *c, int have,
     char *err, size_t size)
 {
     size_t                    n;
@@ -429,13 +430,13 @@ race_races_course(const race_races_body_t *b, race_course_t *c, int have,
 
     n = 0;
 
-    if (b->set & RACE_RACES_COURSE) {
+    if (b->set & RACE_RACES_SET_COURSE) {
         if (have) {
             race_course_free(c);
         }
 
         if (race_course_parse(c, b->course, b->course_len,
-                              (b->set & RACE_RACES_LAPS) ? b->laps : 1,
+                              (b->set & RACE_RACES_SET_LAPS) ? b->laps : 1,
                               err, size)
             != 0)
         {
@@ -452,14 +453,14 @@ race_races_course(const race_races_body_t *b, race_course_t *c, int have,
         n = c->ncheckpoints;
         memcpy(old, c->checkpoints, n * sizeof(race_course_checkpoint_t));
 
-        if ((b->set & RACE_RACES_LAPS) && b->laps != c->laps
+        if ((b->set & RACE_RACES_SET_LAPS) && b->laps != c->laps
             && race_races_relap(c, b->laps, err, size) != 0)
         {
             return -1;
         }
     }
 
-    if (b->set & RACE_RACES_CHECKPOINTS) {
+    if (b->set & RACE_RACES_SET_CHECKPOINTS) {
         if (race_course_set_checkpoints(c, b->checkpoints, b->ncheckpoints,
                                         err, size)
             != 0)
@@ -596,14 +597,14 @@ race_races_update_cmd(const race_races_body_t *b, const race_course_t *c,
         return NULL;
     }
 
-    if (((b->set & RACE_RACES_NAME)
+    if (((b->set & RACE_RACES_SET_NAME)
          && json_object_set_new(s, "name", json_string(b->name)) != 0)
-        || ((b->set & RACE_RACES_PUBLIC)
+        || ((b->set & RACE_RACES_SET_PUBLIC)
             && json_object_set_new(s, "public", json_boolean(b->public)) != 0)
-        || ((b->set & RACE_RACES_START_AT)
+        || ((b->set & RACE_RACES_SET_START_AT)
             && json_object_set_new(s, "start_at", json_integer(b->start_at))
                != 0)
-        || ((b->set & RACE_RACES_CLOSE_AT)
+        || ((b->set & RACE_RACES_SET_CLOSE_AT)
             && json_object_set_new(s, "close_at",
                                    b->close_at ? json_integer(b->close_at)
                                                : json_null())
@@ -745,8 +746,8 @@ static int
 race_races_time(json_t *v, const char *field, int64_t *out, char *err,
     size_t size)
 {
-    if (!json_is_integer(v) || json_integer_value(v) < RACE_RACES_TIME_MIN
-        || json_integer_value(v) > RACE_RACES_TIME_MAX)
+    if (!json_is_integer(v) || json_integer_value(v) < RACE_RACES_REQ_TIME_MIN
+        || json_integer_value(v) > RACE_RACES_REQ_TIME_MAX)
     {
         race_races_fail(err, size, "\"%s\" must be a time in Unix "
                         "milliseconds", field);

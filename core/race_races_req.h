@@ -25,24 +25,24 @@
 #define RACE_BIB_MAX             16       /* bytes of [A-Za-z0-9 _-] */
 #define RACE_USER_ID_MAX         32
 
-/* a time in Unix ms: after 2000-01-01, before 2^53 */
-#define RACE_RACES_TIME_MIN      946684800000LL
-#define RACE_RACES_TIME_MAX      9007199254740991LL
+/* a time in Unix ms: after 2000-01-01, before 2100 */
+#define RACE_RACES_REQ_TIME_MIN      946684800000LL
+#define RACE_RACES_REQ_TIME_MAX      4102444800000LL    /* as race-accounts */
 
 #define RACE_LINK_TTL_DEFAULT    (7 * 86400)    /* seconds */
 #define RACE_LINK_TTL_MAX        (30 * 86400)
 
-#define RACE_RACES_ERR_MAX       RACE_COURSE_ERR_MAX
+#define RACE_RACES_REQ_ERR_MAX       RACE_COURSE_ERR_MAX
 
 
 /* which fields a race body set */
-#define RACE_RACES_NAME          0x01
-#define RACE_RACES_PUBLIC        0x02
-#define RACE_RACES_START_AT      0x04
-#define RACE_RACES_CLOSE_AT      0x08
-#define RACE_RACES_COURSE        0x10
-#define RACE_RACES_LAPS          0x20
-#define RACE_RACES_CHECKPOINTS   0x40
+#define RACE_RACES_SET_NAME          0x01
+#define RACE_RACES_SET_PUBLIC        0x02
+#define RACE_RACES_SET_START_AT      0x04
+#define RACE_RACES_SET_CLOSE_AT      0x08
+#define RACE_RACES_SET_COURSE        0x10
+#define RACE_RACES_SET_LAPS          0x20
+#define RACE_RACES_SET_CHECKPOINTS   0x40
 
 
 /* POST /api/races, PATCH /api/races/{id} */
@@ -106,7 +106,7 @@ int race_races_id_generate(char *id, size_t n);
  * then the body's checkpoints, or, when only the laps changed, the
  * ones it had.  0, or -1 with err for the user.  c is freed on -1.
  */
-int race_races_course(const race_races_body_t *b, race_course_t *c,
+int race_races_req_course(const race_races_body_t *b, race_course_t *c,
     int have, char *err, size_t size);
 
 /*

@@ -56,7 +56,7 @@ typedef struct {
 
     ngx_uint_t                        status;     /* 0: text is the result */
     const char                       *code;
-    char                              err[RACE_RACES_ERR_MAX];
+    char                              err[RACE_RACES_REQ_ERR_MAX];
     char                             *text;       /* malloc()ed */
 } ngx_http_race_api_course_job_t;
 
@@ -419,7 +419,7 @@ ngx_http_race_api_races_query(ngx_http_request_t *r,
 ngx_int_t
 ngx_http_race_api_races_start(ngx_http_race_api_ctx_t *ctx)
 {
-    char                        err[RACE_RACES_ERR_MAX];
+    char                        err[RACE_RACES_REQ_ERR_MAX];
     ngx_int_t                   rc;
     ngx_http_race_api_races_t  *rs;
 
@@ -1358,8 +1358,8 @@ ngx_http_race_api_races_job_run(void *data)
     }
 
     if (!create
-        && !(b.set & (RACE_RACES_COURSE|RACE_RACES_LAPS
-                      |RACE_RACES_CHECKPOINTS)))
+        && !(b.set & (RACE_RACES_SET_COURSE|RACE_RACES_SET_LAPS
+                      |RACE_RACES_SET_CHECKPOINTS)))
     {
         job->text = race_races_update_cmd(&b, NULL, job->id, job->by);
         race_races_body_free(&b);
@@ -1368,7 +1368,7 @@ ngx_http_race_api_races_job_run(void *data)
 
     have = 0;
 
-    if (!(b.set & RACE_RACES_COURSE) && job->course) {
+    if (!(b.set & RACE_RACES_SET_COURSE) && job->course) {
         if (race_course_decode(&c, job->course, job->course_len, job->err,
                                sizeof(job->err))
             != 0)
@@ -1382,7 +1382,7 @@ ngx_http_race_api_races_job_run(void *data)
         have = 1;
     }
 
-    if (race_races_course(&b, &c, have, job->err, sizeof(job->err)) != 0) {
+    if (race_races_req_course(&b, &c, have, job->err, sizeof(job->err)) != 0) {
         race_races_body_free(&b);
         job->status = NGX_HTTP_BAD_REQUEST;
         job->code = "bad_course";
