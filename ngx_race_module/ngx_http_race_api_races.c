@@ -1382,7 +1382,9 @@ ngx_http_race_api_races_job_run(void *data)
         have = 1;
     }
 
-    if (race_races_req_course(&b, &c, have, job->err, sizeof(job->err)) != 0) {
+    if (race_races_req_course(&b, &c, have, job->err, sizeof(job->err))
+        != 0)
+    {
         race_races_body_free(&b);
         job->status = NGX_HTTP_BAD_REQUEST;
         job->code = "bad_course";
