@@ -1,11 +1,12 @@
 #!/usr/bin/perl
 
-# Races through the API: an organizer creates one from a GPX file or a
-# GeoJSON object, lists, reads, edits, enters riders (whose tokens ride),
-# takes one off (its token no longer rides), makes and revokes
-# spectator links of a private race, starts and finishes it.  Every bad
-# course gets a 400 bad_course naming what is wrong, and nothing goes to
-# Kafka nor into Redis.
+# Races through the API, what the module decides before race-accounts
+# is asked: every bad course gets a 400 bad_course naming what is wrong
+# (not XML, no points, out of range, too many points, an external
+# entity, laps on an open course), every bad body a 400 bad_json naming
+# the field, too large a body 413, and a caller who may not create 401
+# or 403; then nothing went to Kafka and nothing is in Redis.  (The
+# flows race-accounts applies come with its race commands.)
 
 use strict;
 use warnings;
@@ -96,7 +97,8 @@ my $spec = signup('Sam');
 sub gpx {
     my (@pts) = @_;
     my $x = qq{<?xml version="1.0" encoding="UTF-8"?>\n}
-        . qq{<gpx version="1.1" creator="t" xmlns="http://www.topografix.com/GPX/1/1">}
+        . qq{<gpx version="1.1" creator="t" }
+        . qq{xmlns="http://www.topografix.com/GPX/1/1">}
         . "<trk><name>t</name><trkseg>\n";
     $x .= sprintf(qq{<trkpt lat="%.6f" lon="%.6f"><ele>%.1f</ele></trkpt>\n},
         @$_) for @pts;
@@ -112,7 +114,8 @@ my @loop = ((map { [45 + $_ * 0.0009, 7.6, 300] } 0 .. 5),
     (map { [45, 7.60635 - $_ * 0.00127, 300] } 1 .. 5));
 
 my $start_at = now_ms() + 3600_000;
-my %race = (name => 'Col du Test', start_at => $start_at, public => JSON::PP::true);
+my %race = (name => 'Col du Test', start_at => $start_at,
+    public => JSON::PP::true);
 
 sub create {
     my (%body) = @_;
@@ -130,14 +133,17 @@ my $many = '{"type":"LineString","coordinates":['
 my @bad = (
     [ 'truncated XML', gpx(@line) =~ s/<\/trk>.*//sr, qr/^not XML/ ],
     [ 'a GPX without points',
-      '<?xml version="1.0"?><gpx version="1.1" xmlns="http://www.topografix.com/GPX/1/1"></gpx>',
+      '<?xml version="1.0"?><gpx version="1.1" '
+      . 'xmlns="http://www.topografix.com/GPX/1/1"></gpx>',
       qr/^no points/ ],
     [ 'a latitude of 95', gpx([95, 7.6, 0], [45, 7.6, 0]),
       qr/out of range/ ],
     [ 'one point only', gpx([45, 7.6, 0]), qr/two distinct points|no points/ ],
     [ 'an external entity',
-      qq{<?xml version="1.0"?><!DOCTYPE gpx [<!ENTITY x SYSTEM "file:///etc/passwd">]>}
-      . qq{<gpx version="1.1" xmlns="http://www.topografix.com/GPX/1/1"><trk><name>&x;</name></trk></gpx>},
+      qq{<?xml version="1.0"?><!DOCTYPE gpx [}
+      . qq{<!ENTITY x SYSTEM "file:///etc/passwd">]>}
+      . qq{<gpx version="1.1" xmlns="http://www.topografix.com/GPX/1/1">}
+      . qq{<trk><name>&x;</name></trk></gpx>},
       qr/./ ],
     [ 'a GeoJSON Point', { type => 'Point', coordinates => [7.6, 45] },
       qr/^not GeoJSON/ ],
