@@ -38,76 +38,17 @@
 #include "ngx_http_race_api.h"
 #include "ngx_http_race_api_hash.h"
 #include "ngx_http_race_api_channel.h"
+#include "ngx_http_race_api_steps.h"
 #include "ngx_http_race_reply.h"
 #include "ngx_http_race_bearer.h"
 #include "race_jwt.h"
 #include "ngx_http_race_redis.h"
 #include "race_account.h"
 #include "race_password.h"
+#include "race_course.h"
 
-
-#define NGX_HTTP_RACE_API_SIGNUP    1
-#define NGX_HTTP_RACE_API_LOGIN     2
-#define NGX_HTTP_RACE_API_LOGOUT    3
-#define NGX_HTTP_RACE_API_ME        4
-#define NGX_HTTP_RACE_API_ROLE      5
 
 #define NGX_HTTP_RACE_API_COOKIE    "race_session"
-
-
-typedef struct ngx_http_race_api_ctx_s  ngx_http_race_api_ctx_t;
-
-/* a step that a Redis reply goes on with: NGX_DONE, or a code to end */
-typedef ngx_int_t (*ngx_http_race_api_redis_pt)(ngx_http_race_api_ctx_t *ctx,
-    redisReply *reply);
-
-
-/* a Redis call's privdata: cancelled when the request goes */
-typedef struct {
-    ngx_http_race_api_ctx_t          *ctx;
-    ngx_http_race_api_redis_pt        done;
-} ngx_http_race_api_call_t;
-
-
-/* why a request is refused before any step: its status and reason */
-typedef struct {
-    ngx_uint_t                        status;
-    const char                       *code;
-    const char                       *message;
-    char                              err[RACE_ACCOUNT_ERR_MAX];
-} ngx_http_race_api_refusal_t;
-
-
-struct ngx_http_race_api_ctx_s {
-    ngx_http_request_t               *request;
-    ngx_uint_t                        route;
-    char                              target[RACE_JWT_ID_MAX + 1];
-
-    ngx_http_race_api_call_t         *call;
-    ngx_thread_task_t                *task;
-    ngx_http_race_api_wait_t          wait;       /* for race-accounts */
-
-    /* what the request carried */
-    race_signup_t                     signup;
-    race_login_t                      login;
-    race_role_req_t                   role;
-
-    /* the user, as Redis or the worker knows them */
-    char                              user_id[RACE_JWT_ID_MAX + 1];
-    char                              user_role[16];
-    int64_t                           user_gen;
-    json_t                           *user;       /* for the answer */
-    char                              hash[RACE_PASSWORD_ENCODED_MAX];
-
-    unsigned                          bearer:1;
-};
-
-
-typedef struct {
-    ngx_http_race_api_main_conf_t    *conf;
-    ngx_http_race_main_conf_t        *shared;    /* the token keys */
-    ngx_log_t                        *log;
-} ngx_http_race_api_t;
 
 
 static void *ngx_http_race_api_create_main_conf(ngx_conf_t *cf);
@@ -128,28 +69,17 @@ static ngx_int_t ngx_http_race_api_start(ngx_http_race_api_ctx_t *ctx);
 static ngx_int_t ngx_http_race_api_parse(ngx_http_request_t *r,
     ngx_http_race_api_ctx_t *ctx, ngx_http_race_api_refusal_t *refusal);
 static void ngx_http_race_api_cleanup(void *data);
-static void ngx_http_race_api_finish(ngx_http_race_api_ctx_t *ctx,
-    ngx_int_t rc);
-static ngx_int_t ngx_http_race_api_error(ngx_http_race_api_ctx_t *ctx,
-    ngx_uint_t status, const char *code, const char *message);
-static ngx_int_t ngx_http_race_api_unavailable(ngx_http_race_api_ctx_t *ctx);
-
-static ngx_int_t ngx_http_race_api_redis(ngx_http_race_api_ctx_t *ctx,
-    ngx_http_race_api_redis_pt done, const char *fmt, ...);
 static void ngx_http_race_api_on_redis(redisAsyncContext *ac, void *r,
     void *privdata);
 static ngx_int_t ngx_http_race_api_hash(ngx_http_race_api_ctx_t *ctx,
     const char *encoded);
 static void ngx_http_race_api_hashed(void *data, ngx_int_t result,
     const char *encoded);
-static ngx_int_t ngx_http_race_api_command(ngx_http_race_api_ctx_t *ctx,
-    json_t *cmd, const char *key);
 static void ngx_http_race_api_replied(ngx_http_race_api_wait_t *w,
     ngx_uint_t how, json_t *reply);
 static ngx_int_t ngx_http_race_api_reply(ngx_http_race_api_ctx_t *ctx,
     json_t *reply);
 
-static ngx_int_t ngx_http_race_api_authenticate(ngx_http_race_api_ctx_t *ctx);
 static ngx_int_t ngx_http_race_api_authenticated(
     ngx_http_race_api_ctx_t *ctx, redisReply *reply);
 static ngx_int_t ngx_http_race_api_signup_hashed(
@@ -183,6 +113,16 @@ static ngx_http_race_conf_value_t  ngx_http_race_token_ttl_value = {
 static ngx_http_race_conf_value_t  ngx_http_race_reply_timeout_value = {
     NGX_HTTP_RACE_CONF_MSEC, 1000, 300000,
     "a time from 1s to 5m"
+};
+
+static ngx_http_race_conf_value_t  ngx_http_race_course_max_size_value = {
+    NGX_HTTP_RACE_CONF_SIZE, 16384, RACE_COURSE_INPUT_MAX,
+    "a size from 16k to 8m"
+};
+
+static ngx_http_race_conf_value_t  ngx_http_race_rider_token_ttl_value = {
+    NGX_HTTP_RACE_CONF_MSEC, 3600 * 1000, NGX_HTTP_RACE_MSEC_MAX,
+    "a time from 1h to 24d"
 };
 
 
@@ -222,6 +162,20 @@ static ngx_command_t  ngx_http_race_api_commands[] = {
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_race_api_main_conf_t, reply_timeout),
       &ngx_http_race_reply_timeout_value },
+
+    { ngx_string("race_api_course_max_size"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_race_conf_set_value,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_race_api_main_conf_t, course_max_size),
+      &ngx_http_race_course_max_size_value },
+
+    { ngx_string("race_rider_token_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_race_conf_set_value,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_race_api_main_conf_t, rider_token_ttl),
+      &ngx_http_race_rider_token_ttl_value },
 
     { ngx_string("race_auth_cookie_secure"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
@@ -272,7 +226,7 @@ ngx_module_t  ngx_http_race_api_module = {
 };
 
 
-static ngx_http_race_api_t  *ngx_http_race_api;
+ngx_http_race_api_t  *ngx_http_race_api;
 
 
 static void *
@@ -297,6 +251,8 @@ ngx_http_race_api_create_main_conf(ngx_conf_t *cf)
     amcf->max_hashes = NGX_CONF_UNSET_UINT;
     amcf->token_ttl = NGX_CONF_UNSET_MSEC;
     amcf->reply_timeout = NGX_CONF_UNSET_MSEC;
+    amcf->course_max_size = NGX_CONF_UNSET_SIZE;
+    amcf->rider_token_ttl = NGX_CONF_UNSET_MSEC;
     amcf->cookie_secure = NGX_CONF_UNSET;
 
     return amcf;
@@ -311,6 +267,8 @@ ngx_http_race_api_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_uint_value(amcf->max_hashes, 4);
     ngx_conf_init_msec_value(amcf->token_ttl, 15 * 60 * 1000);
     ngx_conf_init_msec_value(amcf->reply_timeout, 10000);
+    ngx_conf_init_size_value(amcf->course_max_size, 4 * 1024 * 1024);
+    ngx_conf_init_msec_value(amcf->rider_token_ttl, 2 * 86400 * 1000);
     ngx_conf_init_value(amcf->cookie_secure, 1);
 
     if (amcf->enabled) {
@@ -591,6 +549,16 @@ ngx_http_race_api_route(ngx_http_request_t *r, ngx_http_race_api_ctx_t *ctx,
     uri = r->uri;
     allowed = NGX_HTTP_POST;
 
+    if (uri.len >= sizeof("/api/races") - 1
+        && ngx_strncmp(uri.data, "/api/races", sizeof("/api/races") - 1)
+           == 0
+        && (uri.len == sizeof("/api/races") - 1
+            || uri.data[sizeof("/api/races") - 1] == '/'))
+    {
+        ctx->route = NGX_HTTP_RACE_API_RACES;
+        return ngx_http_race_api_races_route(r, ctx, refusal);
+    }
+
     if (uri.len == sizeof("/api/auth/signup") - 1
         && ngx_strncmp(uri.data, "/api/auth/signup", uri.len) == 0)
     {
@@ -731,6 +699,10 @@ ngx_http_race_api_start(ngx_http_race_api_ctx_t *ctx)
 {
     ngx_int_t                     rc;
     ngx_http_race_api_refusal_t   refusal;
+
+    if (ctx->route == NGX_HTTP_RACE_API_RACES) {
+        return ngx_http_race_api_races_start(ctx);
+    }
 
     rc = ngx_http_race_api_parse(ctx->request, ctx, &refusal);
 
@@ -874,6 +846,11 @@ ngx_http_race_api_cleanup(void *data)
 {
     ngx_http_race_api_ctx_t  *ctx = data;
 
+    if (ctx->races) {
+        /* its task is a course job's, cancelled there */
+        ngx_http_race_api_races_cleanup(ctx);
+    }
+
     if (ctx->call) {
         ctx->call->ctx = NULL;
         ctx->call = NULL;
@@ -900,7 +877,7 @@ ngx_http_race_api_cleanup(void *data)
 
 /* where a callback ends the request: the one finalization of each */
 
-static void
+void
 ngx_http_race_api_finish(ngx_http_race_api_ctx_t *ctx, ngx_int_t rc)
 {
     ngx_connection_t    *c;
@@ -921,7 +898,7 @@ ngx_http_race_api_finish(ngx_http_race_api_ctx_t *ctx, ngx_int_t rc)
 
 /* sends an error; returns what sending did, for the caller to finalize */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_race_api_error(ngx_http_race_api_ctx_t *ctx, ngx_uint_t status,
     const char *code, const char *message)
 {
@@ -929,7 +906,7 @@ ngx_http_race_api_error(ngx_http_race_api_ctx_t *ctx, ngx_uint_t status,
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_race_api_unavailable(ngx_http_race_api_ctx_t *ctx)
 {
     return ngx_http_race_api_error(ctx, NGX_HTTP_SERVICE_UNAVAILABLE,
@@ -941,7 +918,7 @@ ngx_http_race_api_unavailable(ngx_http_race_api_ctx_t *ctx)
 
 /* Redis, on the worker's command connection: NGX_DONE when asked */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_race_api_redis(ngx_http_race_api_ctx_t *ctx,
     ngx_http_race_api_redis_pt done, const char *fmt, ...)
 {
@@ -979,6 +956,49 @@ ngx_http_race_api_redis(ngx_http_race_api_ctx_t *ctx,
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ctx->request->connection->log, 0,
                    "race api: redis asked: %s", fmt);
+
+    return NGX_DONE;
+}
+
+
+/* the same with a command of argc arguments */
+
+ngx_int_t
+ngx_http_race_api_redis_argv(ngx_http_race_api_ctx_t *ctx,
+    ngx_http_race_api_redis_pt done, int argc, const char **argv,
+    const size_t *argvlen)
+{
+    int                        rc;
+    ngx_http_race_redis_t     *rd;
+    ngx_http_race_api_call_t  *call;
+
+    rd = ngx_http_race_redis_pair ? &ngx_http_race_redis_pair->cmd : NULL;
+
+    if (rd == NULL || !rd->connected) {
+        return ngx_http_race_api_unavailable(ctx);
+    }
+
+    call = ngx_alloc(sizeof(ngx_http_race_api_call_t),
+                     ctx->request->connection->log);
+    if (call == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    call->ctx = ctx;
+    call->done = done;
+
+    rc = redisAsyncCommandArgv(rd->ac, ngx_http_race_api_on_redis, call,
+                               argc, argv, argvlen);
+
+    if (rc != REDIS_OK) {
+        ngx_free(call);
+        return ngx_http_race_api_unavailable(ctx);
+    }
+
+    ctx->call = call;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ctx->request->connection->log, 0,
+                   "race api: redis asked: %s, %d arguments", argv[0], argc);
 
     return NGX_DONE;
 }
@@ -1124,7 +1144,7 @@ ngx_http_race_api_hashed(void *data, ngx_int_t result, const char *encoded)
 
 /* a command to race-accounts: NGX_DONE when sent, the reply to come */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_race_api_command(ngx_http_race_api_ctx_t *ctx, json_t *cmd,
     const char *key)
 {
@@ -1132,6 +1152,30 @@ ngx_http_race_api_command(ngx_http_race_api_ctx_t *ctx, json_t *cmd,
 
     rc = ngx_http_race_api_channel_send(&ctx->wait, cmd, key,
                                         ctx->request->connection->log);
+
+    switch (rc) {
+
+    case NGX_OK:
+        return NGX_DONE;
+
+    case NGX_DECLINED:
+        return ngx_http_race_api_unavailable(ctx);
+
+    default:
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+}
+
+
+ngx_int_t
+ngx_http_race_api_command_text(ngx_http_race_api_ctx_t *ctx,
+    const char *text, const char *key)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_race_api_channel_send_text(&ctx->wait, text,
+                                             ngx_strlen(text), key,
+                                             ctx->request->connection->log);
 
     switch (rc) {
 
@@ -1190,6 +1234,10 @@ ngx_http_race_api_reply(ngx_http_race_api_ctx_t *ctx, json_t *reply)
     ngx_str_t    token, cookie;
     ngx_int_t    rc;
     const char  *code;
+
+    if (ctx->route == NGX_HTTP_RACE_API_RACES) {
+        return ngx_http_race_api_races_reply(ctx, reply);
+    }
 
     if (json_is_true(json_object_get(reply, "ok"))) {
 
@@ -1253,9 +1301,10 @@ ngx_http_race_api_reply(ngx_http_race_api_ctx_t *ctx, json_t *reply)
 
 /* who is calling: the token, then what Redis says of its user now */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_race_api_authenticate(ngx_http_race_api_ctx_t *ctx)
 {
+    ngx_int_t                   rc;
     ngx_str_t                   token, name;
     race_jwt_rc_e               jrc;
     race_jwt_key_t             *keys;
@@ -1283,6 +1332,11 @@ ngx_http_race_api_authenticate(ngx_http_race_api_ctx_t *ctx)
     }
 
     if (token.len == 0) {
+        if (ctx->route == NGX_HTTP_RACE_API_RACES) {
+            /* some race reads are open to anyone */
+            return ngx_http_race_api_races_authenticated(ctx);
+        }
+
         return ngx_http_race_api_error(ctx, NGX_HTTP_UNAUTHORIZED,
                                        "missing_token",
                                        "log in first");
@@ -1293,6 +1347,16 @@ ngx_http_race_api_authenticate(ngx_http_race_api_ctx_t *ctx)
     jrc = race_jwt_verify((char *) token.data, token.len, keys,
                           rmcf->token_keys->nelts, "ngx_race", "api",
                           ngx_time(), 30, &claims);
+
+    if (jrc == RACE_JWT_BAD_AUDIENCE && ctx->route == NGX_HTTP_RACE_API_RACES)
+    {
+        /* a private race's spectator link reads that race */
+        rc = ngx_http_race_api_races_link(ctx, &token);
+
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
+    }
 
     if (jrc != RACE_JWT_OK || claims.gen <= 0) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
@@ -1349,6 +1413,9 @@ ngx_http_race_api_authenticated(ngx_http_race_api_ctx_t *ctx,
     }
 
     switch (ctx->route) {
+
+    case NGX_HTTP_RACE_API_RACES:
+        return ngx_http_race_api_races_authenticated(ctx);
 
     case NGX_HTTP_RACE_API_ME:
         return ngx_http_race_api_send(ctx->request, NGX_HTTP_OK,

@@ -1,6 +1,6 @@
 
 /*
- * ngx_race: the accounts API, /api/auth/... and /api/me.
+ * ngx_race: the API, /api/auth/..., /api/me and /api/races/...
  */
 
 
@@ -26,6 +26,8 @@ typedef struct {
     ngx_uint_t             max_hashes;       /* at once, per worker */
     ngx_msec_t             token_ttl;
     ngx_msec_t             reply_timeout;    /* of race-accounts */
+    size_t                 course_max_size;  /* a race's body */
+    ngx_msec_t             rider_token_ttl;  /* past the race's start */
     ngx_flag_t             cookie_secure;
     ngx_str_t              passwords_file;
     race_password_list_t   passwords;        /* the common ones, refused */

@@ -134,9 +134,35 @@ ngx_int_t
 ngx_http_race_api_channel_send(ngx_http_race_api_wait_t *w, json_t *cmd,
     const char *key, ngx_log_t *log)
 {
-    char                         *text, id[NGX_INT64_LEN + 1];
-    u_char                       *payload;
-    size_t                        len;
+    char       *text;
+    size_t      len;
+    ngx_int_t   rc;
+
+    text = json_dumps(cmd, JSON_COMPACT);
+    json_decref(cmd);
+
+    if (text == NULL) {
+        return NGX_ERROR;
+    }
+
+    len = ngx_strlen(text);
+
+    rc = ngx_http_race_api_channel_send_text(w, text, len, key, log);
+
+    /* a signup's carries a password hash */
+    ngx_explicit_memzero(text, len);
+    free(text);
+
+    return rc;
+}
+
+
+ngx_int_t
+ngx_http_race_api_channel_send_text(ngx_http_race_api_wait_t *w,
+    const char *text, size_t len, const char *key, ngx_log_t *log)
+{
+    u_char                       *payload, *p;
+    size_t                        size;
     int64_t                       deadline;
     ngx_int_t                     rc;
     ngx_msec_t                    margin;
@@ -147,14 +173,12 @@ ngx_http_race_api_channel_send(ngx_http_race_api_wait_t *w, json_t *cmd,
     ch = ngx_http_race_api_channel;
 
     if (ch == NULL || !ch->subscribed || ngx_http_race_queue == NULL) {
-        json_decref(cmd);
         return NGX_DECLINED;
     }
 
-    /* waiting from now: nothing can report before produce() returns */
-    ngx_http_race_pending_add(&ch->pending, &w->node);
-
-    ngx_snprintf((u_char *) id, sizeof(id), "%ui%Z", w->node.key);
+    if (len < 2 || text[0] != '{' || text[len - 1] != '}') {
+        return NGX_ERROR;
+    }
 
     /*
      * The worker applies nothing after the deadline, so a 503 for a
@@ -169,50 +193,41 @@ ngx_http_race_api_channel_send(ngx_http_race_api_wait_t *w, json_t *cmd,
     deadline = (int64_t) tp->sec * 1000 + tp->msec
                + (int64_t) (ch->timeout - margin);
 
-    if (json_object_set_new(cmd, "req", json_string(id)) != 0
-        || json_object_set_new(cmd, "reply", json_string(ch->name)) != 0
-        || json_object_set_new(cmd, "deadline",
-                               json_integer((json_int_t) deadline))
-           != 0)
-    {
-        json_decref(cmd);
-        goto failed;
-    }
+    /*
+     * The queue frees what it is given with free(): a copy of ours,
+     * with req, reply and deadline put before the closing brace, so a
+     * large command (a race's course) is never parsed again here.
+     */
 
-    text = json_dumps(cmd, JSON_COMPACT);
-    json_decref(cmd);
+    size = len + sizeof(",\"req\":\"\",\"reply\":\"\",\"deadline\":}")
+           + NGX_INT64_LEN * 2 + sizeof(ch->name);
 
-    if (text == NULL) {
-        goto failed;
-    }
-
-    len = ngx_strlen(text);
-
-    /* the queue frees what it is given with free(): a copy of ours */
-
-    payload = ngx_alloc(len, log);
+    payload = ngx_alloc(size, log);
     msg = ngx_alloc(sizeof(ngx_http_race_api_msg_t), log);
 
     if (payload == NULL || msg == NULL) {
-        ngx_explicit_memzero(text, len);
-        free(text);
         ngx_free(payload);
         ngx_free(msg);
-        goto failed;
+        return NGX_ERROR;
     }
 
-    ngx_memcpy(payload, text, len);
-    ngx_explicit_memzero(text, len);
-    free(text);
+    /* waiting from now: nothing can report before produce() returns */
+    ngx_http_race_pending_add(&ch->pending, &w->node);
+
+    p = ngx_cpymem(payload, text, len - 1);
+    p = ngx_sprintf(p, "%s\"req\":\"%ui\",\"reply\":\"%s\","
+                    "\"deadline\":%L}",
+                    len > 2 ? "," : "", w->node.key, ch->name, deadline);
 
     msg->delivery.delivered = ngx_http_race_api_delivered;
     msg->id = w->node.key;
 
     rc = ngx_http_race_queue->produce(NGX_HTTP_RACE_TOPIC_ACCOUNTS,
                                       (u_char *) key, ngx_strlen(key),
-                                      payload, len, &msg->delivery, log);
+                                      payload, p - payload, &msg->delivery,
+                                      log);
     if (rc != NGX_OK) {
-        ngx_explicit_memzero(payload, len);
+        ngx_explicit_memzero(payload, p - payload);
         ngx_free(payload);
         ngx_free(msg);
         ngx_http_race_pending_delete(&ch->pending, &w->node);
@@ -231,12 +246,6 @@ ngx_http_race_api_channel_send(ngx_http_race_api_wait_t *w, json_t *cmd,
                    "race api: command %ui sent", w->node.key);
 
     return NGX_OK;
-
-failed:
-
-    ngx_http_race_pending_delete(&ch->pending, &w->node);
-
-    return NGX_ERROR;
 }
 
 

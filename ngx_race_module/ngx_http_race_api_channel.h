@@ -48,6 +48,9 @@ void ngx_http_race_api_channel_exit(void);
  */
 ngx_int_t ngx_http_race_api_channel_send(ngx_http_race_api_wait_t *w,
     json_t *cmd, const char *key, ngx_log_t *log);
+/* the same with cmd's text, an object without req, reply and deadline */
+ngx_int_t ngx_http_race_api_channel_send_text(ngx_http_race_api_wait_t *w,
+    const char *text, size_t len, const char *key, ngx_log_t *log);
 
 /* w's handler will not run: the request goes */
 void ngx_http_race_api_channel_cancel(ngx_http_race_api_wait_t *w);

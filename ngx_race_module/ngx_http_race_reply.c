@@ -94,28 +94,41 @@ ngx_int_t
 ngx_http_race_send_json(ngx_http_request_t *r, ngx_uint_t status,
     json_t *body)
 {
-    char         *text;
-    size_t        len;
+    char       *text;
+    size_t      len;
+    ngx_int_t   rc;
+
+    if (body == NULL) {
+        return ngx_http_race_send_json_text(r, status, NULL, 0);
+    }
+
+    text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+
+    if (text == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    len = ngx_strlen(text);
+
+    rc = ngx_http_race_send_json_text(r, status, text, len);
+
+    ngx_explicit_memzero(text, len);
+    free(text);
+
+    return rc;
+}
+
+
+ngx_int_t
+ngx_http_race_send_json_text(ngx_http_request_t *r, ngx_uint_t status,
+    const char *text, size_t len)
+{
     ngx_buf_t    *b;
     ngx_int_t     rc;
     ngx_chain_t   out;
 
-    text = NULL;
-    len = 0;
-
-    if (body) {
-        text = json_dumps(body, JSON_COMPACT);
-        json_decref(body);
-
-        if (text == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        len = ngx_strlen(text);
-    }
-
     if (ngx_http_race_add_header(r, "Cache-Control", "no-store") != NGX_OK) {
-        free(text);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -129,16 +142,12 @@ ngx_http_race_send_json(ngx_http_request_t *r, ngx_uint_t status,
 
     b = ngx_create_temp_buf(r->pool, len);
     if (b == NULL) {
-        free(text);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     b->last = ngx_cpymem(b->last, text, len);
     b->last_buf = 1;
     b->last_in_chain = 1;
-
-    ngx_explicit_memzero(text, len);
-    free(text);
 
     r->headers_out.content_length_n = len;
     ngx_str_set(&r->headers_out.content_type, "application/json");

@@ -35,5 +35,9 @@ ngx_int_t ngx_http_race_send_error(ngx_http_request_t *r, ngx_uint_t status,
 ngx_int_t ngx_http_race_send_json(ngx_http_request_t *r, ngx_uint_t status,
     json_t *body);
 
+/* the same with a JSON text, copied (NULL: no body) */
+ngx_int_t ngx_http_race_send_json_text(ngx_http_request_t *r,
+    ngx_uint_t status, const char *text, size_t len);
+
 
 #endif /* _NGX_HTTP_RACE_REPLY_H_INCLUDED_ */
