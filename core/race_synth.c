@@ -24,6 +24,7 @@
 #define RACE_SYNTH_M_DEG     111194.93     /* m per degree of latitude */
 #define RACE_SYNTH_DUPS      8             /* duplicates in flight */
 #define RACE_SYNTH_BRAKE     1.5           /* m/s2 before a stop */
+#define RACE_SYNTH_COAST     0.5           /* m/s2 past the finish line */
 
 
 typedef struct {
@@ -157,11 +158,13 @@ race_synth_free(race_synth_t *s)
     free(s->truth);
     free(s->jumped);
     free(s->dist);
+    free(s->over);
 
     s->fixes = NULL;
     s->truth = NULL;
     s->jumped = NULL;
     s->dist = NULL;
+    s->over = NULL;
     s->n = 0;
     s->nsec = 0;
 }
@@ -240,7 +243,8 @@ race_synth_point_at(const race_course_t *course, double dist, double *lat,
 
     len = b->dist - a->dist;
     f = len > 0 ? (dist - a->dist) / len : 0.0;
-    f = f < 0 ? 0 : (f > 1 ? 1 : f);
+    /* past the end: on along the last segment, as riders roll on */
+    f = f < 0 ? 0 : (f > 1 && i + 2 < course->n ? 1 : f);
 
     *lat = a->lat + (b->lat - a->lat) * f;
     *lon = a->lon + (b->lon - a->lon) * f;
@@ -254,11 +258,13 @@ race_synth_move(race_synth_t *s, const race_course_t *course,
     const race_synth_conf_t *conf, race_synth_rng_t *rng)
 {
     size_t    i, size, stop, k, steps, end;
-    double    pos, v, target, g, f, t, stopped, phase, accel, brake, *d;
+    double    pos, v, target, g, f, t, stopped, phase, accel, brake, over,
+              *d;
 
     size = 4096;
     s->dist = malloc(size * sizeof(double));
-    if (s->dist == NULL) {
+    s->over = malloc(size * sizeof(double));
+    if (s->dist == NULL || s->over == NULL) {
         return -1;
     }
 
@@ -267,13 +273,23 @@ race_synth_move(race_synth_t *s, const race_course_t *course,
     steps = (size_t) lround(1.0 / RACE_SYNTH_STEP);
 
     pos = 0.0;
+    over = 0.0;
     v = 0.0;
     stop = 0;
     stopped = 0.0;
     end = 0;
     s->dist[0] = 0.0;
+    s->over[0] = 0.0;
 
     for (i = 1; i <= RACE_SYNTH_SECS_MAX; i++) {
+
+        /* past the line, rolling to a stop */
+
+        for (k = 0; k < steps && s->finish != 0; k++) {
+            v = v - RACE_SYNTH_COAST * RACE_SYNTH_STEP > 0.0
+                ? v - RACE_SYNTH_COAST * RACE_SYNTH_STEP : 0.0;
+            over += v * RACE_SYNTH_STEP;
+        }
 
         for (k = 0; k < steps && s->finish == 0; k++) {
             t = (i - 1) + k * RACE_SYNTH_STEP;
@@ -335,9 +351,17 @@ race_synth_move(race_synth_t *s, const race_course_t *course,
             }
 
             s->dist = d;
+
+            d = realloc(s->over, size * sizeof(double));
+            if (d == NULL) {
+                return -1;
+            }
+
+            s->over = d;
         }
 
         s->dist[i] = pos;
+        s->over[i] = over;
 
         if (s->finish != 0 && i >= end) {
             break;
@@ -362,7 +386,8 @@ race_synth_fixes(race_synth_t *s, const race_course_t *course,
     for (i = 0; i <= s->nsec; i++) {
         f = &all[i];
 
-        race_synth_point_at(course, s->dist[i], &lat, &lon, &ele, &brg);
+        race_synth_point_at(course, s->dist[i] + s->over[i], &lat, &lon,
+                            &ele, &brg);
 
         north = s->noise * race_synth_rng_gauss(rng);
         east = s->noise * race_synth_rng_gauss(rng);
@@ -404,7 +429,8 @@ race_synth_fixes(race_synth_t *s, const race_course_t *course,
         }
 
         if (conf->spd) {
-            v = i > 0 ? s->dist[i] - s->dist[i - 1] : 0.0;
+            v = i > 0 ? s->dist[i] + s->over[i] - s->dist[i - 1]
+                        - s->over[i - 1] : 0.0;
             v += 0.3 * race_synth_rng_gauss(rng);
             f->spd = v < 0 ? 0 : v;
             f->has |= RACE_FIX_SPD;

@@ -51,8 +51,8 @@ typedef struct {
     double                  accel;      /* m/s2 from a standstill; 0: 1 */
     const race_synth_stop_t  *stops;    /* by distance */
     size_t                  nstops;
-    double                  tail;       /* s of fixes standing after the
-                                           finish */
+    double                  tail;       /* s of fixes after the finish:
+                                           rolling on, braking, stopped */
 
     /* the faults */
     double                  noise_min;  /* GPS noise, sigma in m per axis, */
@@ -83,6 +83,8 @@ typedef struct {
     double                 *dist;       /* nsec + 1: the true course
                                            distance at each second */
     size_t                  nsec;
+    double                 *over;       /* nsec + 1: m past the finish
+                                           line, rolling on after it */
 
     int64_t                 start;      /* Unix ms */
     double                  finish;     /* Unix ms, exact; 0: never */
@@ -108,7 +110,10 @@ double race_synth_time_at(const race_synth_t *s, double dist);
 /* the true course distance at time t (Unix ms) */
 double race_synth_dist_at(const race_synth_t *s, double t);
 
-/* the position at course distance dist, and the course's bearing there */
+/*
+ * The position at course distance dist (past the end: on along the
+ * last segment), and the course's bearing there.
+ */
 void race_synth_point_at(const race_course_t *course, double dist,
     double *lat, double *lon, double *ele, double *bearing);
 
