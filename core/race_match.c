@@ -65,7 +65,8 @@ typedef struct {
 typedef struct {
     double                  dist;
     double                  off;
-    double                  bearing;
+    double                  dx;         /* the segment's way, east */
+    double                  dy;         /* and north */
 } race_match_cand_t;
 
 
@@ -803,7 +804,8 @@ race_match_find(const race_course_t *c, race_match_query_t *q)
 
         cur.dist = a->dist + s * seg;
         cur.off = e;
-        cur.bearing = atan2(dx, dy) / RACE_MATCH_RAD;
+        cur.dx = dx;
+        cur.dy = dy;
 
         /* the previous segment was a local minimum: ahead rises again */
 
@@ -828,7 +830,7 @@ race_match_find(const race_course_t *c, race_match_query_t *q)
 static void
 race_match_consider(race_match_query_t *q, const race_match_cand_t *cand)
 {
-    double  cost, x, h;
+    double  cost, x, h, len;
 
     if (cand->off > q->max_map) {
         return;
@@ -843,8 +845,14 @@ race_match_consider(race_match_query_t *q, const race_match_cand_t *cand)
     }
 
     if (q->heading >= 0.0) {
-        h = (q->heading - cand->bearing) * RACE_MATCH_RAD;
-        cost += RACE_MATCH_HEADING * (1.0 - cos(h));
+        /* 1 - cos of the angle between the heading and the road */
+        len = sqrt(cand->dx * cand->dx + cand->dy * cand->dy);
+
+        if (len > 0.0) {
+            h = q->heading * RACE_MATCH_RAD;
+            cost += RACE_MATCH_HEADING
+                    * (1.0 - (sin(h) * cand->dx + cos(h) * cand->dy) / len);
+        }
     }
 
     if (cost < q->cost) {
