@@ -29,17 +29,6 @@
 /* a race that was fed nothing is asked again after this, for staleness */
 #define RACE_BOARD_IDLE_MS      1000
 
-/* the placeholder matcher's bounds (core/race_match replaces them) */
-#define RACE_BOARD_MAX_SPEED    25.0    /* m/s */
-#define RACE_BOARD_MAX_MAP      50.0    /* m from the course */
-#define RACE_BOARD_MARGIN       100.0   /* m ahead of the window */
-#define RACE_BOARD_BACK         20.0    /* m behind it */
-#define RACE_BOARD_MISSES       10      /* in a row: off course */
-#define RACE_BOARD_FINISH_TOL   10.0    /* m short of the length */
-#define RACE_BOARD_ALPHA        0.3     /* the speed's smoothing */
-
-#define RACE_BOARD_EARTH_M      6371008.8
-
 
 typedef struct {
     char                    id[RACE_ID_MAX + 1];
@@ -421,17 +410,17 @@ race_board_rider_free(void *value)
 
 
 /*
- * The matcher.  Until core/race_match is in, a forward-only stand-in:
- * the nearest point of the course within a window around the rider's
- * distance (the whole course for the first fix, the lowest distance on
- * a tie, so a loop starts on its first lap).  A late fix is skipped.
+ * The matcher: core/race_match with its defaults.  Its outputs become
+ * samples of the standings; the finish is one sample at the length, at
+ * the time the matcher says the line was crossed (between the fixes
+ * around it), so that net times are not those of the next fix.
  */
 
 void
 race_board_matcher_init(race_board_matcher_t *m, int64_t start)
 {
     memset(m, 0, sizeof(race_board_matcher_t));
-    m->start = start;
+    race_match_init(&m->m, start);
 }
 
 
@@ -439,120 +428,75 @@ size_t
 race_board_match(race_board_matcher_t *m, const race_course_t *c,
     const race_fix_t *fix, race_board_out_t out[2])
 {
-    size_t                      lo, hi, mid, k;
-    double                      dt, from, to, kx, ky, x0, y0, x1, y1;
-    double                      dx, dy, u, off, best, d, inst;
-    race_rider_sample_t        *s;
-    const race_course_point_t  *p;
+    size_t                   i, n;
+    int64_t                  t;
+    race_fix_t               hold;
+    race_match_out_t         mo[2];
+    race_rider_sample_t     *s;
+    const race_fix_t        *f;
+    static race_match_conf_t  conf;
+    static unsigned           conf_set;
 
-    if (m->started && fix->t <= m->t) {
-        return 0;
+    if (!conf_set) {
+        race_match_conf_default(&conf);
+        conf_set = 1;
     }
 
-    dt = m->started ? (double) (fix->t - m->t) / 1000.0 : 0;
+    /* a held fix decided now comes back without its coordinates */
+    hold = m->m.hold;
+    hold.seq = m->m.held ? hold.seq : -1;
 
-    best = HUGE_VAL;
-    d = m->dist;
+    n = race_match_push(&m->m, c, &conf, fix, mo);
 
-    if (m->dist >= c->length || fix->t < m->start) {
-        best = 0;
+    for (i = 0; i < n; i++) {
 
-    } else {
-        from = m->started ? m->dist - RACE_BOARD_BACK : 0;
-        to = m->started ? m->dist + RACE_BOARD_MAX_SPEED * dt
-                          + RACE_BOARD_MARGIN
-                        : c->length;
+        switch (mo[i].status) {
 
-        /* the last point at or before from */
-        lo = 0;
-        hi = c->n - 1;
+        case RACE_MATCH_MATCHED:
+            out[i].fate = RACE_BOARD_MATCHED;
+            break;
 
-        while (lo < hi) {
-            mid = lo + (hi - lo + 1) / 2;
+        case RACE_MATCH_MISSED:
+            out[i].fate = RACE_BOARD_MISSED;
+            break;
 
-            if (c->points[mid].dist <= from) {
-                lo = mid;
+        case RACE_MATCH_OFF_COURSE:
+            out[i].fate = RACE_BOARD_OFF_COURSE;
+            break;
 
-            } else {
-                hi = mid - 1;
-            }
+        default:
+            out[i].fate = RACE_BOARD_SKIPPED;
+            continue;
         }
 
-        /* metres per degree around the fix */
-        ky = RACE_BOARD_EARTH_M * M_PI / 180.0;
-        kx = ky * cos(fix->lat * M_PI / 180.0);
+        f = (mo[i].seq == hold.seq && mo[i].seq != fix->seq) ? &hold : fix;
+        t = mo[i].t;
 
-        for (k = lo; k + 1 < c->n && c->points[k].dist <= to; k++) {
-            p = &c->points[k];
-
-            x0 = (p[0].lon - fix->lon) * kx;
-            y0 = (p[0].lat - fix->lat) * ky;
-            x1 = (p[1].lon - fix->lon) * kx;
-            y1 = (p[1].lat - fix->lat) * ky;
-
-            dx = x1 - x0;
-            dy = y1 - y0;
-
-            u = (dx * dx + dy * dy) > 0
-                ? -(x0 * dx + y0 * dy) / (dx * dx + dy * dy) : 0;
-            u = u < 0 ? 0 : (u > 1 ? 1 : u);
-
-            off = hypot(x0 + u * dx, y0 + u * dy);
-
-            if (off < best) {
-                best = off;
-                d = p[0].dist + u * (p[1].dist - p[0].dist);
-            }
-        }
-    }
-
-    out[0].fate = RACE_BOARD_MATCHED;
-
-    if (best > RACE_BOARD_MAX_MAP) {
-        m->misses++;
-        out[0].fate = m->misses >= RACE_BOARD_MISSES
-                      ? RACE_BOARD_OFF_COURSE : RACE_BOARD_MISSED;
-        d = m->dist;
-
-    } else {
-        m->misses = 0;
-
-        if (fix->t < m->start) {
-            d = 0;
+        if (mo[i].finished && !m->finished && !mo[i].late) {
+            /* the line's time, kept within the track's order */
+            m->finished = 1;
+            t = (int64_t) llround(m->m.finish_t);
+            t = t > mo[i].t ? mo[i].t : t;
+            t = t <= m->t ? mo[i].t : t;
         }
 
-        if (d >= c->length - RACE_BOARD_FINISH_TOL) {
-            d = c->length;
+        if (!mo[i].late && t > m->t) {
+            m->t = t;
         }
 
-        /* never back */
-        if (d < m->dist) {
-            d = m->dist;
+        s = &out[i].sample;
+        memset(s, 0, sizeof(race_rider_sample_t));
+        s->t = t;
+        s->dist = mo[i].dist;
+        s->speed = mo[i].speed;
+        s->lat = f->lat;
+        s->lon = f->lon;
+
+        if (f->has & RACE_FIX_ELE) {
+            s->ele = f->ele;
+            s->has_ele = 1;
         }
     }
 
-    if (m->started && dt > 0) {
-        inst = (d - m->dist) / dt;
-        m->speed += RACE_BOARD_ALPHA * (inst - m->speed);
-    }
-
-    m->started = 1;
-    m->t = fix->t;
-    m->seq = fix->seq;
-    m->dist = d;
-
-    s = &out[0].sample;
-    memset(s, 0, sizeof(race_rider_sample_t));
-    s->t = fix->t;
-    s->dist = d;
-    s->speed = m->speed;
-    s->lat = fix->lat;
-    s->lon = fix->lon;
-
-    if (fix->has & RACE_FIX_ELE) {
-        s->ele = fix->ele;
-        s->has_ele = 1;
-    }
-
-    return 1;
+    return n;
 }

@@ -47,7 +47,7 @@
  *            race's now (a race started by hand after its start_at):
  *            the caller makes it anew, as for a changed course.
  *
- * The matcher (core/race_match) is called in one place,
+ * The matcher (core/race_match.h) is called in one place,
  * race_board_match(), which the results (race_results.h) call too, so
  * what is live and what is published after the finish are matched
  * alike.  Each rider's state is a plain struct: no allocation per fix.
@@ -64,6 +64,7 @@
 #include "race_book.h"
 #include "race_course.h"
 #include "race_fix.h"
+#include "race_match.h"
 #include "race_standings.h"
 
 
@@ -74,15 +75,11 @@
 typedef struct race_board_s  race_board_t;
 
 
-/* one rider's matcher */
+/* one rider's matcher: core/race_match's state, and what it gave */
 typedef struct {
-    int64_t                 start;      /* the race's start, Unix ms */
-    int64_t                 t;          /* the newest fix taken */
-    int64_t                 seq;
-    double                  dist;       /* live course distance, m */
-    double                  speed;      /* m/s, smoothed */
-    unsigned                misses;     /* in a row */
-    unsigned                started:1;
+    race_match_t            m;
+    int64_t                 t;          /* the last sample's */
+    unsigned                finished:1; /* a sample at the length given */
 } race_board_matcher_t;
 
 
