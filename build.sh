@@ -7,6 +7,7 @@
 #                         FerretDB, race-tracker, nginx (Ctrl-C stops it)
 #   ./build.sh test       build with AddressSanitizer and run every test
 #   ./build.sh bench      the pipeline's figures (release build)
+#   ./build.sh bench-match  the map matcher's cost per fix (release build)
 #   ./build.sh deps       install what is missing from Debian
 #   ./build.sh module     build/ngx_http_race_module.so only
 #   ./build.sh clean      remove build/
@@ -232,6 +233,14 @@ bench() {
     RACE_BUILD=$BUILD perl t/bench/pipeline.pl "$@"
 }
 
+# the map matcher's figures: t/bench/match_bench.c, no sanitizers
+bench_match() {
+    shift
+    core "$BUILD"
+    make -s -C "$ROOT/t" BUILD="$BUILD" bench
+    "$BUILD/t/match_bench" "$@"
+}
+
 case "${1:-all}" in
     all)     all ;;
     deps)    deps ;;
@@ -241,6 +250,7 @@ case "${1:-all}" in
     run)     run ;;
     test)    shift; run_tests "$@" ;;
     bench)   bench "$@" ;;
+    bench-match) bench_match "$@" ;;
     clean)   rm -rf "$BUILD" ;;
     *)       die "unknown command \"$1\" (see the top of build.sh)" ;;
 esac

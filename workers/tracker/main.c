@@ -31,6 +31,12 @@
  *   5. the fixes are fed to the standings of their race;
  *   6. only then are the batch's offsets stored, for the auto commit.
  *
+ * A finished race with a course gets its results (race_results.h) once
+ * it is loaded finished without them, a few seconds after the last
+ * fix that came after its finish (backfill: at most
+ * RACE_TRACKER_RESULTS_MAX_MS after the first), and after a reload
+ * (an entry marked dsq after the finish): one race's at a tick.
+ *
  * If 2, 3 or 4 fails (a server down), the whole batch is retried with a
  * backoff of up to retry_max_ms, for as long as it takes, and nothing is
  * committed meanwhile: nothing is lost, and the ids make the replays
@@ -71,6 +77,7 @@
 #include "race_signal.h"
 #include "race_board.h"
 #include "race_queue.h"
+#include "race_results.h"
 #include "race_queue_kafka.h"
 #include "race_store.h"
 #include "race_mongo.h"
@@ -79,6 +86,10 @@
 
 
 #define RACE_TRACKER_NAME        "race-tracker"
+
+/* results wait this long after a late fix for more, but at most MAX */
+#define RACE_TRACKER_RESULTS_WAIT_MS   3000
+#define RACE_TRACKER_RESULTS_MAX_MS    30000
 
 
 typedef struct {
@@ -97,6 +108,7 @@ typedef struct {
     race_store_t           *store;
     race_live_t            *live;
     race_book_t            *book;
+    race_results_t         *results;
 
     /* the fixes of a race's riders to publish again, at a tick */
     const race_fix_t      **restate;
@@ -147,6 +159,8 @@ static int race_tracker_emit(void *ctx, const char *rider,
 static void race_tracker_who(void *data, const race_fix_t *fix,
     const char **who, const char **extra);
 static void race_tracker_forget(void *data, race_book_race_t *r);
+static int race_tracker_results(race_tracker_t *tr, race_book_race_t *r);
+static void race_tracker_results_later(race_book_race_t *r, int64_t now);
 
 
 #define race_tracker_field(name)  offsetof(race_tracker_t, conf.name)
@@ -218,6 +232,7 @@ race_tracker_open(void *data)
     race_tracker_t           *tr = data;
     race_book_conf_t          bc;
     race_live_conf_t          lc;
+    race_results_conf_t       rc;
     race_store_mongo_conf_t   sc;
     race_queue_kafka_conf_t   kc;
 
@@ -243,6 +258,17 @@ race_tracker_open(void *data)
 
     tr->store = race_store_mongo_open(&sc);
     if (tr->store == NULL) {
+        return -1;
+    }
+
+    rc.host = tr->conf.daemon.redis_host;
+    rc.port = (int) tr->conf.daemon.redis_port;
+    rc.timeout_ms = (int) tr->conf.daemon.redis_timeout_ms;
+    rc.retry_max_ms = (int) tr->conf.daemon.retry_max_ms;
+    rc.store = tr->store;
+
+    tr->results = race_results_open(&rc);
+    if (tr->results == NULL) {
         return -1;
     }
 
@@ -332,6 +358,9 @@ race_tracker_close(void *data)
         race_book_close(tr->book);
         tr->book = NULL;
     }
+
+    race_results_close(tr->results);
+    tr->results = NULL;
 
     if (tr->store != NULL) {
         tr->store->ops->close(tr->store);
@@ -602,6 +631,7 @@ race_tracker_idle(void *data)
 static void
 race_tracker_tick(race_tracker_t *tr)
 {
+    int                made;
     size_t             i;
     int64_t            now;
     race_book_race_t  *r;
@@ -614,8 +644,16 @@ race_tracker_tick(race_tracker_t *tr)
     race_book_poll(tr->book);
 
     i = 0;
+    made = 0;
 
     while ((r = race_book_next(tr->book, &i)) != NULL) {
+
+        /* started by hand: the times count from another start */
+        if (r->standings != NULL && r->replayed
+            && race_board_stale(r->standings, r))
+        {
+            r->course_changed = 1;
+        }
 
         if ((r->course_changed || (r->course && !r->replayed))
             && race_time_mono_ms() >= tr->next_replay)
@@ -634,6 +672,13 @@ race_tracker_tick(race_tracker_t *tr)
 
         if (r->nrestate > 0) {
             race_tracker_restate(tr, r);
+        }
+
+        /* the results of one race at most: each blocks the loop */
+        if (!made && r->keys && r->course != NULL
+            && strcmp(r->status, "finished") == 0)
+        {
+            made = race_tracker_results(tr, r);
         }
     }
 
@@ -801,6 +846,13 @@ race_tracker_feed(race_tracker_t *tr)
 
         race_book_note(r, &tr->fixes[i], j - i);
 
+        /* fixes after the finish: the results are to be made again */
+        if (r->keys && r->course != NULL
+            && strcmp(r->status, "finished") == 0)
+        {
+            race_tracker_results_later(r, race_time_mono_ms());
+        }
+
         if (r->standings != NULL && r->replayed
             && r->replay_batch != tr->nbatch + 1)
         {
@@ -930,5 +982,77 @@ race_tracker_forget(void *data, race_book_race_t *r)
     if (r->standings != NULL) {
         race_board_close(r->standings);
         r->standings = NULL;
+    }
+}
+
+
+/*
+ * The results of a finished race, when they are due: 1 if they were
+ * made (or tried) now.  The first time the race is seen finished, only
+ * if nobody made them; after a reload, a little later, as after a late
+ * fix.
+ */
+
+static int
+race_tracker_results(race_tracker_t *tr, race_book_race_t *r)
+{
+    int      rc;
+    int64_t  now;
+
+    now = race_time_mono_ms();
+
+    if (r->results_loads != r->nloads) {
+
+        if (r->results_loads == 0) {
+            rc = race_results_missing(tr->results, r);
+
+            if (rc < 0) {
+                /* Redis is away: asked again at the next tick */
+                return 0;
+            }
+
+            if (rc == 1) {
+                r->results_due = now;
+            }
+
+        } else {
+            race_tracker_results_later(r, now);
+        }
+
+        r->results_loads = r->nloads;
+    }
+
+    if (r->results_due == 0 || now < r->results_due) {
+        return 0;
+    }
+
+    if (race_results_make(tr->results, r, race_time_wall_ms()) != 0) {
+        race_log(RACE_LOG_WARN, "race %s: results not made, trying again "
+                 "in %lld ms", r->id,
+                 (long long) tr->conf.daemon.retry_max_ms);
+        r->results_due = race_time_mono_ms() + tr->conf.daemon.retry_max_ms;
+        return 1;
+    }
+
+    r->results_due = 0;
+    r->results_first = 0;
+
+    return 1;
+}
+
+
+/* debounced: a backfill comes as a burst, and may go on for a while */
+
+static void
+race_tracker_results_later(race_book_race_t *r, int64_t now)
+{
+    if (r->results_first == 0) {
+        r->results_first = now;
+    }
+
+    r->results_due = now + RACE_TRACKER_RESULTS_WAIT_MS;
+
+    if (r->results_due > r->results_first + RACE_TRACKER_RESULTS_MAX_MS) {
+        r->results_due = r->results_first + RACE_TRACKER_RESULTS_MAX_MS;
     }
 }

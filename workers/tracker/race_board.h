@@ -42,6 +42,15 @@
  *
  *   close    frees the state: the race is forgotten, its course changed,
  *            or the tracker stops.
+ *
+ *   stale    whether the state was made for another start than the
+ *            race's now (a race started by hand after its start_at):
+ *            the caller makes it anew, as for a changed course.
+ *
+ * The matcher (core/race_match.h) is called in one place,
+ * race_board_match(), which the results (race_results.h) call too, so
+ * what is live and what is published after the finish are matched
+ * alike.  Each rider's state is a plain struct: no allocation per fix.
  */
 
 
@@ -53,7 +62,10 @@
 #include <stdint.h>
 
 #include "race_book.h"
+#include "race_course.h"
 #include "race_fix.h"
+#include "race_match.h"
+#include "race_standings.h"
 
 
 /* fixes a replay feeds at once */
@@ -61,6 +73,29 @@
 
 
 typedef struct race_board_s  race_board_t;
+
+
+/* one rider's matcher: core/race_match's state, and what it gave */
+typedef struct {
+    race_match_t            m;
+    int64_t                 t;          /* the last sample's */
+    unsigned                finished:1; /* a sample at the length given */
+} race_board_matcher_t;
+
+
+/* what became of a fix */
+typedef enum {
+    RACE_BOARD_MATCHED = 0,     /* on the course: sample */
+    RACE_BOARD_MISSED,          /* away from it: sample at the same dist */
+    RACE_BOARD_OFF_COURSE,      /* missed too often */
+    RACE_BOARD_SKIPPED          /* held, rejected or a duplicate */
+} race_board_fate_e;
+
+
+typedef struct {
+    race_board_fate_e       fate;
+    race_rider_sample_t     sample;     /* unless skipped */
+} race_board_out_t;
 
 typedef int (*race_board_emit_pt)(void *ctx, const char *rider,
     const char *members, size_t len);
@@ -75,6 +110,20 @@ int race_board_tick(race_board_t *st, const race_book_race_t *race,
     int64_t now, race_board_emit_pt emit, void *ctx);
 
 void race_board_close(race_board_t *st);
+
+int race_board_stale(const race_board_t *st, const race_book_race_t *race);
+
+/* the start the race's times count from: started_at, else start_at */
+int64_t race_board_start(const race_book_race_t *race);
+
+void race_board_matcher_init(race_board_matcher_t *m, int64_t start);
+
+/*
+ * One fix of a rider, in t order (a late one may come): what became of
+ * it, and of a held one it decides, in out[], how many (0 to 2).
+ */
+size_t race_board_match(race_board_matcher_t *m, const race_course_t *c,
+    const race_fix_t *fix, race_board_out_t out[2]);
 
 
 #endif /* _RACE_BOARD_H_INCLUDED_ */

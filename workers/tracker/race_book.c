@@ -471,6 +471,7 @@ race_book_load(race_book_t *b, race_book_race_t *r)
     first = !r->loaded;
     r->loaded = 1;
     r->reload = 0;
+    r->nloads++;
     b->loads++;
 
     if (!r->keys) {
@@ -909,7 +910,8 @@ race_book_message(race_book_t *b, redisReply *reply)
 static int
 race_book_idle(race_book_t *b, race_book_race_t *r, int64_t now)
 {
-    if (now - r->active < b->forget_ms) {
+    /* nor one whose results are still to be made */
+    if (now - r->active < b->forget_ms || r->results_due != 0) {
         return 0;
     }
 

@@ -44,6 +44,7 @@
 #include "race_fix.h"
 #include "race_id.h"
 #include "race_map.h"
+#include "race_standings.h"
 
 
 #define RACE_BOOK_OK        0
@@ -51,8 +52,8 @@
 
 /* the bib and name members of a <state>, escaped: longer names are cut */
 #define RACE_BOOK_WHO_MAX     320
-/* the standings' members of a <state> */
-#define RACE_BOOK_EXTRA_MAX   448
+/* the standings' members of a <state>: every split of 64 checkpoints */
+#define RACE_BOOK_EXTRA_MAX   (RACE_STANDINGS_JSON_MAX - 1)
 
 #define RACE_BOOK_STATUS_SIZE 16
 
@@ -105,6 +106,7 @@ struct race_book_race_s {
     size_t                  nrestate;   /* riders with restate set */
 
     int64_t                 active;     /* monotonic ms of its last fix */
+    uint64_t                nloads;     /* loads of it, 1 after the first */
 
     /*
      * The caller's: the book never looks at them.  course_changed is set
@@ -115,6 +117,11 @@ struct race_book_race_s {
     uint64_t                replay_batch;
     unsigned                replayed:1;
     unsigned                course_changed:1;
+
+    /* the results of a finished race: nloads seen, when (monotonic ms) */
+    uint64_t                results_loads;
+    int64_t                 results_due;    /* 0: none to make */
+    int64_t                 results_first;  /* the first late fix's */
 };
 
 

@@ -32,7 +32,7 @@
 #define RACE_LIVE_ERROR    -1
 
 /* enough for any <state> race_live_state() builds, with its members */
-#define RACE_LIVE_STATE_SIZE  1024
+#define RACE_LIVE_STATE_SIZE  3072
 
 
 typedef struct race_live_s  race_live_t;

@@ -19,6 +19,10 @@
  *            caller starts again later.  Blocks for as long as reading
  *            takes: a race's fixes are read once, when the tracker
  *            takes up the race.
+ *   results  stores the results document of a race (race_stats_json()),
+ *            a JSON object of len bytes, under the race id, replacing
+ *            the race's earlier results: computing them again is
+ *            harmless.  RACE_STORE_ERROR: the caller tries again later.
  *   close    frees the store.
  */
 
@@ -54,6 +58,8 @@ typedef struct {
                       race_store_result_t *result);
     int     (*replay)(race_store_t *s, const char *race, size_t slice,
                       race_store_replay_pt each, void *data, size_t *total);
+    int     (*results)(race_store_t *s, const char *race, const char *json,
+                       size_t len);
     void    (*close)(race_store_t *s);
 } race_store_ops_t;
 

@@ -13,6 +13,10 @@
  * a cursor that holds at most a batch of RACE_STORE_MONGO_BATCH
  * documents: a long race is never in memory at once.
  *
+ * A finished race's results are one document of collection "results",
+ * _id the race id, replaced whole (an upsert) when they are computed
+ * again.
+ *
  * A single-threaded mongoc_client_t: the tracker has one thread.  It
  * reconnects by itself when a server comes back; meanwhile each insert
  * fails after at most the server selection timeout.
@@ -35,6 +39,7 @@
 #define RACE_STORE_MONGO_DUPLICATE_KEY  11000
 #define RACE_STORE_MONGO_INDEX          "race_rider_t"
 #define RACE_STORE_MONGO_BATCH          1000
+#define RACE_STORE_MONGO_RESULTS        "results"
 
 
 /*
@@ -47,6 +52,7 @@ typedef struct {
     race_store_t            store;      /* first: the race_store_t is this */
     mongoc_client_t        *client;
     mongoc_collection_t    *coll;
+    mongoc_collection_t    *results;
     bson_t                 *docs;       /* aligned */
     const bson_t          **ptrs;
     size_t                  size;
@@ -60,6 +66,8 @@ static int race_store_mongo_insert(race_store_t *s, const race_fix_t *fixes,
     size_t n, race_store_result_t *result);
 static int race_store_mongo_replay(race_store_t *s, const char *race,
     size_t slice, race_store_replay_pt each, void *data, size_t *total);
+static int race_store_mongo_results(race_store_t *s, const char *race,
+    const char *json, size_t len);
 static void race_store_mongo_close(race_store_t *s);
 static void race_store_mongo_index(race_store_mongo_t *sm);
 static int race_store_mongo_fix(const bson_t *doc, const char *race,
@@ -74,6 +82,7 @@ static int64_t race_store_mongo_int(const bson_t *reply, const char *key);
 static const race_store_ops_t  race_store_mongo_ops = {
     race_store_mongo_insert,
     race_store_mongo_replay,
+    race_store_mongo_results,
     race_store_mongo_close
 };
 
@@ -127,6 +136,14 @@ race_store_mongo_open(const race_store_mongo_conf_t *conf)
     if (sm->coll == NULL) {
         race_log(RACE_LOG_ERROR, "mongo: cannot get collection %s.%s",
                  conf->db, RACE_STORE_MONGO_COLLECTION);
+        goto failed;
+    }
+
+    sm->results = mongoc_client_get_collection(sm->client, conf->db,
+                                               RACE_STORE_MONGO_RESULTS);
+    if (sm->results == NULL) {
+        race_log(RACE_LOG_ERROR, "mongo: cannot get collection %s.%s",
+                 conf->db, RACE_STORE_MONGO_RESULTS);
         goto failed;
     }
 
@@ -310,10 +327,69 @@ done:
 }
 
 
+static int
+race_store_mongo_results(race_store_t *s, const char *race,
+    const char *json, size_t len)
+{
+    int                  rc;
+    bson_t               doc, filter, opts, *results;
+    bson_error_t         error;
+    race_store_mongo_t  *sm = (race_store_mongo_t *) s;
+
+    results = bson_new_from_json((const uint8_t *) json, (ssize_t) len,
+                                 &error);
+    if (results == NULL) {
+        race_log(RACE_LOG_ERROR, "mongo: the results of race %s are not "
+                 "a document: %s", race, error.message);
+        return RACE_STORE_ERROR;
+    }
+
+    bson_init(&doc);
+    bson_init(&filter);
+    bson_init(&opts);
+
+    rc = RACE_STORE_ERROR;
+
+    if (!BSON_APPEND_UTF8(&doc, "_id", race)
+        || !bson_concat(&doc, results)
+        || !BSON_APPEND_UTF8(&filter, "_id", race)
+        || !BSON_APPEND_BOOL(&opts, "upsert", true))
+    {
+        race_log(RACE_LOG_ERROR, "mongo: cannot build the results of "
+                 "race %s", race);
+        goto done;
+    }
+
+    if (!mongoc_collection_replace_one(sm->results, &filter, &doc, &opts,
+                                       NULL, &error))
+    {
+        race_log(RACE_LOG_WARN, "mongo: results of race %s: %s (domain "
+                 "%u, code %u)", race, error.message, error.domain,
+                 error.code);
+        goto done;
+    }
+
+    rc = RACE_STORE_OK;
+
+done:
+
+    bson_destroy(&opts);
+    bson_destroy(&filter);
+    bson_destroy(&doc);
+    bson_destroy(results);
+
+    return rc;
+}
+
+
 static void
 race_store_mongo_close(race_store_t *s)
 {
     race_store_mongo_t  *sm = (race_store_mongo_t *) s;
+
+    if (sm->results != NULL) {
+        mongoc_collection_destroy(sm->results);
+    }
 
     if (sm->coll != NULL) {
         mongoc_collection_destroy(sm->coll);
