@@ -370,7 +370,26 @@ agree($res2, 'after the backlog');
 
 is(scalar(log_lines(qr/race $RACE: results made/)), 2,
     'made twice: at the finish, after the backlog (debounced)');
+ok(!redis('EXISTS', "race:race:$RACE:results:due"),
+    'no results due once they are made');
 
 is($t->stop('tracker'), 0, 'the tracker stops');
+
+###############################################################################
+# results left due by a tracker that stopped before making them: the
+# marker, set before a batch's offsets are stored, outlives the process
+
+redis('SET', "race:race:$RACE:results:due", 1);
+
+$t->spawn(name => 'tracker', log => $log,
+    argv => [$tracker, map { ('--set', "$_=$conf{$_}") } sort keys %conf],
+    env => $t->san_env('tracker'));
+
+ok(wait_for(sub { !redis('EXISTS', "race:race:$RACE:results:due") }, 30),
+    'a tracker that starts makes the results left due');
+is(scalar(log_lines(qr/race $RACE: results made/)), 3,
+    'made a third time, with no fix to wake it');
+
+is($t->stop('tracker'), 0, 'the tracker stops again');
 
 $t->done;

@@ -87,6 +87,9 @@
 
 #define RACE_TRACKER_NAME        "race-tracker"
 
+/* how often the markers of results due are looked for */
+#define RACE_TRACKER_DUE_MS  60000
+
 /* results wait this long after a late fix for more, but at most MAX */
 #define RACE_TRACKER_RESULTS_WAIT_MS   3000
 #define RACE_TRACKER_RESULTS_MAX_MS    30000
@@ -125,6 +128,7 @@ typedef struct {
     uint64_t                nbatch;     /* batches written before it */
 
     int64_t                 next_tick;  /* monotonic ms */
+    int64_t                 next_due;   /* monotonic ms: results due */
     int64_t                 stop_at;    /* monotonic ms, once stopping */
     unsigned                abandoned:1;
 
@@ -161,6 +165,7 @@ static void race_tracker_who(void *data, const race_fix_t *fix,
 static void race_tracker_forget(void *data, race_book_race_t *r);
 static int race_tracker_results(race_tracker_t *tr, race_book_race_t *r);
 static void race_tracker_results_later(race_book_race_t *r, int64_t now);
+static void race_tracker_due(void *data, const char *race);
 
 
 #define race_tracker_field(name)  offsetof(race_tracker_t, conf.name)
@@ -643,6 +648,15 @@ race_tracker_tick(race_tracker_t *tr)
     /* what race:races announced, loaded again */
     race_book_poll(tr->book);
 
+    /* results a stopped tracker left due: at the start, then each minute */
+    if (race_time_mono_ms() >= tr->next_due) {
+        tr->next_due = race_time_mono_ms()
+                       + (race_results_scan_due(tr->results,
+                                                race_tracker_due, tr)
+                          == 0 ? RACE_TRACKER_DUE_MS
+                               : tr->conf.daemon.retry_max_ms);
+    }
+
     i = 0;
     made = 0;
 
@@ -737,6 +751,18 @@ race_tracker_prepare(race_tracker_t *tr)
 
         if ((r->course_changed || (r->course && !r->replayed))
             && race_tracker_standings(tr, r) != 0)
+        {
+            return -1;
+        }
+
+        /*
+         * Fixes after the finish: the results are due again, marked in
+         * Redis before the offsets are stored, so that a tracker that
+         * stops before it makes them leaves that to the next one.
+         */
+        if (r->keys && r->course != NULL
+            && strcmp(r->status, "finished") == 0
+            && race_results_due(tr->results, r) != 0)
         {
             return -1;
         }
@@ -1055,4 +1081,20 @@ race_tracker_results_later(race_book_race_t *r, int64_t now)
     if (r->results_due > r->results_first + RACE_TRACKER_RESULTS_MAX_MS) {
         r->results_due = r->results_first + RACE_TRACKER_RESULTS_MAX_MS;
     }
+}
+
+
+/* a race whose results are due: into the book, the tick makes them */
+
+static void
+race_tracker_due(void *data, const char *race)
+{
+    race_tracker_t    *tr = data;
+    race_book_race_t  *r;
+
+    if (race_book_get(tr->book, race, &r) != RACE_BOOK_OK) {
+        return;
+    }
+
+    race_log(RACE_LOG_INFO, "race %s: results due", race);
 }

@@ -20,6 +20,7 @@
 #include "race_log.h"
 #include "race_map.h"
 #include "race_redis.h"
+#include "race_id.h"
 #include "race_results.h"
 #include "race_stats.h"
 
@@ -104,18 +105,143 @@ race_results_missing(race_results_t *rs, const race_book_race_t *race)
         return -1;
     }
 
-    reply = redisCommand(rs->redis.ctx, "EXISTS race:race:%s:results",
+    /* none made, or fixes came after they were made (the marker) */
+
+    reply = redisCommand(rs->redis.ctx, "EXISTS race:race:%s:results "
+                         "race:race:%s:results:due", race->id, race->id);
+    if (reply == NULL) {
+        race_redis_drop(&rs->redis, "results");
+        return -1;
+    }
+
+    rc = -1;
+
+    if (reply->type == REDIS_REPLY_INTEGER) {
+        rc = 0;
+
+        if (reply->integer != 1) {
+            /* 0: no results; 2: results, and due again */
+            rc = 1;
+        }
+    }
+
+    freeReplyObject(reply);
+
+    if (rc == 0) {
+        /* one key: the results without the marker, or the marker alone */
+        reply = redisCommand(rs->redis.ctx, "EXISTS race:race:%s:results",
+                             race->id);
+        if (reply == NULL) {
+            race_redis_drop(&rs->redis, "results");
+            return -1;
+        }
+
+        rc = reply->type == REDIS_REPLY_INTEGER ? reply->integer == 0 : -1;
+        freeReplyObject(reply);
+    }
+
+    return rc;
+}
+
+
+int
+race_results_due(race_results_t *rs, const race_book_race_t *race)
+{
+    redisReply  *reply;
+
+    if (race_redis_connect(&rs->redis) != RACE_REDIS_OK) {
+        return -1;
+    }
+
+    reply = redisCommand(rs->redis.ctx, "SET race:race:%s:results:due 1",
                          race->id);
     if (reply == NULL) {
         race_redis_drop(&rs->redis, "results");
         return -1;
     }
 
-    rc = reply->type == REDIS_REPLY_INTEGER ? reply->integer == 0 : -1;
+    if (reply->type == REDIS_REPLY_ERROR) {
+        race_log(RACE_LOG_WARN, "redis: results of race %s due: %s",
+                 race->id, reply->str);
+        freeReplyObject(reply);
+        return -1;
+    }
 
     freeReplyObject(reply);
 
-    return rc;
+    return 0;
+}
+
+
+int
+race_results_scan_due(race_results_t *rs,
+    void (*found)(void *data, const char *race), void *data)
+{
+    char         id[RACE_ID_MAX + 1], cursor[32];
+    size_t       i, len, pre, post;
+    unsigned     rounds;
+    redisReply  *reply, *keys;
+
+    if (race_redis_connect(&rs->redis) != RACE_REDIS_OK) {
+        return -1;
+    }
+
+    pre = sizeof("race:race:") - 1;
+    post = sizeof(":results:due") - 1;
+
+    strcpy(cursor, "0");
+
+    /* a bounded walk: the markers are few, a keyspace is not endless */
+
+    for (rounds = 0; rounds < 100000; rounds++) {
+        reply = redisCommand(rs->redis.ctx, "SCAN %s MATCH "
+                             "race:race:*:results:due COUNT 1000", cursor);
+        if (reply == NULL) {
+            race_redis_drop(&rs->redis, "results");
+            return -1;
+        }
+
+        if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2
+            || reply->element[0]->type != REDIS_REPLY_STRING
+            || reply->element[0]->len >= sizeof(cursor)
+            || reply->element[1]->type != REDIS_REPLY_ARRAY)
+        {
+            freeReplyObject(reply);
+            return -1;
+        }
+
+        keys = reply->element[1];
+
+        for (i = 0; i < keys->elements; i++) {
+            if (keys->element[i]->type != REDIS_REPLY_STRING) {
+                continue;
+            }
+
+            len = keys->element[i]->len;
+
+            if (len <= pre + post || len - pre - post > RACE_ID_MAX) {
+                continue;
+            }
+
+            memcpy(id, keys->element[i]->str + pre, len - pre - post);
+            id[len - pre - post] = '\0';
+
+            if (race_id_valid(id, len - pre - post)) {
+                found(data, id);
+            }
+        }
+
+        memcpy(cursor, reply->element[0]->str, reply->element[0]->len);
+        cursor[reply->element[0]->len] = '\0';
+
+        freeReplyObject(reply);
+
+        if (strcmp(cursor, "0") == 0) {
+            return 0;
+        }
+    }
+
+    return 0;
 }
 
 
@@ -477,6 +603,9 @@ race_results_store(race_results_t *rs, const char *race,
         || redisAppendCommand(rs->redis.ctx,
                               "SET race:race:%s:results.csv %b", race,
                               csv->data, csv->len)
+           != REDIS_OK
+        || redisAppendCommand(rs->redis.ctx, "DEL race:race:%s:results:due",
+                              race)
            != REDIS_OK)
     {
         race_redis_drop(&rs->redis, "results");
@@ -485,7 +614,7 @@ race_results_store(race_results_t *rs, const char *race,
 
     rc = 0;
 
-    for (i = 0; i < 2; i++) {
+    for (i = 0; i < 3; i++) {
         if (redisGetReply(rs->redis.ctx, (void **) &reply) != REDIS_OK) {
             race_redis_drop(&rs->redis, "results");
             return -1;
