@@ -18,7 +18,7 @@
  *
  *   race-sim --url ws://127.0.0.1:PORT/ride --course FILE [--laps N]
  *            [--speed MPS] [--speed-spread F] [--noise M]
- *            (--key-file FILE --kid KID | --token TOKEN) [--truth FILE]
+ *            (--key-file FILE --kid KID | --tokens FILE) [--truth FILE]
  *            [--fixes K | --duration SECONDS] [other rider options]
  *
  * Spectators, alone or next to riders, one URL per race:
@@ -53,6 +53,11 @@
  * sooner.  Fixes' t is the wall clock (a server refuses t far ahead of
  * its clock, so the race runs in real time: a short course makes a
  * short race).  See race-sim-course.h.
+ *
+ * --tokens FILE gives the riders and their tokens, as the races API
+ * minted them: a line "RACE RIDER TOKEN" per rider (blank lines and
+ * lines starting with # skipped); --races, --riders and the prefixes
+ * are then unused.
  *
  * --truth FILE (with --course) writes, at the end, what really
  * happened (to FILE.tmp, then renamed):
@@ -163,6 +168,7 @@
 #define SIM_WATCH_MESSAGE_MAX   (64 * 1024 * 1024)
 #define SIM_EVENTS              512
 #define SIM_KEY_FILE_MAX        65536
+#define SIM_TOKENS_LINE_MAX     (RACE_JWT_MAX_LEN + 2 * RACE_JWT_ID_MAX + 8)
 
 #define SIM_COURSE_M            5000.0           /* circumference */
 #define SIM_M_PER_DEG           111195.0         /* of latitude */
@@ -362,6 +368,7 @@ typedef struct {
     double                   speed;
     double                   speed_spread;
     double                   noise;
+    char                    *tokens;
     char                    *truth;
 } sim_opts_t;
 
@@ -471,6 +478,7 @@ static int sim_number(const char *name, const char *s, long long min,
 static int sim_center(const char *s);
 static int sim_double(const char *name, const char *s, double min,
     double max, double *out);
+static int sim_read_tokens(void);
 static int sim_course_setup(uint64_t seed);
 static int sim_url_parse(sim_url_t *u, const char *text);
 static int sim_read_key(void);
@@ -598,6 +606,8 @@ static const char  sim_usage[] =
 "  --speed-spread F       each rider's differs by up to +- F x MPS\n"
 "                         (default 0.1)\n"
 "  --noise M              fixes off the course by up to M m (default 0)\n"
+"  --tokens FILE          riders and tokens, a line \"RACE RIDER TOKEN\"\n"
+"                         each, instead of --key-file or --token\n"
 "  --truth FILE           at the end, each rider's true start, finish\n"
 "                         and course distance of every fix, as JSON\n"
 "\n"
@@ -972,6 +982,7 @@ enum {
     SIM_OPT_SPEED,
     SIM_OPT_SPEED_SPREAD,
     SIM_OPT_NOISE,
+    SIM_OPT_TOKENS,
     SIM_OPT_TRUTH
 };
 
@@ -1007,6 +1018,7 @@ static const struct option  sim_long_options[] = {
     { "speed",         required_argument, NULL, SIM_OPT_SPEED },
     { "speed-spread",  required_argument, NULL, SIM_OPT_SPEED_SPREAD },
     { "noise",         required_argument, NULL, SIM_OPT_NOISE },
+    { "tokens",        required_argument, NULL, SIM_OPT_TOKENS },
     { "truth",         required_argument, NULL, SIM_OPT_TRUTH },
     { "quiet",         no_argument,       NULL, 'q' },
     { "verbose",       no_argument,       NULL, 'v' },
@@ -1208,6 +1220,10 @@ sim_options(int argc, char **argv, int *status)
             rc = sim_double("--noise", optarg, 0.0, 1000.0, &o->noise);
             break;
 
+        case SIM_OPT_TOKENS:
+            o->tokens = optarg;
+            break;
+
         case SIM_OPT_TRUTH:
             o->truth = optarg;
             break;
@@ -1249,9 +1265,9 @@ sim_options(int argc, char **argv, int *status)
         return -1;
     }
 
-    if (o->url == NULL && (o->course || o->truth)) {
-        fprintf(stderr, "race-sim: --course and --truth are for riders: "
-                "they need --url\n");
+    if (o->url == NULL && (o->course || o->tokens || o->truth)) {
+        fprintf(stderr, "race-sim: --course, --tokens and --truth are "
+                "for riders: they need --url\n");
         return -1;
     }
 
@@ -1263,15 +1279,19 @@ sim_options(int argc, char **argv, int *status)
         return 0;
     }
 
-    if (o->token == NULL && (o->key_file == NULL || o->kid == NULL)) {
+    if (o->token == NULL && o->tokens == NULL
+        && (o->key_file == NULL || o->kid == NULL))
+    {
         fprintf(stderr, "race-sim: --url needs --key-file and --kid, "
-                "or --token\n");
+                "--token or --tokens\n");
         return -1;
     }
 
-    if (o->token && o->key_file) {
-        fprintf(stderr, "race-sim: --token and --key-file exclude each "
-                "other\n");
+    if ((o->token != NULL) + (o->key_file != NULL) + (o->tokens != NULL)
+        > 1)
+    {
+        fprintf(stderr, "race-sim: --token, --tokens and --key-file "
+                "exclude each other\n");
         return -1;
     }
 
@@ -1589,6 +1609,115 @@ sim_read_key(void)
 }
 
 
+/* --tokens: a rider a line, "RACE RIDER TOKEN", as the races API made */
+
+static int
+sim_read_tokens(void)
+{
+    int           rc;
+    FILE         *f;
+    char         *line, *race, *rider, *token, *extra, *save;
+    size_t        n, size, lineno;
+    sim_rider_t  *r, *riders;
+
+    line = malloc(SIM_TOKENS_LINE_MAX + 2);
+    if (line == NULL) {
+        sim_fatal("out of memory");
+    }
+
+    f = fopen(sim.opt.tokens, "r");
+    if (f == NULL) {
+        fprintf(stderr, "race-sim: \"%s\": %s\n", sim.opt.tokens,
+                strerror(errno));
+        free(line);
+        return -1;
+    }
+
+    rc = 0;
+    size = 0;
+    lineno = 0;
+
+    while (fgets(line, SIM_TOKENS_LINE_MAX + 2, f) != NULL) {
+        lineno++;
+        n = strlen(line);
+
+        if (n > 0 && line[n - 1] != '\n' && !feof(f)) {
+            fprintf(stderr, "race-sim: \"%s\" line %zu is too long\n",
+                    sim.opt.tokens, lineno);
+            rc = -1;
+            break;
+        }
+
+        race = strtok_r(line, " \t\r\n", &save);
+
+        if (race == NULL || race[0] == '#') {
+            continue;
+        }
+
+        rider = strtok_r(NULL, " \t\r\n", &save);
+        token = rider ? strtok_r(NULL, " \t\r\n", &save) : NULL;
+        extra = token ? strtok_r(NULL, " \t\r\n", &save) : NULL;
+
+        if (token == NULL || extra != NULL
+            || !race_id_valid(race, strlen(race))
+            || !race_id_valid(rider, strlen(rider))
+            || strlen(token) > RACE_JWT_MAX_LEN)
+        {
+            fprintf(stderr, "race-sim: \"%s\" line %zu: not \"RACE RIDER "
+                    "TOKEN\" (ids are [A-Za-z0-9_-]{1,64})\n",
+                    sim.opt.tokens, lineno);
+            rc = -1;
+            break;
+        }
+
+        if (sim.nriders == 1000000) {
+            fprintf(stderr, "race-sim: \"%s\": more than 1000000 riders\n",
+                    sim.opt.tokens);
+            rc = -1;
+            break;
+        }
+
+        if (sim.nriders == size) {
+            size = size ? size * 2 : 64;
+
+            riders = realloc(sim.riders, size * sizeof(sim_rider_t));
+            if (riders == NULL) {
+                sim_fatal("out of memory");
+            }
+
+            sim.riders = riders;
+        }
+
+        r = &sim.riders[sim.nriders++];
+        memset(r, 0, sizeof(sim_rider_t));
+
+        memcpy(r->race, race, strlen(race) + 1);
+        memcpy(r->rider, rider, strlen(rider) + 1);
+
+        r->token = strdup(token);
+        if (r->token == NULL) {
+            sim_fatal("out of memory");
+        }
+    }
+
+    if (rc == 0 && ferror(f)) {
+        fprintf(stderr, "race-sim: \"%s\": read error\n", sim.opt.tokens);
+        rc = -1;
+    }
+
+    fclose(f);
+    free(line);
+
+    if (rc == 0 && sim.nriders == 0) {
+        fprintf(stderr, "race-sim: \"%s\" has no riders\n",
+                sim.opt.tokens);
+        rc = -1;
+    }
+
+    return rc;
+}
+
+
 /*
  * --course: the course, and every rider's ride drawn from its start on
  * the line; sets send_end past the last rider's last fix.
@@ -1706,12 +1835,23 @@ sim_setup(void)
             return -1;
         }
 
-        sim.nriders = (size_t) (o->races * o->riders);
+        if (o->tokens) {
+            if (sim_read_tokens() != 0) {
+                return -1;
+            }
+
+        } else {
+            sim.nriders = (size_t) (o->races * o->riders);
+        }
     }
 
     sim.nwatches = o->nwatch;
 
-    sim.riders = calloc(sim.nriders ? sim.nriders : 1, sizeof(sim_rider_t));
+    if (sim.riders == NULL) {
+        sim.riders = calloc(sim.nriders ? sim.nriders : 1,
+                            sizeof(sim_rider_t));
+    }
+
     sim.watches = calloc(sim.nwatches ? sim.nwatches : 1,
                          sizeof(sim_watch_t));
     sim.rbuf = malloc(SIM_READ_SIZE);
@@ -1842,15 +1982,23 @@ sim_setup(void)
         race_i = i / (size_t) o->riders;
         rider_i = i % (size_t) o->riders;
 
-        snprintf(r->race, sizeof(r->race), "%s%zu", o->race_prefix,
-                 race_i + 1);
-        snprintf(r->rider, sizeof(r->rider), "%s%zu", o->rider_prefix,
-                 rider_i + 1);
+        if (o->tokens) {
+            /* ids and token from the file */
 
-        if (o->token) {
+        } else if (o->token) {
+            snprintf(r->race, sizeof(r->race), "%s%zu", o->race_prefix,
+                     race_i + 1);
+            snprintf(r->rider, sizeof(r->rider), "%s%zu", o->rider_prefix,
+                     rider_i + 1);
+
             r->token = o->token;
 
         } else {
+            snprintf(r->race, sizeof(r->race), "%s%zu", o->race_prefix,
+                     race_i + 1);
+            snprintf(r->rider, sizeof(r->rider), "%s%zu", o->rider_prefix,
+                     rider_i + 1);
+
             memset(&cl, 0, sizeof(race_jwt_claims_t));
 
             snprintf(jti, sizeof(jti), "sim-%016" PRIx64, sim_rand());
@@ -1914,7 +2062,13 @@ sim_setup(void)
         sim_schedule(&sim.watches[i].conn);
     }
 
-    if (sim.nriders) {
+    if (sim.nriders && o->tokens) {
+        sim_log(SIM_LOG_INFO, "%zu riders of \"%s\" on %s, %s",
+                sim.nriders, o->tokens, sim.ride_url.text,
+                o->course ? "on a course"
+                : (o->fixes ? "fixed count" : "for a duration"));
+
+    } else if (sim.nriders) {
         sim_log(SIM_LOG_INFO, "%zu riders in %lld races on %s, %s",
                 sim.nriders, o->races, sim.ride_url.text,
                 o->course ? "on a course"
