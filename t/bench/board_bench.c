@@ -16,7 +16,7 @@
  * stored fixes, rider by rider, in slices), then SECONDS simulated
  * seconds at 1 Hz: each second, every fix the phones sent in it, in an
  * arrival order that keeps each rider's own, cut into batches of
- * BATCH fixes; each batch sorted by race, rider, t and seq, and each
+ * 1,000 fixes (batch_max); each sorted by race, rider, t and seq, each
  * race's run of it given to race_book_note() and race_board_feed(), as
  * main.c does; then one race_board_tick() per race, its members handed
  * to race_book_extra() as main.c's emit does.
@@ -24,7 +24,9 @@
  * Prints fixes a second on one core, ticks a second, the latency of
  * one race's tick and of a whole second of ticks, memory a rider and a
  * race, and the headroom against 1,000 races x 50 riders at 1 Hz.
- * Prints figures; asserts nothing.
+ * Times are the thread's CPU time, so that other processes on a shared
+ * machine do not count, with the wall clock beside them.  Prints
+ * figures; asserts nothing.
  *
  *   ./build.sh bench-standings [RACES [RIDERS [SECONDS [SPREAD]]]]
  *                                          (1000 50 60 600)
