@@ -8,6 +8,7 @@
 #   ./build.sh test       build with AddressSanitizer and run every test
 #   ./build.sh bench      the pipeline's figures (release build)
 #   ./build.sh bench-match  the map matcher's cost per fix (release build)
+#   ./build.sh bench-standings  race-tracker's standings: fixes/s, ticks
 #   ./build.sh deps       install what is missing from Debian
 #   ./build.sh module     build/ngx_http_race_module.so only
 #   ./build.sh clean      remove build/
@@ -241,6 +242,14 @@ bench_match() {
     "$BUILD/t/match_bench" "$@"
 }
 
+# race-tracker's standings, CPU only: t/bench/board_bench.c, no sanitizers
+bench_standings() {
+    shift
+    core "$BUILD"
+    make -s -C "$ROOT/t" BUILD="$BUILD" "$BUILD/t/board_bench"
+    "$BUILD/t/board_bench" "$@"
+}
+
 case "${1:-all}" in
     all)     all ;;
     deps)    deps ;;
@@ -251,6 +260,7 @@ case "${1:-all}" in
     test)    shift; run_tests "$@" ;;
     bench)   bench "$@" ;;
     bench-match) bench_match "$@" ;;
+    bench-standings) bench_standings "$@" ;;
     clean)   rm -rf "$BUILD" ;;
     *)       die "unknown command \"$1\" (see the top of build.sh)" ;;
 esac

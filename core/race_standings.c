@@ -13,6 +13,10 @@
 #include "race_standings.h"
 
 
+/* below this, a number of the JSON members is written digit by digit */
+#define RACE_STANDINGS_FIXED_MAX  1000000000000000LL     /* 10^15 */
+
+
 typedef struct {
     int32_t                *pass;       /* ms after the start, bucket k */
     uint8_t                *est;        /* bit k: pass[k] is an estimate */
@@ -67,7 +71,12 @@ static int race_standings_class(const race_rider_t *r);
 static int race_standings_cmp(const void *a, const void *b, void *data);
 static int race_standings_same(const race_standing_t *a,
     const race_standing_t *b);
-static size_t race_standings_num(char *p, size_t size, double v);
+static size_t race_standings_round(char *p, size_t size, double v,
+    unsigned scale);
+static size_t race_standings_ms(char *p, size_t size, int64_t ms);
+static size_t race_standings_fixed(char *p, size_t size, uint64_t n,
+    unsigned dec);
+static size_t race_standings_lit(char *p, size_t size, const char *str);
 
 
 static const char  *race_status_names[] = {
@@ -863,27 +872,31 @@ race_standings_json(const race_standings_t *s, size_t i, char *buf,
 
     /* metres to the decimetre and speeds to the cm/s: what a map shows */
 
-    p += snprintf(p, end - p, "\"dist_m\":");
-    p += race_standings_num(p, end - p, round(st->dist * 10) / 10);
-    p += snprintf(p, end - p, ",\"speed_mps\":");
-    p += race_standings_num(p, end - p, round(st->speed * 100) / 100);
-    p += snprintf(p, end - p, ",\"rank\":%u,\"gap_s\":", st->rank);
-    p += race_standings_num(p, end - p, (double) st->gap / 1000);
-    p += snprintf(p, end - p, ",\"gap_prev_s\":");
-    p += race_standings_num(p, end - p, (double) st->gap_prev / 1000);
-    p += snprintf(p, end - p, ",\"to_go_m\":");
-    p += race_standings_num(p, end - p, round(st->to_go * 10) / 10);
+    p += race_standings_lit(p, end - p, "\"dist_m\":");
+    p += race_standings_round(p, end - p, st->dist, 10);
+    p += race_standings_lit(p, end - p, ",\"speed_mps\":");
+    p += race_standings_round(p, end - p, st->speed, 100);
+    p += race_standings_lit(p, end - p, ",\"rank\":");
+    p += race_standings_fixed(p, end - p, st->rank, 0);
+    p += race_standings_lit(p, end - p, ",\"gap_s\":");
+    p += race_standings_ms(p, end - p, st->gap);
+    p += race_standings_lit(p, end - p, ",\"gap_prev_s\":");
+    p += race_standings_ms(p, end - p, st->gap_prev);
+    p += race_standings_lit(p, end - p, ",\"to_go_m\":");
+    p += race_standings_round(p, end - p, st->to_go, 10);
+
+    p += race_standings_lit(p, end - p, ",\"eta\":");
 
     if (st->eta >= 0) {
-        p += snprintf(p, end - p, ",\"eta\":%lld", (long long) st->eta);
+        p += race_standings_fixed(p, end - p, (uint64_t) st->eta, 0);
 
     } else {
-        p += snprintf(p, end - p, ",\"eta\":null");
+        p += race_standings_lit(p, end - p, "null");
     }
 
-    p += snprintf(p, end - p, ",\"finish_s\":");
-    p += race_standings_num(p, end - p, (double) st->finish / 1000);
-    p += snprintf(p, end - p, ",\"splits\":[");
+    p += race_standings_lit(p, end - p, ",\"finish_s\":");
+    p += race_standings_ms(p, end - p, st->finish);
+    p += race_standings_lit(p, end - p, ",\"splits\":[");
 
     for (k = 0; k < s->ncps; k++) {
         if (k) {
@@ -891,11 +904,12 @@ race_standings_json(const race_standings_t *s, size_t i, char *buf,
         }
 
         sp = race_standings_split(s, i, k);
-        p += race_standings_num(p, end - p, (double) sp / 1000);
+        p += race_standings_ms(p, end - p, sp);
     }
 
-    p += snprintf(p, end - p, "],\"status\":\"%s\"",
-                  race_rider_status_name(st->status));
+    p += race_standings_lit(p, end - p, "],\"status\":\"");
+    p += race_standings_lit(p, end - p, race_rider_status_name(st->status));
+    p += race_standings_lit(p, end - p, "\"");
 
     len = p - out;
 
@@ -909,14 +923,122 @@ race_standings_json(const race_standings_t *s, size_t i, char *buf,
 }
 
 
-/* a number, or null for a negative one (what -1 "none" becomes) */
+/*
+ * v rounded to 1 / scale (10 or 100), or null when negative or not
+ * finite: what race_json_number() writes of round(v * scale) / scale.
+ */
 
 static size_t
-race_standings_num(char *p, size_t size, double v)
+race_standings_round(char *p, size_t size, double v, unsigned scale)
 {
-    if (!(v >= 0) || !isfinite(v)) {
-        return snprintf(p, size, "null");
+    double  x;
+
+    x = round(v * scale);
+
+    if (!(x >= 0) || !isfinite(x)) {
+        return race_standings_lit(p, size, "null");
     }
 
-    return race_json_number(v, p, size);
+    if (x >= RACE_STANDINGS_FIXED_MAX) {
+        return race_json_number(x / scale, p, size);
+    }
+
+    return race_standings_fixed(p, size, (uint64_t) x,
+                                scale == 100 ? 2 : 1);
+}
+
+
+/* ms as seconds, or null for a negative one (what -1 "none" becomes) */
+
+static size_t
+race_standings_ms(char *p, size_t size, int64_t ms)
+{
+    if (ms < 0) {
+        return race_standings_lit(p, size, "null");
+    }
+
+    if (ms >= RACE_STANDINGS_FIXED_MAX) {
+        return race_json_number((double) ms / 1000, p, size);
+    }
+
+    return race_standings_fixed(p, size, (uint64_t) ms, 3);
+}
+
+
+/* str into p, NUL-terminated, or nothing if it does not fit */
+
+static size_t
+race_standings_lit(char *p, size_t size, const char *str)
+{
+    size_t  len;
+
+    len = strlen(str);
+
+    if (len >= size) {
+        if (size > 0) {
+            p[0] = '\0';
+        }
+
+        return 0;
+    }
+
+    memcpy(p, str, len + 1);
+
+    return len;
+}
+
+
+/*
+ * n / 10^dec in decimal, trailing zeros dropped: for n below 10^15,
+ * exactly what race_json_number() writes of the double n / 10^dec (15
+ * significant digits hold it, and no exponent is used from 0.001 up to
+ * 10^15), without a snprintf() and a strtod() for each of the dozen
+ * numbers of every rider at every tick: they were most of a tick.  An
+ * integer with dec 0.
+ */
+
+static size_t
+race_standings_fixed(char *p, size_t size, uint64_t n, unsigned dec)
+{
+    char      digits[24], *d, *end;
+    size_t    len;
+    unsigned  k;
+
+    end = digits + sizeof(digits);
+    d = end;
+
+    /* the fraction, its trailing zeros dropped */
+
+    for (k = 0; k < dec && n % 10 == 0; k++) {
+        n /= 10;
+    }
+
+    if (k < dec) {
+        for ( /* void */ ; k < dec; k++) {
+            *--d = (char) ('0' + n % 10);
+            n /= 10;
+        }
+
+        *--d = '.';
+    }
+
+    do {
+        *--d = (char) ('0' + n % 10);
+        n /= 10;
+    } while (n);
+
+    len = end - d;
+
+    if (len >= size) {
+        if (size > 0) {
+            p[0] = '\0';
+        }
+
+        return 0;
+    }
+
+    memcpy(p, d, len);
+    p[len] = '\0';
+
+    return len;
 }

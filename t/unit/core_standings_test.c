@@ -13,9 +13,11 @@
 
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "race_json.h"
 #include "race_standings.h"
 #include "tap.h"
 
@@ -32,6 +34,7 @@ static void test_stale(void);
 static void test_backfill(void);
 static void test_backward(void);
 static void test_json(void);
+static void test_json_numbers(void);
 static void test_changed(void);
 static void test_long_course(void);
 
@@ -41,6 +44,9 @@ static race_sample_rc_e feed(race_standings_t *s, size_t i, int64_t t,
     double d, double v);
 static void ride(race_standings_t *s, size_t i, int64_t from, int64_t to,
     int64_t step, double d0, double v);
+static size_t ref_json(const race_standings_t *s, size_t i, size_t ncps,
+    char *buf, size_t size);
+static size_t ref_num(char *p, size_t size, double v);
 
 
 int
@@ -54,6 +60,7 @@ main(void)
     test_backfill();
     test_backward();
     test_json();
+    test_json_numbers();
     test_changed();
     test_long_course();
 
@@ -496,6 +503,72 @@ test_json(void)
 }
 
 
+/*
+ * Every number of the members, as race_json_number() writes the rounded
+ * double (the JSON's own digits, not snprintf() and strtod() of each, as
+ * they once were, for speed): 40 riders at speeds of many decimals,
+ * samples at odd milliseconds, ticks all along, until most finished.
+ */
+
+static void
+test_json_numbers(void)
+{
+    char               buf[RACE_STANDINGS_JSON_MAX];
+    char               want[RACE_STANDINGS_JSON_MAX];
+    size_t             i, n, bad, finished;
+    int64_t            t;
+    race_standings_t  *s;
+    const race_standing_t  *st;
+    double             v, cps[] = { 1234.5, 2345.67, 4999.9 };
+
+    s = make(5000.3, cps, 3, 0);
+
+    for (i = 4; i < 40; i++) {
+        race_standings_add(s);
+    }
+
+    bad = 0;
+    n = 0;
+    finished = 0;
+
+    for (t = 1; t <= 900; t++) {
+        for (i = 0; i < 40; i++) {
+            v = 3.0 + i * 0.271828182845 + (t % 17) * 0.0123456789;
+            feed(s, i, T0 + t * S + (int64_t) (i * 37 % 1000),
+                 v * t + sin(t * 0.1 + i) * 3.14159, v);
+        }
+
+        if (t % 7 != 0) {
+            continue;
+        }
+
+        race_standings_tick(s, T0 + t * S + 999);
+
+        for (i = 0; i < 40; i++) {
+            race_standings_json(s, i, buf, sizeof(buf));
+            ref_json(s, i, 3, want, sizeof(want));
+            n++;
+
+            if (strcmp(buf, want) != 0 && bad++ < 3) {
+                diag("rider %zu at %lld s:\n  got  %s\n  want %s", i,
+                     (long long) t, buf, want);
+            }
+        }
+    }
+
+    for (i = 0; i < 40; i++) {
+        st = race_standings_get(s, i);
+        finished += st->status == RACE_RIDER_FINISHED;
+    }
+
+    ok(bad == 0 && n == 128 * 40 && finished > 20,
+       "json: %zu of %zu members as race_json_number() writes them, "
+       "%zu riders finished", n - bad, n, finished);
+
+    race_standings_free(s);
+}
+
+
 static void
 test_changed(void)
 {
@@ -611,4 +684,68 @@ ride(race_standings_t *s, size_t i, int64_t from, int64_t to, int64_t step,
     for (t = from; t <= to; t += step) {
         feed(s, i, T0 + t * S, d0 + v * (double) (t - from), v);
     }
+}
+
+
+/* the members written number by number with race_json_number() */
+
+static size_t
+ref_json(const race_standings_t *s, size_t i, size_t ncps, char *buf,
+    size_t size)
+{
+    char                   *p, *end;
+    size_t                  k;
+    int64_t                 sp;
+    const race_standing_t  *st;
+
+    st = race_standings_get(s, i);
+    p = buf;
+    end = buf + size;
+
+    p += snprintf(p, end - p, "\"dist_m\":");
+    p += ref_num(p, end - p, round(st->dist * 10) / 10);
+    p += snprintf(p, end - p, ",\"speed_mps\":");
+    p += ref_num(p, end - p, round(st->speed * 100) / 100);
+    p += snprintf(p, end - p, ",\"rank\":%u,\"gap_s\":", st->rank);
+    p += ref_num(p, end - p, (double) st->gap / 1000);
+    p += snprintf(p, end - p, ",\"gap_prev_s\":");
+    p += ref_num(p, end - p, (double) st->gap_prev / 1000);
+    p += snprintf(p, end - p, ",\"to_go_m\":");
+    p += ref_num(p, end - p, round(st->to_go * 10) / 10);
+
+    if (st->eta >= 0) {
+        p += snprintf(p, end - p, ",\"eta\":%lld", (long long) st->eta);
+
+    } else {
+        p += snprintf(p, end - p, ",\"eta\":null");
+    }
+
+    p += snprintf(p, end - p, ",\"finish_s\":");
+    p += ref_num(p, end - p, (double) st->finish / 1000);
+    p += snprintf(p, end - p, ",\"splits\":[");
+
+    for (k = 0; k < ncps; k++) {
+        if (k) {
+            p += snprintf(p, end - p, ",");
+        }
+
+        sp = race_standings_split(s, i, k);
+        p += ref_num(p, end - p, (double) sp / 1000);
+    }
+
+    p += snprintf(p, end - p, "],\"status\":\"%s\"",
+                  race_rider_status_name(st->status));
+
+    return p - buf;
+}
+
+
+static size_t
+ref_num(char *p, size_t size, double v)
+{
+    if (!(v >= 0) || !isfinite(v)) {
+        return snprintf(p, size, "null");
+    }
+
+    return race_json_number(v, p, size);
 }
