@@ -258,6 +258,21 @@ test_bad(void)
     bad(cmdf("race_update", "\"set\":{\"course\":" T_SUMMARY "},\"course\":"
              "{\"laps\":2,\"points\":[[1,2],[3,\"4\"]]}"), "point 2",
         "a string for a longitude");
+    /* what the course core says of the points themselves */
+    bad(cmdf("race_update", "\"set\":{\"course\":" T_SUMMARY "},\"course\":"
+             "{\"laps\":2,\"points\":[[45,7.6],[45.05,7.65],[45.1,7.7]]}"),
+        "open course", "laps on an open course");
+    bad(cmdf("race_update", "\"set\":{\"course\":" T_SUMMARY "},\"course\":"
+             "{\"laps\":2,\"points\":[[45,7.6],[45,7.6],[45,7.6]]}"),
+        "distinct", "one place three times");
+    bad(cmdf("race_update", "\"set\":{\"course\":" T_SUMMARY "},\"course\":"
+             "{\"laps\":2,\"points\":[[45,7.6],[45.05,7.65],[45.02,7.6],"
+             "[45,7.6]]}"), "\"points\" is not", "a summary of 3 points, 4");
+    bad(cmdf("race_update", "\"set\":{\"course\":{\"laps\":2,\"length_m\":"
+             "2000.5,\"lap_length_m\":1000.25,\"points\":3,\"ele\":false,"
+             "\"bbox\":[7.6,45,7.7,45.1],\"checkpoints\":[{\"name\":\"Far\","
+             "\"dist_m\":99000000}]}},\"course\":" T_COURSE),
+        "checkpoint", "a checkpoint past the finish");
     bad(cmdf("race_update", "\"set\":{\"course\":{\"laps\":0}},"
              "\"course\":" T_COURSE), "\"laps\"", "summary laps 0");
     bad(cmdf("race_update", "\"set\":{\"checkpoints\":[{\"name\":\"A\"}]}"),
