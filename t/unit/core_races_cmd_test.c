@@ -172,6 +172,11 @@ test_parse(void)
                       "{\"status\":\"dnf\"}")), 0, "race_rider_update");
     is_int(parse(cmdf("race_rider_remove", "\"rider\":\"p1\"")), 0,
            "race_rider_remove");
+    is_int(parse("{\"op\":\"race_track\",\"req\":\"q2\",\"reply\":"
+                 "\"race:reply:1\",\"race\":\"abc123def456\",\"rider\":"
+                 "\"p1\"}"), 0, "race_track, by no one");
+    ok(cmd.op == RACE_RACES_TRACK && strcmp(cmd.rider, "p1") == 0
+       && cmd.by[0] == '\0', "its rider");
     is_int(parse(cmdf("race_link_add", "\"link\":{\"jti\":\"l1\","
                       "\"exp\":1800100000}")), 0, "race_link_add");
     is_str(cmd.jti, "l1", "the link's jti");
@@ -300,6 +305,7 @@ test_bad(void)
     bad(cmdf("race_rider_update", "\"rider\":\"p1\",\"set\":{\"jti\":\"x\"}"),
         "changes nothing", "a set of only unknown keys");
     bad(cmdf("race_rider_remove", ""), "\"rider\"", "remove without rider");
+    bad(cmdf("race_track", ""), "\"rider\"", "a track without rider");
     bad(cmdf("race_link_add", "\"link\":{\"jti\":\"l\"}"), "\"exp\"",
         "a link without exp");
     bad(cmdf("race_link_remove", ""), "\"jti\"", "link remove without jti");
