@@ -207,6 +207,15 @@ race_course_from_points(race_course_t *c, const double *lat,
     lap_length = one[m - 1].dist
                  + (laps > 1 ? d : 0.0);
 
+    /* what every side takes: the worker, the standings, the results */
+    if (lap_length * laps > RACE_COURSE_LENGTH_MAX) {
+        free(one);
+        snprintf(err, size, "the course is %.0f km long, over the limit "
+                 "of %.0f km", lap_length * laps / 1000,
+                 RACE_COURSE_LENGTH_MAX / 1000);
+        return -1;
+    }
+
     c->points = malloc(m * laps * sizeof(race_course_point_t));
     if (c->points == NULL) {
         free(one);

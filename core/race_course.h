@@ -26,6 +26,7 @@
 #define RACE_COURSE_INPUT_POINTS   200000   /* points a file may have */
 #define RACE_COURSE_POINTS_MAX     20000    /* points of one lap, stored */
 #define RACE_COURSE_LAPS_MAX       100
+#define RACE_COURSE_LENGTH_MAX     1e7      /* metres, all laps: 10000 km */
 #define RACE_COURSE_CHECKPOINTS_MAX  64
 #define RACE_COURSE_NAME_MAX       64       /* bytes of a checkpoint name */
 #define RACE_COURSE_DEPTH_MAX      32       /* XML element nesting */

@@ -567,8 +567,10 @@ race_races_summary(json_t *v, char *err, size_t size)
         return NULL;
     }
 
-    if (!race_races_number(json_object_get(v, "length_m"), 0, 1e8)
-        || !race_races_number(json_object_get(v, "lap_length_m"), 0, 1e8))
+    if (!race_races_number(json_object_get(v, "length_m"), 0,
+                           RACE_COURSE_LENGTH_MAX)
+        || !race_races_number(json_object_get(v, "lap_length_m"), 0,
+                              RACE_COURSE_LENGTH_MAX))
     {
         race_races_error(err, size, "the summary's lengths missing or out "
                          "of range");
@@ -689,7 +691,7 @@ race_races_checkpoints(json_t *v, char *err, size_t size)
         if (s == NULL || json_string_length(name) < 1
             || json_string_length(name) > RACE_RACES_CP_NAME_MAX
             || !race_name_valid(s, json_string_length(name))
-            || !race_races_number(dist, 0, 1e8))
+            || !race_races_number(dist, 0, RACE_COURSE_LENGTH_MAX))
         {
             json_decref(cps);
             race_races_error(err, size, "checkpoint %zu: not a name and a "

@@ -551,6 +551,10 @@ test_errors(void)
     T_F(T_GPX_HEAD "<trk><trkseg><trkpt lat=\"45\" lon=\"7\"/>"
         "<trkpt lat=\"46\" lon=\"7\"/></trkseg></trk></gpx>", 0,
         "laps must be 1 to 100", "0 laps");
+    T_F("{\"type\":\"LineString\",\"coordinates\":[[7,6],[7.6,45.01],"
+        "[7.61,90],[7,6]]}", 9,
+        "the course is 168130 km long, over the limit of 10000 km",
+        "a loop over the poles, 9 laps");
     T_F("[1,2]", 1, "not GeoJSON: an object with a \"type\" is needed",
         "a JSON array");
     T_F("hello", 1, "not GeoJSON: ", "text");
