@@ -14,6 +14,13 @@
  *            [--max-seconds S] [--ramp-ms MS] [--center LAT,LON]
  *            [--seq-start S] [--seed N] [--report FILE] [--quiet|--verbose]
  *
+ * Riders of a race on a course, with the truth about them:
+ *
+ *   race-sim --url ws://127.0.0.1:PORT/ride --course FILE [--laps N]
+ *            [--speed MPS] [--speed-spread F] [--noise M]
+ *            (--key-file FILE --kid KID | --tokens FILE) [--truth FILE]
+ *            [--fixes K | --duration SECONDS] [other rider options]
+ *
  * Spectators, alone or next to riders, one URL per race:
  *
  *   race-sim --watch ws://127.0.0.1:PORT/live/r1 [--watch URL ...]
@@ -34,6 +41,39 @@
  * while new fixes keep going into the buffer.  A 401 or 403 makes the
  * rider give up: its token will not get better.  Pings get pongs, a
  * server's close gets a close.
+ *
+ * With --course the riders ride that GPX or GeoJSON course (parsed as
+ * the races API parses it, --laps times round a loop) instead of the
+ * circle: all start from the line together (or spread by --ramp-ms),
+ * each at a speed of its own (--speed, +- --speed-spread, slower
+ * uphill, accelerating from a standstill; drawn from --seed), their
+ * fixes off the course by at most --noise metres.  A rider takes
+ * SIM_COURSE_TAIL_FIXES fixes past the line (it rolls on) and stops, so
+ * the race ends by itself; --fixes or --duration, when given, end it
+ * sooner.  Fixes' t is the wall clock (a server refuses t far ahead of
+ * its clock, so the race runs in real time: a short course makes a
+ * short race).  See race-sim-course.h.
+ *
+ * --tokens FILE gives the riders and their tokens, as the races API
+ * minted them: a line "RACE RIDER TOKEN" per rider (blank lines and
+ * lines starting with # skipped); --races, --riders and the prefixes
+ * are then unused.
+ *
+ * --truth FILE (with --course) writes, at the end, what really
+ * happened (to FILE.tmp, then renamed):
+ *
+ *   {"course":{"length_m":..,"lap_length_m":..,"laps":..,"closed":..,
+ *              "noise_m":..},
+ *    "riders":[{"race":"r1","rider":"p1","start":MS,"finish":MS|null,
+ *               "speed_mps":..,"distance_m":..,"last_t":MS,
+ *               "after_finish":3,"sent":..,"acked":..,"rejected":..,
+ *               "fixes":[[SEQ,T,DIST_M],...]}]}
+ *
+ * start and finish are the true times (Unix ms) the rider left and
+ * crossed the line; distance_m the course distance at its last fix;
+ * after_finish the fixes taken past the line; each fix's DIST_M its
+ * true distance along the course when taken (more than the course's
+ * length: rolling on past the line), in the order taken.
  *
  * --interval-ms 0 is for benchmarks: a rider sends a new fix as soon as
  * fewer than --window (default 1) of its sent fixes wait for an ack.
@@ -104,6 +144,8 @@
 #include "race_jwt.h"
 #include "race_ws.h"
 
+#include "race-sim-course.h"
+
 
 #define SIM_ISS                 "ngx_race"
 #define SIM_AUD                 "ride"
@@ -126,6 +168,7 @@
 #define SIM_WATCH_MESSAGE_MAX   (64 * 1024 * 1024)
 #define SIM_EVENTS              512
 #define SIM_KEY_FILE_MAX        65536
+#define SIM_TOKENS_LINE_MAX     (RACE_JWT_MAX_LEN + 2 * RACE_JWT_ID_MAX + 8)
 
 #define SIM_COURSE_M            5000.0           /* circumference */
 #define SIM_M_PER_DEG           111195.0         /* of latitude */
@@ -258,6 +301,8 @@ typedef struct {
     double                   bat;
     int64_t                  moved_at;
 
+    sim_course_rider_t      *ride;       /* --course: its ride; or NULL */
+
     unsigned                 generating:1;
     unsigned                 done:1;
     unsigned                 gave_up:1;
@@ -318,6 +363,13 @@ typedef struct {
     size_t                   nwatch;
     long long                watch_s;
     char                    *watch_token;
+    char                    *course;
+    long long                laps;
+    double                   speed;
+    double                   speed_spread;
+    double                   noise;
+    char                    *tokens;
+    char                    *truth;
 } sim_opts_t;
 
 
@@ -356,6 +408,10 @@ typedef struct {
     sim_url_t                ride_url;
     uint8_t                 *secret;
     race_jwt_key_t           key;
+
+    sim_course_t             course;     /* with --course */
+    sim_course_rider_t      *rides;      /* nriders, with --course */
+    int64_t                  wall0;      /* Unix ms at t0 */
 
     sim_rider_t             *riders;
     size_t                   nriders;
@@ -420,6 +476,10 @@ static int sim_options(int argc, char **argv, int *status);
 static int sim_number(const char *name, const char *s, long long min,
     long long max, long long *out);
 static int sim_center(const char *s);
+static int sim_double(const char *name, const char *s, double min,
+    double max, double *out);
+static int sim_read_tokens(void);
+static int sim_course_setup(uint64_t seed);
 static int sim_url_parse(sim_url_t *u, const char *text);
 static int sim_read_key(void);
 static int sim_setup(void);
@@ -460,6 +520,7 @@ static void sim_rider_ended(sim_rider_t *r, sim_end_e how,
 static void sim_rider_timer(sim_rider_t *r, int64_t now);
 static void sim_rider_fix(sim_rider_t *r, int64_t now);
 static void sim_rider_move(sim_rider_t *r, sim_fix_t *f, int64_t now);
+static int sim_rider_ride(sim_rider_t *r, sim_fix_t *f, int64_t now);
 static void sim_rider_flush(sim_rider_t *r, int batch);
 static void sim_rider_send(sim_rider_t *r, size_t from, size_t n,
     int batch);
@@ -492,6 +553,8 @@ static int sim_cmp_u32(const void *a, const void *b);
 static void sim_sort_latency(void);
 static double sim_percentile(double q);
 static int sim_report(void);
+static int sim_truth(void);
+static int sim_write_json(const char *path, json_t *root, size_t flags);
 static void sim_watch_sum(json_t *root, const char *name, size_t off);
 static void sim_summary(void);
 static int sim_exit_status(void);
@@ -533,6 +596,20 @@ static const char  sim_usage[] =
 "  --center LAT,LON       centre of the 5 km loop (default 45.07,7.68)\n"
 "  --seq-start S          first seq of every rider (default 1)\n"
 "  --seed N               random seed, for repeatable courses\n"
+"\n"
+"a race on a course (instead of the 5 km loop):\n"
+"  --course FILE          ride this GPX or GeoJSON course; riders stop\n"
+"                         a few fixes past the line (then --fixes and\n"
+"                         --duration are optional limits)\n"
+"  --laps N               laps of a closed course (default 1)\n"
+"  --speed MPS            riders' speed on the flat (default 10)\n"
+"  --speed-spread F       each rider's differs by up to +- F x MPS\n"
+"                         (default 0.1)\n"
+"  --noise M              fixes off the course by up to M m (default 0)\n"
+"  --tokens FILE          riders and tokens, a line \"RACE RIDER TOKEN\"\n"
+"                         each, instead of --key-file or --token\n"
+"  --truth FILE           at the end, each rider's true start, finish\n"
+"                         and course distance of every fix, as JSON\n"
 "\n"
 "spectators (on /live/RACE):\n"
 "  --watch URL            a spectator on URL; repeat for more races\n"
@@ -589,6 +666,10 @@ main(int argc, char **argv)
     sim.ended_at = sim_now_ms();
 
     if (sim.opt.report && sim_report() != 0) {
+        return 1;
+    }
+
+    if (sim.opt.truth && sim.nriders && sim_truth() != 0) {
         return 1;
     }
 
@@ -895,7 +976,14 @@ enum {
     SIM_OPT_WATCH,
     SIM_OPT_WATCH_SECONDS,
     SIM_OPT_WATCH_TOKEN,
-    SIM_OPT_REPORT
+    SIM_OPT_REPORT,
+    SIM_OPT_COURSE,
+    SIM_OPT_LAPS,
+    SIM_OPT_SPEED,
+    SIM_OPT_SPEED_SPREAD,
+    SIM_OPT_NOISE,
+    SIM_OPT_TOKENS,
+    SIM_OPT_TRUTH
 };
 
 
@@ -925,6 +1013,13 @@ static const struct option  sim_long_options[] = {
     { "watch-seconds", required_argument, NULL, SIM_OPT_WATCH_SECONDS },
     { "watch-token",   required_argument, NULL, SIM_OPT_WATCH_TOKEN },
     { "report",        required_argument, NULL, SIM_OPT_REPORT },
+    { "course",        required_argument, NULL, SIM_OPT_COURSE },
+    { "laps",          required_argument, NULL, SIM_OPT_LAPS },
+    { "speed",         required_argument, NULL, SIM_OPT_SPEED },
+    { "speed-spread",  required_argument, NULL, SIM_OPT_SPEED_SPREAD },
+    { "noise",         required_argument, NULL, SIM_OPT_NOISE },
+    { "tokens",        required_argument, NULL, SIM_OPT_TOKENS },
+    { "truth",         required_argument, NULL, SIM_OPT_TRUTH },
     { "quiet",         no_argument,       NULL, 'q' },
     { "verbose",       no_argument,       NULL, 'v' },
     { "help",          no_argument,       NULL, 'h' },
@@ -955,6 +1050,9 @@ sim_options(int argc, char **argv, int *status)
     o->lon0 = 7.68;
     o->verbosity = SIM_LOG_INFO;
     o->watch_s = -1;
+    o->laps = 1;
+    o->speed = SIM_SPEED_MPS;
+    o->speed_spread = 0.1;
 
     for ( ;; ) {
         ch = getopt_long(argc, argv, "qvh", sim_long_options, NULL);
@@ -1100,6 +1198,36 @@ sim_options(int argc, char **argv, int *status)
             o->report = optarg;
             break;
 
+        case SIM_OPT_COURSE:
+            o->course = optarg;
+            break;
+
+        case SIM_OPT_LAPS:
+            rc = sim_number("--laps", optarg, 1, RACE_COURSE_LAPS_MAX,
+                            &o->laps);
+            break;
+
+        case SIM_OPT_SPEED:
+            rc = sim_double("--speed", optarg, 0.5, 100.0, &o->speed);
+            break;
+
+        case SIM_OPT_SPEED_SPREAD:
+            rc = sim_double("--speed-spread", optarg, 0.0, 0.9,
+                            &o->speed_spread);
+            break;
+
+        case SIM_OPT_NOISE:
+            rc = sim_double("--noise", optarg, 0.0, 1000.0, &o->noise);
+            break;
+
+        case SIM_OPT_TOKENS:
+            o->tokens = optarg;
+            break;
+
+        case SIM_OPT_TRUTH:
+            o->truth = optarg;
+            break;
+
         case 'q':
             o->verbosity = SIM_LOG_ERR;
             break;
@@ -1137,6 +1265,12 @@ sim_options(int argc, char **argv, int *status)
         return -1;
     }
 
+    if (o->url == NULL && (o->course || o->tokens || o->truth)) {
+        fprintf(stderr, "race-sim: --course, --tokens and --truth are "
+                "for riders: they need --url\n");
+        return -1;
+    }
+
     if (o->url == NULL) {
         if (o->watch_s < 0) {
             o->watch_s = 10;
@@ -1145,20 +1279,30 @@ sim_options(int argc, char **argv, int *status)
         return 0;
     }
 
-    if (o->token == NULL && (o->key_file == NULL || o->kid == NULL)) {
+    if (o->token == NULL && o->tokens == NULL
+        && (o->key_file == NULL || o->kid == NULL))
+    {
         fprintf(stderr, "race-sim: --url needs --key-file and --kid, "
-                "or --token\n");
+                "--token or --tokens\n");
         return -1;
     }
 
-    if (o->token && o->key_file) {
-        fprintf(stderr, "race-sim: --token and --key-file exclude each "
-                "other\n");
+    if ((o->token != NULL) + (o->key_file != NULL) + (o->tokens != NULL)
+        > 1)
+    {
+        fprintf(stderr, "race-sim: --token, --tokens and --key-file "
+                "exclude each other\n");
         return -1;
     }
 
-    if (o->fixes == 0 && o->duration == 0) {
-        fprintf(stderr, "race-sim: --url needs --fixes or --duration\n");
+    if (o->fixes == 0 && o->duration == 0 && o->course == NULL) {
+        fprintf(stderr, "race-sim: --url needs --fixes, --duration or "
+                "--course\n");
+        return -1;
+    }
+
+    if (o->truth && o->course == NULL) {
+        fprintf(stderr, "race-sim: --truth needs --course\n");
         return -1;
     }
 
@@ -1244,6 +1388,28 @@ sim_center(const char *s)
             s);
 
     return -1;
+}
+
+
+static int
+sim_double(const char *name, const char *s, double min, double max,
+    double *out)
+{
+    char    *end;
+    double   v;
+
+    errno = 0;
+    v = strtod(s, &end);
+
+    if (errno != 0 || end == s || *end != '\0' || !(v >= min && v <= max)) {
+        fprintf(stderr, "race-sim: bad %s \"%s\" (%g to %g)\n", name, s,
+                min, max);
+        return -1;
+    }
+
+    *out = v;
+
+    return 0;
 }
 
 
@@ -1443,6 +1609,182 @@ sim_read_key(void)
 }
 
 
+/* --tokens: a rider a line, "RACE RIDER TOKEN", as the races API made */
+
+static int
+sim_read_tokens(void)
+{
+    int           rc;
+    FILE         *f;
+    char         *line, *race, *rider, *token, *extra, *save;
+    size_t        n, size, lineno;
+    sim_rider_t  *r, *riders;
+
+    line = malloc(SIM_TOKENS_LINE_MAX + 2);
+    if (line == NULL) {
+        sim_fatal("out of memory");
+    }
+
+    f = fopen(sim.opt.tokens, "r");
+    if (f == NULL) {
+        fprintf(stderr, "race-sim: \"%s\": %s\n", sim.opt.tokens,
+                strerror(errno));
+        free(line);
+        return -1;
+    }
+
+    rc = 0;
+    size = 0;
+    lineno = 0;
+
+    while (fgets(line, SIM_TOKENS_LINE_MAX + 2, f) != NULL) {
+        lineno++;
+        n = strlen(line);
+
+        if (n > 0 && line[n - 1] != '\n' && !feof(f)) {
+            fprintf(stderr, "race-sim: \"%s\" line %zu is too long\n",
+                    sim.opt.tokens, lineno);
+            rc = -1;
+            break;
+        }
+
+        race = strtok_r(line, " \t\r\n", &save);
+
+        if (race == NULL || race[0] == '#') {
+            continue;
+        }
+
+        rider = strtok_r(NULL, " \t\r\n", &save);
+        token = rider ? strtok_r(NULL, " \t\r\n", &save) : NULL;
+        extra = token ? strtok_r(NULL, " \t\r\n", &save) : NULL;
+
+        if (token == NULL || extra != NULL
+            || !race_id_valid(race, strlen(race))
+            || !race_id_valid(rider, strlen(rider))
+            || strlen(token) > RACE_JWT_MAX_LEN)
+        {
+            fprintf(stderr, "race-sim: \"%s\" line %zu: not \"RACE RIDER "
+                    "TOKEN\" (ids are [A-Za-z0-9_-]{1,64})\n",
+                    sim.opt.tokens, lineno);
+            rc = -1;
+            break;
+        }
+
+        if (sim.nriders == 1000000) {
+            fprintf(stderr, "race-sim: \"%s\": more than 1000000 riders\n",
+                    sim.opt.tokens);
+            rc = -1;
+            break;
+        }
+
+        if (sim.nriders == size) {
+            size = size ? size * 2 : 64;
+
+            riders = realloc(sim.riders, size * sizeof(sim_rider_t));
+            if (riders == NULL) {
+                sim_fatal("out of memory");
+            }
+
+            sim.riders = riders;
+        }
+
+        r = &sim.riders[sim.nriders++];
+        memset(r, 0, sizeof(sim_rider_t));
+
+        memcpy(r->race, race, strlen(race) + 1);
+        memcpy(r->rider, rider, strlen(rider) + 1);
+
+        r->token = strdup(token);
+        if (r->token == NULL) {
+            sim_fatal("out of memory");
+        }
+    }
+
+    if (rc == 0 && ferror(f)) {
+        fprintf(stderr, "race-sim: \"%s\": read error\n", sim.opt.tokens);
+        rc = -1;
+    }
+
+    fclose(f);
+    free(line);
+
+    if (rc == 0 && sim.nriders == 0) {
+        fprintf(stderr, "race-sim: \"%s\" has no riders\n",
+                sim.opt.tokens);
+        rc = -1;
+    }
+
+    return rc;
+}
+
+
+/*
+ * --course: the course, and every rider's ride drawn from its start on
+ * the line; sets send_end past the last rider's last fix.
+ */
+
+static int
+sim_course_setup(uint64_t seed)
+{
+    size_t              i;
+    int64_t             start, end, last;
+    sim_opts_t         *o;
+    sim_course_conf_t   conf;
+
+    o = &sim.opt;
+
+    memset(&conf, 0, sizeof(sim_course_conf_t));
+    conf.speed = o->speed;
+    conf.spread = o->speed_spread;
+    conf.noise = o->noise;
+    conf.laps = (unsigned) o->laps;
+    conf.seed = seed;
+    conf.interval_ms = o->interval_ms;
+
+    if (sim_course_load(&sim.course, o->course, &conf) != 0) {
+        return -1;
+    }
+
+    sim.rides = calloc(sim.nriders, sizeof(sim_course_rider_t));
+    if (sim.rides == NULL) {
+        sim_fatal("out of memory");
+    }
+
+    last = sim.wall0;
+
+    for (i = 0; i < sim.nriders; i++) {
+
+        /* the start, as the rider's first connection: see the ramp */
+
+        start = sim.wall0 + (sim.nriders > 1
+                             ? o->ramp_ms * (int64_t) i
+                               / (int64_t) (sim.nriders - 1)
+                             : 0);
+
+        if (sim_course_rider_start(&sim.rides[i], &sim.course,
+                                   (unsigned) i, start)
+            != 0)
+        {
+            sim_fatal("out of memory");
+        }
+
+        sim.riders[i].ride = &sim.rides[i];
+
+        end = sim_course_rider_end(&sim.rides[i], &sim.course);
+        last = end > last ? end : last;
+    }
+
+    sim.send_end = sim.t0 + (last - sim.wall0) + 30000;
+
+    sim_log(SIM_LOG_INFO, "course of %.0f m (%u lap%s), the last rider "
+            "done in %.0f s", sim.course.course.length,
+            sim.course.course.laps, sim.course.course.laps > 1 ? "s" : "",
+            (double) (last - sim.wall0) / 1000.0);
+
+    return 0;
+}
+
+
 static void
 sim_conn_init(sim_conn_t *c, sim_kind_e kind, sim_url_t *url,
     const char *token, uint64_t max_message)
@@ -1493,12 +1835,23 @@ sim_setup(void)
             return -1;
         }
 
-        sim.nriders = (size_t) (o->races * o->riders);
+        if (o->tokens) {
+            if (sim_read_tokens() != 0) {
+                return -1;
+            }
+
+        } else {
+            sim.nriders = (size_t) (o->races * o->riders);
+        }
     }
 
     sim.nwatches = o->nwatch;
 
-    sim.riders = calloc(sim.nriders ? sim.nriders : 1, sizeof(sim_rider_t));
+    if (sim.riders == NULL) {
+        sim.riders = calloc(sim.nriders ? sim.nriders : 1,
+                            sizeof(sim_rider_t));
+    }
+
     sim.watches = calloc(sim.nwatches ? sim.nwatches : 1,
                          sizeof(sim_watch_t));
     sim.rbuf = malloc(SIM_READ_SIZE);
@@ -1573,8 +1926,15 @@ sim_setup(void)
     }
 
     sim.t0 = sim_now_ms();
-    now_s = sim_wall_ms() / 1000;
+    sim.wall0 = sim_wall_ms();
+    now_s = sim.wall0 / 1000;
     interval = o->interval_ms;
+
+    /* the riders' rides, before the phases' ends that they bound */
+
+    if (o->course && sim.nriders && sim_course_setup(seed) != 0) {
+        return -1;
+    }
 
     /* the phases' ends: every wait of the run is bounded by hard_end */
 
@@ -1584,6 +1944,16 @@ sim_setup(void)
 
         } else if (o->max_s) {
             sim.send_end = sim.t0 + o->max_s * 1000;
+
+        } else if (o->course) {
+            /* sim_course_setup() set the last rider's end */
+            if (o->fixes
+                && sim.t0 + 30000 + 3 * o->fixes * interval + o->ramp_ms
+                   < sim.send_end)
+            {
+                sim.send_end = sim.t0 + 30000 + 3 * o->fixes * interval
+                               + o->ramp_ms;
+            }
 
         } else {
             sim.send_end = sim.t0 + 30000 + 3 * o->fixes * interval
@@ -1612,15 +1982,23 @@ sim_setup(void)
         race_i = i / (size_t) o->riders;
         rider_i = i % (size_t) o->riders;
 
-        snprintf(r->race, sizeof(r->race), "%s%zu", o->race_prefix,
-                 race_i + 1);
-        snprintf(r->rider, sizeof(r->rider), "%s%zu", o->rider_prefix,
-                 rider_i + 1);
+        if (o->tokens) {
+            /* ids and token from the file */
 
-        if (o->token) {
+        } else if (o->token) {
+            snprintf(r->race, sizeof(r->race), "%s%zu", o->race_prefix,
+                     race_i + 1);
+            snprintf(r->rider, sizeof(r->rider), "%s%zu", o->rider_prefix,
+                     rider_i + 1);
+
             r->token = o->token;
 
         } else {
+            snprintf(r->race, sizeof(r->race), "%s%zu", o->race_prefix,
+                     race_i + 1);
+            snprintf(r->rider, sizeof(r->rider), "%s%zu", o->rider_prefix,
+                     rider_i + 1);
+
             memset(&cl, 0, sizeof(race_jwt_claims_t));
 
             snprintf(jti, sizeof(jti), "sim-%016" PRIx64, sim_rand());
@@ -1684,10 +2062,17 @@ sim_setup(void)
         sim_schedule(&sim.watches[i].conn);
     }
 
-    if (sim.nriders) {
+    if (sim.nriders && o->tokens) {
+        sim_log(SIM_LOG_INFO, "%zu riders of \"%s\" on %s, %s",
+                sim.nriders, o->tokens, sim.ride_url.text,
+                o->course ? "on a course"
+                : (o->fixes ? "fixed count" : "for a duration"));
+
+    } else if (sim.nriders) {
         sim_log(SIM_LOG_INFO, "%zu riders in %lld races on %s, %s",
                 sim.nriders, o->races, sim.ride_url.text,
-                o->fixes ? "fixed count" : "for a duration");
+                o->course ? "on a course"
+                : (o->fixes ? "fixed count" : "for a duration"));
     }
 
     if (sim.nwatches) {
@@ -2747,6 +3132,7 @@ sim_rider_timer(sim_rider_t *r, int64_t now)
 static void
 sim_rider_fix(sim_rider_t *r, int64_t now)
 {
+    int         last;
     size_t      size;
     uint64_t    pos, cycle;
     sim_fix_t  *f, *fixes;
@@ -2775,7 +3161,14 @@ sim_rider_fix(sim_rider_t *r, int64_t now)
     memset(f, 0, sizeof(sim_fix_t));
 
     f->fix.seq = r->next_seq++;
-    sim_rider_move(r, f, now);
+
+    if (r->ride) {
+        last = sim_rider_ride(r, f, now);
+
+    } else {
+        sim_rider_move(r, f, now);
+        last = 0;
+    }
 
     r->nbuf++;
     r->generated++;
@@ -2796,7 +3189,9 @@ sim_rider_fix(sim_rider_t *r, int64_t now)
         sim_rider_flush(r, 0);
     }
 
-    if (sim.opt.fixes && r->generated >= (uint64_t) sim.opt.fixes) {
+    if (last
+        || (sim.opt.fixes && r->generated >= (uint64_t) sim.opt.fixes))
+    {
         sim_rider_stop(r);
     }
 }
@@ -2858,6 +3253,36 @@ sim_rider_move(sim_rider_t *r, sim_fix_t *f, int64_t now)
     if (f->fix.acc > 50.0) {
         f->fix.acc = 50.0;
     }
+}
+
+
+/* --course: where the rider's ride is now, off the course by the noise */
+
+static int
+sim_rider_ride(sim_rider_t *r, sim_fix_t *f, int64_t now)
+{
+    int     last;
+    double  dt;
+
+    dt = (double) (now - r->moved_at) / 1000.0;
+    r->moved_at = now;
+
+    if (dt > 0.0) {
+        r->bat -= dt * 0.00002;
+    }
+
+    if (r->bat < 0.05) {
+        r->bat = 0.05;
+    }
+
+    f->fix.t = sim_wall_ms();
+
+    last = sim_course_rider_fix(r->ride, &sim.course, &f->fix,
+                                sim.opt.truth != NULL);
+
+    f->fix.bat = r->bat;
+
+    return last;
 }
 
 
@@ -3719,7 +4144,6 @@ static int
 sim_report(void)
 {
     size_t        i;
-    char         *tmp;
     json_t       *root, *lat, *arr, *o, *races, *ids, *list, *v;
     uint64_t      unacked, sum;
     const char   *key;
@@ -3911,20 +4335,75 @@ sim_report(void)
         sim_json_set(root, "watches", arr);
     }
 
-    if (asprintf(&tmp, "%s.tmp", sim.opt.report) == -1) {
+    return sim_write_json(sim.opt.report, root,
+                          JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+}
+
+
+/* --truth: what really happened, for a test to compare results with */
+
+static int
+sim_truth(void)
+{
+    size_t        i;
+    json_t       *root, *riders, *o;
+    sim_rider_t  *r;
+
+    root = json_object();
+    riders = json_array();
+
+    if (root == NULL || riders == NULL) {
+        sim_fatal("out of memory building JSON");
+    }
+
+    o = sim_course_json(&sim.course);
+    if (o == NULL) {
+        sim_fatal("out of memory building JSON");
+    }
+
+    sim_json_set(root, "course", o);
+    sim_json_set(root, "riders", riders);
+
+    for (i = 0; i < sim.nriders; i++) {
+        r = &sim.riders[i];
+
+        o = sim_course_truth_json(r->ride);
+        if (o == NULL) {
+            sim_fatal("out of memory building JSON");
+        }
+
+        sim_json_set(o, "race", json_string(r->race));
+        sim_json_set(o, "rider", json_string(r->rider));
+        sim_json_set(o, "sent", json_integer(r->generated));
+        sim_json_set(o, "acked", json_integer(r->acked));
+        sim_json_set(o, "rejected", json_integer(r->rejected));
+
+        sim_json_append(riders, o);
+    }
+
+    return sim_write_json(sim.opt.truth, root, JSON_COMPACT);
+}
+
+
+/* root to path.tmp, renamed to path: readers never see half of it */
+
+static int
+sim_write_json(const char *path, json_t *root, size_t flags)
+{
+    char  *tmp;
+
+    if (asprintf(&tmp, "%s.tmp", path) == -1) {
         sim_fatal("out of memory");
     }
 
-    if (json_dump_file(root, tmp, JSON_INDENT(1) | JSON_PRESERVE_ORDER)
-        != 0)
-    {
+    if (json_dump_file(root, tmp, flags) != 0) {
         sim_log(SIM_LOG_ERR, "cannot write \"%s\"", tmp);
         json_decref(root);
         free(tmp);
         return -1;
     }
 
-    if (rename(tmp, sim.opt.report) != 0) {
+    if (rename(tmp, path) != 0) {
         sim_log(SIM_LOG_ERR, "rename \"%s\": %s", tmp, strerror(errno));
         json_decref(root);
         free(tmp);

@@ -150,7 +150,7 @@ sub sim {
     my @argv = ($t->build . '/tools/race-sim', '--quiet',
         '--report', $report, @args);
 
-    unless (grep { $_ eq '--token' || $_ eq '--watch' } @args) {
+    unless (grep { /^--(?:token|tokens|watch)$/ } @args) {
         push @argv, $p->rider_args;
     }
 
