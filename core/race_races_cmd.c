@@ -12,8 +12,10 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "race_course.h"
 #include "race_races_cmd.h"
 #include "race_utf8.h"
 
@@ -51,13 +53,15 @@ static int race_races_link_parse(json_t *root, race_races_cmd_t *cmd,
 static json_t *race_races_summary(json_t *v, char *err, size_t size);
 static json_t *race_races_checkpoints(json_t *v, char *err, size_t size);
 static json_t *race_races_points(json_t *v, char *err, size_t size);
+static int race_races_course_check(json_t *summary, json_t *course,
+    char *err, size_t size);
 static int race_races_number(json_t *v, double min, double max);
 
 
 static const char *const  race_races_ops[] = {
     "none", "race_create", "race_update", "race_rider_add",
     "race_rider_update", "race_rider_remove", "race_link_add",
-    "race_link_remove", "race_start", "race_finish"
+    "race_link_remove", "race_start", "race_finish", "race_track"
 };
 
 
@@ -140,7 +144,11 @@ race_races_cmd_parse(const char *data, size_t len, race_races_cmd_t *cmd,
         goto done;
     }
 
-    if (race_races_user(root, "by", cmd->by, err, size) != 0) {
+    /* a track is read by whoever may see the race: the module checked */
+
+    if (cmd->op != RACE_RACES_TRACK
+        && race_races_user(root, "by", cmd->by, err, size) != 0)
+    {
         goto done;
     }
 
@@ -173,6 +181,7 @@ race_races_cmd_parse(const char *data, size_t len, race_races_cmd_t *cmd,
         break;
 
     case RACE_RACES_RIDER_REMOVE:
+    case RACE_RACES_TRACK:
         rc = race_races_id(root, "rider", cmd->rider, err, size);
         break;
 
@@ -298,11 +307,8 @@ race_races_create_parse(json_t *root, race_races_cmd_t *cmd, char *err,
         return -1;
     }
 
-    if (!json_equal(json_object_get(summary, "laps"),
-                    json_object_get(cmd->course, "laps")))
-    {
-        return race_races_error(err, size, "\"course.laps\" differs from "
-                                "the summary's");
+    if (race_races_course_check(summary, cmd->course, err, size) != 0) {
+        return -1;
     }
 
     return 0;
@@ -364,11 +370,8 @@ race_races_update_parse(json_t *root, race_races_cmd_t *cmd, char *err,
             return -1;
         }
 
-        if (!json_equal(json_object_get(summary, "laps"),
-                        json_object_get(cmd->course, "laps")))
-        {
-            return race_races_error(err, size, "\"course.laps\" differs "
-                                    "from the summary's");
+        if (race_races_course_check(summary, cmd->course, err, size) != 0) {
+            return -1;
         }
 
     } else if (json_object_get(root, "course") != NULL) {
@@ -773,6 +776,77 @@ race_races_points(json_t *v, char *err, size_t size)
     }
 
     return c;
+}
+
+
+/*
+ * The course as the course core reads it back (the checks of its
+ * points that the shape above does not make: two distinct points at
+ * least, laps only on a loop), and the summary made of it: the same
+ * laps and points, its checkpoints on the course.
+ */
+
+static int
+race_races_course_check(json_t *summary, json_t *course, char *err,
+    size_t size)
+{
+    int                        rc;
+    char                      *text, why[RACE_COURSE_ERR_MAX];
+    size_t                     i, n;
+    json_t                    *cps, *cp;
+    race_course_t              c;
+    race_course_checkpoint_t   list[RACE_COURSE_CHECKPOINTS_MAX];
+
+    if (!json_equal(json_object_get(summary, "laps"),
+                    json_object_get(course, "laps")))
+    {
+        return race_races_error(err, size, "\"course.laps\" differs from "
+                                "the summary's");
+    }
+
+    text = json_dumps(course, JSON_COMPACT);
+    if (text == NULL) {
+        return race_races_error(err, size, "out of memory");
+    }
+
+    rc = race_course_decode(&c, text, strlen(text), why, sizeof(why));
+    free(text);
+
+    if (rc != 0) {
+        return race_races_error(err, size, "\"course\": %s", why);
+    }
+
+    if (json_integer_value(json_object_get(summary, "points"))
+        != (json_int_t) c.lap_n)
+    {
+        race_course_free(&c);
+        return race_races_error(err, size, "the summary's \"points\" is "
+                                "not the course's");
+    }
+
+    cps = json_object_get(summary, "checkpoints");
+    n = json_array_size(cps);
+
+    if (n > RACE_COURSE_CHECKPOINTS_MAX) {
+        race_course_free(&c);
+        return race_races_error(err, size, "too many checkpoints");
+    }
+
+    json_array_foreach(cps, i, cp) {
+        snprintf(list[i].name, sizeof(list[i].name), "%s",
+                 json_string_value(json_object_get(cp, "name")));
+        list[i].dist = json_number_value(json_object_get(cp, "dist_m"));
+    }
+
+    rc = race_course_set_checkpoints(&c, list, n, why, sizeof(why));
+    race_course_free(&c);
+
+    if (rc != 0) {
+        return race_races_error(err, size, "the summary's checkpoints: %s",
+                                why);
+    }
+
+    return 0;
 }
 
 

@@ -62,7 +62,8 @@ typedef enum {
     RACE_RACES_LINK_ADD,
     RACE_RACES_LINK_REMOVE,
     RACE_RACES_START,
-    RACE_RACES_FINISH
+    RACE_RACES_FINISH,
+    RACE_RACES_TRACK            /* a query: a rider's track as GPX */
 } race_races_op_e;
 
 
@@ -71,10 +72,11 @@ typedef struct {
     char                    req[RACE_RACES_REQ_MAX + 1];
     char                    reply[RACE_RACES_CHANNEL_MAX + 1];
     int64_t                 deadline;   /* Unix ms; 0 if it names none */
-    char                    by[RACE_USER_ID_LEN + 1];
+    char                    by[RACE_USER_ID_LEN + 1];   /* track: "" */
     char                    race[RACE_ID_MAX + 1];
 
-    /* rider_update, rider_remove: the rider; link_remove: the jti */
+    /* rider_update, rider_remove, track: the rider; link_remove: the
+       jti */
     char                    rider[RACE_ID_MAX + 1];
     char                    jti[RACE_ID_MAX + 1];
 

@@ -426,7 +426,8 @@ refused(race_cmd('race_start', 'race1', $org1, at => $at + 1),
     'bad_status', 'started again');
 refused(race_cmd('race_update', 'race1', $org1,
     set => { course => { %$SUMMARY, laps => 2 } },
-    course => { %$COURSE, laps => 2 }), 'bad_status', 'a course once live');
+    course => { laps => 2, points => [ @{$COURSE->{points}}[0, 1],
+        $COURSE->{points}[0] ] }), 'bad_status', 'a course once live');
 refused(race_cmd('race_update', 'race1', $org1,
     set => { checkpoints => [] }), 'bad_status', 'checkpoints once live');
 ok_race(race_cmd('race_update', 'race1', $org1, set => { name => 'Live' }),

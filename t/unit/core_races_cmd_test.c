@@ -172,6 +172,11 @@ test_parse(void)
                       "{\"status\":\"dnf\"}")), 0, "race_rider_update");
     is_int(parse(cmdf("race_rider_remove", "\"rider\":\"p1\"")), 0,
            "race_rider_remove");
+    is_int(parse("{\"op\":\"race_track\",\"req\":\"q2\",\"reply\":"
+                 "\"race:reply:1\",\"race\":\"abc123def456\",\"rider\":"
+                 "\"p1\"}"), 0, "race_track, by no one");
+    ok(cmd.op == RACE_RACES_TRACK && strcmp(cmd.rider, "p1") == 0
+       && cmd.by[0] == '\0', "its rider");
     is_int(parse(cmdf("race_link_add", "\"link\":{\"jti\":\"l1\","
                       "\"exp\":1800100000}")), 0, "race_link_add");
     is_str(cmd.jti, "l1", "the link's jti");
@@ -258,6 +263,21 @@ test_bad(void)
     bad(cmdf("race_update", "\"set\":{\"course\":" T_SUMMARY "},\"course\":"
              "{\"laps\":2,\"points\":[[1,2],[3,\"4\"]]}"), "point 2",
         "a string for a longitude");
+    /* what the course core says of the points themselves */
+    bad(cmdf("race_update", "\"set\":{\"course\":" T_SUMMARY "},\"course\":"
+             "{\"laps\":2,\"points\":[[45,7.6],[45.05,7.65],[45.1,7.7]]}"),
+        "open course", "laps on an open course");
+    bad(cmdf("race_update", "\"set\":{\"course\":" T_SUMMARY "},\"course\":"
+             "{\"laps\":2,\"points\":[[45,7.6],[45,7.6],[45,7.6]]}"),
+        "distinct", "one place three times");
+    bad(cmdf("race_update", "\"set\":{\"course\":" T_SUMMARY "},\"course\":"
+             "{\"laps\":2,\"points\":[[45,7.6],[45.05,7.65],[45.02,7.6],"
+             "[45,7.6]]}"), "\"points\" is not", "a summary of 3 points, 4");
+    bad(cmdf("race_update", "\"set\":{\"course\":{\"laps\":2,\"length_m\":"
+             "2000.5,\"lap_length_m\":1000.25,\"points\":3,\"ele\":false,"
+             "\"bbox\":[7.6,45,7.7,45.1],\"checkpoints\":[{\"name\":\"Far\","
+             "\"dist_m\":99000000}]}},\"course\":" T_COURSE),
+        "checkpoint", "a checkpoint past the finish");
     bad(cmdf("race_update", "\"set\":{\"course\":{\"laps\":0}},"
              "\"course\":" T_COURSE), "\"laps\"", "summary laps 0");
     bad(cmdf("race_update", "\"set\":{\"checkpoints\":[{\"name\":\"A\"}]}"),
@@ -285,6 +305,7 @@ test_bad(void)
     bad(cmdf("race_rider_update", "\"rider\":\"p1\",\"set\":{\"jti\":\"x\"}"),
         "changes nothing", "a set of only unknown keys");
     bad(cmdf("race_rider_remove", ""), "\"rider\"", "remove without rider");
+    bad(cmdf("race_track", ""), "\"rider\"", "a track without rider");
     bad(cmdf("race_link_add", "\"link\":{\"jti\":\"l\"}"), "\"exp\"",
         "a link without exp");
     bad(cmdf("race_link_remove", ""), "\"jti\"", "link remove without jti");

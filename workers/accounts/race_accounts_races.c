@@ -18,12 +18,18 @@
 
 #include "race_accounts.h"
 #include "race_log.h"
+#include "race_stats.h"
 #include "race_time.h"
+
+
+/* the fixes a track is made of at most: about 10 MB of GPX */
+#define RACE_ACCOUNTS_TRACK_MAX  100000
 
 
 static int race_accounts_races_apply(race_accounts_t *ra);
 static int race_accounts_races_create(race_accounts_t *ra, int64_t now);
 static int race_accounts_races_change(race_accounts_t *ra, int64_t now);
+static int race_accounts_races_track(race_accounts_t *ra, int64_t now);
 static int race_accounts_races_admin(race_accounts_t *ra, int organizer);
 static int race_accounts_races_revoke(race_accounts_t *ra,
     const race_races_change_t *ch);
@@ -122,6 +128,10 @@ race_accounts_races_apply(race_accounts_t *ra)
         return race_accounts_races_create(ra, now);
     }
 
+    if (ra->rcmd.op == RACE_RACES_TRACK) {
+        return race_accounts_races_track(ra, now);
+    }
+
     return race_accounts_races_change(ra, now);
 }
 
@@ -202,6 +212,111 @@ race_accounts_races_create(race_accounts_t *ra, int64_t now)
     }
 
     race_accounts_races_ok(ra, doc, &ch);
+
+    return 0;
+}
+
+
+/*
+ * A query: a rider's track as GPX 1.1, from race-tracker's fixes.  It
+ * changes nothing, so it is answered again when delivered again.
+ */
+
+static int
+race_accounts_races_track(race_accounts_t *ra, int64_t now)
+{
+    int                   rc;
+    size_t                i, n;
+    json_t               *doc, *rider, *entry, *reply, *at;
+    race_buf_t            b;
+    race_rider_sample_t  *samples;
+
+    rc = race_accounts_races_mongo_get(ra->races_mongo, ra->rcmd.race, &doc);
+
+    switch (rc) {
+
+    case RACE_ACCOUNTS_MONGO_OK:
+        break;
+
+    case RACE_ACCOUNTS_MONGO_NONE:
+        race_accounts_races_refuse(ra, "no_race");
+        return 0;
+
+    case RACE_ACCOUNTS_MONGO_BAD:
+        race_accounts_races_refuse(ra, "bad_command");
+        return 0;
+
+    default:
+        return -1;
+    }
+
+    rider = NULL;
+
+    json_array_foreach(json_object_get(doc, "riders"), i, entry) {
+        if (strcmp(json_string_value(json_object_get(entry, "id")),
+                   ra->rcmd.rider)
+            == 0)
+        {
+            rider = entry;
+            break;
+        }
+    }
+
+    if (rider == NULL) {
+        json_decref(doc);
+        race_accounts_races_refuse(ra, "no_rider");
+        return 0;
+    }
+
+    rc = race_accounts_races_mongo_track(ra->races_mongo, ra->rcmd.race,
+                                         ra->rcmd.rider,
+                                         RACE_ACCOUNTS_TRACK_MAX, &samples,
+                                         &n);
+
+    if (rc == RACE_ACCOUNTS_MONGO_ERROR) {
+        json_decref(doc);
+        return -1;
+    }
+
+    if (rc == RACE_ACCOUNTS_MONGO_BAD) {
+        free(samples);
+        json_decref(doc);
+        race_log(RACE_LOG_WARN, "the track of rider %s of race %s has over "
+                 "%d fixes: not sent", ra->rcmd.rider, ra->rcmd.race,
+                 RACE_ACCOUNTS_TRACK_MAX);
+        race_accounts_races_refuse(ra, "too_many_fixes");
+        return 0;
+    }
+
+    /* the file's time: the finish, or now for a race not finished */
+
+    at = json_object_get(doc, "finished_at");
+
+    memset(&b, 0, sizeof(race_buf_t));
+
+    rc = race_stats_gpx(&b, json_string_value(json_object_get(doc, "name")),
+                        json_string_value(json_object_get(rider, "name")),
+                        json_is_integer(at) ? json_integer_value(at) : now,
+                        samples, n);
+    free(samples);
+    json_decref(doc);
+
+    reply = (rc == 0) ? json_pack("{s:s, s:b, s:s%}", "req", ra->rcmd.req,
+                                  "ok", 1, "gpx", b.data, b.len)
+                      : NULL;
+    race_buf_free(&b);
+
+    if (reply != NULL) {
+        ra->race_reply = json_dumps(reply, JSON_COMPACT);
+        json_decref(reply);
+    }
+
+    if (ra->race_reply == NULL) {
+        race_log(RACE_LOG_ERROR, "out of memory");
+        return -1;
+    }
+
+    ra->outcome = "ok";
 
     return 0;
 }

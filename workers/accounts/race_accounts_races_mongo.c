@@ -23,6 +23,7 @@
 
 #define RACE_ACCOUNTS_RACES_COLL     "races"
 #define RACE_ACCOUNTS_COURSES_COLL   "courses"
+#define RACE_ACCOUNTS_FIXES_COLL     "fixes"
 #define RACE_ACCOUNTS_RACES_DUP_KEY  11000
 
 
@@ -30,6 +31,7 @@ struct race_accounts_races_mongo_s {
     race_accounts_mongo_t  *m;
     mongoc_collection_t    *races;
     mongoc_collection_t    *courses;
+    mongoc_collection_t    *fixes;      /* race-tracker's, read only */
 };
 
 
@@ -65,8 +67,10 @@ race_accounts_races_mongo_open(race_accounts_mongo_t *m, const char *db)
                                              RACE_ACCOUNTS_RACES_COLL);
     rm->courses = mongoc_client_get_collection(client, db,
                                                RACE_ACCOUNTS_COURSES_COLL);
+    rm->fixes = mongoc_client_get_collection(client, db,
+                                             RACE_ACCOUNTS_FIXES_COLL);
 
-    if (rm->races == NULL || rm->courses == NULL) {
+    if (rm->races == NULL || rm->courses == NULL || rm->fixes == NULL) {
         race_log(RACE_LOG_ERROR, "mongo: cannot get the collections of "
                  "races");
         race_accounts_races_mongo_close(rm);
@@ -86,6 +90,10 @@ race_accounts_races_mongo_close(race_accounts_races_mongo_t *rm)
 
     if (rm->courses != NULL) {
         mongoc_collection_destroy(rm->courses);
+    }
+
+    if (rm->fixes != NULL) {
+        mongoc_collection_destroy(rm->fixes);
     }
 
     free(rm);
@@ -371,6 +379,136 @@ race_accounts_races_scanned(const bson_t *doc, void *ctx)
     json_decref(json);
 
     return rc == 0 ? 0 : -1;
+}
+
+
+int
+race_accounts_races_mongo_track(race_accounts_races_mongo_t *rm,
+    const char *race, const char *rider, size_t max,
+    race_rider_sample_t **samples, size_t *n)
+{
+    int                   rc;
+    bson_t                filter, opts, sort, proj;
+    size_t                cap;
+    bson_iter_t           it;
+    bson_error_t          error;
+    const bson_t         *b;
+    mongoc_cursor_t      *cursor;
+    race_rider_sample_t  *s, *more;
+
+    *samples = NULL;
+    *n = 0;
+
+    bson_init(&filter);
+    bson_init(&opts);
+
+    /* race-tracker's index race_rider_t {race, rider, t} serves it */
+
+    if (!BSON_APPEND_UTF8(&filter, "race", race)
+        || !BSON_APPEND_UTF8(&filter, "rider", rider)
+        || !BSON_APPEND_DOCUMENT_BEGIN(&opts, "sort", &sort)
+        || !BSON_APPEND_INT32(&sort, "t", 1)
+        || !BSON_APPEND_INT32(&sort, "seq", 1)
+        || !bson_append_document_end(&opts, &sort)
+        || !BSON_APPEND_DOCUMENT_BEGIN(&opts, "projection", &proj)
+        || !BSON_APPEND_INT32(&proj, "_id", 0)
+        || !BSON_APPEND_INT32(&proj, "t", 1)
+        || !BSON_APPEND_INT32(&proj, "lat", 1)
+        || !BSON_APPEND_INT32(&proj, "lon", 1)
+        || !BSON_APPEND_INT32(&proj, "ele", 1)
+        || !bson_append_document_end(&opts, &proj)
+        || !BSON_APPEND_INT64(&opts, "limit", (int64_t) max + 1)
+        || !BSON_APPEND_INT32(&opts, "batchSize", 1000))
+    {
+        bson_destroy(&opts);
+        bson_destroy(&filter);
+        race_log(RACE_LOG_ERROR, "mongo: cannot build a query");
+        return RACE_ACCOUNTS_MONGO_ERROR;
+    }
+
+    cursor = mongoc_collection_find_with_opts(rm->fixes, &filter, &opts,
+                                              NULL);
+
+    bson_destroy(&opts);
+    bson_destroy(&filter);
+
+    rc = RACE_ACCOUNTS_MONGO_OK;
+    cap = 0;
+
+    while (mongoc_cursor_next(cursor, &b)) {
+
+        if (*n == max) {
+            rc = RACE_ACCOUNTS_MONGO_BAD;
+            break;
+        }
+
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 1024;
+            more = realloc(*samples, cap * sizeof(race_rider_sample_t));
+
+            if (more == NULL) {
+                race_log(RACE_LOG_ERROR, "mongo: out of memory");
+                rc = RACE_ACCOUNTS_MONGO_ERROR;
+                break;
+            }
+
+            *samples = more;
+        }
+
+        s = &(*samples)[*n];
+        memset(s, 0, sizeof(race_rider_sample_t));
+
+        /* race-tracker stored it checked: a field amiss skips the fix */
+
+        if (!bson_iter_init_find(&it, b, "t") || !BSON_ITER_HOLDS_NUMBER(&it))
+        {
+            continue;
+        }
+
+        s->t = bson_iter_as_int64(&it);
+
+        if (!bson_iter_init_find(&it, b, "lat")
+            || !BSON_ITER_HOLDS_NUMBER(&it))
+        {
+            continue;
+        }
+
+        s->lat = bson_iter_as_double(&it);
+
+        if (!bson_iter_init_find(&it, b, "lon")
+            || !BSON_ITER_HOLDS_NUMBER(&it))
+        {
+            continue;
+        }
+
+        s->lon = bson_iter_as_double(&it);
+
+        if (bson_iter_init_find(&it, b, "ele") && BSON_ITER_HOLDS_NUMBER(&it))
+        {
+            s->ele = bson_iter_as_double(&it);
+            s->has_ele = 1;
+        }
+
+        (*n)++;
+    }
+
+    if (rc == RACE_ACCOUNTS_MONGO_OK && mongoc_cursor_error(cursor, &error)) {
+        race_accounts_mongo_failed(rm->m, "read of a track", &error);
+        rc = RACE_ACCOUNTS_MONGO_ERROR;
+
+    } else if (rc != RACE_ACCOUNTS_MONGO_ERROR) {
+        race_accounts_mongo_worked(rm->m);
+    }
+
+    mongoc_cursor_destroy(cursor);
+
+    if (rc == RACE_ACCOUNTS_MONGO_ERROR) {
+        free(*samples);
+        *samples = NULL;
+        *n = 0;
+    }
+
+    return rc;
 }
 
 

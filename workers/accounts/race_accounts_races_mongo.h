@@ -6,6 +6,7 @@
  *   races    the race document of core/race_races_cmd.h, _id the race id
  *   courses  {_id:"<race id>", laps, lat:[..], lon:[..], ele:[..]}
  *            (FerretDB 1.x stores no arrays in arrays)
+ *   fixes    race-tracker's, read for a rider's track
  *
  * Documents go in and come out as jansson objects: the core works on
  * those, and JSON is what Redis and the replies carry.  A race is
@@ -24,6 +25,7 @@
 #include <jansson.h>
 
 #include "race_accounts_mongo.h"
+#include "race_standings.h"
 
 
 typedef struct race_accounts_races_mongo_s  race_accounts_races_mongo_t;
@@ -36,6 +38,15 @@ typedef int (*race_accounts_races_each_pt)(json_t *doc, void *data);
 race_accounts_races_mongo_t *race_accounts_races_mongo_open(
     race_accounts_mongo_t *m, const char *db);
 void race_accounts_races_mongo_close(race_accounts_races_mongo_t *rm);
+
+/*
+ * A rider's fixes by time as samples (t, lat, lon, ele): OK with
+ * *samples malloc()ed (NULL when none, free() it) and *n; BAD when
+ * there are more than max (*samples then holds the first max); ERROR.
+ */
+int race_accounts_races_mongo_track(race_accounts_races_mongo_t *rm,
+    const char *race, const char *rider, size_t max,
+    race_rider_sample_t **samples, size_t *n);
 
 /* the race of an id, a new reference in *doc: OK, NONE, BAD or ERROR */
 int race_accounts_races_mongo_get(race_accounts_races_mongo_t *rm,
