@@ -559,6 +559,14 @@ ngx_http_race_api_route(ngx_http_request_t *r, ngx_http_race_api_ctx_t *ctx,
         return ngx_http_race_api_races_route(r, ctx, refusal);
     }
 
+    if (uri.len == sizeof("/api/me/results") - 1
+        && ngx_strncmp(uri.data, "/api/me/results", uri.len) == 0)
+    {
+        /* a user's races and results: the races' files answer it */
+        ctx->route = NGX_HTTP_RACE_API_RACES;
+        return ngx_http_race_api_races_route(r, ctx, refusal);
+    }
+
     if (uri.len == sizeof("/api/auth/signup") - 1
         && ngx_strncmp(uri.data, "/api/auth/signup", uri.len) == 0)
     {

@@ -8,7 +8,9 @@
  * nobody, where reading is open), the race is read from Redis, the
  * change is checked here and sent to race-accounts, which applies it
  * and replies.  A course is parsed, and written out as GeoJSON, in the
- * thread pool (ngx_http_race_api_job.c): never on the event loop.
+ * thread pool (ngx_http_race_api_job.c): never on the event loop.  The
+ * results, tracks and /api/me/results are ngx_http_race_api_results.c's
+ * once the race is loaded and may be seen.
  */
 
 
@@ -19,6 +21,7 @@
 #include <jansson.h>
 
 #include "ngx_http_race_api_steps.h"
+#include "ngx_http_race_api_races.h"
 #include "ngx_http_race_api_job.h"
 #include "ngx_http_race_reply.h"
 #include "race_course.h"
@@ -26,19 +29,6 @@
 #include "race_jwt.h"
 #include "race_races_req.h"
 
-
-#define NGX_HTTP_RACE_RACES_LIST          1
-#define NGX_HTTP_RACE_RACES_CREATE        2
-#define NGX_HTTP_RACE_RACES_READ          3
-#define NGX_HTTP_RACE_RACES_COURSE        4
-#define NGX_HTTP_RACE_RACES_UPDATE        5
-#define NGX_HTTP_RACE_RACES_RIDER_ADD     6
-#define NGX_HTTP_RACE_RACES_RIDER_UPDATE  7
-#define NGX_HTTP_RACE_RACES_RIDER_REMOVE  8
-#define NGX_HTTP_RACE_RACES_LINK_ADD      9
-#define NGX_HTTP_RACE_RACES_LINK_REMOVE   10
-#define NGX_HTTP_RACE_RACES_START         11
-#define NGX_HTTP_RACE_RACES_FINISH        12
 
 #define NGX_HTTP_RACE_RACES_SMALL_BODY    16384
 #define NGX_HTTP_RACE_RACES_LIMIT_MAX     100
@@ -61,38 +51,6 @@ typedef struct {
 } ngx_http_race_api_course_job_t;
 
 
-struct ngx_http_race_api_races_s {
-    ngx_uint_t                        op;
-    char                              race[RACE_ID_MAX + 1];
-    char                              item[RACE_ID_MAX + 1];  /* rider, jti */
-
-    /* a list's query */
-    const char                       *status;
-    ngx_uint_t                        mine;
-    ngx_int_t                         limit;
-    ngx_int_t                         offset;
-    int64_t                           total;
-
-    /* a spectator link's token, when that is what came */
-    unsigned                          link:1;
-    char                              link_jti[RACE_JWT_ID_MAX + 1];
-
-    /* the race as Redis holds it */
-    json_t                           *doc;
-    char                             *course;     /* malloc()ed */
-    size_t                            course_len;
-
-    /* a body: a race's for its job, a rider's or a link's here */
-    char                             *body;       /* malloc()ed */
-    size_t                            len;
-    race_races_rider_t                rider;
-    int64_t                           ttl;
-
-    /* a token made for the answer */
-    ngx_str_t                         token;
-    char                              jti[RACE_JWT_ID_MAX + 1];
-    int64_t                           exp;
-};
 
 
 static ngx_int_t ngx_http_race_api_races_path(ngx_http_request_t *r,
@@ -119,8 +77,6 @@ static ngx_int_t ngx_http_race_api_races_rider_update(
     ngx_http_race_api_ctx_t *ctx);
 static ngx_int_t ngx_http_race_api_races_link_add(
     ngx_http_race_api_ctx_t *ctx);
-static json_t *ngx_http_race_api_races_rider_of(json_t *doc,
-    const char *id);
 static json_t *ngx_http_race_api_races_bib_of(json_t *doc, const char *bib,
     const char *except);
 
@@ -131,10 +87,6 @@ static void ngx_http_race_api_races_job_free(void *job);
 
 static ngx_int_t ngx_http_race_api_races_mint(ngx_http_race_api_ctx_t *ctx,
     const char *aud, const char *sub, int64_t exp);
-static json_t *ngx_http_race_api_races_view(ngx_http_race_api_ctx_t *ctx,
-    json_t *doc, ngx_uint_t full);
-static ngx_int_t ngx_http_race_api_races_owner(ngx_http_race_api_ctx_t *ctx);
-static const char *ngx_http_race_api_races_str(json_t *o, const char *key);
 static ngx_int_t ngx_http_race_api_races_busy(ngx_http_race_api_ctx_t *ctx,
     ngx_int_t rc);
 
@@ -159,7 +111,14 @@ ngx_http_race_api_races_route(ngx_http_request_t *r,
 
     ctx->races = rs;
 
-    if (ngx_http_race_api_races_path(r, rs, &allowed) != NGX_OK) {
+    if (r->uri.len == sizeof("/api/me/results") - 1
+        && ngx_strncmp(r->uri.data, "/api/me/results", r->uri.len) == 0)
+    {
+        allowed = NGX_HTTP_GET;
+        rs->op = (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))
+                 ? NGX_HTTP_RACE_RACES_ME_RESULTS : 0;
+
+    } else if (ngx_http_race_api_races_path(r, rs, &allowed) != NGX_OK) {
         refusal->status = NGX_HTTP_NOT_FOUND;
         refusal->code = "not_found";
         refusal->message = "no such API endpoint";
@@ -301,6 +260,19 @@ ngx_http_race_api_races_path(ngx_http_request_t *r,
         return NGX_OK;
     }
 
+    if (n == 2
+        && ((part[1].len == 7
+             && ngx_strncmp(part[1].data, "results", 7) == 0)
+            || (part[1].len == 11
+                && ngx_strncmp(part[1].data, "results.csv", 11) == 0)))
+    {
+        *allowed = NGX_HTTP_GET;
+        rs->op = (m != NGX_HTTP_GET && m != NGX_HTTP_HEAD) ? 0
+                 : (part[1].len == 7) ? NGX_HTTP_RACE_RACES_RESULTS
+                 : NGX_HTTP_RACE_RACES_RESULTS_CSV;
+        return NGX_OK;
+    }
+
     if (n == 2 && part[1].len == 5
         && (ngx_strncmp(part[1].data, "start", 5) == 0
             || ngx_strncmp(part[1].data, "links", 5) == 0))
@@ -323,11 +295,27 @@ ngx_http_race_api_races_path(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    if (n != 3 || !race_id_valid((char *) part[2].data, part[2].len)) {
+    if (n < 3 || !race_id_valid((char *) part[2].data, part[2].len)) {
         return NGX_DECLINED;
     }
 
     ngx_memcpy(rs->item, part[2].data, part[2].len);
+
+    if (n == 4) {
+        /* /riders/{rider}/track.gpx */
+
+        if (part[1].len != 6 || ngx_strncmp(part[1].data, "riders", 6) != 0
+            || part[3].len != 9
+            || ngx_strncmp(part[3].data, "track.gpx", 9) != 0)
+        {
+            return NGX_DECLINED;
+        }
+
+        *allowed = NGX_HTTP_GET;
+        rs->op = (m == NGX_HTTP_GET || m == NGX_HTTP_HEAD)
+                 ? NGX_HTTP_RACE_RACES_TRACK : 0;
+        return NGX_OK;
+    }
 
     if (part[1].len == 6 && ngx_strncmp(part[1].data, "riders", 6) == 0) {
         *allowed = NGX_HTTP_PATCH|NGX_HTTP_DELETE;
@@ -553,9 +541,7 @@ ngx_http_race_api_races_link(ngx_http_race_api_ctx_t *ctx, ngx_str_t *token)
     rmcf = ngx_http_race_api->shared;
     keys = rmcf->token_keys->elts;
 
-    if (rs->op != NGX_HTTP_RACE_RACES_READ
-        && rs->op != NGX_HTTP_RACE_RACES_COURSE)
-    {
+    if (!ngx_http_race_api_races_reading(rs->op)) {
         return NGX_DECLINED;
     }
 
@@ -592,8 +578,7 @@ ngx_http_race_api_races_authenticated(ngx_http_race_api_ctx_t *ctx)
 
     if (ctx->user_id[0] == '\0' && !rs->link
         && !((rs->op == NGX_HTTP_RACE_RACES_LIST && !rs->mine)
-             || rs->op == NGX_HTTP_RACE_RACES_READ
-             || rs->op == NGX_HTTP_RACE_RACES_COURSE))
+             || ngx_http_race_api_races_reading(rs->op)))
     {
         return ngx_http_race_api_error(ctx, NGX_HTTP_UNAUTHORIZED,
                                        "missing_token", "log in first");
@@ -607,6 +592,9 @@ ngx_http_race_api_races_authenticated(ngx_http_race_api_ctx_t *ctx)
 
     case NGX_HTTP_RACE_RACES_LIST:
         return ngx_http_race_api_races_list(ctx);
+
+    case NGX_HTTP_RACE_RACES_ME_RESULTS:
+        return ngx_http_race_api_results_me(ctx);
 
     case NGX_HTTP_RACE_RACES_CREATE:
         if (ngx_strcmp(ctx->user_role, "organizer") != 0
@@ -835,6 +823,15 @@ ngx_http_race_api_races_load(ngx_http_race_api_ctx_t *ctx)
         argv[argc] = argv[argc - 1] + RACE_ID_MAX + 32;
         ngx_sprintf((u_char *) argv[argc++], "race:race:%s:course%Z",
                     rs->race);
+
+    } else if (rs->op == NGX_HTTP_RACE_RACES_RESULTS
+               || rs->op == NGX_HTTP_RACE_RACES_RESULTS_CSV)
+    {
+        /* race-tracker writes them when the race finishes */
+        argv[argc] = argv[argc - 1] + RACE_ID_MAX + 32;
+        ngx_sprintf((u_char *) argv[argc++], "race:race:%s:results%s%Z",
+                    rs->race,
+                    rs->op == NGX_HTTP_RACE_RACES_RESULTS ? "" : ".csv");
     }
 
     if (rs->link) {
@@ -908,6 +905,21 @@ ngx_http_race_api_races_loaded(ngx_http_race_api_ctx_t *ctx,
             ngx_memcpy(rs->course, e->str, e->len);
             rs->course_len = e->len;
         }
+
+    } else if (rs->op == NGX_HTTP_RACE_RACES_RESULTS
+               || rs->op == NGX_HTTP_RACE_RACES_RESULTS_CSV)
+    {
+        e = reply->element[k++];
+
+        if (e->type == REDIS_REPLY_STRING && e->len > 0) {
+            rs->results = ngx_pnalloc(ctx->request->pool, e->len);
+            if (rs->results == NULL) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            ngx_memcpy(rs->results, e->str, e->len);
+            rs->results_len = e->len;
+        }
     }
 
     if (rs->link) {
@@ -966,6 +978,13 @@ ngx_http_race_api_races_act(ngx_http_race_api_ctx_t *ctx)
         }
 
         return ngx_http_race_api_races_job(ctx);
+
+    case NGX_HTTP_RACE_RACES_RESULTS:
+    case NGX_HTTP_RACE_RACES_RESULTS_CSV:
+        return ngx_http_race_api_results_send(ctx);
+
+    case NGX_HTTP_RACE_RACES_TRACK:
+        return ngx_http_race_api_results_track(ctx);
 
     default:
         break;
@@ -1225,7 +1244,7 @@ ngx_http_race_api_races_link_add(ngx_http_race_api_ctx_t *ctx)
 }
 
 
-static json_t *
+json_t *
 ngx_http_race_api_races_rider_of(json_t *doc, const char *id)
 {
     size_t   i;
@@ -1506,6 +1525,11 @@ ngx_http_race_api_races_reply(ngx_http_race_api_ctx_t *ctx, json_t *reply)
         } else if (ngx_strcmp(code, "no_link") == 0) {
             return ngx_http_race_api_error(ctx, NGX_HTTP_NOT_FOUND,
                                            "no_link", "no such link");
+
+        } else if (ngx_strcmp(code, "too_many_fixes") == 0) {
+            return ngx_http_race_api_error(ctx, 422, "too_many_fixes",
+                                           "this track has over 100000 "
+                                           "fixes, too many for one file");
         }
 
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
@@ -1519,6 +1543,9 @@ ngx_http_race_api_races_reply(ngx_http_race_api_ctx_t *ctx, json_t *reply)
     host = &r->headers_in.server;
 
     switch (rs->op) {
+
+    case NGX_HTTP_RACE_RACES_TRACK:
+        return ngx_http_race_api_results_tracked(ctx, reply);
 
     case NGX_HTTP_RACE_RACES_RIDER_REMOVE:
     case NGX_HTTP_RACE_RACES_LINK_REMOVE:
@@ -1654,7 +1681,7 @@ ngx_http_race_api_races_mint(ngx_http_race_api_ctx_t *ctx, const char *aud,
  * how many riders, not who (full 0).  A new object; NULL if no memory.
  */
 
-static json_t *
+json_t *
 ngx_http_race_api_races_view(ngx_http_race_api_ctx_t *ctx, json_t *doc,
     ngx_uint_t full)
 {
@@ -1698,7 +1725,7 @@ ngx_http_race_api_races_view(ngx_http_race_api_ctx_t *ctx, json_t *doc,
 
 /* the caller is the race's owner, or an admin */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_race_api_races_owner(ngx_http_race_api_ctx_t *ctx)
 {
     json_t  *doc;
@@ -1719,7 +1746,7 @@ ngx_http_race_api_races_owner(ngx_http_race_api_ctx_t *ctx)
 }
 
 
-static const char *
+const char *
 ngx_http_race_api_races_str(json_t *o, const char *key)
 {
     const char  *s;

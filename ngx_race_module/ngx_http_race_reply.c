@@ -124,6 +124,15 @@ ngx_int_t
 ngx_http_race_send_json_text(ngx_http_request_t *r, ngx_uint_t status,
     const char *text, size_t len)
 {
+    return ngx_http_race_send_text(r, status, "application/json", text, len);
+}
+
+
+ngx_int_t
+ngx_http_race_send_text(ngx_http_request_t *r, ngx_uint_t status,
+    const char *type, const char *text, size_t len)
+{
+    u_char       *p;
     ngx_buf_t    *b;
     ngx_int_t     rc;
     ngx_chain_t   out;
@@ -150,8 +159,13 @@ ngx_http_race_send_json_text(ngx_http_request_t *r, ngx_uint_t status,
     b->last_in_chain = 1;
 
     r->headers_out.content_length_n = len;
-    ngx_str_set(&r->headers_out.content_type, "application/json");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type.data = (u_char *) type;
+    r->headers_out.content_type.len = ngx_strlen(type);
+
+    /* the type without its parameters, as nginx keeps it */
+    p = ngx_strlchr((u_char *) type, (u_char *) type + ngx_strlen(type), ';');
+    r->headers_out.content_type_len = p ? (size_t) (p - (u_char *) type)
+                                        : r->headers_out.content_type.len;
 
     rc = ngx_http_send_header(r);
 

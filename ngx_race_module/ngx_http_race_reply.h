@@ -39,5 +39,9 @@ ngx_int_t ngx_http_race_send_json(ngx_http_request_t *r, ngx_uint_t status,
 ngx_int_t ngx_http_race_send_json_text(ngx_http_request_t *r,
     ngx_uint_t status, const char *text, size_t len);
 
+/* the same with a text of that Content-Type (a C string), copied */
+ngx_int_t ngx_http_race_send_text(ngx_http_request_t *r, ngx_uint_t status,
+    const char *type, const char *text, size_t len);
+
 
 #endif /* _NGX_HTTP_RACE_REPLY_H_INCLUDED_ */

@@ -21,6 +21,7 @@ use Race::Util;
 use Race::Platform;
 use Race::Token;
 use Race::WS;
+use Race::RESP;
 
 my $t = Race::Test->new;
 my $p = Race::Platform->start($t, accounts => 1, no_tracker => 1);
@@ -95,6 +96,16 @@ my @table = (
         401, 403, 403, 200, 403, 200, 401, 401, 401 ],
   [ 'POST /api/races/{live}/finish',
         401, 403, 403, 200, 403, 200, 401, 401, 401 ],
+  [ 'GET /api/races/{pub}/results',
+        200, 200, 200, 200, 200, 200, 401, 401, 401 ],
+  [ 'GET /api/races/{priv}/results',
+        404, 404, 404, 200, 404, 200, 401, 200, 401 ],
+  [ 'GET /api/races/{priv}/results.csv',
+        404, 404, 404, 200, 404, 200, 401, 200, 401 ],
+  [ 'GET /api/races/{priv}/riders/{rider}/track.gpx',
+        404, 404, 404, 200, 404, 200, 401, 200, 401 ],
+  [ 'GET /api/me/results',
+        401, 200, 200, 200, 200, 200, 401, 401, 401 ],
   # last: a logout ends the caller's session, the column "logged out"
   [ 'POST /api/auth/logout',
         401, 204, 204, 204, 204, 204, 401, 401, 401 ],
@@ -217,6 +228,16 @@ sub new_link {
 my $pub = race();
 my $priv = race(public => JSON::PP::false);
 
+my $priv_rider = rider($priv);
+
+# results as race-tracker writes them when a race finishes
+for my $r ($pub, $priv) {
+    Race::RESP::resp_command($p->{redis_port}, 'SET',
+        "race:race:$r:results", '{"race":"' . $r . '","riders":[]}');
+    Race::RESP::resp_command($p->{redis_port}, 'SET',
+        "race:race:$r:results.csv", "rank,rider\r\n");
+}
+
 my ($st, $d) = call(POST => "/api/races/$priv/links", token => $setup,
     json => { ttl_s => 3600 });
 is($st, 201, 'a link of the private race');
@@ -296,6 +317,23 @@ my %request = (
         my $r = race();
         return (call(POST => "/api/races/$r/start", token => $_[0],
             json => {}))[0];
+    },
+    'GET /api/races/{pub}/results' => sub {
+        return (call(GET => "/api/races/$pub/results", token => $_[0]))[0];
+    },
+    'GET /api/races/{priv}/results' => sub {
+        return (call(GET => "/api/races/$priv/results", token => $_[0]))[0];
+    },
+    'GET /api/races/{priv}/results.csv' => sub {
+        return (call(GET => "/api/races/$priv/results.csv",
+            token => $_[0]))[0];
+    },
+    'GET /api/races/{priv}/riders/{rider}/track.gpx' => sub {
+        return (call(GET => "/api/races/$priv/riders/$priv_rider/track.gpx",
+            token => $_[0]))[0];
+    },
+    'GET /api/me/results' => sub {
+        return (call(GET => '/api/me/results', token => $_[0]))[0];
     },
     'POST /api/races/{live}/finish' => sub {
         my $r = race();
