@@ -342,7 +342,7 @@ my $finished_at = $d->{race}{finished_at} // 0;
 
 sub results {
     my ($st, $d) = call(GET => "/api/races/$race/results");
-    return $st == 200 && ref $d eq 'HASH' ? ($d->{results} || $d) : undef;
+    return $st == 200 && ref $d eq 'HASH' ? $d : undef;
 }
 
 my $r1;
