@@ -4,7 +4,7 @@
 # GPX loop of 240 m raced in 2 laps, enters four riders and starts
 # it; race-sim rides them with the tokens the API made (one fast, one
 # behind a phone in dead zones that sends its fixes in batches, one
-# slower, one whose phone goes dark for good half way); a spectator on
+# slower, one whose phone goes dark in its first lap); a spectator on
 # /live sees the standings in the ticks (distance, rank, gaps, finished);
 # the organizer finishes the race; then the results as JSON and CSV and
 # each rider's track as GPX agree with each other, with the fixes stored
