@@ -1,9 +1,10 @@
 
 /*
  * ngx_race: inside the races API, what its files share: a request's
- * races part and the helpers both use.  ngx_http_race_api_races.c has
- * the routes and the flows that change a race, ngx_http_race_api_results.c
- * those that read a finished race's results.
+ * races part and the helpers they use.  ngx_http_race_api_races.c has
+ * the routes, a race's reads and the flows that change it,
+ * ngx_http_race_api_races_list.c the lists, ngx_http_race_api_results.c
+ * the results, tracks and /api/me/results.
  */
 
 
@@ -93,6 +94,11 @@ json_t *ngx_http_race_api_races_view(ngx_http_race_api_ctx_t *ctx,
 ngx_int_t ngx_http_race_api_races_owner(ngx_http_race_api_ctx_t *ctx);
 const char *ngx_http_race_api_races_str(json_t *o, const char *key);
 json_t *ngx_http_race_api_races_rider_of(json_t *doc, const char *id);
+
+/* ngx_http_race_api_races_list.c: ?status=..., ?mine=1 */
+ngx_int_t ngx_http_race_api_races_query(ngx_http_request_t *r,
+    ngx_http_race_api_races_t *rs, ngx_http_race_api_refusal_t *refusal);
+ngx_int_t ngx_http_race_api_races_list(ngx_http_race_api_ctx_t *ctx);
 
 /* ngx_http_race_api_results.c: steps once the race is loaded and seen */
 ngx_int_t ngx_http_race_api_results_send(ngx_http_race_api_ctx_t *ctx);
