@@ -12,7 +12,10 @@
  * whose queue is full is skipped and, once it drains, gets a fresh
  * snapshot instead of the backlog.
  *
- * A late tick never moves a rider back: states are merged by "t".
+ * A late tick never moves a rider back: states are merged by "t".  A
+ * tick's state with the t we have and other members is the worker
+ * restating the same fix with new standings (a rank, a gap, a status
+ * changed without a fix of the rider's): it is taken too.
  *
  * A new spectator waits for its snapshot at most race_redis_timeout:
  * then, Redis being away or silent, it is closed with 1013 and tries
@@ -152,7 +155,7 @@ static void ngx_http_race_live_on_state(redisAsyncContext *ac, void *r,
 static void ngx_http_race_live_tick(ngx_http_race_live_race_t *race,
     const char *data, size_t len);
 static json_t *ngx_http_race_live_merge(ngx_http_race_live_race_t *race,
-    json_t *tick, ngx_uint_t *all);
+    json_t *tick, ngx_uint_t restate, ngx_uint_t *all);
 static ngx_int_t ngx_http_race_live_send_snapshot(
     ngx_http_race_spectator_t *sp);
 static void ngx_http_race_live_up(ngx_http_race_redis_t *rd, void *data);
@@ -1064,7 +1067,7 @@ ngx_http_race_live_on_state(redisAsyncContext *ac, void *r, void *privdata)
 
         for (k = 0; k < n; k++) {
             tick = json_array_get(race->early, k);
-            fresh = ngx_http_race_live_merge(race, tick, NULL);
+            fresh = ngx_http_race_live_merge(race, tick, 0, NULL);
             json_decref(fresh);
         }
 
@@ -1094,13 +1097,17 @@ ngx_http_race_live_on_state(redisAsyncContext *ac, void *r, void *privdata)
 /*
  * Merges the tick's states that are newer than ours into the race and
  * returns them as a new array (NULL when none is); *all tells whether
- * every state of the tick was newer.
+ * every state of the tick was newer.  With restate, a state as old as
+ * ours but not equal to it counts as newer: a tick that came after the
+ * load restates the fix.  Ticks that came while loading may be older
+ * than what the load read, so for them the time alone decides.
  */
 
 static json_t *
 ngx_http_race_live_merge(ngx_http_race_live_race_t *race, json_t *tick,
-    ngx_uint_t *all)
+    ngx_uint_t restate, ngx_uint_t *all)
 {
+    int64_t      t, ourt;
     size_t       i;
     json_t      *riders, *state, *id, *ours, *fresh;
     const char  *rider;
@@ -1132,14 +1139,19 @@ ngx_http_race_live_merge(ngx_http_race_live_race_t *race, json_t *tick,
 
         ours = json_object_get(race->riders, rider);
 
-        if (ours && ngx_http_race_live_time(ours)
-                    >= ngx_http_race_live_time(state))
-        {
-            if (all) {
-                *all = 0;
-            }
+        if (ours) {
+            t = ngx_http_race_live_time(state);
+            ourt = ngx_http_race_live_time(ours);
 
-            continue;
+            if (ourt > t
+                || (ourt == t && (!restate || json_equal(ours, state))))
+            {
+                if (all) {
+                    *all = 0;
+                }
+
+                continue;
+            }
         }
 
         if (json_object_set(race->riders, rider, state) != 0) {
@@ -1199,7 +1211,7 @@ ngx_http_race_live_tick(ngx_http_race_live_race_t *race, const char *data,
         return;
     }
 
-    fresh = ngx_http_race_live_merge(race, tick, &all);
+    fresh = ngx_http_race_live_merge(race, tick, 1, &all);
 
     if (fresh == NULL) {
         json_decref(tick);

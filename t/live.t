@@ -153,6 +153,17 @@ is($s && $s->{t}, 3000, 'the next tick arrives');
 ok(!grep({ $_->{rider} eq 'p1' } @{$m->{riders}}),
     'the late state of p1 was left out');
 
+# the worker restates a fix with new standings (a rank that changed
+# without a fix of the rider's): the same t, other members, is sent; the
+# same state again is not
+publish('r1', tick('r1', state('p1', 2000, rank => 2)),
+    tick('r1', state('p1', 2000, rank => 2)),
+    tick('r1', state('p2', 3000, rank => 1)));
+my @m = map { next_msg($a) || {} } 1 .. 2;
+is(join(',', map { "$_->{rider}:" . ($_->{rank} // '') }
+    map { @{$_->{riders} || []} } @m), 'p1:2,p2:1',
+    'a fix restated with a new rank is sent, once');
+
 # a late spectator gets the merged state from memory
 my $c = spectator('r1');
 $snap = next_msg($c);

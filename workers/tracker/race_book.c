@@ -53,6 +53,8 @@ static void race_book_set_who(race_book_race_t *r, race_book_rider_t *rd,
     char *who);
 static void race_book_course(race_book_race_t *r, const char *json,
     size_t len);
+static char *race_book_checkpoints(const redisReply *doc,
+    const redisReply *course);
 static race_book_rider_t *race_book_rider_add(race_book_race_t *r,
     const char *id);
 static void race_book_restate(race_book_race_t *r, race_book_rider_t *rd);
@@ -402,6 +404,7 @@ static int
 race_book_load(race_book_t *b, race_book_race_t *r)
 {
     int          i, first;
+    char        *text;
     redisReply  *reply[3];
 
     if (race_redis_connect(&b->cmd) != RACE_REDIS_OK) {
@@ -458,7 +461,15 @@ race_book_load(race_book_t *b, race_book_race_t *r)
     }
 
     if (reply[2]->type == REDIS_REPLY_STRING) {
-        race_book_course(r, reply[2]->str, reply[2]->len);
+        text = race_book_checkpoints(reply[0], reply[2]);
+
+        if (text != NULL) {
+            race_book_course(r, text, strlen(text));
+            free(text);
+
+        } else {
+            race_book_course(r, reply[2]->str, reply[2]->len);
+        }
 
     } else {
         race_book_course(r, NULL, 0);
@@ -719,6 +730,45 @@ race_book_set_who(race_book_race_t *r, race_book_rider_t *rd, char *who)
     rd->who = who;
 
     race_book_restate(r, rd);
+}
+
+
+/*
+ * The organizer's checkpoints are in the document's course summary, the
+ * points in the course key: the course key's text with them, to decode
+ * as one; NULL when there are none (or no memory): the key as it is.
+ */
+
+static char *
+race_book_checkpoints(const redisReply *doc, const redisReply *course)
+{
+    char          *text;
+    json_t        *d, *c, *cps;
+    json_error_t   error;
+
+    if (doc->type != REDIS_REPLY_STRING) {
+        return NULL;
+    }
+
+    d = json_loadb(doc->str, doc->len, 0, &error);
+    cps = json_object_get(json_object_get(d, "course"), "checkpoints");
+
+    if (json_array_size(cps) == 0) {
+        json_decref(d);
+        return NULL;
+    }
+
+    c = json_loadb(course->str, course->len, 0, &error);
+    text = NULL;
+
+    if (json_is_object(c) && json_object_set(c, "checkpoints", cps) == 0) {
+        text = json_dumps(c, JSON_COMPACT);
+    }
+
+    json_decref(c);
+    json_decref(d);
+
+    return text;
 }
 
 
