@@ -23,6 +23,7 @@ use Race::Test;
 use Race::Util;
 use Race::RESP;
 use Race::Worker;
+use Race::Replies;
 use Race::Engine::FerretDB;
 use Race::Engine::Redis;
 
@@ -176,46 +177,13 @@ sub redis_user {
 # request id, with the channel each came on
 
 my @CHANNELS = qw(race:accounts:reply:1 race:accounts:reply:2);
-my ($sub, %replies);
+my $pub = Race::Replies->new($rport, \@CHANNELS);
 
-sub subscribe {
-    $sub = resp_conn($rport);
-    resp_send($sub, 'SUBSCRIBE', @CHANNELS);
-    for (@CHANNELS) {
-        my $r = resp_read($sub, time + 5);
-        die "subscribe failed\n" unless ref $r && $r->[0] eq 'subscribe';
-    }
-}
-
-sub read_replies {
-    my ($secs) = @_;
-    my $end = time + $secs;
-    while (length $sub->{buf} || resp_fill($sub, $end)) {
-        my $r = eval { resp_read($sub, time + 5) } or last;
-        next unless $r->[0] eq 'message';
-        my $m = eval { $json->decode($r->[2]) };
-        my $req = $m && defined $m->{req} ? $m->{req} : '';
-        push @{$replies{$req}}, { %{$m || { raw => $r->[2] }},
-            channel => $r->[1], text => $r->[2] };
-    }
-}
+sub subscribe { $pub->subscribe }
 
 # the replies to a request once n of them arrived (or the time is up)
-sub replies {
-    my ($req, $n, $secs) = @_;
-    $n ||= 1;
-    my $end = time + ($secs || 30);
-    while (time < $end && @{$replies{$req} || []} < $n) {
-        read_replies(0.2);
-    }
-    return @{$replies{$req} || []};
-}
-
-sub reply {
-    my ($req, $secs) = @_;
-    my @r = replies($req, 1, $secs);
-    return $r[0] || {};
-}
+sub replies { $pub->replies(@_) }
+sub reply { $pub->reply(@_) }
 
 # Kafka
 

@@ -22,6 +22,7 @@ use Race::Test;
 use Race::Util;
 use Race::RESP;
 use Race::Worker;
+use Race::Replies;
 
 my $t = Race::Test->new;
 
@@ -80,54 +81,17 @@ sub redis_hash {
 }
 
 my $REPLY = 'race:reply:1';
-my ($sub, %replies, %heard);
+my (%replies, %heard);
+my $pub = Race::Replies->new($rport, [$REPLY], ['race:races',
+    'race:revoked'], \%replies, \%heard);
 
-sub subscribe {
-    $sub = resp_conn($rport);
-    my @channels = ($REPLY, 'race:races', 'race:revoked');
-    resp_send($sub, 'SUBSCRIBE', @channels);
-    for (@channels) {
-        my $r = resp_read($sub, time + 5);
-        die "subscribe failed\n" unless ref $r && $r->[0] eq 'subscribe';
-    }
-}
-
-sub read_published {
-    my ($secs) = @_;
-    my $end = time + $secs;
-    while (length $sub->{buf} || resp_fill($sub, $end)) {
-        my $r = eval { resp_read($sub, time + 5) } or last;
-        next unless $r->[0] eq 'message';
-        if ($r->[1] ne $REPLY) {
-            push @{$heard{$r->[1]}}, $r->[2];
-            next;
-        }
-        my $m = eval { $json->decode($r->[2]) } || { raw => $r->[2] };
-        push @{$replies{$m->{req} // ''}}, { %$m, text => $r->[2] };
-    }
-}
-
-sub replies {
-    my ($req, $n, $secs) = @_;
-    my $end = time + ($secs || 30);
-    while (time < $end && @{$replies{$req} || []} < $n) {
-        read_published(0.2);
-    }
-    return @{$replies{$req} || []};
-}
-
-sub reply { (replies($_[0], 1, $_[1]))[0] || {} }
+sub subscribe { $pub->subscribe }
+sub read_published { $pub->collect(@_) }
+sub replies { $pub->replies(@_) }
+sub reply { $pub->reply(@_) }
 
 # waits until the channel has carried msg
-sub heard {
-    my ($channel, $msg, $secs) = @_;
-    my $end = time + ($secs || 20);
-    while (time < $end) {
-        return 1 if grep { $_ eq $msg } @{$heard{$channel} || []};
-        read_published(0.2);
-    }
-    return 0;
-}
+sub heard { $pub->heard(@_) }
 
 # Kafka
 
