@@ -8,34 +8,21 @@
  */
 
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include <jansson.h>
 
 #include "race_accounts_cmd.h"
+#include "race_cmd.h"
 
 
-#define RACE_ACCOUNTS_GEN_MAX  9007199254740991LL   /* 2^53 - 1 */
-
-/* Unix ms, exact in any JSON reader: beyond the year 285000 */
-#define RACE_ACCOUNTS_DEADLINE_MAX  9007199254740991LL
+/* 2^53 - 2: a gen + 1 stays exact in any JSON reader */
+#define RACE_ACCOUNTS_GEN_MAX  9007199254740990LL
 
 #define RACE_ACCOUNTS_HASH_PREFIX  "$argon2id$"
 
 
-static int race_accounts_cmd_error(char *err, size_t size,
-    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int race_accounts_cmd_token(json_t *obj, const char *key, char *dst,
-    size_t max);
 static int race_accounts_cmd_signup(json_t *root, race_accounts_cmd_t *cmd,
-    char *err, size_t size);
-static int race_accounts_cmd_user_id(json_t *obj, const char *key,
-    char *dst, char *err, size_t size);
-static int race_accounts_cmd_gen(json_t *obj, int64_t *gen, char *err,
-    size_t size);
-static int race_accounts_cmd_deadline(json_t *obj, int64_t *deadline,
     char *err, size_t size);
 static int race_accounts_cmd_revoke(json_t *root, race_accounts_cmd_t *cmd,
     char *err, size_t size);
@@ -47,58 +34,30 @@ int
 race_accounts_cmd_parse(const char *data, size_t len,
     race_accounts_cmd_t *cmd, char *err, size_t size)
 {
-    int           rc;
-    json_t       *root, *v;
-    const char   *op;
-    json_error_t  error;
+    int          rc;
+    json_t      *root, *v;
+    const char  *op;
 
     memset(cmd, 0, sizeof(race_accounts_cmd_t));
 
-    if (data == NULL || len == 0) {
-        return race_accounts_cmd_error(err, size, "empty message");
-    }
-
-    root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &error);
+    root = race_cmd_load(data, len, err, size);
     if (root == NULL) {
-        /* error.text may quote the input: give only where it failed */
-        return race_accounts_cmd_error(err, size, "not JSON (at byte %d)",
-                                       error.position);
+        return -1;
     }
 
     rc = -1;
 
-    if (!json_is_object(root)) {
-        race_accounts_cmd_error(err, size, "not a JSON object");
-        goto done;
-    }
-
     /* first what a reply needs: a bad command is answered too */
 
-    if (race_accounts_cmd_token(root, "reply", cmd->reply,
-                                RACE_ACCOUNTS_CHANNEL_MAX)
-        != 0)
+    if (race_cmd_head(root, cmd->reply, cmd->req, err, size) != 0
+        || race_cmd_int_opt(root, "deadline", 1, RACE_CMD_DEADLINE_MAX,
+                            &cmd->deadline, err, size)
+           != 0)
     {
-        race_accounts_cmd_error(err, size, "\"reply\" missing or not a "
-                                "channel name");
         goto done;
     }
 
-    if (race_accounts_cmd_token(root, "req", cmd->req, RACE_ACCOUNTS_REQ_MAX)
-        != 0)
-    {
-        race_accounts_cmd_error(err, size, "\"req\" missing or not a "
-                                "request id");
-        goto done;
-    }
-
-    if (race_accounts_cmd_deadline(root, &cmd->deadline, err, size) != 0) {
-        goto done;
-    }
-
-    v = json_object_get(root, "op");
-    op = json_is_string(v) && strlen(json_string_value(v))
-                              == json_string_length(v)
-         ? json_string_value(v) : "";
+    op = race_cmd_op(root);
 
     if (strcmp(op, "signup") == 0) {
         cmd->op = RACE_ACCOUNTS_SIGNUP;
@@ -110,9 +69,10 @@ race_accounts_cmd_parse(const char *data, size_t len,
     } else if (strcmp(op, "logout") == 0) {
         cmd->op = RACE_ACCOUNTS_LOGOUT;
 
-        if (race_accounts_cmd_user_id(root, "user", cmd->user.id, err, size)
-            != 0
-            || race_accounts_cmd_gen(root, &cmd->gen, err, size) != 0)
+        if (race_cmd_user(root, "user", cmd->user.id, err, size) != 0
+            || race_cmd_int_opt(root, "gen", 1, RACE_ACCOUNTS_GEN_MAX,
+                                &cmd->gen, err, size)
+               != 0)
         {
             goto done;
         }
@@ -120,11 +80,11 @@ race_accounts_cmd_parse(const char *data, size_t len,
     } else if (strcmp(op, "role") == 0) {
         cmd->op = RACE_ACCOUNTS_ROLE;
 
-        if (race_accounts_cmd_user_id(root, "user", cmd->user.id, err, size)
-            != 0
-            || race_accounts_cmd_user_id(root, "by", cmd->by, err, size)
-               != 0
-            || race_accounts_cmd_gen(root, &cmd->gen, err, size) != 0)
+        if (race_cmd_user(root, "user", cmd->user.id, err, size) != 0
+            || race_cmd_user(root, "by", cmd->by, err, size) != 0
+            || race_cmd_int_opt(root, "gen", 1, RACE_ACCOUNTS_GEN_MAX,
+                                &cmd->gen, err, size)
+               != 0)
         {
             goto done;
         }
@@ -134,8 +94,7 @@ race_accounts_cmd_parse(const char *data, size_t len,
         if (!json_is_string(v)
             || !race_role_valid(json_string_value(v), json_string_length(v)))
         {
-            race_accounts_cmd_error(err, size, "\"role\" missing or not a "
-                                    "role");
+            race_cmd_error(err, size, "\"role\" missing or not a role");
             goto done;
         }
 
@@ -151,7 +110,7 @@ race_accounts_cmd_parse(const char *data, size_t len,
         }
 
     } else {
-        race_accounts_cmd_error(err, size, "\"op\" missing or unknown");
+        race_cmd_error(err, size, "\"op\" missing or unknown");
         goto done;
     }
 
@@ -179,22 +138,7 @@ race_accounts_cmd_expired(const race_accounts_cmd_t *cmd, int64_t now)
 int
 race_accounts_id_valid(const char *s, size_t len)
 {
-    size_t  i;
-
-    if (len != RACE_ACCOUNTS_ID_LEN) {
-        return 0;
-    }
-
-    /* lower-case only: ids are compared as strings everywhere */
-
-    for (i = 0; i < len; i++) {
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-        {
-            return 0;
-        }
-    }
-
-    return 1;
+    return race_cmd_user_valid(s, len);
 }
 
 
@@ -250,54 +194,6 @@ race_accounts_reply_revoked(const char *req, const char *jti, int64_t exp,
 }
 
 
-static int
-race_accounts_cmd_error(char *err, size_t size, const char *fmt, ...)
-{
-    va_list  args;
-
-    va_start(args, fmt);
-    vsnprintf(err, size, fmt, args);
-    va_end(args);
-
-    return -1;
-}
-
-
-/* a request id or a channel: 1 to max printable ASCII bytes, no spaces */
-
-static int
-race_accounts_cmd_token(json_t *obj, const char *key, char *dst, size_t max)
-{
-    size_t       i, len;
-    json_t      *v;
-    const char  *s;
-
-    v = json_object_get(obj, key);
-
-    if (!json_is_string(v)) {
-        return -1;
-    }
-
-    s = json_string_value(v);
-    len = json_string_length(v);
-
-    if (len < 1 || len > max) {
-        return -1;
-    }
-
-    for (i = 0; i < len; i++) {
-        if (s[i] < 0x21 || s[i] > 0x7e) {
-            return -1;
-        }
-    }
-
-    memcpy(dst, s, len);
-    dst[len] = '\0';
-
-    return 0;
-}
-
-
 /* "user":{"id","email","name","role"?,"hash"} */
 
 static int
@@ -313,11 +209,10 @@ race_accounts_cmd_signup(json_t *root, race_accounts_cmd_t *cmd, char *err,
     user = json_object_get(root, "user");
 
     if (!json_is_object(user)) {
-        return race_accounts_cmd_error(err, size, "\"user\" missing or not "
-                                       "an object");
+        return race_cmd_error(err, size, "\"user\" missing or not an object");
     }
 
-    if (race_accounts_cmd_user_id(user, "id", u->id, err, size) != 0) {
+    if (race_cmd_user(user, "id", u->id, err, size) != 0) {
         return -1;
     }
 
@@ -328,8 +223,8 @@ race_accounts_cmd_signup(json_t *root, race_accounts_cmd_t *cmd, char *err,
                                 u->email, sizeof(u->email))
            == 0)
     {
-        return race_accounts_cmd_error(err, size, "\"user.email\" missing "
-                                       "or not an email");
+        return race_cmd_error(err, size, "\"user.email\" missing or not an "
+                              "email");
     }
 
     v = json_object_get(user, "name");
@@ -337,8 +232,7 @@ race_accounts_cmd_signup(json_t *root, race_accounts_cmd_t *cmd, char *err,
     if (!json_is_string(v)
         || !race_name_valid(json_string_value(v), json_string_length(v)))
     {
-        return race_accounts_cmd_error(err, size, "\"user.name\" missing "
-                                       "or not a name");
+        return race_cmd_error(err, size, "\"user.name\" missing or not a name");
     }
 
     /* race_name_valid(): at most RACE_NAME_BYTES_MAX bytes */
@@ -352,8 +246,7 @@ race_accounts_cmd_signup(json_t *root, race_accounts_cmd_t *cmd, char *err,
         && !(json_is_string(v)
              && strcmp(json_string_value(v), "spectator") == 0))
     {
-        return race_accounts_cmd_error(err, size, "\"user.role\" is not "
-                                       "spectator");
+        return race_cmd_error(err, size, "\"user.role\" is not spectator");
     }
 
     memcpy(u->role, "spectator", sizeof("spectator"));
@@ -363,8 +256,8 @@ race_accounts_cmd_signup(json_t *root, race_accounts_cmd_t *cmd, char *err,
     len = json_is_string(v) ? json_string_length(v) : 0;
 
     if (s == NULL || !race_accounts_cmd_hash(s, len)) {
-        return race_accounts_cmd_error(err, size, "\"user.hash\" missing "
-                                       "or not an argon2id hash");
+        return race_cmd_error(err, size, "\"user.hash\" missing or not an "
+                              "argon2id hash");
     }
 
     memcpy(u->hash, s, len + 1);
@@ -379,131 +272,21 @@ static int
 race_accounts_cmd_revoke(json_t *root, race_accounts_cmd_t *cmd, char *err,
     size_t size)
 {
-    json_t      *v;
-    json_int_t   n;
+    json_t  *v;
 
     v = json_object_get(root, "jti");
 
     if (!json_is_string(v)
         || !race_id_valid(json_string_value(v), json_string_length(v)))
     {
-        return race_accounts_cmd_error(err, size, "\"jti\" missing or not "
-                                       "a token id");
+        return race_cmd_error(err, size, "\"jti\" missing or not a token id");
     }
 
     /* race_id_valid(): at most RACE_JWT_ID_MAX bytes */
     memcpy(cmd->jti, json_string_value(v), json_string_length(v) + 1);
 
-    v = json_object_get(root, "exp");
-
-    if (!json_is_integer(v)) {
-        return race_accounts_cmd_error(err, size, "\"exp\" missing or not "
-                                       "an integer");
-    }
-
-    n = json_integer_value(v);
-
-    if (n < 1 || n > RACE_ACCOUNTS_EXP_MAX) {
-        return race_accounts_cmd_error(err, size, "\"exp\" is out of range");
-    }
-
-    cmd->exp = (int64_t) n;
-
-    return 0;
-}
-
-
-static int
-race_accounts_cmd_user_id(json_t *obj, const char *key, char *dst,
-    char *err, size_t size)
-{
-    json_t  *v;
-
-    v = json_object_get(obj, key);
-
-    if (!json_is_string(v)
-        || !race_accounts_id_valid(json_string_value(v),
-                                   json_string_length(v)))
-    {
-        return race_accounts_cmd_error(err, size, "\"%s\" missing or not a "
-                                       "user id", key);
-    }
-
-    memcpy(dst, json_string_value(v), RACE_ACCOUNTS_ID_LEN + 1);
-
-    return 0;
-}
-
-
-/* "gen", optional: the gen the sender saw, which the command replaces */
-
-static int
-race_accounts_cmd_gen(json_t *obj, int64_t *gen, char *err, size_t size)
-{
-    json_t      *v;
-    json_int_t   n;
-
-    *gen = 0;
-
-    v = json_object_get(obj, "gen");
-
-    if (v == NULL) {
-        return 0;
-    }
-
-    if (!json_is_integer(v)) {
-        return race_accounts_cmd_error(err, size, "\"gen\" is not an "
-                                       "integer");
-    }
-
-    n = json_integer_value(v);
-
-    if (n < 1 || n >= RACE_ACCOUNTS_GEN_MAX) {
-        return race_accounts_cmd_error(err, size, "\"gen\" is out of range");
-    }
-
-    *gen = (int64_t) n;
-
-    return 0;
-}
-
-
-/*
- * "deadline", optional: Unix ms, as the module's race_auth_reply_timeout
- * ends.  Commands of senders that name none are applied whenever they
- * come, as before there were deadlines.
- */
-
-static int
-race_accounts_cmd_deadline(json_t *obj, int64_t *deadline, char *err,
-    size_t size)
-{
-    json_t      *v;
-    json_int_t   n;
-
-    *deadline = 0;
-
-    v = json_object_get(obj, "deadline");
-
-    if (v == NULL) {
-        return 0;
-    }
-
-    if (!json_is_integer(v)) {
-        return race_accounts_cmd_error(err, size, "\"deadline\" is not an "
-                                       "integer");
-    }
-
-    n = json_integer_value(v);
-
-    if (n < 1 || n > RACE_ACCOUNTS_DEADLINE_MAX) {
-        return race_accounts_cmd_error(err, size, "\"deadline\" is out of "
-                                       "range");
-    }
-
-    *deadline = (int64_t) n;
-
-    return 0;
+    return race_cmd_int(root, "exp", 1, RACE_ACCOUNTS_EXP_MAX, &cmd->exp,
+                        err, size);
 }
 
 

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "race_account.h"
+#include "race_cmd.h"
 #include "race_jwt.h"
 
 
@@ -30,8 +31,8 @@
 #define RACE_ACCOUNTS_JTI_MAX     RACE_JWT_ID_MAX
 #define RACE_ACCOUNTS_EXP_MAX     9007199254740991LL   /* 2^53 - 1 */
 
-#define RACE_ACCOUNTS_REQ_MAX     128
-#define RACE_ACCOUNTS_CHANNEL_MAX 255
+#define RACE_ACCOUNTS_REQ_MAX     RACE_CMD_REQ_MAX
+#define RACE_ACCOUNTS_CHANNEL_MAX RACE_CMD_CHANNEL_MAX
 
 /* enough for any reply race_accounts_reply_*() builds */
 #define RACE_ACCOUNTS_REPLY_SIZE  4096

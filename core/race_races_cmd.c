@@ -10,7 +10,6 @@
 
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,18 +19,10 @@
 #include "race_utf8.h"
 
 
-static int race_races_error(char *err, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int race_races_token(json_t *obj, const char *key, char *dst,
-    size_t max);
 static int race_races_id(json_t *obj, const char *key, char *dst,
-    char *err, size_t size);
-static int race_races_user(json_t *obj, const char *key, char *dst,
     char *err, size_t size);
 static int race_races_time(json_t *obj, const char *key, int null,
     json_t *dst, char *err, size_t size);
-static int race_races_int(json_t *obj, const char *key, int64_t min,
-    int64_t max, int64_t *n, char *err, size_t size);
 static int race_races_name(json_t *obj, const char *key, json_t *dst,
     char *err, size_t size);
 static int race_races_bib(json_t *obj, json_t *dst, char *err,
@@ -50,6 +41,10 @@ static int race_races_rider_set_parse(json_t *root, race_races_cmd_t *cmd,
     char *err, size_t size);
 static int race_races_link_parse(json_t *root, race_races_cmd_t *cmd,
     char *err, size_t size);
+static json_t *race_races_set_open(json_t *root, race_races_cmd_t *cmd,
+    char *err, size_t size);
+static int race_races_course_parse(json_t *root, json_t *v,
+    race_races_cmd_t *cmd, char *err, size_t size);
 static json_t *race_races_summary(json_t *v, char *err, size_t size);
 static json_t *race_races_checkpoints(json_t *v, char *err, size_t size);
 static json_t *race_races_points(json_t *v, char *err, size_t size);
@@ -69,37 +64,23 @@ int
 race_races_cmd_parse(const char *data, size_t len, race_races_cmd_t *cmd,
     char *err, size_t size)
 {
-    int           rc;
-    size_t        i;
-    json_t       *root, *v;
-    const char   *op;
-    json_error_t  error;
+    int          rc;
+    size_t       i;
+    json_t      *root;
+    const char  *op;
 
     memset(cmd, 0, sizeof(race_races_cmd_t));
 
     /* not ours: the account commands' parser says what is wrong */
 
-    if (data == NULL || len == 0) {
-        return 1;
-    }
-
-    root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &error);
+    root = race_cmd_load(data, len, NULL, 0);
     if (root == NULL) {
         return 1;
     }
 
-    rc = 1;
-
-    if (!json_is_object(root)) {
-        goto done;
-    }
-
     rc = -1;
 
-    v = json_object_get(root, "op");
-    op = json_is_string(v) && strlen(json_string_value(v))
-                              == json_string_length(v)
-         ? json_string_value(v) : "";
+    op = race_cmd_op(root);
 
     if (strncmp(op, "race_", 5) != 0) {
         rc = 1;
@@ -116,30 +97,18 @@ race_races_cmd_parse(const char *data, size_t len, race_races_cmd_t *cmd,
 
     /* what a reply needs first: a bad command is answered too */
 
-    if (race_races_token(root, "reply", cmd->reply, RACE_RACES_CHANNEL_MAX)
-        != 0)
-    {
-        race_races_error(err, size, "\"reply\" missing or not a channel "
-                         "name");
-        goto done;
-    }
-
-    if (race_races_token(root, "req", cmd->req, RACE_RACES_REQ_MAX) != 0) {
-        race_races_error(err, size, "\"req\" missing or not a request id");
+    if (race_cmd_head(root, cmd->reply, cmd->req, err, size) != 0) {
         goto done;
     }
 
     if (cmd->op == RACE_RACES_NONE) {
-        race_races_error(err, size, "\"op\" unknown");
+        race_cmd_error(err, size, "\"op\" unknown");
         goto done;
     }
 
-    v = json_object_get(root, "deadline");
-
-    if (v != NULL
-        && race_races_int(root, "deadline", 1, RACE_RACES_EXP_MAX,
-                          &cmd->deadline, err, size)
-           != 0)
+    if (race_cmd_int_opt(root, "deadline", 1, RACE_CMD_DEADLINE_MAX,
+                         &cmd->deadline, err, size)
+        != 0)
     {
         goto done;
     }
@@ -147,7 +116,7 @@ race_races_cmd_parse(const char *data, size_t len, race_races_cmd_t *cmd,
     /* a track is read by whoever may see the race: the module checked */
 
     if (cmd->op != RACE_RACES_TRACK
-        && race_races_user(root, "by", cmd->by, err, size) != 0)
+        && race_cmd_user(root, "by", cmd->by, err, size) != 0)
     {
         goto done;
     }
@@ -194,8 +163,8 @@ race_races_cmd_parse(const char *data, size_t len, race_races_cmd_t *cmd,
         break;
 
     default: /* RACE_RACES_START, RACE_RACES_FINISH */
-        rc = race_races_int(root, "at", RACE_RACES_TIME_MIN,
-                            RACE_RACES_TIME_MAX, &cmd->at, err, size);
+        rc = race_cmd_int(root, "at", RACE_RACES_TIME_MIN,
+                          RACE_RACES_TIME_MAX, &cmd->at, err, size);
         break;
     }
 
@@ -253,13 +222,12 @@ static int
 race_races_create_parse(json_t *root, race_races_cmd_t *cmd, char *err,
     size_t size)
 {
-    json_t  *race, *d, *v, *summary;
+    json_t  *race, *d, *v;
 
     race = json_object_get(root, "race");
 
     if (!json_is_object(race)) {
-        return race_races_error(err, size, "\"race\" missing or not an "
-                                "object");
+        return race_cmd_error(err, size, "\"race\" missing or not an object");
     }
 
     if (race_races_id(race, "id", cmd->race, err, size) != 0) {
@@ -268,7 +236,7 @@ race_races_create_parse(json_t *root, race_races_cmd_t *cmd, char *err,
 
     d = json_object();
     if (d == NULL) {
-        return race_races_error(err, size, "out of memory");
+        return race_cmd_error(err, size, "out of memory");
     }
 
     cmd->data = d;
@@ -288,30 +256,12 @@ race_races_create_parse(json_t *root, race_races_cmd_t *cmd, char *err,
         && json_integer_value(v)
            <= json_integer_value(json_object_get(d, "start_at")))
     {
-        return race_races_error(err, size, "\"close_at\" is not after "
-                                "\"start_at\"");
+        return race_cmd_error(err, size, "\"close_at\" is not after "
+                              "\"start_at\"");
     }
 
-    summary = race_races_summary(json_object_get(race, "course"), err, size);
-    if (summary == NULL) {
-        return -1;
-    }
-
-    if (json_object_set_new(d, "course", summary) != 0) {
-        return race_races_error(err, size, "out of memory");
-    }
-
-    cmd->course = race_races_points(json_object_get(root, "course"), err,
-                                    size);
-    if (cmd->course == NULL) {
-        return -1;
-    }
-
-    if (race_races_course_check(summary, cmd->course, err, size) != 0) {
-        return -1;
-    }
-
-    return 0;
+    return race_races_course_parse(root, json_object_get(race, "course"),
+                                   cmd, err, size);
 }
 
 
@@ -324,21 +274,14 @@ static int
 race_races_update_parse(json_t *root, race_races_cmd_t *cmd, char *err,
     size_t size)
 {
-    json_t  *set, *d, *v, *summary, *cps;
+    json_t  *set, *d, *v, *cps;
 
-    set = json_object_get(root, "set");
-
-    if (!json_is_object(set)) {
-        return race_races_error(err, size, "\"set\" missing or not an "
-                                "object");
+    set = race_races_set_open(root, cmd, err, size);
+    if (set == NULL) {
+        return -1;
     }
 
-    d = json_object();
-    if (d == NULL) {
-        return race_races_error(err, size, "out of memory");
-    }
-
-    cmd->data = d;
+    d = cmd->data;
 
     if ((json_object_get(set, "name") != NULL
          && race_races_name(set, "name", d, err, size) != 0)
@@ -355,28 +298,12 @@ race_races_update_parse(json_t *root, race_races_cmd_t *cmd, char *err,
     v = json_object_get(set, "course");
 
     if (v != NULL) {
-        summary = race_races_summary(v, err, size);
-        if (summary == NULL) {
-            return -1;
-        }
-
-        if (json_object_set_new(d, "course", summary) != 0) {
-            return race_races_error(err, size, "out of memory");
-        }
-
-        cmd->course = race_races_points(json_object_get(root, "course"), err,
-                                        size);
-        if (cmd->course == NULL) {
-            return -1;
-        }
-
-        if (race_races_course_check(summary, cmd->course, err, size) != 0) {
+        if (race_races_course_parse(root, v, cmd, err, size) != 0) {
             return -1;
         }
 
     } else if (json_object_get(root, "course") != NULL) {
-        return race_races_error(err, size, "\"course\" without "
-                                "\"set.course\"");
+        return race_cmd_error(err, size, "\"course\" without \"set.course\"");
     }
 
     v = json_object_get(set, "checkpoints");
@@ -388,12 +315,12 @@ race_races_update_parse(json_t *root, race_races_cmd_t *cmd, char *err,
         }
 
         if (json_object_set_new(d, "checkpoints", cps) != 0) {
-            return race_races_error(err, size, "out of memory");
+            return race_cmd_error(err, size, "out of memory");
         }
     }
 
     if (json_object_size(d) == 0) {
-        return race_races_error(err, size, "\"set\" changes nothing");
+        return race_cmd_error(err, size, "\"set\" changes nothing");
     }
 
     return 0;
@@ -414,13 +341,12 @@ race_races_rider_parse(json_t *root, race_races_cmd_t *cmd, char *err,
     rider = json_object_get(root, "rider");
 
     if (!json_is_object(rider)) {
-        return race_races_error(err, size, "\"rider\" missing or not an "
-                                "object");
+        return race_cmd_error(err, size, "\"rider\" missing or not an object");
     }
 
     d = json_object();
     if (d == NULL) {
-        return race_races_error(err, size, "out of memory");
+        return race_cmd_error(err, size, "out of memory");
     }
 
     cmd->data = d;
@@ -434,18 +360,18 @@ race_races_rider_parse(json_t *root, race_races_cmd_t *cmd, char *err,
     }
 
     if (json_object_get(rider, "user") != NULL) {
-        if (race_races_user(rider, "user", user, err, size) != 0) {
+        if (race_cmd_user(rider, "user", user, err, size) != 0) {
             return -1;
         }
 
         if (json_object_set_new(d, "user", json_string(user)) != 0) {
-            return race_races_error(err, size, "out of memory");
+            return race_cmd_error(err, size, "out of memory");
         }
     }
 
     if (race_races_id(rider, "jti", id, err, size) != 0
-        || race_races_int(rider, "exp", 1, RACE_RACES_EXP_MAX, &exp, err,
-                          size)
+        || race_cmd_int(rider, "exp", 1, RACE_RACES_EXP_MAX, &exp, err,
+                        size)
            != 0)
     {
         return -1;
@@ -455,7 +381,7 @@ race_races_rider_parse(json_t *root, race_races_cmd_t *cmd, char *err,
         || json_object_set_new(d, "jti", json_string(id)) != 0
         || json_object_set_new(d, "exp", json_integer(exp)) != 0)
     {
-        return race_races_error(err, size, "out of memory");
+        return race_cmd_error(err, size, "out of memory");
     }
 
     return 0;
@@ -474,19 +400,12 @@ race_races_rider_set_parse(json_t *root, race_races_cmd_t *cmd, char *err,
         return -1;
     }
 
-    set = json_object_get(root, "set");
-
-    if (!json_is_object(set)) {
-        return race_races_error(err, size, "\"set\" missing or not an "
-                                "object");
+    set = race_races_set_open(root, cmd, err, size);
+    if (set == NULL) {
+        return -1;
     }
 
-    d = json_object();
-    if (d == NULL) {
-        return race_races_error(err, size, "out of memory");
-    }
-
-    cmd->data = d;
+    d = cmd->data;
 
     if ((json_object_get(set, "name") != NULL
          && race_races_name(set, "name", d, err, size) != 0)
@@ -499,7 +418,7 @@ race_races_rider_set_parse(json_t *root, race_races_cmd_t *cmd, char *err,
     }
 
     if (json_object_size(d) == 0) {
-        return race_races_error(err, size, "\"set\" changes nothing");
+        return race_cmd_error(err, size, "\"set\" changes nothing");
     }
 
     return 0;
@@ -518,13 +437,12 @@ race_races_link_parse(json_t *root, race_races_cmd_t *cmd, char *err,
     link = json_object_get(root, "link");
 
     if (!json_is_object(link)) {
-        return race_races_error(err, size, "\"link\" missing or not an "
-                                "object");
+        return race_cmd_error(err, size, "\"link\" missing or not an object");
     }
 
     if (race_races_id(link, "jti", cmd->jti, err, size) != 0
-        || race_races_int(link, "exp", 1, RACE_RACES_EXP_MAX, &exp, err,
-                          size)
+        || race_cmd_int(link, "exp", 1, RACE_RACES_EXP_MAX, &exp, err,
+                        size)
            != 0)
     {
         return -1;
@@ -533,10 +451,65 @@ race_races_link_parse(json_t *root, race_races_cmd_t *cmd, char *err,
     cmd->data = json_pack("{s:s, s:I}", "jti", cmd->jti,
                           "exp", (json_int_t) exp);
     if (cmd->data == NULL) {
-        return race_races_error(err, size, "out of memory");
+        return race_cmd_error(err, size, "out of memory");
     }
 
     return 0;
+}
+
+
+/* root's "set", an object, and cmd->data, a new one for what it sets */
+
+static json_t *
+race_races_set_open(json_t *root, race_races_cmd_t *cmd, char *err,
+    size_t size)
+{
+    json_t  *set;
+
+    set = json_object_get(root, "set");
+
+    if (!json_is_object(set)) {
+        race_cmd_error(err, size, "\"set\" missing or not an object");
+        return NULL;
+    }
+
+    cmd->data = json_object();
+    if (cmd->data == NULL) {
+        race_cmd_error(err, size, "out of memory");
+        return NULL;
+    }
+
+    return set;
+}
+
+
+/*
+ * A course changed: its summary v into cmd->data's "course", its points
+ * (root's "course") into cmd->course, both of as many laps.
+ */
+
+static int
+race_races_course_parse(json_t *root, json_t *v, race_races_cmd_t *cmd,
+    char *err, size_t size)
+{
+    json_t  *summary;
+
+    summary = race_races_summary(v, err, size);
+    if (summary == NULL) {
+        return -1;
+    }
+
+    if (json_object_set_new(cmd->data, "course", summary) != 0) {
+        return race_cmd_error(err, size, "out of memory");
+    }
+
+    cmd->course = race_races_points(json_object_get(root, "course"), err,
+                                    size);
+    if (cmd->course == NULL) {
+        return -1;
+    }
+
+    return race_races_course_check(summary, cmd->course, err, size);
 }
 
 
@@ -552,8 +525,8 @@ race_races_summary(json_t *v, char *err, size_t size)
     json_t  *s, *f, *bbox, *cps;
 
     if (!json_is_object(v)) {
-        race_races_error(err, size, "the course summary missing or not an "
-                         "object");
+        race_cmd_error(err, size, "the course summary missing or not an "
+                       "object");
         return NULL;
     }
 
@@ -562,8 +535,8 @@ race_races_summary(json_t *v, char *err, size_t size)
     if (!json_is_integer(f) || json_integer_value(f) < 1
         || json_integer_value(f) > RACE_RACES_LAPS_MAX)
     {
-        race_races_error(err, size, "the summary's \"laps\" missing or out "
-                         "of range");
+        race_cmd_error(err, size, "the summary's \"laps\" missing or out of "
+                       "range");
         return NULL;
     }
 
@@ -572,8 +545,8 @@ race_races_summary(json_t *v, char *err, size_t size)
         || !race_races_number(json_object_get(v, "lap_length_m"), 0,
                               RACE_COURSE_LENGTH_MAX))
     {
-        race_races_error(err, size, "the summary's lengths missing or out "
-                         "of range");
+        race_cmd_error(err, size, "the summary's lengths missing or out of "
+                       "range");
         return NULL;
     }
 
@@ -582,14 +555,14 @@ race_races_summary(json_t *v, char *err, size_t size)
     if (!json_is_integer(f) || json_integer_value(f) < 2
         || json_integer_value(f) > RACE_RACES_POINTS_MAX)
     {
-        race_races_error(err, size, "the summary's \"points\" missing or "
-                         "out of range");
+        race_cmd_error(err, size, "the summary's \"points\" missing or out of "
+                       "range");
         return NULL;
     }
 
     if (!json_is_boolean(json_object_get(v, "ele"))) {
-        race_races_error(err, size, "the summary's \"ele\" missing or not "
-                         "a boolean");
+        race_cmd_error(err, size, "the summary's \"ele\" missing or not a "
+                       "boolean");
         return NULL;
     }
 
@@ -601,8 +574,8 @@ race_races_summary(json_t *v, char *err, size_t size)
         || !race_races_number(json_array_get(f, 2), -180, 180)
         || !race_races_number(json_array_get(f, 3), -90, 90))
     {
-        race_races_error(err, size, "the summary's \"bbox\" missing or not "
-                         "[minlon,minlat,maxlon,maxlat]");
+        race_cmd_error(err, size, "the summary's \"bbox\" missing or not "
+                       "[minlon,minlat,maxlon,maxlat]");
         return NULL;
     }
 
@@ -620,7 +593,7 @@ race_races_summary(json_t *v, char *err, size_t size)
         json_decref(cps);
         json_decref(bbox);
         json_decref(s);
-        race_races_error(err, size, "out of memory");
+        race_cmd_error(err, size, "out of memory");
         return NULL;
     }
 
@@ -656,7 +629,7 @@ failed:
     json_decref(cps);
     json_decref(bbox);
     json_decref(s);
-    race_races_error(err, size, "out of memory");
+    race_cmd_error(err, size, "out of memory");
 
     return NULL;
 }
@@ -672,14 +645,14 @@ race_races_checkpoints(json_t *v, char *err, size_t size)
     const char  *s;
 
     if (!json_is_array(v) || json_array_size(v) > RACE_RACES_CP_MAX) {
-        race_races_error(err, size, "\"checkpoints\" not an array of at "
-                         "most %d", RACE_RACES_CP_MAX);
+        race_cmd_error(err, size, "\"checkpoints\" not an array of at most "
+                       "%d", RACE_RACES_CP_MAX);
         return NULL;
     }
 
     cps = json_array();
     if (cps == NULL) {
-        race_races_error(err, size, "out of memory");
+        race_cmd_error(err, size, "out of memory");
         return NULL;
     }
 
@@ -694,8 +667,8 @@ race_races_checkpoints(json_t *v, char *err, size_t size)
             || !race_races_number(dist, 0, RACE_COURSE_LENGTH_MAX))
         {
             json_decref(cps);
-            race_races_error(err, size, "checkpoint %zu: not a name and a "
-                             "distance", i + 1);
+            race_cmd_error(err, size, "checkpoint %zu: not a name and a "
+                           "distance", i + 1);
             return NULL;
         }
 
@@ -704,7 +677,7 @@ race_races_checkpoints(json_t *v, char *err, size_t size)
             != 0)
         {
             json_decref(cps);
-            race_races_error(err, size, "out of memory");
+            race_cmd_error(err, size, "out of memory");
             return NULL;
         }
     }
@@ -722,7 +695,7 @@ race_races_points(json_t *v, char *err, size_t size)
     json_t  *c, *laps, *points, *p, *q;
 
     if (!json_is_object(v)) {
-        race_races_error(err, size, "\"course\" missing or not an object");
+        race_cmd_error(err, size, "\"course\" missing or not an object");
         return NULL;
     }
 
@@ -731,8 +704,7 @@ race_races_points(json_t *v, char *err, size_t size)
     if (!json_is_integer(laps) || json_integer_value(laps) < 1
         || json_integer_value(laps) > RACE_RACES_LAPS_MAX)
     {
-        race_races_error(err, size, "\"course.laps\" missing or out of "
-                         "range");
+        race_cmd_error(err, size, "\"course.laps\" missing or out of range");
         return NULL;
     }
 
@@ -740,14 +712,14 @@ race_races_points(json_t *v, char *err, size_t size)
     n = json_array_size(points);
 
     if (!json_is_array(points) || n < 2 || n > RACE_RACES_POINTS_MAX) {
-        race_races_error(err, size, "\"course.points\" not an array of 2 "
-                         "to %d points", RACE_RACES_POINTS_MAX);
+        race_cmd_error(err, size, "\"course.points\" not an array of 2 to %d "
+                       "points", RACE_RACES_POINTS_MAX);
         return NULL;
     }
 
     c = json_pack("{s:O, s:[]}", "laps", laps, "points");
     if (c == NULL) {
-        race_races_error(err, size, "out of memory");
+        race_cmd_error(err, size, "out of memory");
         return NULL;
     }
 
@@ -761,8 +733,8 @@ race_races_points(json_t *v, char *err, size_t size)
                 && !race_races_number(json_array_get(p, 2), -500, 9000)))
         {
             json_decref(c);
-            race_races_error(err, size, "course point %zu: not [lat,lon] "
-                             "or [lat,lon,ele] in range", i + 1);
+            race_cmd_error(err, size, "course point %zu: not [lat,lon] or "
+                           "[lat,lon,ele] in range", i + 1);
             return NULL;
         }
 
@@ -772,7 +744,7 @@ race_races_points(json_t *v, char *err, size_t size)
             || json_array_append_new(json_object_get(c, "points"), q) != 0)
         {
             json_decref(c);
-            race_races_error(err, size, "out of memory");
+            race_cmd_error(err, size, "out of memory");
             return NULL;
         }
     }
@@ -802,28 +774,28 @@ race_races_course_check(json_t *summary, json_t *course, char *err,
     if (!json_equal(json_object_get(summary, "laps"),
                     json_object_get(course, "laps")))
     {
-        return race_races_error(err, size, "\"course.laps\" differs from "
-                                "the summary's");
+        return race_cmd_error(err, size, "\"course.laps\" differs from "
+                              "the summary's");
     }
 
     text = json_dumps(course, JSON_COMPACT);
     if (text == NULL) {
-        return race_races_error(err, size, "out of memory");
+        return race_cmd_error(err, size, "out of memory");
     }
 
     rc = race_course_decode(&c, text, strlen(text), why, sizeof(why));
     free(text);
 
     if (rc != 0) {
-        return race_races_error(err, size, "\"course\": %s", why);
+        return race_cmd_error(err, size, "\"course\": %s", why);
     }
 
     if (json_integer_value(json_object_get(summary, "points"))
         != (json_int_t) c.lap_n)
     {
         race_course_free(&c);
-        return race_races_error(err, size, "the summary's \"points\" is "
-                                "not the course's");
+        return race_cmd_error(err, size, "the summary's \"points\" is "
+                              "not the course's");
     }
 
     cps = json_object_get(summary, "checkpoints");
@@ -831,7 +803,7 @@ race_races_course_check(json_t *summary, json_t *course, char *err,
 
     if (n > RACE_COURSE_CHECKPOINTS_MAX) {
         race_course_free(&c);
-        return race_races_error(err, size, "too many checkpoints");
+        return race_cmd_error(err, size, "too many checkpoints");
     }
 
     json_array_foreach(cps, i, cp) {
@@ -844,8 +816,8 @@ race_races_course_check(json_t *summary, json_t *course, char *err,
     race_course_free(&c);
 
     if (rc != 0) {
-        return race_races_error(err, size, "the summary's checkpoints: %s",
-                                why);
+        return race_cmd_error(err, size, "the summary's checkpoints: %s",
+                              why);
     }
 
     return 0;
@@ -868,54 +840,6 @@ race_races_number(json_t *v, double min, double max)
 
 
 static int
-race_races_error(char *err, size_t size, const char *fmt, ...)
-{
-    va_list  args;
-
-    va_start(args, fmt);
-    vsnprintf(err, size, fmt, args);
-    va_end(args);
-
-    return -1;
-}
-
-
-/* a request id or a channel: 1 to max printable ASCII bytes, no spaces */
-
-static int
-race_races_token(json_t *obj, const char *key, char *dst, size_t max)
-{
-    size_t       i, len;
-    json_t      *v;
-    const char  *s;
-
-    v = json_object_get(obj, key);
-
-    if (!json_is_string(v)) {
-        return -1;
-    }
-
-    s = json_string_value(v);
-    len = json_string_length(v);
-
-    if (len < 1 || len > max) {
-        return -1;
-    }
-
-    for (i = 0; i < len; i++) {
-        if (s[i] < 0x21 || s[i] > 0x7e) {
-            return -1;
-        }
-    }
-
-    memcpy(dst, s, len);
-    dst[len] = '\0';
-
-    return 0;
-}
-
-
-static int
 race_races_id(json_t *obj, const char *key, char *dst, char *err,
     size_t size)
 {
@@ -926,67 +850,12 @@ race_races_id(json_t *obj, const char *key, char *dst, char *err,
     if (!json_is_string(v)
         || !race_id_valid(json_string_value(v), json_string_length(v)))
     {
-        return race_races_error(err, size, "\"%s\" missing or not an id",
+        return race_cmd_error(err, size, "\"%s\" missing or not an id",
                                 key);
     }
 
     /* race_id_valid(): at most RACE_ID_MAX bytes */
     memcpy(dst, json_string_value(v), json_string_length(v) + 1);
-
-    return 0;
-}
-
-
-/* a user id: 32 of [0-9a-f] */
-
-static int
-race_races_user(json_t *obj, const char *key, char *dst, char *err,
-    size_t size)
-{
-    size_t       i, len;
-    json_t      *v;
-    const char  *s;
-
-    v = json_object_get(obj, key);
-    s = json_is_string(v) ? json_string_value(v) : "";
-    len = json_is_string(v) ? json_string_length(v) : 0;
-
-    for (i = 0; i < len; i++) {
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-        {
-            break;
-        }
-    }
-
-    if (len != RACE_USER_ID_LEN || i != len) {
-        return race_races_error(err, size, "\"%s\" missing or not a user "
-                                "id", key);
-    }
-
-    memcpy(dst, s, len + 1);
-
-    return 0;
-}
-
-
-static int
-race_races_int(json_t *obj, const char *key, int64_t min, int64_t max,
-    int64_t *n, char *err, size_t size)
-{
-    json_t  *v;
-
-    v = json_object_get(obj, key);
-
-    if (!json_is_integer(v)) {
-        return race_races_error(err, size, "\"%s\" missing or not an "
-                                "integer", key);
-    }
-
-    if (json_integer_value(v) < min || json_integer_value(v) > max) {
-        return race_races_error(err, size, "\"%s\" is out of range", key);
-    }
-
-    *n = (int64_t) json_integer_value(v);
 
     return 0;
 }
@@ -1005,18 +874,18 @@ race_races_time(json_t *obj, const char *key, int null, json_t *dst,
 
     if (null && (v == NULL || json_is_null(v))) {
         return json_object_set_new(dst, key, json_null()) == 0
-               ? 0 : race_races_error(err, size, "out of memory");
+               ? 0 : race_cmd_error(err, size, "out of memory");
     }
 
-    if (race_races_int(obj, key, RACE_RACES_TIME_MIN, RACE_RACES_TIME_MAX, &t,
-                       err, size)
+    if (race_cmd_int(obj, key, RACE_RACES_TIME_MIN, RACE_RACES_TIME_MAX, &t,
+                     err, size)
         != 0)
     {
         return -1;
     }
 
     return json_object_set_new(dst, key, json_integer(t)) == 0
-           ? 0 : race_races_error(err, size, "out of memory");
+           ? 0 : race_cmd_error(err, size, "out of memory");
 }
 
 
@@ -1031,12 +900,12 @@ race_races_name(json_t *obj, const char *key, json_t *dst, char *err,
     if (!json_is_string(v)
         || !race_name_valid(json_string_value(v), json_string_length(v)))
     {
-        return race_races_error(err, size, "\"%s\" missing or not a name",
+        return race_cmd_error(err, size, "\"%s\" missing or not a name",
                                 key);
     }
 
     return json_object_set(dst, key, v) == 0
-           ? 0 : race_races_error(err, size, "out of memory");
+           ? 0 : race_cmd_error(err, size, "out of memory");
 }
 
 
@@ -1047,13 +916,13 @@ race_races_bib(json_t *obj, json_t *dst, char *err, size_t size)
 {
     char     bib[RACE_RACES_BIB_MAX + 1];
 
-    if (race_races_token(obj, "bib", bib, RACE_RACES_BIB_MAX) != 0) {
-        return race_races_error(err, size, "\"bib\" missing or not 1 to %d "
-                                "printable characters", RACE_RACES_BIB_MAX);
+    if (race_cmd_token(obj, "bib", bib, RACE_RACES_BIB_MAX) != 0) {
+        return race_cmd_error(err, size, "\"bib\" missing or not 1 to %d "
+                              "printable characters", RACE_RACES_BIB_MAX);
     }
 
     return json_object_set_new(dst, "bib", json_string(bib)) == 0
-           ? 0 : race_races_error(err, size, "out of memory");
+           ? 0 : race_cmd_error(err, size, "out of memory");
 }
 
 
@@ -1066,12 +935,12 @@ race_races_bool(json_t *obj, const char *key, json_t *dst, char *err,
     v = json_object_get(obj, key);
 
     if (!json_is_boolean(v)) {
-        return race_races_error(err, size, "\"%s\" missing or not a "
-                                "boolean", key);
+        return race_cmd_error(err, size, "\"%s\" missing or not a "
+                              "boolean", key);
     }
 
     return json_object_set(dst, key, v) == 0
-           ? 0 : race_races_error(err, size, "out of memory");
+           ? 0 : race_cmd_error(err, size, "out of memory");
 }
 
 
@@ -1091,10 +960,10 @@ race_races_status(json_t *obj, json_t *dst, char *err, size_t size)
     if (strcmp(s, "entered") != 0 && strcmp(s, "dnf") != 0
         && strcmp(s, "dsq") != 0)
     {
-        return race_races_error(err, size, "\"status\" missing or not "
-                                "entered, dnf or dsq");
+        return race_cmd_error(err, size, "\"status\" missing or not entered, "
+                              "dnf or dsq");
     }
 
     return json_object_set(dst, "status", v) == 0
-           ? 0 : race_races_error(err, size, "out of memory");
+           ? 0 : race_cmd_error(err, size, "out of memory");
 }

@@ -22,11 +22,12 @@
 #include <jansson.h>
 
 #include "race_account.h"
+#include "race_cmd.h"
 #include "race_id.h"
 
 
-#define RACE_RACES_REQ_MAX        128
-#define RACE_RACES_CHANNEL_MAX    255
+#define RACE_RACES_REQ_MAX        RACE_CMD_REQ_MAX
+#define RACE_RACES_CHANNEL_MAX    RACE_CMD_CHANNEL_MAX
 #define RACE_RACES_BIB_MAX        16       /* printable ASCII bytes */
 #define RACE_RACES_RIDERS_MAX     1000     /* entries of one race */
 #define RACE_RACES_LINKS_MAX      100      /* spectator links of one race */
@@ -140,8 +141,8 @@ json_t *race_races_create(const race_races_cmd_t *cmd, int64_t now);
  * place, left as it was when refused).  admin: "by" is an admin.
  * Returns NULL with ch filled in (ch->changed 0 when the change is there
  * already: a replay, or nothing to do), or the code that refuses it:
- * "not_owner", "bad_status", "bib_taken", "no_rider", "bad_command".  A change sets rev + 1 and updated = now.  Not for
- * race_create.
+ * "not_owner", "bad_status", "bib_taken", "no_rider", "bad_command".
+ * A change sets rev + 1 and updated = now.  Not for race_create.
  */
 const char *race_races_apply(json_t *doc, const race_races_cmd_t *cmd,
     int admin, int64_t now, race_races_change_t *ch);

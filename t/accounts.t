@@ -17,12 +17,13 @@ use IO::Select;
 use IO::Socket::INET;
 use Encode qw(encode_utf8);
 use JSON::PP;
-use POSIX ();
 use Test::More;
 use Time::HiRes qw(sleep time);
 use Race::Test;
 use Race::Util;
 use Race::RESP;
+use Race::Worker;
+use Race::Replies;
 use Race::Engine::FerretDB;
 use Race::Engine::Redis;
 
@@ -45,41 +46,7 @@ my $DB = 'ngx_race_t';
 my $json = JSON::PP->new->canonical->utf8;
 
 # runs argv with stdin from a string; (exit code, stdout, stderr); bounded
-my $runs = 0;
-sub run {
-    my ($argv, %o) = @_;
-
-    my $n = ++$runs;
-    my $in = $t->write_file("run/$n.in", $o{stdin} // '');
-    my ($out, $err) = ("$dir/run/$n.out", "$dir/run/$n.err");
-    $t->san_output($err);
-
-    my $env = $o{env} || {};
-    my $pid = fork() // die "fork: $!\n";
-
-    if ($pid == 0) {
-        open STDIN, '<', $in or POSIX::_exit(127);
-        open STDOUT, '>', $out or POSIX::_exit(127);
-        open STDERR, '>', $err or POSIX::_exit(127);
-        $ENV{$_} = $env->{$_} for keys %$env;
-        { exec @$argv; }
-        POSIX::_exit(127);
-    }
-
-    my $end = time + ($o{timeout} || 60);
-    while (waitpid($pid, POSIX::WNOHANG()) == 0) {
-        if (time > $end) {
-            kill 'KILL', $pid;
-            waitpid($pid, 0);
-            return (-1, scalar $t->read_file($out), "timed out\n"
-                . $t->read_file($err));
-        }
-        sleep 0.02;
-    }
-
-    return ($? >> 8, scalar $t->read_file($out),
-        scalar $t->read_file($err));
-}
+sub run { run_tool($t, @_, split_err => 1) }
 
 ###############################################################################
 # settings: refused before anything is connected, exit 2, named and quoted
@@ -144,36 +111,20 @@ my $mongo = $t->ferretdb;
 
 sub settings {
     my (%set) = @_;
-
-    my %all = (
+    return accounts_args(
         kafka_brokers => $kafka,
         kafka_topic => $TOPIC,
         kafka_group => $GROUP,
-        kafka_commit_ms => 200,
         mongo_uri => $mongo,
         mongo_db => $DB,
-        mongo_timeout_ms => 1000,
-        redis_host => '127.0.0.1',
         redis_port => $rport,
-        redis_timeout_ms => 1000,
-        reload_check_ms => 300,
-        reload_batch => 3,
-        retry_max_ms => 500,
         %set,
     );
-
-    return map { ('--set', "$_=$all{$_}") } sort keys %all;
 }
 
-my $nlog = 0;
 sub start_accounts {
     my ($name, %set) = @_;
-
-    my $log = "$dir/$name." . ++$nlog . '.log';
-    $t->log_file($log);
-    $t->spawn(name => $name, log => $log,
-        argv => [$accounts, settings(%set)], env => $t->san_env($name));
-    return $log;
+    return start_worker($t, $name, [$accounts, settings(%set)]);
 }
 
 # "stopped: N messages, N malformed, N applied, N refused, N users loaded"
@@ -226,46 +177,13 @@ sub redis_user {
 # request id, with the channel each came on
 
 my @CHANNELS = qw(race:accounts:reply:1 race:accounts:reply:2);
-my ($sub, %replies);
+my $pub = Race::Replies->new($rport, \@CHANNELS);
 
-sub subscribe {
-    $sub = resp_conn($rport);
-    resp_send($sub, 'SUBSCRIBE', @CHANNELS);
-    for (@CHANNELS) {
-        my $r = resp_read($sub, time + 5);
-        die "subscribe failed\n" unless ref $r && $r->[0] eq 'subscribe';
-    }
-}
-
-sub read_replies {
-    my ($secs) = @_;
-    my $end = time + $secs;
-    while (length $sub->{buf} || resp_fill($sub, $end)) {
-        my $r = eval { resp_read($sub, time + 5) } or last;
-        next unless $r->[0] eq 'message';
-        my $m = eval { $json->decode($r->[2]) };
-        my $req = $m && defined $m->{req} ? $m->{req} : '';
-        push @{$replies{$req}}, { %{$m || { raw => $r->[2] }},
-            channel => $r->[1], text => $r->[2] };
-    }
-}
+sub subscribe { $pub->subscribe }
 
 # the replies to a request once n of them arrived (or the time is up)
-sub replies {
-    my ($req, $n, $secs) = @_;
-    $n ||= 1;
-    my $end = time + ($secs || 30);
-    while (time < $end && @{$replies{$req} || []} < $n) {
-        read_replies(0.2);
-    }
-    return @{$replies{$req} || []};
-}
-
-sub reply {
-    my ($req, $secs) = @_;
-    my @r = replies($req, 1, $secs);
-    return $r[0] || {};
-}
+sub replies { $pub->replies(@_) }
+sub reply { $pub->reply(@_) }
 
 # Kafka
 

@@ -16,15 +16,15 @@ use warnings;
 
 use lib 't/lib';
 use JSON::PP;
-use POSIX ();
 use Test::More;
 use Time::HiRes qw(sleep time);
 use Race::Test;
 use Race::Util;
 use Race::RESP;
+use Race::Worker;
+use Race::Replies;
 
 my $t = Race::Test->new;
-my $dir = $t->dir;
 
 my $accounts = $t->build . '/workers/race-accounts';
 my $produce = $t->build . '/t/kafka_produce';
@@ -44,61 +44,19 @@ my $kafka = $t->kafka;
 my $mongo = $t->ferretdb;
 
 # runs argv with stdin from a string; (exit code, stdout, stderr); bounded
-my $runs = 0;
-sub run {
-    my ($argv, %o) = @_;
-
-    my $n = ++$runs;
-    my $in = $t->write_file("run/$n.in", $o{stdin} // '');
-    my ($out, $err) = ("$dir/run/$n.out", "$dir/run/$n.err");
-    $t->san_output($err);
-
-    my $pid = fork() // die "fork: $!\n";
-
-    if ($pid == 0) {
-        open STDIN, '<', $in or POSIX::_exit(127);
-        open STDOUT, '>', $out or POSIX::_exit(127);
-        open STDERR, '>', $err or POSIX::_exit(127);
-        my $env = $o{env} || {};
-        $ENV{$_} = $env->{$_} for keys %$env;
-        { exec @$argv; }
-        POSIX::_exit(127);
-    }
-
-    my $end = time + ($o{timeout} || 60);
-    while (waitpid($pid, POSIX::WNOHANG()) == 0) {
-        if (time > $end) {
-            kill 'KILL', $pid;
-            waitpid($pid, 0);
-            return (-1, '', "timed out\n");
-        }
-        sleep 0.02;
-    }
-
-    return ($? >> 8, scalar $t->read_file($out),
-        scalar $t->read_file($err));
-}
+sub run { run_tool($t, @_, split_err => 1) }
 
 sub settings {
     my (%set) = @_;
-    my %all = (
+    return accounts_args(
         kafka_brokers => $kafka,
         kafka_topic => $TOPIC,
         kafka_group => 'races',
-        kafka_commit_ms => 200,
         mongo_uri => $mongo,
         mongo_db => $DB,
-        mongo_timeout_ms => 1000,
-        redis_host => '127.0.0.1',
         redis_port => $rport,
-        redis_timeout_ms => 1000,
-        reload_check_ms => 300,
-        reload_batch => 3,
-        retry_max_ms => 500,
         %set,
     );
-
-    return map { ('--set', "$_=$all{$_}") } sort keys %all;
 }
 
 # MongoDB
@@ -123,54 +81,17 @@ sub redis_hash {
 }
 
 my $REPLY = 'race:reply:1';
-my ($sub, %replies, %heard);
+my (%replies, %heard);
+my $pub = Race::Replies->new($rport, [$REPLY], ['race:races',
+    'race:revoked'], \%replies, \%heard);
 
-sub subscribe {
-    $sub = resp_conn($rport);
-    my @channels = ($REPLY, 'race:races', 'race:revoked');
-    resp_send($sub, 'SUBSCRIBE', @channels);
-    for (@channels) {
-        my $r = resp_read($sub, time + 5);
-        die "subscribe failed\n" unless ref $r && $r->[0] eq 'subscribe';
-    }
-}
-
-sub read_published {
-    my ($secs) = @_;
-    my $end = time + $secs;
-    while (length $sub->{buf} || resp_fill($sub, $end)) {
-        my $r = eval { resp_read($sub, time + 5) } or last;
-        next unless $r->[0] eq 'message';
-        if ($r->[1] ne $REPLY) {
-            push @{$heard{$r->[1]}}, $r->[2];
-            next;
-        }
-        my $m = eval { $json->decode($r->[2]) } || { raw => $r->[2] };
-        push @{$replies{$m->{req} // ''}}, { %$m, text => $r->[2] };
-    }
-}
-
-sub replies {
-    my ($req, $n, $secs) = @_;
-    my $end = time + ($secs || 30);
-    while (time < $end && @{$replies{$req} || []} < $n) {
-        read_published(0.2);
-    }
-    return @{$replies{$req} || []};
-}
-
-sub reply { (replies($_[0], 1, $_[1]))[0] || {} }
+sub subscribe { $pub->subscribe }
+sub read_published { $pub->collect(@_) }
+sub replies { $pub->replies(@_) }
+sub reply { $pub->reply(@_) }
 
 # waits until the channel has carried msg
-sub heard {
-    my ($channel, $msg, $secs) = @_;
-    my $end = time + ($secs || 20);
-    while (time < $end) {
-        return 1 if grep { $_ eq $msg } @{$heard{$channel} || []};
-        read_published(0.2);
-    }
-    return 0;
-}
+sub heard { $pub->heard(@_) }
 
 # Kafka
 
@@ -257,10 +178,7 @@ my ($admin) = $out =~ /^([0-9a-f]{32})$/m;
 
 subscribe();
 
-my $log = "$dir/accounts.log";
-$t->log_file($log);
-$t->spawn(name => 'accounts', log => $log, argv => [$accounts, settings()],
-    env => $t->san_env('accounts'));
+my $log = start_worker($t, 'accounts', [$accounts, settings()]);
 
 ok(wait_for(sub { (redis('GET', 'race:races:loaded') // '') eq '1' }),
     'race:races:loaded is set at the start');
@@ -446,11 +364,8 @@ refused(race_cmd('race_start', 'race1', $org1, at => $at), 'bad_status',
 # by the clock: started at start_at, finished at close_at, by one of two
 # workers that both watch the clock (the second consumes another topic)
 
-my $log2 = "$dir/accounts2.log";
-$t->log_file($log2);
-$t->spawn(name => 'accounts2', log => $log2, argv => [$accounts,
-    settings(kafka_topic => 'race.other', kafka_group => 'other')],
-    env => $t->san_env('accounts2'));
+my $log2 = start_worker($t, 'accounts2', [$accounts,
+    settings(kafka_topic => 'race.other', kafka_group => 'other')]);
 
 my $s2 = now_ms() + 2000;
 ok_race(create('race3', $org2, start_at => $s2, close_at => $s2 + 2000),

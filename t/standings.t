@@ -22,6 +22,7 @@ use Time::HiRes qw(sleep time);
 use Race::Test;
 use Race::Util;
 use Race::RESP;
+use Race::Worker;
 
 my $t = Race::Test->new;
 my $dir = $t->dir;
@@ -49,71 +50,29 @@ my $TOL_M = 30;     # course distance, metres
 my $TOL_S = 3;      # gaps and finish times, seconds
 
 # argv run to its end with stdin from a string: (exit code, output)
-my $runs = 0;
-sub run {
-    my ($argv, $stdin) = @_;
-
-    my $n = ++$runs;
-    my $in = $t->write_file("run/$n.in", $stdin // '');
-    my $out = "$dir/run/$n.out";
-    $t->san_output($out);
-
-    my $pid = fork() // die "fork: $!\n";
-    if ($pid == 0) {
-        open STDIN, '<', $in or POSIX::_exit(127);
-        open STDOUT, '>', $out or POSIX::_exit(127);
-        open STDERR, '>&', \*STDOUT;
-        { exec @$argv; }
-        POSIX::_exit(127);
-    }
-
-    my $end = time + 60;
-    while (waitpid($pid, POSIX::WNOHANG()) == 0) {
-        if (time > $end) {
-            kill 'KILL', $pid;
-            waitpid($pid, 0);
-            return (-1, "timed out\n" . $t->read_file($out));
-        }
-        sleep 0.02;
-    }
-
-    return ($? >> 8, $t->read_file($out));
-}
+sub run { run_tool($t, $_[0], stdin => $_[1]) }
 
 my $log = "$dir/tracker.log";
 $t->log_file($log);
 
-my %conf = (
+my @argv = ($tracker, tracker_args(
     kafka_brokers => $kafka,
     kafka_topic => $TOPIC,
-    kafka_group => 'trackers',
     kafka_instance_id => 'none',
-    kafka_commit_ms => 200,
     mongo_uri => $mongo,
     mongo_db => $DB,
-    redis_host => '127.0.0.1',
     redis_port => $rport,
     tick_ms => $TICK_MS,
-    batch_wait_ms => 20,
-    retry_max_ms => 500,
-);
+));
 
-$t->spawn(name => 'tracker', log => $log,
-    argv => [$tracker, map { ('--set', "$_=$conf{$_}") } sort keys %conf],
+$t->spawn(name => 'tracker', log => $log, argv => [@argv],
     env => $t->san_env('tracker'));
 
 sub redis { resp_command($rport, @_) }
 
-sub state {
-    my ($race, $rider) = @_;
-    my $v = redis('HGET', "race:$race:state", $rider);
-    return defined $v && $v =~ /^\{/ ? $json->decode($v) : undef;
-}
+sub state { rider_state($rport, @_) }
 
-sub log_lines {
-    my ($re) = @_;
-    return grep { /$re/ } split /\n/, $t->read_file($log);
-}
+sub log_lines { log_grep($t, $log, @_) }
 
 ###############################################################################
 # the course: 2 km due north, a checkpoint at 1000 m
@@ -381,8 +340,7 @@ is($t->stop('tracker'), 0, 'the tracker stops');
 
 redis('SET', "race:race:$RACE:results:due", 1);
 
-$t->spawn(name => 'tracker', log => $log,
-    argv => [$tracker, map { ('--set', "$_=$conf{$_}") } sort keys %conf],
+$t->spawn(name => 'tracker', log => $log, argv => [@argv],
     env => $t->san_env('tracker'));
 
 ok(wait_for(sub { !redis('EXISTS', "race:race:$RACE:results:due") }, 30),

@@ -22,6 +22,7 @@ use Time::HiRes qw(sleep time);
 use Race::Test;
 use Race::Util;
 use Race::RESP;
+use Race::Worker;
 use Race::Engine::FerretDB;
 use Race::Engine::Redis;
 
@@ -45,39 +46,7 @@ my $json = JSON::PP->new->canonical;
 
 # runs argv with stdin from a string, output and errors to one file;
 # (exit code, output); bounded
-my $runs = 0;
-sub run {
-    my ($argv, %o) = @_;
-
-    my $n = ++$runs;
-    my $in = $t->write_file("run/$n.in", $o{stdin} // '');
-    my $out = "$dir/run/$n.out";
-    $t->san_output($out);
-
-    my $env = $o{env} || {};
-    my $pid = fork() // die "fork: $!\n";
-
-    if ($pid == 0) {
-        open STDIN, '<', $in or POSIX::_exit(127);
-        open STDOUT, '>', $out or POSIX::_exit(127);
-        open STDERR, '>&', \*STDOUT;
-        $ENV{$_} = $env->{$_} for keys %$env;
-        { exec @$argv; }
-        POSIX::_exit(127);
-    }
-
-    my $end = time + ($o{timeout} || 60);
-    while (waitpid($pid, POSIX::WNOHANG()) == 0) {
-        if (time > $end) {
-            kill 'KILL', $pid;
-            waitpid($pid, 0);
-            return (-1, "timed out\n" . $t->read_file($out));
-        }
-        sleep 0.02;
-    }
-
-    return ($? >> 8, $t->read_file($out));
-}
+sub run { run_tool($t, @_) }
 
 ###############################################################################
 # settings: refused before anything is connected, exit 2, named and quoted
@@ -148,34 +117,21 @@ my $mongo = $t->ferretdb;
 
 sub tracker_argv {
     my (%set) = @_;
-
-    my %all = (
+    return [$tracker, tracker_args(
         kafka_brokers => $kafka,
         kafka_topic => $TOPIC,
-        kafka_group => 'trackers',
         kafka_commit_ms => 500,
         mongo_uri => $mongo,
         mongo_db => $DB,
-        redis_host => '127.0.0.1',
         redis_port => $rport,
         tick_ms => $TICK_MS,
-        batch_wait_ms => 20,
-        retry_max_ms => 500,
         %set,
-    );
-
-    return [$tracker, map { ('--set', "$_=$all{$_}") } sort keys %all];
+    )];
 }
 
-my $nlog = 0;
 sub start_tracker {
     my ($name, %set) = @_;
-
-    my $log = "$dir/$name." . ++$nlog . '.log';
-    $t->log_file($log);
-    $t->spawn(name => $name, log => $log, argv => tracker_argv(%set),
-        env => $t->san_env($name));
-    return $log;
+    return start_worker($t, $name, tracker_argv(%set));
 }
 
 # "stopped: N messages, N malformed, N fixes inserted, N duplicates"
@@ -247,11 +203,7 @@ sub race_filter { $json->encode({ race => $_[0] }) }
 
 sub redis { resp_command($rport, @_) }
 
-sub state {
-    my ($race, $rider) = @_;
-    my $v = redis('HGET', "race:$race:state", $rider);
-    return defined $v && $v =~ /^\{/ ? $json->decode($v) : undef;
-}
+sub state { rider_state($rport, @_) }
 
 sub seq_of {
     my ($race, $rider) = @_;

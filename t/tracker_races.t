@@ -15,15 +15,14 @@ use warnings;
 
 use lib 't/lib';
 use JSON::PP;
-use POSIX ();
 use Test::More;
 use Time::HiRes qw(sleep time);
 use Race::Test;
 use Race::Util;
 use Race::RESP;
+use Race::Worker;
 
 my $t = Race::Test->new;
-my $dir = $t->dir;
 
 my $tracker = $t->build . '/workers/race-tracker';
 my $produce = $t->build . '/t/kafka_produce';
@@ -45,67 +44,22 @@ my $kafka = $t->kafka;
 my $mongo = $t->ferretdb;
 
 # argv run to its end with stdin from a string: (exit code, output)
-my $runs = 0;
-sub run {
-    my ($argv, $stdin) = @_;
+sub run { run_tool($t, $_[0], stdin => $_[1]) }
 
-    my $n = ++$runs;
-    my $in = $t->write_file("run/$n.in", $stdin // '');
-    my $out = "$dir/run/$n.out";
-    $t->san_output($out);
-
-    my $pid = fork() // die "fork: $!\n";
-    if ($pid == 0) {
-        open STDIN, '<', $in or POSIX::_exit(127);
-        open STDOUT, '>', $out or POSIX::_exit(127);
-        open STDERR, '>&', \*STDOUT;
-        { exec @$argv; }
-        POSIX::_exit(127);
-    }
-
-    my $end = time + 60;
-    while (waitpid($pid, POSIX::WNOHANG()) == 0) {
-        if (time > $end) {
-            kill 'KILL', $pid;
-            waitpid($pid, 0);
-            return (-1, "timed out\n" . $t->read_file($out));
-        }
-        sleep 0.02;
-    }
-
-    return ($? >> 8, $t->read_file($out));
-}
-
-my $nlog = 0;
 sub start_tracker {
-    my %all = (
+    return start_worker($t, 'tracker', [$tracker, tracker_args(
         kafka_brokers => $kafka,
         kafka_topic => $TOPIC,
-        kafka_group => 'trackers',
         kafka_instance_id => 'none',
-        kafka_commit_ms => 200,
         mongo_uri => $mongo,
         mongo_db => $DB,
-        redis_host => '127.0.0.1',
         redis_port => $rport,
         tick_ms => $TICK_MS,
-        batch_wait_ms => 20,
-        retry_max_ms => 500,
         forget_after_ms => $FORGET_MS,
-    );
-
-    my $log = "$dir/tracker." . ++$nlog . '.log';
-    $t->log_file($log);
-    $t->spawn(name => 'tracker', log => $log,
-        argv => [$tracker, map { ('--set', "$_=$all{$_}") } sort keys %all],
-        env => $t->san_env('tracker'));
-    return $log;
+    )]);
 }
 
-sub log_lines {
-    my ($log, $re) = @_;
-    return grep { /$re/ } split /\n/, $t->read_file($log);
-}
+sub log_lines { log_grep($t, @_) }
 
 my $T0 = 1732400000000;
 
@@ -132,11 +86,7 @@ sub count {
 
 sub redis { resp_command($rport, @_) }
 
-sub state {
-    my ($race, $rider) = @_;
-    my $v = redis('HGET', "race:$race:state", $rider);
-    return defined $v && $v =~ /^\{/ ? $json->decode($v) : undef;
-}
+sub state { rider_state($rport, @_) }
 
 # a state without the standings' members (a race with a course has
 # them, t/standings.t checks them)
