@@ -2,12 +2,11 @@
 
 # The results of races through the API: GET /api/races/{id}/results
 # (JSON) and results.csv serve what race-tracker wrote into Redis when
-# the race finished (the private race's written here by the test),
-# 404 no_results until
-# then; a rider's track.gpx comes from the fixes in MongoDB through
-# race-accounts (race_track), valid GPX 1.1; a private race's results
-# and tracks to its owner, admins and its links only; /api/me/results
-# lists the races a user is entered in, with their own row.
+# the race finished (the private race's are written here by the test),
+# 404 no_results until then; a rider's track.gpx comes from the fixes in
+# MongoDB through race-accounts (race_track), valid GPX 1.1; a private
+# race's results and tracks to its owner, admins and its links only;
+# /api/me/results lists the races a user is entered in, with their row.
 
 use strict;
 use warnings;
