@@ -1,6 +1,6 @@
 #!/usr/bin/perl
 
-# Every libFuzzer target for a bounded time each (RACE_FUZZ_SECONDS, 30
+# Every libFuzzer target for a bounded time each (RACE_FUZZ_SECONDS, 15
 # by default), from its seed corpus in the repo: the WebSocket frame
 # parser, the JWT core, the fix parser and Kafka writer, the workers'
 # Kafka message parser and settings parser, the accounts core (emails,
@@ -22,7 +22,7 @@ my %corpus = map { m{([^/]+)_fuzz\.c$} ? ("${1}_fuzz" => $1) : () }
              glob(Race::Test->root . '/t/fuzz/*_fuzz.c');
 
 my $t = Race::Test->new;
-my $secs = $ENV{RACE_FUZZ_SECONDS} || 30;
+my $secs = $ENV{RACE_FUZZ_SECONDS} || 15;
 
 for my $target (sort keys %corpus) {
     my $bin = $t->build . "/t/$target";
