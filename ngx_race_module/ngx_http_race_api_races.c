@@ -1285,7 +1285,13 @@ ngx_http_race_api_races_reply(ngx_http_race_api_ctx_t *ctx, json_t *reply)
     }
 
     race = json_object_get(reply, "race");
-    host = &r->headers_in.server;
+
+    /*
+     * The links go back to where the organizer came: the Host header
+     * nginx checked, with its port (headers_in.server has none)
+     */
+    host = r->headers_in.host ? &r->headers_in.host->value
+                              : &r->headers_in.server;
 
     switch (rs->op) {
 
