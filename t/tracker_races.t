@@ -47,6 +47,7 @@ my $mongo = $t->ferretdb;
 sub run { run_tool($t, $_[0], stdin => $_[1]) }
 
 sub start_tracker {
+    my (%set) = @_;
     return start_worker($t, 'tracker', [$tracker, tracker_args(
         kafka_brokers => $kafka,
         kafka_topic => $TOPIC,
@@ -56,6 +57,7 @@ sub start_tracker {
         redis_port => $rport,
         tick_ms => $TICK_MS,
         forget_after_ms => $FORGET_MS,
+        %set,
     )]);
 }
 
@@ -293,5 +295,20 @@ is($t->stop('tracker'), 0, 'the tracker stops');
 like($stopped // '',
     qr/, [1-9]\d* race loads, @{[2 * $stored + 3]} replayed fixes/,
     'the exit line counts the loads and the fixes replayed') or diag($stopped);
+
+###############################################################################
+# a live race its organizer never finished is forgotten after
+# forget_live_after_ms without a fix, and comes back with one
+
+$log = start_tracker(forget_live_after_ms => $FORGET_MS);
+produce('rk2', 'x1', fix(9));
+ok(wait_for(sub { (state('rk2', 'x1') || {})->{seq} == 9 }),
+    'a fix of the live race');
+ok(wait_for(sub { log_lines($log, qr/race rk2: forgotten, live and idle/) },
+    $FORGET_MS / 1000 + 10), 'the live race is forgotten once idle');
+produce('rk2', 'x1', fix(10));
+ok(wait_for(sub { log_lines($log, qr/race rk2: loaded\b/) == 2 }),
+    'and loaded again by its next fix');
+is($t->stop('tracker'), 0, 'the tracker stops again');
 
 $t->done;

@@ -402,7 +402,7 @@ race_accounts_races_mongo_track(race_accounts_races_mongo_t *rm,
     bson_init(&filter);
     bson_init(&opts);
 
-    /* race-tracker's index race_rider_t {race, rider, t} serves it */
+    /* race-tracker's index race_rider_t_seq {race, rider, t, seq} serves it */
 
     if (!BSON_APPEND_UTF8(&filter, "race", race)
         || !BSON_APPEND_UTF8(&filter, "rider", rider)

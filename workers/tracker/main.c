@@ -101,6 +101,7 @@ typedef struct {
     int64_t                 batch_max;
     int64_t                 batch_wait_ms;
     int64_t                 forget_after_ms;
+    int64_t                 forget_live_after_ms;
 } race_tracker_conf_t;
 
 
@@ -188,6 +189,10 @@ static const race_conf_setting_t  race_tracker_settings[] = {
 
     { "forget_after_ms", RACE_CONF_INT, race_tracker_field(forget_after_ms),
       "600000", 1000, 86400000, NULL, NULL },
+
+    { "forget_live_after_ms", RACE_CONF_INT,
+      race_tracker_field(forget_live_after_ms),
+      "86400000", 1000, 604800000, NULL, NULL },
 
     RACE_DAEMON_RUN_SETTINGS(race_tracker_field(daemon)),
 
@@ -295,6 +300,11 @@ race_tracker_open(void *data)
     bc.timeout_ms = (int) tr->conf.daemon.redis_timeout_ms;
     bc.retry_max_ms = (int) tr->conf.daemon.retry_max_ms;
     bc.forget_ms = tr->conf.forget_after_ms;
+    bc.forget_any_ms = tr->conf.forget_live_after_ms;
+
+    if (bc.forget_any_ms < bc.forget_ms) {
+        bc.forget_any_ms = bc.forget_ms;
+    }
     bc.forget = race_tracker_forget;
     bc.data = tr;
 
@@ -749,10 +759,17 @@ race_tracker_prepare(race_tracker_t *tr)
             return -1;
         }
 
+        /*
+         * Standings that cannot be made now (MongoDB failed the replay)
+         * hold nothing up: the batch is stored, and a later tick makes
+         * them from every stored fix, this batch's too.
+         */
         if ((r->course_changed || (r->course && !r->replayed))
+            && race_time_mono_ms() >= tr->next_replay
             && race_tracker_standings(tr, r) != 0)
         {
-            return -1;
+            race_log(RACE_LOG_WARN, "race %s: no standings until the "
+                     "replay succeeds", r->id);
         }
 
         /*

@@ -24,6 +24,7 @@
 #include "race_time.h"
 
 
+
 #define RACE_BOOK_CHANNEL       "race:races"
 
 /* announcements read at one poll, so a flood cannot hold up the ticks */
@@ -36,6 +37,7 @@ struct race_book_s {
     unsigned                subscribed:1;
 
     int64_t                 forget_ms;
+    int64_t                 forget_any_ms;
     race_book_forget_pt     forget;
     void                   *data;
 
@@ -79,6 +81,7 @@ race_book_open(const race_book_conf_t *conf)
     }
 
     b->forget_ms = conf->forget_ms;
+    b->forget_any_ms = conf->forget_any_ms;
     b->forget = conf->forget;
     b->data = conf->data;
     race_map_init(&b->races);
@@ -358,7 +361,8 @@ race_book_sweep(race_book_t *b)
         if (race_book_idle(b, r, now)) {
             race_log(r->keys ? RACE_LOG_INFO : RACE_LOG_DEBUG,
                      "race %s: forgotten, %s and idle", r->id,
-                     r->keys ? "finished" : "ad hoc");
+                     r->keys ? (r->status[0] ? r->status : "unknown")
+                             : "ad hoc");
             race_book_race_free(b, r);
         }
     }
@@ -955,7 +959,12 @@ race_book_message(race_book_t *b, redisReply *reply)
 }
 
 
-/* a race to forget: finished or ad hoc, and without fixes for a while */
+/*
+ * A race to forget: finished or ad hoc, and without fixes for a while;
+ * or any race without fixes for forget_any_ms (one its organizer
+ * never finished): its next fix loads it again, and its standings are made
+ * again from the stored fixes.
+ */
 
 static int
 race_book_idle(race_book_t *b, race_book_race_t *r, int64_t now)
@@ -965,7 +974,8 @@ race_book_idle(race_book_t *b, race_book_race_t *r, int64_t now)
         return 0;
     }
 
-    return !r->keys || strcmp(r->status, "finished") == 0;
+    return !r->keys || strcmp(r->status, "finished") == 0
+           || now - r->active >= b->forget_any_ms;
 }
 
 

@@ -135,6 +135,7 @@ typedef struct {
     int                     timeout_ms;     /* connect and each command */
     int                     retry_max_ms;   /* longest wait between */
     int64_t                 forget_ms;
+    int64_t                 forget_any_ms;  /* any status, >= forget_ms */
     race_book_forget_pt     forget;
     void                   *data;
 } race_book_conf_t;
@@ -179,7 +180,10 @@ int race_book_extra(race_book_race_t *race, const char *rider,
 /* the next race from *i on, or NULL at the end; start with *i = 0 */
 race_book_race_t *race_book_next(race_book_t *b, size_t *i);
 
-/* forgets the finished and ad-hoc races idle for forget_ms */
+/*
+ * forgets the finished and ad-hoc races idle for forget_ms, and any
+ * race idle for forget_any_ms
+ */
 void race_book_sweep(race_book_t *b);
 
 /* races loaded from Redis (first loads and reloads) so far */

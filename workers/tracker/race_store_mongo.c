@@ -37,7 +37,7 @@
 
 #define RACE_STORE_MONGO_COLLECTION     "fixes"
 #define RACE_STORE_MONGO_DUPLICATE_KEY  11000
-#define RACE_STORE_MONGO_INDEX          "race_rider_t"
+#define RACE_STORE_MONGO_INDEX          "race_rider_t_seq"
 #define RACE_STORE_MONGO_BATCH          1000
 #define RACE_STORE_MONGO_RESULTS        "results"
 
@@ -431,6 +431,7 @@ race_store_mongo_index(race_store_mongo_t *sm)
         || !BSON_APPEND_INT32(&key, "race", 1)
         || !BSON_APPEND_INT32(&key, "rider", 1)
         || !BSON_APPEND_INT32(&key, "t", 1)
+        || !BSON_APPEND_INT32(&key, "seq", 1)
         || !bson_append_document_end(&index, &key)
         || !BSON_APPEND_UTF8(&index, "name", RACE_STORE_MONGO_INDEX)
         || !bson_append_document_end(&indexes, &index)
