@@ -334,8 +334,14 @@ ngx_http_race_api_races_start(ngx_http_race_api_ctx_t *ctx)
     rs = ctx->races;
 
     rc = ngx_http_race_api_races_body(ctx);
-    if (rc != NGX_OK) {
-        return rc;
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_race_api_error(ctx, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                       "too_large", rs->too_large);
     }
 
     switch (rs->op) {
@@ -383,13 +389,16 @@ ngx_http_race_api_races_start(ngx_http_race_api_ctx_t *ctx)
 }
 
 
-/* the body in one malloc()ed copy of its own, for a thread job too */
+/*
+ * The body in one malloc()ed copy of its own, for a thread job too.
+ * NGX_OK; NGX_DECLINED: too large, rs->too_large says why; NGX_ERROR.
+ */
 
 static ngx_int_t
 ngx_http_race_api_races_body(ngx_http_race_api_ctx_t *ctx)
 {
     u_char                     *p;
-    size_t                      len;
+    size_t                      len, max;
     ngx_chain_t                *cl;
     ngx_http_request_t         *r;
     ngx_http_race_api_races_t  *rs;
@@ -411,14 +420,29 @@ ngx_http_race_api_races_body(ngx_http_race_api_ctx_t *ctx)
              * Read from a file, it would block the event loop: nginx
              * keeps a body in memory up to client_body_buffer_size.
              */
-            return ngx_http_race_api_error(ctx,
-                                           NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                           "too_large",
-                                           "the body is over this server's "
-                                           "client_body_buffer_size");
+            rs->too_large = "the body is over this server's "
+                            "client_body_buffer_size";
+            return NGX_DECLINED;
         }
 
         len += cl->buf->last - cl->buf->pos;
+    }
+
+    /*
+     * The body's own length: a chunked body (HTTP/1.1) or one without
+     * a Content-Length (HTTP/2) passed the header's check in route
+     */
+
+    max = (rs->op == NGX_HTTP_RACE_RACES_CREATE
+           || rs->op == NGX_HTTP_RACE_RACES_UPDATE)
+          ? ngx_http_race_api->conf->course_max_size
+          : NGX_HTTP_RACE_RACES_SMALL_BODY;
+
+    if (len > max) {
+        rs->too_large = (max == NGX_HTTP_RACE_RACES_SMALL_BODY)
+                        ? "the body is over the limit of 16k"
+                        : "the body is over race_api_course_max_size";
+        return NGX_DECLINED;
     }
 
     if (len == 0) {
@@ -427,7 +451,7 @@ ngx_http_race_api_races_body(ngx_http_race_api_ctx_t *ctx)
 
     rs->body = ngx_alloc(len + 1, r->connection->log);
     if (rs->body == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
     }
 
     p = (u_char *) rs->body;
@@ -639,6 +663,10 @@ ngx_http_race_api_races_loaded(ngx_http_race_api_ctx_t *ctx,
     if (rs->op == NGX_HTTP_RACE_RACES_COURSE
         || rs->op == NGX_HTTP_RACE_RACES_UPDATE)
     {
+        if (k >= reply->elements) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;  /* not MGET's reply */
+        }
+
         e = reply->element[k++];
 
         if (e->type == REDIS_REPLY_STRING && e->len > 0) {
@@ -654,6 +682,10 @@ ngx_http_race_api_races_loaded(ngx_http_race_api_ctx_t *ctx,
     } else if (rs->op == NGX_HTTP_RACE_RACES_RESULTS
                || rs->op == NGX_HTTP_RACE_RACES_RESULTS_CSV)
     {
+        if (k >= reply->elements) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;  /* not MGET's reply */
+        }
+
         e = reply->element[k++];
 
         if (e->type == REDIS_REPLY_STRING && e->len > 0) {

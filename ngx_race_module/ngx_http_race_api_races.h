@@ -70,6 +70,7 @@ struct ngx_http_race_api_races_s {
     /* a body: a race's for its job, a rider's or a link's here */
     char                             *body;       /* malloc()ed */
     size_t                            len;
+    const char                       *too_large;  /* why, if it is */
     race_races_rider_t                rider;
     int64_t                           ttl;
 

@@ -99,6 +99,14 @@ ngx_http_race_send_json(ngx_http_request_t *r, ngx_uint_t status,
     ngx_int_t   rc;
 
     if (body == NULL) {
+        /*
+         * No body is a 204's; for any other status it is a json_pack()
+         * that failed, out of memory: never an empty success
+         */
+        if (status != NGX_HTTP_NO_CONTENT) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
         return ngx_http_race_send_json_text(r, status, NULL, 0);
     }
 

@@ -27,8 +27,9 @@ ngx_int_t ngx_http_race_send_error(ngx_http_request_t *r, ngx_uint_t status,
     const char *code, const char *message);
 
 /*
- * Sends body (NULL: none), never to be stored by a cache; takes the
- * reference to body whatever happens, and wipes its text once copied:
+ * Sends body (NULL: none, for a 204 only; otherwise a json_pack() that
+ * failed, and 500), never to be stored by a cache; takes the reference
+ * to body whatever happens, and wipes its text once copied:
  * it may carry a token.  Returns what ngx_http_output_filter() does,
  * or NGX_HTTP_INTERNAL_SERVER_ERROR.
  */

@@ -222,6 +222,19 @@ is("$st " . error_code($d), '400 bad_json', 'broken JSON: 400 bad_json');
 is("$st " . error_code($d), '413 too_large',
     'a body over race_api_course_max_size: 413 too_large');
 
+# a chunked body has no Content-Length to refuse early: its own length
+# is, before anything parses it (anonymous here: before the login too)
+for my $case ([ '/api/races/aaaaaaaaaaaa/riders', 16 * 1024, '16k' ],
+    [ '/api/races', 4 * 1024 * 1024, 'race_api_course_max_size' ])
+{
+    my ($path, $max, $what) = @$case;
+    my @chunks = ('{"name":"' . ('x' x $max) . '"}');
+    ($st, $d) = call(POST => $path, raw => sub { shift @chunks },
+        headers => { 'Content-Type' => 'application/json' });
+    is("$st " . error_code($d), '413 too_large',
+        "a chunked body over $what to $path: 413 too_large");
+}
+
 # who may create
 ($st, $d) = call(POST => '/api/races', json => { %race,
     course => gpx(@line) });
