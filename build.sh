@@ -33,6 +33,7 @@ die() { say "$*"; exit 1; }
 PACKAGES=(
     nginx nginx-dev libpcre2-dev zlib1g-dev libssl-dev openssl libargon2-dev
     librdkafka-dev libhiredis-dev libmongoc-dev libbson-dev libjansson-dev
+    libexpat1-dev
     redis-server openjdk-17-jre-headless maven
     gcc make pkg-config clang libclang-rt-14-dev
     perl python3 python3-websockets libxml2-utils
