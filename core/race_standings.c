@@ -387,6 +387,16 @@ race_standings_backfill(race_standings_t *s, race_rider_t *r, int64_t t,
 
     if (d > a0d) {
         n += race_standings_fill(s, r, k0 + 1, d, a0t, a0d, tc, d);
+
+        /*
+         * The sample is known now: the next late one is interpolated
+         * from it, not from the exact time before the dead zone, which
+         * would undo what this one taught (a backlog comes a fix at a
+         * time, and all of it lies between the same two exact times)
+         */
+        if (kd > k0 && kd < r->filled) {
+            r->est[kd / 8] &= (uint8_t) ~(1 << (kd % 8));
+        }
     }
 
     /*

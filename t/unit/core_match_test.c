@@ -9,9 +9,11 @@
  * jumps of 1-5 km, a dead zone of 30 s and one of 20 min whose fixes
  * come late as a backlog, one of 30 s whose fixes never come, 10
  * minutes stopped at a café, duplicated and swapped fixes; half the
- * phones give speed and bearing.  The tolerances are in the tests'
- * names; the measured figures are printed as diagnostics.  Then the
- * matcher's rules one by one on hand-made fixes.
+ * phones give speed and bearing.  What the matcher places feeds the
+ * live standings (core/race_standings.c), whose ranks, gaps to the
+ * winner and split times are held to the truth too.  The tolerances
+ * are in the tests' names; the measured figures are printed as
+ * diagnostics.  Then the matcher's rules one by one on hand-made fixes.
  *
  * The riders are seed 0's; RACE_MATCH_SEED=n rides others, to see the
  * spread.  Over seeds 0-40 (164 scenarios, 984 riders): >= 96.6 % of
@@ -29,6 +31,7 @@
 
 #include "race_course.h"
 #include "race_match.h"
+#include "race_standings.h"
 #include "race_synth.h"
 #include "tap.h"
 
@@ -47,6 +50,8 @@
 #define T_FRACTION   0.98       /* of the scored fixes within T_DIST_TOL */
 #define T_TIME_FRAC  0.9        /* of finish and split times in T_TIME_TOL */
 #define T_SPLITS     7
+#define T_GAP_TOL    4000.0     /* ms, a finisher's gap to the winner */
+#define T_RANK_SEP   4000.0     /* ms: riders further apart rank true */
 
 
 typedef enum {
@@ -90,7 +95,10 @@ static void test_finish_not_near(void);
 static void test_conf(void);
 
 static int make_course(race_course_t *c, t_kind_e kind);
-static void ride(const race_course_t *c, const race_synth_conf_t *sc,
+static void standings(const char *name, race_standings_t *sd,
+    const double *finish, const double *splits);
+static void ride(race_standings_t *sd, double *finish, double *splits,
+    const race_course_t *c, const race_synth_conf_t *sc,
     unsigned rider, t_stats_t *st);
 static int by_t(const void *a, const void *b);
 static race_fix_t at(const race_course_t *c, int64_t i, double dist,
@@ -144,6 +152,10 @@ test_scenario(t_kind_e kind, const char *name)
     race_synth_conf_t       sc;
     race_synth_stop_t       stop;
     race_synth_dropout_t    drops[3];
+    race_standings_t       *sd;
+    race_standings_conf_t   stc;
+    double                  cps[T_SPLITS], finish[T_RIDERS];
+    double                  splits[T_RIDERS * T_SPLITS];
     static const int64_t    jumps[] = { 200, 201, 450, 777, 1500 };
 
     if (!ok(make_course(&c, kind) == 0, "%s: the course", name)) {
@@ -190,11 +202,38 @@ test_scenario(t_kind_e kind, const char *name)
 
     memset(&st, 0, sizeof(t_stats_t));
 
+    /* the live standings, fed what the matcher makes of each rider */
+
+    for (r = 0; r < T_SPLITS; r++) {
+        cps[r] = c.length * (r + 1) / (T_SPLITS + 1);
+    }
+
+    memset(&stc, 0, sizeof(race_standings_conf_t));
+    stc.length = c.length;
+    stc.checkpoints = cps;
+    stc.ncheckpoints = T_SPLITS;
+    stc.start = T_START;
+
+    sd = race_standings_create(&stc);
+    if (!ok(sd != NULL, "%s: the standings", name)) {
+        race_course_free(&c);
+        return;
+    }
+
+    for (r = 0; r < T_RIDERS; r++) {
+        if (race_standings_add(sd) != (int) r) {
+            ok(0, "%s: a rider in the standings", name);
+        }
+    }
+
     for (r = 0; r < T_RIDERS; r++) {
         sc.spd = r % 2;
         sc.backfill_after = 1 + r % 3;
-        ride(&c, &sc, r, &st);
+        ride(sd, finish, splits, &c, &sc, r, &st);
     }
+
+    standings(name, sd, finish, splits);
+    race_standings_free(sd);
 
     diag("%s: %.0f m, %zu riders: %zu fixes scored, %.2f %% within "
          "%.0f m, worst %.1f m; %zu late; %zu jumps, %zu moved; café "
@@ -239,10 +278,89 @@ test_scenario(t_kind_e kind, const char *name)
 }
 
 
+/*
+ * The standings at the end against the truth: every rider finished,
+ * ranked as the truth has it (riders over 4 s apart), gaps to the
+ * winner and split times within the tolerances of their names.
+ */
+
 static void
-ride(const race_course_t *c, const race_synth_conf_t *sc, unsigned rider,
+standings(const char *name, race_standings_t *sd, const double *finish,
+    const double *splits)
+{
+    size_t                  i, j, k, nfin, nrank, nsplit, within;
+    double                  win, err, gap_err, split_err;
+    const race_standing_t  *a, *b;
+
+    race_standings_tick(sd, T_START + 48 * 3600 * 1000LL);
+
+    win = finish[0];
+
+    for (i = 1; i < T_RIDERS; i++) {
+        win = finish[i] < win ? finish[i] : win;
+    }
+
+    nfin = 0;
+    nrank = 0;
+    gap_err = 0.0;
+    nsplit = 0;
+    within = 0;
+    split_err = 0.0;
+
+    for (i = 0; i < T_RIDERS; i++) {
+        a = race_standings_get(sd, i);
+
+        if (a->status == RACE_RIDER_FINISHED) {
+            nfin++;
+        }
+
+        err = fabs((double) a->gap - (finish[i] - win));
+        gap_err = err > gap_err ? err : gap_err;
+
+        for (j = 0; j < T_RIDERS; j++) {
+            b = race_standings_get(sd, j);
+
+            if (finish[i] + T_RANK_SEP < finish[j] && a->rank < b->rank) {
+                nrank++;
+            }
+
+            if (finish[i] + T_RANK_SEP < finish[j] && a->rank > b->rank) {
+                nrank += 1000;      /* ranked wrong */
+            }
+        }
+
+        for (k = 0; k < T_SPLITS; k++) {
+            err = fabs((double) race_standings_split(sd, i, k)
+                       - (splits[i * T_SPLITS + k] - T_START));
+            nsplit++;
+            within += (err <= T_TIME_TOL);
+            split_err = err > split_err ? err : split_err;
+        }
+    }
+
+    diag("%s: standings: %zu finished, ranks of %zu pairs over 4 s apart, "
+         "worst gap error %.0f ms, splits %zu of %zu within 2 s (worst "
+         "%.0f ms)", name, nfin, nrank, gap_err, within, nsplit,
+         split_err);
+
+    ok(nfin == T_RIDERS, "%s: standings: every rider finished", name);
+    ok(nrank < 1000, "%s: standings: every rider ranked as the truth "
+       "finished them (those over 4 s apart)", name);
+    ok(gap_err <= T_GAP_TOL, "%s: standings: gaps to the winner within "
+       "4 s of the truth (worst %.0f ms)", name, gap_err);
+    ok(within >= T_TIME_FRAC * nsplit && split_err <= T_TIME_MAX,
+       "%s: standings: >= 90 %% of split times within 2 s of the truth, "
+       "all within 4 s (%zu of %zu, worst %.0f ms)", name, within, nsplit,
+       split_err);
+}
+
+
+static void
+ride(race_standings_t *sd, double *finish, double *splits,
+    const race_course_t *c, const race_synth_conf_t *sc, unsigned rider,
     t_stats_t *st)
 {
+    race_rider_sample_t  sample;
     size_t             i, k, n, nt, j;
     double             live, err, truth, arrive, leave, d, want, got;
     race_synth_t       s;
@@ -304,6 +422,15 @@ ride(const race_course_t *c, const race_synth_conf_t *sc, unsigned rider,
             }
 
             track[nt++] = *o;
+
+            /* the standings take what the matcher placed, late or not */
+            if (o->status == RACE_MATCH_MATCHED) {
+                memset(&sample, 0, sizeof(race_rider_sample_t));
+                sample.t = o->t;
+                sample.dist = o->dist;
+                sample.speed = o->speed;
+                (void) race_standings_sample(sd, rider, &sample);
+            }
 
             if (o->late) {
                 st->late++;
@@ -374,6 +501,13 @@ ride(const race_course_t *c, const race_synth_conf_t *sc, unsigned rider,
         st->splits++;
         st->splits_within += (err <= T_TIME_TOL);
         st->split_err = err > st->split_err ? err : st->split_err;
+    }
+
+    finish[rider] = s.finish;
+
+    for (j = 1; j <= T_SPLITS; j++) {
+        splits[rider * T_SPLITS + j - 1] =
+            race_synth_time_at(&s, c->length * j / (T_SPLITS + 1));
     }
 
     free(track);
