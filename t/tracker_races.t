@@ -307,7 +307,7 @@ ok(wait_for(sub { (state('rk2', 'x1') || {})->{seq} == 9 }),
 ok(wait_for(sub { log_lines($log, qr/race rk2: forgotten, live and idle/) },
     $FORGET_MS / 1000 + 10), 'the live race is forgotten once idle');
 produce('rk2', 'x1', fix(10));
-ok(wait_for(sub { log_lines($log, qr/race rk2: loaded\b/) == 2 }),
+ok(wait_for(sub { log_lines($log, qr/race rk2: loaded, /) == 2 }),
     'and loaded again by its next fix');
 is($t->stop('tracker'), 0, 'the tracker stops again');
 
