@@ -62,25 +62,8 @@ sub race_commands {
     return scalar(grep { /"op":"race_/ } split /\n/, $out);
 }
 
-my $n = 0;
-
-sub signup {
-    my ($name) = @_;
-    my %u = (email => lc($name) . '.' . ++$n . '@example.org',
-        password => "a long pass phrase for $name " . int(rand(1e9)),
-        name => $name);
-    my ($st, $d, $res) = call(POST => '/api/auth/signup', json => \%u);
-    die "signup of $name: $st $res->{content}\n" unless $st == 201;
-    return { %u, id => $d->{user}{id}, token => $d->{token} };
-}
-
-sub login {
-    my ($u) = @_;
-    my ($st, $d, $res) = call(POST => '/api/auth/login',
-        json => { email => $u->{email}, password => $u->{password} });
-    die "login of $u->{email}: $st $res->{content}\n" unless $st == 200;
-    return $d->{token};
-}
+sub signup { api_signup(\&call, @_) }
+sub login { api_login(\&call, @_) }
 
 
 # an admin, an organizer and a spectator

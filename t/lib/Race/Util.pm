@@ -11,7 +11,8 @@ use Exporter qw(import);
 use JSON::PP;
 use Time::HiRes qw(sleep time);
 
-our @EXPORT = qw(wait_for now_ms read_until error_code api_call);
+our @EXPORT = qw(wait_for now_ms read_until error_code api_call api_signup
+    api_login);
 our @EXPORT_OK = qw(quoted);
 
 my $json = JSON::PP->new->canonical;
@@ -76,6 +77,29 @@ sub api_call {
 
     my $data = eval { $json->decode($res->{content}) };
     return ($res->{status}, $data, $res, $elapsed);
+}
+
+# a new user through the API, with call a test's own API call:
+# { email, password, name, id, token }; dies if the signup fails
+my $users = 0;
+
+sub api_signup {
+    my ($call, $name) = @_;
+    my %u = (email => lc($name) . '.' . ++$users . '@example.org',
+        password => "a long pass phrase for $name " . int(rand(1e9)),
+        name => $name);
+    my ($st, $d, $res) = $call->(POST => '/api/auth/signup', json => \%u);
+    die "signup of $name: $st $res->{content}\n" unless $st == 201;
+    return { %u, id => $d->{user}{id}, token => $d->{token} };
+}
+
+# a new token for a user api_signup() made; dies if the login fails
+sub api_login {
+    my ($call, $u) = @_;
+    my ($st, $d, $res) = $call->(POST => '/api/auth/login',
+        json => { email => $u->{email}, password => $u->{password} });
+    die "login of $u->{email}: $st $res->{content}\n" unless $st == 200;
+    return $d->{token};
 }
 
 # a pattern matching "$s", quotes included, as nginx quotes in messages
