@@ -9,6 +9,7 @@
 #   ./build.sh bench      the pipeline's figures (release build)
 #   ./build.sh bench-match  the map matcher's cost per fix (release build)
 #   ./build.sh bench-standings  race-tracker's standings: fixes/s, ticks
+#   ./build.sh web        the web client (html/) into build/html
 #   ./build.sh deps       install what is missing from Debian
 #   ./build.sh module     build/ngx_http_race_module.so only
 #   ./build.sh clean      remove build/
@@ -39,10 +40,14 @@ PACKAGES=(
     perl python3 python3-websockets libxml2-utils
 )
 
+# the browser tests' browser (playwright-core drives it; it downloads
+# none) and a font for its screenshots
+TEST_PACKAGES=(chromium fonts-dejavu-core)
+
 deps() {
     local missing=() p
 
-    for p in "${PACKAGES[@]}"; do
+    for p in "${PACKAGES[@]}" ${RACE_DEPS_TEST:+"${TEST_PACKAGES[@]}"}; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null \
             | grep -q 'install ok installed' || missing+=("$p")
     done
@@ -65,6 +70,24 @@ deps() {
     fi
 
     command -v go >/dev/null || die "Go is needed to build FerretDB for tests"
+    node -e 'const [a, b] = process.versions.node.split(".").map(Number);
+             process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' \
+        2>/dev/null \
+        || die "Node.js 20.19 or later with npm is needed to build html/"
+}
+
+# web OUT: the web client, built by Vite from html/ with the packages of
+# its committed lock file (npm ci, again only when the lock changed)
+web() {
+    local out=$1 stamp=$ROOT/html/node_modules/.race-lock
+
+    if ! cmp -s "$ROOT/html/package-lock.json" "$stamp"; then
+        (cd "$ROOT/html" && npm ci --no-audit --no-fund --loglevel=error)
+        cp "$ROOT/html/package-lock.json" "$stamp"
+    fi
+
+    (cd "$ROOT/html" && RACE_WEB_OUT=$out npx --no-install vite build \
+        --logLevel warn)
 }
 
 # core BUILD_DIR [SAN]: the pure cores' library, BUILD_DIR/core/librace_core.a,
@@ -166,6 +189,7 @@ all() {
     module
     workers
     certs
+    web "$BUILD/html"
 }
 
 run() {
@@ -175,7 +199,7 @@ run() {
     mkdir -p "$run/logs" "$run/modules" "$run/certs"
     cp "$BUILD/ngx_http_race_module.so" "$run/modules/"
     cp "$BUILD/certs/dev.crt" "$BUILD/certs/dev.key" "$run/certs/"
-    ln -sfn "$ROOT/html" "$run/html"
+    ln -sfn "$BUILD/html" "$run/html"
     cp "$ROOT/conf/nginx.conf" "$run/nginx.conf"
 
     # the key that signs rider tokens here; generated, never committed
@@ -206,6 +230,7 @@ test_build() {
     make -s -C "$ROOT/t" BUILD="$tb" fuzz
     make -s -C "$ROOT/workers" BUILD="$tb" SAN=address
     make -s -C "$ROOT/tools" BUILD="$tb" SAN=address
+    web "$tb/html"
 }
 
 engines() {
@@ -214,7 +239,7 @@ engines() {
 }
 
 run_tests() {
-    deps
+    RACE_DEPS_TEST=1 deps
     test_build
     engines
 
@@ -257,6 +282,7 @@ case "${1:-all}" in
     module)  deps; module ;;
     workers) workers ;;
     certs)   certs ;;
+    web)     deps; web "$BUILD/html" ;;
     run)     run ;;
     test)    shift; run_tests "$@" ;;
     bench)   bench "$@" ;;

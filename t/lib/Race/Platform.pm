@@ -64,6 +64,7 @@ sub start {
         }
 
         location /api/ {
+            ${\ ($opt{api} || '')}
             race_api;
         }
 
