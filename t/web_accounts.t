@@ -55,6 +55,16 @@ like($res->{headers}{'content-type'} // '', qr/javascript/,
     'served as JavaScript');
 like($res->{headers}{'cache-control'} // '', qr/max-age=\d{8,}/,
     'a hashed asset is kept');
+$res = $ua->get("http://127.0.0.1:$port$asset",
+    { headers => { 'Accept-Encoding' => 'gzip' } });
+is($res->{headers}{'content-encoding'} // '', 'gzip',
+    'and sent compressed to a browser that takes it');
+$res = $ua->get("http://127.0.0.1:$port/manifest.webmanifest");
+like($res->{headers}{'content-type'} // '', qr{^application/manifest\+json},
+    'the manifest, with its type');
+$res = $ua->get("http://127.0.0.1:$port/api/races",
+    { headers => { 'Accept-Encoding' => 'gzip' } });
+ok(!$res->{headers}{'content-encoding'}, 'the API is never compressed');
 
 Race::Web::browser($t, 'accounts.mjs', {
     base => "http://127.0.0.1:$port",

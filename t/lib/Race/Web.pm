@@ -28,20 +28,25 @@ sub platform {
     return (
         http => <<"EOF",
     include /etc/nginx/mime.types;
+    types {
+        application/manifest+json webmanifest;
+    }
     default_type application/octet-stream;
-    # the test serves plain http on 127.0.0.1
-    race_auth_cookie_secure off;
 EOF
         locations => <<"EOF",
         location /assets/ {
             root $html;
             expires max;
+            gzip on;
+            gzip_types text/css application/javascript image/svg+xml;
         }
 
         location / {
             root $html;
             try_files \$uri /index.html;
             expires -1;
+            gzip on;
+            gzip_types application/manifest+json image/svg+xml;
         }
 EOF
         api => <<"EOF",
