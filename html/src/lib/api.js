@@ -54,6 +54,11 @@ export async function api(method, path, { body, token, signal } = {}) {
 
     if (!res.ok) {
         const err = data && data.error;
+        if (res.status === 401 && !token) {
+            /* the session ran out (tokens last 15 minutes): say so once,
+             * for the header to show the login again */
+            window.dispatchEvent(new Event('race-session-ended'));
+        }
         throw new ApiError(res.status, err ? err.code : 'http_' + res.status,
                            err ? err.message : res.statusText
                                                  || 'Request failed.');

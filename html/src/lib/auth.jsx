@@ -1,6 +1,6 @@
 import { createContext, useCallback, useContext, useEffect, useState }
     from 'react';
-import { api, ApiError } from './api.js';
+import { api } from './api.js';
 
 /*
  * Who is logged in: GET /api/me once at start, then whatever login,
@@ -17,17 +17,20 @@ export function AuthProvider({ children }) {
         try {
             const d = await api('GET', '/me');
             setUser(d.user || d);
-        } catch (e) {
-            if (e instanceof ApiError && (e.status === 401
-                                          || e.status === 403)) {
-                setUser(null);
-            } else {
-                setUser(null);
-            }
+        } catch {
+            /* logged out, or the API away: nobody is logged in here */
+            setUser(null);
         }
     }, []);
 
     useEffect(() => { refresh(); }, [refresh]);
+
+    /* a 401 anywhere: the session is over, whatever this page thought */
+    useEffect(() => {
+        const ended = () => setUser(u => (u ? null : u));
+        window.addEventListener('race-session-ended', ended);
+        return () => window.removeEventListener('race-session-ended', ended);
+    }, []);
 
     const login = useCallback(async (email, password) => {
         const d = await api('POST', '/auth/login', { body: { email,
