@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { cloneElement, useId, useState } from 'react';
 import { Link, useNavigate } from 'react-router-dom';
 import { api } from '../lib/api.js';
 import { km } from '../lib/format.js';
@@ -23,6 +23,21 @@ function readText(file) {
         r.onerror = () => reject(new Error('The file could not be read.'));
         r.readAsText(file);
     });
+}
+
+/* a labelled input with its hint outside the label, so the input's
+ * name stays short and the hint is its description */
+function Field({ label, hint, children }) {
+    const id = useId();
+    return (
+        <div className="org-field">
+            <label htmlFor={id + 'i'}>{label}</label>
+            {cloneElement(children, { id: id + 'i',
+                                      'aria-describedby': hint ? id + 'h'
+                                                               : undefined })}
+            {hint && <small id={id + 'h'}>{hint}</small>}
+        </div>
+    );
 }
 
 function CourseFacts({ course, laps }) {
@@ -180,14 +195,12 @@ function NewRaceForm() {
                         <input value={f.name} required maxLength={100}
                                onChange={e => set('name', e.target.value)} />
                     </label>
-                    <label>
-                        Start
+                    <Field label="Start" hint="In your time zone.">
                         <input type="datetime-local" value={f.start}
                                required
                                onChange={e => set('start',
                                                   e.target.value)} />
-                        <small>In your time zone.</small>
-                    </label>
+                    </Field>
                     <fieldset className="org-vis">
                         <legend>Who may watch</legend>
                         <label className="org-inline">
@@ -203,38 +216,34 @@ function NewRaceForm() {
                             Private: only with a spectator link
                         </label>
                     </fieldset>
-                    <label>
-                        Course file
+                    <Field label="Course file"
+                           hint="GPX, or GeoJSON with a LineString; up to 4 MB.">
                         <input type="file" onChange={onFile} required
                                accept=".gpx,.geojson,.json,application/gpx+xml,application/geo+json,application/json" />
-                        <small>GPX, or GeoJSON with a LineString; up to
-                            4 MB.</small>
-                    </label>
+                    </Field>
                     {courseError && (
                         <p className="error" role="alert">
                             {fileName}: {courseError}</p>
                     )}
-                    <label>
-                        Laps
+                    <Field label="Laps"
+                           hint={course && !course.closed
+                                 ? 'The course is not a loop: one lap.'
+                                 : 'For a loop: its start and finish are '
+                                   + 'within 100 m.'}>
                         <input type="number" min="1" max="1000" step="1"
                                value={f.laps}
                                disabled={!course || !course.closed}
                                onChange={e => set('laps', e.target.value)} />
-                        <small>{course && !course.closed
-                                ? 'The course is not a loop: one lap.'
-                                : 'For a loop: its start and finish are '
-                                  + 'within 100 m.'}</small>
-                    </label>
+                    </Field>
                     <Checkpoints rows={rows} setRows={setRows}
                                  course={course} laps={laps} />
-                    <label>
-                        Closes at (optional)
+                    <Field label="Closes at (optional)"
+                           hint={'The race finishes by itself then, if '
+                                 + 'you have not finished it.'}>
                         <input type="datetime-local" value={f.close}
                                onChange={e => set('close',
                                                   e.target.value)} />
-                        <small>The race finishes by itself then, if you
-                            have not finished it.</small>
-                    </label>
+                    </Field>
                     {error && <p className="error" role="alert">{error}</p>}
                     <div>
                         <button type="submit" disabled={busy}>
