@@ -59,14 +59,14 @@ function RiderRow({ race, rider, onChange, onRemove, setError }) {
                                                     name: e.target.value })} />
                 </td>
                 <td>{RIDER_STATUS[rider.status] || rider.status}</td>
-                <td className="org-actions">
+                <td className="org-actions"><div>
                     <button type="button" disabled={busy}
                             onClick={() => patch({ name: edit.name.trim(),
                                                    bib: edit.bib.trim() })}>
                         Save</button>
                     <button type="button" className="secondary"
                             onClick={() => setEdit(null)}>Cancel</button>
-                </td>
+                </div></td>
             </tr>
         );
     }
@@ -78,7 +78,7 @@ function RiderRow({ race, rider, onChange, onRemove, setError }) {
             <td>{rider.bib}</td>
             <th className="name" scope="row">{rider.name}</th>
             <td>{RIDER_STATUS[rider.status] || rider.status || '–'}</td>
-            <td className="org-actions">
+            <td className="org-actions"><div>
                 <button type="button" className="secondary" disabled={busy}
                         aria-label={'Edit ' + who}
                         onClick={() => setEdit({ name: rider.name || '',
@@ -116,7 +116,7 @@ function RiderRow({ race, rider, onChange, onRemove, setError }) {
                             }
                         }}>
                     Remove</button>
-            </td>
+            </div></td>
         </tr>
     );
 }
