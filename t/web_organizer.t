@@ -110,8 +110,11 @@ is($rep->{rejected} // -1, 0, 'none rejected');
 is($st, 201, 'a private race');
 my $private = $d->{race}{id} // '';
 
+my $fan = Race::Util::api_signup(\&call, 'Fan');
+
 $r = Race::Web::browser($t, 'organizer.mjs', {
     base => $base, phase => 'finish', organizer => $who,
+    spectator => { email => $fan->{email}, password => $fan->{password} },
     race => $race, private => $private,
 });
 my $share = $r->{share} // '';

@@ -223,7 +223,16 @@ async function watch(w) {
 }
 
 async function finish(w) {
-    const { organizer, race, private: priv } = w.args;
+    const { organizer, spectator, race, private: priv } = w.args;
+
+    /* a spectator is told what the page needs */
+    const fan = await w.page({ width: 360, height: 740, mobile: true });
+    await login(w, fan, spectator, '/organize');
+    const need = fan.getByRole('alert');
+    await need.waitFor();
+    w.ok(/need the organizer role/.test(await need.innerText()),
+         'a spectator is told the organizer role is needed');
+
     const page = await w.page({ width: 1280, height: 900 });
     acceptDialogs(page);
     await login(w, page, organizer, '/organize/' + priv);
