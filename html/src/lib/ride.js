@@ -171,6 +171,7 @@ export class RideClient {
         this.lastKept = 0;
         this.bat = undefined;
         this.pumping = false;
+        this.geoFailed = false;
         this.wanted = false;
         this.closed = false;
 
@@ -279,6 +280,7 @@ export class RideClient {
               + 'browser settings, then start again.'
             : e.code === 2 ? 'No position: is location on?'
             : 'Waiting for a position timed out.';
+        this.geoFailed = true;
         this.emit({ error: why });
         if (e.code === 1) {
             this.stop();
@@ -289,7 +291,13 @@ export class RideClient {
      * asked (config), the latest position of each interval */
     position(p) {
         const wait = this.lastKept + this.interval - this.now();
-        this.emit({ accuracy: p.coords ? p.coords.accuracy : null });
+        const patch = { accuracy: p.coords ? p.coords.accuracy : null };
+        if (this.geoFailed) {
+            /* positions again: that error is over */
+            this.geoFailed = false;
+            patch.error = null;
+        }
+        this.emit(patch);
         if (wait <= 0 && !this.holdTimer) {
             this.record(p);
             return;

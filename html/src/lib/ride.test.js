@@ -257,6 +257,17 @@ describe('RideClient', () => {
         expect(FakeSocket.all).toHaveLength(2);
     });
 
+    it('a GPS error shows until positions come again', async () => {
+        c.start();
+        geo.err({ code: 2 });
+        expect(last().error).toMatch(/No position/);
+        geo.move(45, 7);
+        expect(last().error).toBeNull();
+        geo.err({ code: 1 });
+        expect(last()).toMatchObject({ tracking: false });
+        expect(last().error).toMatch(/not allowed/);
+    });
+
     it('closes the socket once stopped and the buffer is empty',
        async () => {
         c.start();
