@@ -64,6 +64,19 @@ run(async () => {
          && await page.getByText('7', { exact: true }).isVisible(),
          'the rider and bib from the race');
 
+    /* installable to the home screen: what chromium says of the
+     * manifest */
+    const cdp = await context.newCDPSession(page);
+    const man = await cdp.send('Page.getAppManifest').catch(e => ({
+        errors: [{ message: String(e) }] }));
+    w.ok(man.url && man.url.endsWith('/manifest.webmanifest')
+         && !(man.errors || []).length, 'the manifest has no error',
+         man.errors);
+    const inst = await cdp.send('Page.getInstallabilityErrors')
+        .catch(e => ({ installabilityErrors: [{ errorId: String(e) }] }));
+    w.diag('installability: ' + JSON.stringify(inst.installabilityErrors));
+    await cdp.detach();
+
     await page.getByRole('button', { name: 'Start tracking' }).click();
     await page.getByRole('status').filter({ hasText: 'Connected' })
         .waitFor();
