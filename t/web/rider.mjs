@@ -10,12 +10,23 @@ import { run, start } from './lib.mjs';
 
 run(async () => {
     const w = await start();
-    const { base, token, loop } = w.args;
+    const { base, token, loop, race, rider, organizer } = w.args;
     let step = 0;
     const at = () => {
         const [lat, lon] = loop[step % loop.length];
         return { latitude: lat, longitude: lon, accuracy: 6 };
     };
+
+    /* no link yet: how to join, and a bad paste says why */
+    const desk = await w.page({ width: 1280, height: 800 });
+    await desk.goto(base + '/join');
+    await desk.getByRole('heading', { name: 'Ride a race' }).waitFor();
+    await desk.getByLabel('Join link').fill(base + '/races/x#access=y');
+    await desk.getByRole('button', { name: 'Join' }).click();
+    w.ok(/not a join link/.test(await desk.getByRole('alert').innerText()),
+         'without a link: how to join, and a wrong link is refused');
+    await w.shot(desk, 'rider-1280');
+    await desk.context().close();
 
     const page = await w.page({ width: 360, height: 740, mobile: true,
                                 permissions: ['geolocation'],
@@ -212,8 +223,38 @@ run(async () => {
         .waitFor();
     w.ok(true, 'stopped: the socket closes once nothing waits');
 
+    /* tracking again; then the organizer takes the rider off the race:
+     * the server closes the ride (1008) and the page says why, keeps
+     * what it could not send, and does not hammer the server */
+    await page.getByRole('button', { name: 'Start tracking' }).click();
+    await page.getByRole('status').filter({ hasText: 'Connected' })
+        .waitFor();
+    last = await w.until(async () => {
+        const s = await num('fix-seq');
+        return s > top ? s : null;
+    }, 15, 50);
+    w.ok(await w.until(async () => await num('ack-seq') === last, 20),
+         'tracking again: acked');
+    const stored = last;
+
+    const del = await fetch(base + '/api/races/' + encodeURIComponent(race)
+                            + '/riders/' + encodeURIComponent(rider), {
+        method: 'DELETE', headers: { Authorization: 'Bearer ' + organizer },
+    });
+    w.is(del.status, 204, 'the organizer takes the rider off the race');
+    const refused = page.getByRole('status')
+        .filter({ hasText: 'Refused by the server' });
+    await refused.waitFor();
+    w.ok(/revoked/.test(await refused.innerText()),
+         'the page says the link was revoked', await refused.innerText());
+    const tries = opened;
+    last = await move();
+    w.is(await num('pending'), 1, 'a position after that is kept');
+    await w.shot(page, 'rider-refused-360');
+    w.is(opened, tries, 'and no new socket is tried at once');
+
     const seqs = [];
-    for (let s = first; s <= top; s++) {
+    for (let s = first; s <= stored; s++) {
         seqs.push(s);
     }
     await w.end({ seqs, offline_seqs: offlineSeqs });
