@@ -1,0 +1,46 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup, render, screen } from '@testing-library/react';
+import { MemoryRouter } from 'react-router-dom';
+import Join, { rideOf, tokenFrom } from './Join.jsx';
+
+/* a JWT with these claims (unsigned: the page only reads them) */
+function jwt(claims) {
+    const b64 = o => btoa(JSON.stringify(o)).replace(/\+/g, '-')
+        .replace(/\//g, '_').replace(/=+$/, '');
+    return b64({ alg: 'HS256', typ: 'JWT' }) + '.' + b64(claims) + '.sig';
+}
+
+afterEach(cleanup);
+
+describe('join links', () => {
+    const tok = jwt({ aud: 'ride', race: 'r1', sub: 'p7', exp: 2000000000 });
+
+    it('takes the token from a link or alone', () => {
+        expect(tokenFrom('https://x.org/join#token=' + tok)).toBe(tok);
+        expect(tokenFrom('  ' + tok + '\n')).toBe(tok);
+        expect(tokenFrom('https://x.org/races/r1#access=abc')).toBeNull();
+        expect(tokenFrom('hello')).toBeNull();
+        expect(tokenFrom(null)).toBeNull();
+    });
+
+    it('says what a token is for, or why not', () => {
+        expect(rideOf(tok, 1e12)).toEqual({ race: 'r1', rider: 'p7',
+                                            exp: 2e12, expired: false });
+        expect(rideOf(tok, 3e12).expired).toBe(true);
+        expect(rideOf(jwt({ aud: 'live', race: 'r1', sub: 'x' })).error)
+            .toMatch(/watching/);
+        expect(rideOf(jwt({ sub: 'x' })).error).toMatch(/not a rider/);
+        expect(rideOf('garbage').error).toMatch(/not a rider/);
+    });
+});
+
+describe('Join', () => {
+    it('without a link: how to join, and a field for one', async () => {
+        history.replaceState(null, '', '/join');
+        render(<MemoryRouter><Join /></MemoryRouter>);
+        expect(await screen.findByRole('heading', { name: 'Ride a race' }))
+            .toBeTruthy();
+        expect(screen.getByLabelText('Join link')).toBeTruthy();
+        expect(screen.getByText(/organizer sends each rider/)).toBeTruthy();
+    });
+});
