@@ -185,8 +185,10 @@ export default function RaceMap({ course, riders, follow = null, onSelect,
              style={{ height: h }}>
             <div className="race-map-canvas" ref={box} />
             {!ready && !error &&
-                <p className="race-map-note" role="status">Loading the map…</p>}
-            {error && <p className="race-map-note error" role="alert">{error}</p>}
+                <p className="race-map-note" role="status">
+                    Loading the map…</p>}
+            {error &&
+                <p className="race-map-note error" role="alert">{error}</p>}
         </div>
     );
 }

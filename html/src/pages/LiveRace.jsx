@@ -108,6 +108,9 @@ export default function LiveRace({ race, token, note }) {
     }, [race.id]);
 
     const followed = follow && rows.find(r => r.rider === follow);
+    /* a page opened before the start sees the race start in the data */
+    const waiting = race.status === 'scheduled'
+        && !rows.some(r => r.status === 'racing');
 
     return (
         <main className="page live-race">
@@ -116,14 +119,12 @@ export default function LiveRace({ race, token, note }) {
                     {race.name || race.id}
                     {race.status === 'live' &&
                         <span className="badge live">Live</span>}
-                    {race.status === 'scheduled' &&
-                        <span className="badge">Upcoming</span>}
+                    {waiting && <span className="badge">Upcoming</span>}
                 </h1>
                 <Connection live={live} updated={updated} />
             </header>
             {note && <p className="note">{note}</p>}
-            {race.status === 'scheduled' &&
-                <Countdown at={race.start_at} now={now} />}
+            {waiting && <Countdown at={race.start_at} now={now} />}
             {courseError && <p className="error" role="alert">
                 The course could not be loaded: {courseError}</p>}
             {live.error && <p className="error" role="alert">{live.error}</p>}
