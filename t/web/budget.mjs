@@ -33,7 +33,8 @@ run(async () => {
     });
 
     await page.goto(base + '/races/' + encodeURIComponent(race));
-    await page.getByRole('table').first().waitFor();
+    /* the page is up once its socket says so */
+    await page.getByText(/Live · updated/).first().waitFor();
     await page.waitForLoadState('networkidle');
 
     const first = files.filter(f => !f.map);
