@@ -1,4 +1,32 @@
-/* RacePage: to be written */
+/* TEMPORARY (web-past): renders PastRace for a finished race until the
+ * real RacePage (branch web-live) is merged; take theirs. */
+import { lazy, Suspense, useEffect, useState } from 'react';
+import { useParams } from 'react-router-dom';
+import { api } from '../lib/api.js';
+import { raceAccess } from '../lib/access.js';
+
+const PastRace = lazy(() => import('./PastRace.jsx'));
+
 export default function RacePage() {
-    return <main className="page"><h1>RacePage</h1></main>;
+    const { id } = useParams();
+    const [token] = useState(() => raceAccess(id));
+    const [race, setRace] = useState(null);
+    const [error, setError] = useState(null);
+
+    useEffect(() => {
+        api('GET', '/races/' + encodeURIComponent(id), { token })
+            .then(d => setRace(d.race), e => setError(e.message));
+    }, [id, token]);
+
+    return (
+        <main className="page">
+            <h1>{race ? race.name : 'Race'}</h1>
+            {error && <p className="error">{error}</p>}
+            {race && race.status === 'finished' && (
+                <Suspense fallback={<p>Loading…</p>}>
+                    <PastRace race={race} token={token} />
+                </Suspense>
+            )}
+        </main>
+    );
 }
