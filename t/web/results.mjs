@@ -89,16 +89,25 @@ run(async () => {
     const dists = await page.locator('.past-board .dist').allTextContents();
     w.ok(dists.length === 3 && dists.every(s => parseFloat(s) > 0.05),
          'three riders on the way at half time', dists);
-    const dots0 = await page.locator('.past-replay-map g')
-        .evaluateAll(gs => gs.map(g => g.getAttribute('transform')).join());
+    const markers = page.locator('.past-replay .rider-marker');
+    await w.until(async () => (await markers.count()) === 3, 30);
+    w.is(await markers.count(), 3, 'the riders on the replay\'s map');
+    const where = () => markers.evaluateAll(
+        els => els.map(e => e.style.transform).join());
+    const dots0 = await where();
     await page.getByLabel('Replay speed').selectOption('300');
     await page.getByRole('button', { name: 'Play' }).click();
-    const moved = await w.until(async () => (await page
-        .locator('.past-replay-map g').evaluateAll(
-            gs => gs.map(g => g.getAttribute('transform')).join())) !== dots0,
-        10);
+    const moved = await w.until(async () => (await where()) !== dots0, 10);
     w.ok(moved, 'playing moves the riders on the map');
     await page.getByRole('button', { name: 'Pause' }).click();
+    await page.getByRole('button', { name: 'Play' }).waitFor();
+    const clock = page.locator('.past-replay-time');
+    const paused = await clock.textContent();
+    await page.waitForTimeout(300);
+    w.is(await clock.textContent(), paused, 'pause stops the replay');
+    w.ok(await w.drawn(page, '.past-replay .race-map canvas')
+             .then(d => d.share > 0.01), 'the replay\'s map drew');
+    await slider.fill(String(Math.round(max / 2 / 1000) * 1000));
     await w.shot(page, 'results-1280', { fullPage: true });
 
     /* the downloads */

@@ -1,80 +1,18 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { at } from '../lib/past.js';
 import { duration, km } from '../lib/format.js';
+import RaceMap from './RaceMap.jsx';
 
 /*
  * The replay of a past race: a time slider from the start to the last
  * fix, play and pause at x1 to x300, every rider where it was at that
- * moment on a drawing of the course, and who led by distance then.
+ * moment on the map of the course, and who led by distance then.
  *
  * riders: [{ id, bib, name, track (timed), flowed }]; course: the
  * unrolled, measured course; start, end: ms.
  */
 
 const SPEEDS = [1, 10, 60, 300];
-const W = 600;
-const H = 360;
-const PAD = 16;
-
-/* lat/lon to the drawing's x/y: equirectangular at the course's
- * latitude, which is true enough over a race's few kilometres */
-function projector(points) {
-    let minX = Infinity;
-    let minY = Infinity;
-    let maxX = -Infinity;
-    let maxY = -Infinity;
-    const lat0 = points.length ? points[0].lat : 0;
-    const k = Math.cos(lat0 * Math.PI / 180);
-    for (const p of points) {
-        minX = Math.min(minX, p.lon * k);
-        maxX = Math.max(maxX, p.lon * k);
-        minY = Math.min(minY, p.lat);
-        maxY = Math.max(maxY, p.lat);
-    }
-    const s = Math.min((W - 2 * PAD) / Math.max(1e-9, maxX - minX),
-                       (H - 2 * PAD) / Math.max(1e-9, maxY - minY));
-    const ox = (W - s * (maxX - minX)) / 2;
-    const oy = (H - s * (maxY - minY)) / 2;
-    return p => [ox + (p.lon * k - minX) * s, H - oy - (p.lat - minY) * s];
-}
-
-function CourseSvg({ course, dots, selected, onSelect }) {
-    const proj = useMemo(() => projector(course), [course]);
-    const line = useMemo(() => course.map(p => proj(p).map(v => v.toFixed(1))
-                                                      .join(',')).join(' '),
-                         [course, proj]);
-    return (
-        <svg className="past-replay-map" viewBox={`0 0 ${W} ${H}`}
-             role="img" aria-label="The course with the riders">
-            <polyline points={line} fill="none" stroke="#8c959f"
-                      strokeWidth="4" strokeLinejoin="round" />
-            {course.length > 0 && (
-                <circle cx={proj(course[0])[0]} cy={proj(course[0])[1]}
-                        r="6" fill="#1b1f24" />
-            )}
-            {dots.map(d => {
-                const [x, y] = proj(d.pos);
-                const on = d.id === selected;
-                return (
-                    <g key={d.id} transform={`translate(${x.toFixed(1)},`
-                                             + `${y.toFixed(1)})`}
-                       className={on ? 'on' : ''}
-                       onClick={() => onSelect && onSelect(d.id)}>
-                        <circle r={on ? 11 : 8}
-                                fill={d.pos.state === 'done' ? '#57606a'
-                                      : on ? '#c62828' : '#0b5cad'}
-                                stroke="#fff" strokeWidth="2" />
-                        <text textAnchor="middle" dy="4" fill="#fff"
-                              fontSize="9" fontWeight="700">
-                            {String(d.bib ?? '').slice(0, 3)}
-                        </text>
-                    </g>
-                );
-            })}
-        </svg>
-    );
-}
-
 export default function PastReplay({ course, riders, start, end,
                                      selected, onSelect }) {
     const span = Math.max(1000, end - start);
@@ -117,6 +55,11 @@ export default function PastReplay({ course, riders, start, end,
         return out;
     }, [riders, start, t]);
 
+    const markers = useMemo(() => dots.map(d => ({
+        id: d.id, bib: d.bib, name: d.name, lat: d.pos.lat, lon: d.pos.lon,
+        stale: false, highlight: d.id === selected,
+    })), [dots, selected]);
+
     const board = useMemo(() => [...dots].sort(
         (a, b) => (b.pos.dist ?? -1) - (a.pos.dist ?? -1)), [dots]);
 
@@ -153,8 +96,9 @@ export default function PastReplay({ course, riders, start, end,
                        }} />
             </label>
             <div className="past-replay-body">
-                <CourseSvg course={course} dots={dots} selected={selected}
-                           onSelect={onSelect} />
+                <RaceMap course={course} riders={markers} follow={null}
+                         onSelect={onSelect} height={360}
+                         label="Map of the replay" />
                 <ol className="past-board" aria-label="Leaders at this time">
                     {board.map(d => (
                         <li key={d.id} data-rider={d.id}

@@ -5,7 +5,7 @@ import { getText, saveFile } from '../lib/pastFetch.js';
 import { parseGeoJson, parseGpx, unroll } from '../lib/geo.js';
 import { flow, flowGrid, pool, sortRows, speeds, splitDeltas,
          timed } from '../lib/past.js';
-import { duration, gap, km, kmh } from '../lib/format.js';
+import { dateTime, duration, gap, km, kmh } from '../lib/format.js';
 import './PastRace.css';
 
 /*
@@ -485,27 +485,43 @@ export default function PastRace({ race, token = null }) {
         }
     };
 
+    const head = (
+        <>
+            <h1>{race.name || id}</h1>
+            <p className="past-meta">
+                <span className="badge">Finished</span>{' '}
+                {dateTime(race.started_at || race.start_at)}
+                {race.course && race.course.length_m
+                 ? ' · ' + km(race.course.length_m)
+                   + (laps > 1 ? ', ' + laps + ' laps' : '') : ''}
+            </p>
+        </>
+    );
+
     if (error) {
         return (
-            <section className="past">
+            <main className="page past">
+                {head}
                 <p className="error" role="alert">{error}</p>
                 <button type="button" onClick={retry}>Try again</button>
-            </section>
+            </main>
         );
     }
     if (!results) {
         return (
-            <section className="past">
+            <main className="page past">
+                {head}
                 <p className="loading" role="status">
                     {waiting ? 'The race is over: its results are being '
                                + 'computed…' : 'Loading the results…'}
                 </p>
-            </section>
+            </main>
         );
     }
 
     return (
-        <section className="past" aria-labelledby="past-h">
+        <main className="page past">
+            {head}
             <div className="past-head">
                 <h2 id="past-h">Results</h2>
                 <Download href={path(id, '/results.csv')} token={token}
@@ -567,6 +583,6 @@ export default function PastRace({ race, token = null }) {
                     </details>
                 </>
             )}
-        </section>
+        </main>
     );
 }

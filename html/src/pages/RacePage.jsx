@@ -1,6 +1,6 @@
 /* TEMPORARY (web-past): renders PastRace for a finished race until the
  * real RacePage (branch web-live) is merged; take theirs. */
-import { lazy, Suspense, useEffect, useState } from 'react';
+import { lazy, useEffect, useState } from 'react';
 import { useParams } from 'react-router-dom';
 import { api } from '../lib/api.js';
 import { raceAccess } from '../lib/access.js';
@@ -18,15 +18,8 @@ export default function RacePage() {
             .then(d => setRace(d.race), e => setError(e.message));
     }, [id, token]);
 
-    return (
-        <main className="page">
-            <h1>{race ? race.name : 'Race'}</h1>
-            {error && <p className="error">{error}</p>}
-            {race && race.status === 'finished' && (
-                <Suspense fallback={<p>Loading…</p>}>
-                    <PastRace race={race} token={token} />
-                </Suspense>
-            )}
-        </main>
-    );
+    if (race && race.status === 'finished') {
+        return <PastRace race={race} token={token} />;
+    }
+    return <main className="page"><p>{error || 'Loading…'}</p></main>;
 }
