@@ -78,6 +78,22 @@ describe('flow', () => {
         expect(ds[ds.length - 1]).toBeGreaterThan(790);
     });
 
+    it('stays on the way out where the way back passes close by', () => {
+        /* 300 m north, 6 m east, 300 m back south */
+        const dx = M / Math.cos(45 * Math.PI / 180);
+        const course = [{ lat: 45, lon: 7 }, { lat: 45 + 300 * M, lon: 7 },
+                        { lat: 45 + 300 * M, lon: 7 + 6 * dx },
+                        { lat: 45, lon: 7 + 6 * dx }];
+        measure(course);
+        /* going north at 10 m/s, a fix 4 m east: nearer the way back */
+        const track = timed([{ lat: 45, lon: 7, t: 0 },
+                             { lat: 45 + 50 * M, lon: 7 + 4 * dx, t: 5000 },
+                             { lat: 45 + 100 * M, lon: 7, t: 10000 }]);
+        const ds = flow(course, track).map(p => p.dist);
+        expect(ds[1]).toBeCloseTo(50, 0);
+        expect(ds[2]).toBeCloseTo(100, 0);
+    });
+
     it('keeps the distance for a fix far off the course', () => {
         const course = line(500);
         const track = timed([{ lat: 45 + 100 * M, lon: 7, t: 0 },

@@ -32,7 +32,7 @@ function path(race, rest = '') {
 }
 
 /* the results, asked again every few seconds while they are computed */
-function useResults(race, token) {
+function useResults(race, token, pollMs) {
     const [state, setState] = useState({ results: null, error: null,
                                          waiting: false });
     const [round, setRound] = useState(0);
@@ -53,7 +53,7 @@ function useResults(race, token) {
                 if (e instanceof ApiError && e.code === 'no_results'
                     && ++tries < POLL_TRIES) {
                     setState({ results: null, error: null, waiting: true });
-                    timer = setTimeout(ask, POLL_MS);
+                    timer = setTimeout(ask, pollMs);
                     return;
                 }
                 setState({ results: null, waiting: false,
@@ -67,7 +67,7 @@ function useResults(race, token) {
             ctl.abort();
             clearTimeout(timer);
         };
-    }, [race, token, round]);
+    }, [race, token, round, pollMs]);
 
     return { ...state, retry: () => setRound(r => r + 1) };
 }
@@ -415,10 +415,12 @@ function Progress({ riders, tracks }) {
     );
 }
 
-export default function PastRace({ race, token = null }) {
+export default function PastRace({ race, token = null,
+                                   pollMs = POLL_MS }) {
     const id = race.id;
     const laps = race.course ? race.course.laps : 1;
-    const { results, error, waiting, retry } = useResults(id, token);
+    const { results, error, waiting, retry } = useResults(id, token,
+                                                          pollMs);
     const { tracks, load } = useTracks(id, token);
     const [selected, setSelected] = useState(null);
     const [wantAll, setWantAll] = useState(false);
