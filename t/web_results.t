@@ -54,27 +54,54 @@ for my $r ([Ann => 1, $rita->{id}], [Bob => 2], [Cy => 3]) {
     $rider{$name} = $d->{rider}{id} // $name;
     $tokens .= "$race $rider{$name} " . ($d->{token} // '') . "\n";
 }
+
+# a private race at the same time, watched with a spectator link
+($st, $d) = call(POST => '/api/races', token => $org->{token},
+    json => { name => 'Cortile Privato', start_at => now_ms() + 3_600_000,
+        public => JSON::PP::false, course => $t->read_file($course) });
+is($st, 201, 'a private race') or diag(explain $d);
+my $priv = $d->{race}{id} // 'none';
+for my $r ([Dee => 4], [Eve => 5]) {
+    ($st, $d) = call(POST => "/api/races/$priv/riders",
+        token => $org->{token}, json => { name => $r->[0], bib => "$r->[1]" });
+    is($st, 201, "$r->[0] entered in the private race") or diag(explain $d);
+    $tokens .= "$priv " . ($d->{rider}{id} // '') . ' '
+        . ($d->{token} // '') . "\n";
+}
+($st, $d) = call(POST => "/api/races/$priv/links", token => $org->{token},
+    json => {});
+is($st, 201, 'a spectator link of the private race') or diag(explain $d);
+my $link = $d->{token} // '';
+
 my $file = $t->write_file('tokens', $tokens);
 
-($st, $d) = call(POST => "/api/races/$race/start", token => $org->{token},
-    json => {});
-is("$st " . ($d->{race}{status} // ''), '200 live', 'the race starts');
+for my $id ($race, $priv) {
+    ($st, $d) = call(POST => "/api/races/$id/start", token => $org->{token},
+        json => {});
+    is("$st " . ($d->{race}{status} // ''), '200 live', "race $id starts");
+}
 
 my $sim = $p->sim('--url', "ws://127.0.0.1:$port/ride", '--tokens', $file,
     '--course', $course, '--speed', 15, '--speed-spread', 0.2,
     '--noise', 3, '--seed', 7, '--max-seconds', 120);
-is($sim->{rc}, 0, 'race-sim rode the three to the line')
+is($sim->{rc}, 0, 'race-sim rode the five to the line')
     or diag($sim->{output});
 
 # every fix stored before the finish, so that the results have them all
 my $acked = $sim->{acked} // -1;
-ok(wait_for(sub { $p->mongo_count(qq{{"race":"$race"}}) eq $acked }, 30),
+ok(wait_for(sub { $p->mongo_count('{}') eq $acked }, 30),
     "the $acked fixes are in MongoDB")
-    or diag($p->mongo_count(qq{{"race":"$race"}}));
+    or diag($p->mongo_count('{}'));
 
-($st, $d) = call(POST => "/api/races/$race/finish", token => $org->{token},
-    json => {});
-is("$st " . ($d->{race}{status} // ''), '200 finished', 'the race finishes');
+for my $id ($race, $priv) {
+    ($st, $d) = call(POST => "/api/races/$id/finish",
+        token => $org->{token}, json => {});
+    is("$st " . ($d->{race}{status} // ''), '200 finished',
+        "race $id finishes");
+}
+ok(wait_for(sub {
+    (call(GET => "/api/races/$priv/results", token => $org->{token}))[0]
+        == 200 }, 60), 'the private race\'s results are computed');
 
 my $results;
 ok(wait_for(sub {
@@ -87,13 +114,14 @@ is(scalar(@order), 3, 'with three riders');
 is(scalar(grep { defined $_->{finish_s} } @{$results->{riders} || []}), 3,
     'all of them finishers');
 
-my $r = Race::Web::browser($t, 'results.mjs', {
+Race::Web::browser($t, 'results.mjs', {
     base => "http://127.0.0.1:$port",
     race => $race,
     order => \@order,
     names => { reverse %rider },
     rider => { email => $rita->{email}, password => $rita->{password},
         id => $rider{Ann} },
+    private => { race => $priv, token => $link },
     rank => (map { $_->{rank} } grep { $_->{rider} eq $rider{Ann} }
         @{$results->{riders} || []})[0],
 });

@@ -94,8 +94,10 @@ run(async () => {
     w.is(await markers.count(), 3, 'the riders on the replay\'s map');
     const where = () => markers.evaluateAll(
         els => els.map(e => e.style.transform).join());
+    /* from the start at x10: the race's 50 s take 5 s to play */
+    await slider.fill('0');
+    await page.getByLabel('Replay speed').selectOption('10');
     const dots0 = await where();
-    await page.getByLabel('Replay speed').selectOption('300');
     await page.getByRole('button', { name: 'Play' }).click();
     const moved = await w.until(async () => (await where()) !== dots0, 10);
     w.ok(moved, 'playing moves the riders on the map');
@@ -128,6 +130,35 @@ run(async () => {
     ]);
     const gpx = readFileSync(await dl.path(), 'utf8');
     w.ok(/<gpx[\s\S]*<trkpt /.test(gpx), 'a GPX track downloads');
+
+    /* a private race with a spectator link: every request carries its
+     * token, so the files are fetched and saved from the page */
+    const priv = await w.page({ width: 1280, height: 900 });
+    await priv.goto(base + '/races/' + w.args.private.race + '#access='
+                    + encodeURIComponent(w.args.private.token));
+    const prow = priv.locator('table.past-results tbody tr');
+    await w.until(async () => (await prow.count()) === 2, 30);
+    w.is(await prow.count(), 2, 'a private race\'s results with its link');
+    await priv.locator('.past-chart[data-chart=speed] canvas').first()
+        .waitFor();
+    w.ok((await w.drawn(priv, '.past-chart[data-chart=speed] canvas'))
+         .share > 0.01, 'its rider\'s track read with the token');
+    [dl] = await Promise.all([
+        priv.waitForEvent('download'),
+        priv.getByRole('button', { name: 'Download the results as CSV' })
+            .click(),
+    ]);
+    const pcsv = readFileSync(await dl.path(), 'utf8').trim().split(/\r?\n/);
+    w.ok(pcsv.length === 3 && /^rank,/.test(pcsv[0]),
+         'its CSV downloads with the token', pcsv);
+    w.is(dl.suggestedFilename(), w.args.private.race + '-results.csv',
+         'named for the race');
+    [dl] = await Promise.all([
+        priv.waitForEvent('download'),
+        priv.getByRole('button', { name: /^GPX track of / }).first().click(),
+    ]);
+    w.ok(/<trkpt /.test(readFileSync(await dl.path(), 'utf8')),
+         'and a GPX track');
 
     /* a phone */
     const phone = await w.page({ width: 360, height: 740, mobile: true });
