@@ -23,8 +23,7 @@ run(async () => {
         trs => trs.map(tr => tr.dataset.rider));
     w.is(JSON.stringify(ids), JSON.stringify(order),
          'the results table has the 3 riders in rank order');
-    const times = await page.locator('table.past-results tbody tr td:nth-child(5)')
-        .allTextContents();
+    const times = await rows.locator('td:nth-child(5)').allTextContents();
     w.ok(times.length === 3 && times.every(s => /^\d+:\d\d$/.test(s)),
          'each with a finish time', times);
     const first = await rows.nth(0).locator('td.name button').textContent();
@@ -32,8 +31,7 @@ run(async () => {
 
     /* sorting by bib, then back by rank */
     await page.getByRole('button', { name: 'Bib', exact: true }).click();
-    const bibs = await page.locator('table.past-results tbody tr td:nth-child(2)')
-        .allTextContents();
+    const bibs = await rows.locator('td:nth-child(2)').allTextContents();
     w.is(bibs.join(','), '1,2,3', 'sorted by bib');
     await page.getByRole('button', { name: 'Rank', exact: true }).click();
 

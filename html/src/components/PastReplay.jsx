@@ -78,7 +78,9 @@ export default function PastReplay({ course, riders, start, end,
                     <span aria-hidden="true">Speed </span>
                     <select value={speed} aria-label="Replay speed"
                             onChange={e => setSpeed(Number(e.target.value))}>
-                        {SPEEDS.map(s => <option key={s} value={s}>x{s}</option>)}
+                        {SPEEDS.map(s => (
+                            <option key={s} value={s}>x{s}</option>
+                        ))}
                     </select>
                 </label>
                 <output className="past-replay-time" aria-live="off">

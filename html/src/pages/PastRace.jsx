@@ -336,40 +336,43 @@ function RiderDetail({ rider, results, deltas, tracks, start }) {
                          : Math.round(rider.ele_gain_m) + ' m'}</dd></div>
             </dl>
             {cps.length > 0 && (
-                <div className="scroll">
-                    <table className="data past-splits">
-                        <caption>Splits: time at each checkpoint, and
-                            behind the best there</caption>
-                        <thead>
-                            <tr>
-                                <th scope="col" className="name">
-                                    Checkpoint</th>
-                                <th scope="col">At</th>
-                                <th scope="col">Time</th>
-                                <th scope="col">Behind best</th>
-                                <th scope="col">Leg</th>
-                            </tr>
-                        </thead>
-                        <tbody>
-                            {cps.map((c, k) => {
-                                const r = rows[k] || {};
-                                return (
-                                    <tr key={k}>
-                                        <td className="name">{c.name}</td>
-                                        <td>{km(c.dist_m, 2)}</td>
-                                        <td>{duration(r.s)}</td>
-                                        <td className={r.delta === 0
-                                                       ? 'best' : ''}>
-                                            {r.delta === 0 ? 'best'
-                                             : gap(r.delta)}
-                                        </td>
-                                        <td>{duration(r.leg)}</td>
-                                    </tr>
-                                );
-                            })}
-                        </tbody>
-                    </table>
-                </div>
+                <>
+                    <h3 id="past-splits-h">Splits: the time at each
+                        checkpoint, and behind the best there</h3>
+                    <div className="scroll">
+                        <table className="data past-splits"
+                               aria-labelledby="past-splits-h">
+                            <thead>
+                                <tr>
+                                    <th scope="col" className="name">
+                                        Checkpoint</th>
+                                    <th scope="col">At</th>
+                                    <th scope="col">Time</th>
+                                    <th scope="col">Behind best</th>
+                                    <th scope="col">Leg</th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {cps.map((c, k) => {
+                                    const r = rows[k] || {};
+                                    return (
+                                        <tr key={k}>
+                                            <td className="name">{c.name}</td>
+                                            <td>{km(c.dist_m, 2)}</td>
+                                            <td>{duration(r.s)}</td>
+                                            <td className={r.delta === 0
+                                                           ? 'best' : ''}>
+                                                {r.delta === 0 ? 'best'
+                                                 : gap(r.delta)}
+                                            </td>
+                                            <td>{duration(r.leg)}</td>
+                                        </tr>
+                                    );
+                                })}
+                            </tbody>
+                        </table>
+                    </div>
+                </>
             )}
             {!t || t.status === 'loading' ? (
                 <p className="loading" role="status">Loading the track…</p>

@@ -54,7 +54,8 @@ describe('PastRace', () => {
         render(<PastRace race={RACE} token="tok" pollMs={10} />);
         await screen.findByText(/results are being computed/);
         const table = await screen.findByRole('table', { name: /Results/ });
-        const names = within(table).getAllByRole('button', { name: /^(Ann|Bob|Cy)$/ })
+        const names = within(table)
+            .getAllByRole('button', { name: /^(Ann|Bob|Cy)$/ })
             .map(b => b.textContent);
         expect(names).toEqual(['Ann', 'Bob', 'Cy']);
         expect(seen.filter(s => s.url.endsWith('/results'))).toHaveLength(3);
