@@ -86,7 +86,7 @@ my $file = $t->write_file('riders', join("\n", @lines) . "\n");
 
 $p->sim_start('ride', '--url', "ws://127.0.0.1:$port/ride",
     '--tokens', $file, '--course', $t->root . '/t/web/loop.gpx',
-    '--laps', 3, '--speed', 12, '--speed-spread', 0.3, '--duration', 20);
+    '--laps', 3, '--speed', 12, '--speed-spread', 0.3, '--duration', 40);
 
 $r = Race::Web::browser($t, 'organizer.mjs', {
     base => $base, phase => 'watch', race => $race,

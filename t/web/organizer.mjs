@@ -195,16 +195,19 @@ async function watch(w) {
     await page.locator('main').first().waitFor();
     w.ok(true, 'the race page loads');
 
-    /* The leaderboard is the live page's (another part of issue 10):
-     * checked when the page has a table, else only noted. */
+    /* the riders race-sim rides with the links the page gave: on the
+     * map and in the standings */
     const table = page.getByRole('table').first();
-    const has = await w.until(async () => (await table.count()) > 0, 15);
-    if (!has) {
-        w.diag('no leaderboard table on /races/' + race
-               + ' in this build: its riders are not checked here');
-        await w.end();
-        return;
-    }
+    w.ok(await w.until(async () => (await table.count()) > 0, 30),
+         'the live page has its standings');
+    const markers = page.locator('.rider-marker');
+    w.ok(await w.until(async () => (await markers.count()) >= 3, 30),
+         'a marker per rider on the map', await markers.count());
+    const drawn = await w.until(async () => {
+        const d = await w.drawn(page, '.race-map canvas');
+        return d.share > 0.01 ? d : null;
+    }, 30);
+    w.ok(drawn, 'the map drew the course');
     const seen = await w.until(async () => {
         const t = await table.innerText();
         return names.every(n => t.includes(n));
