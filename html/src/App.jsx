@@ -4,6 +4,7 @@ import { Link, Navigate, NavLink, Route, Routes, useLocation,
 import { canOrganize, useAuth } from './lib/auth.jsx';
 import RaceList from './pages/RaceList.jsx';
 import { Login, Signup } from './pages/Account.jsx';
+import ErrorBoundary from './components/ErrorBoundary.jsx';
 
 /* every page but the list is its own chunk: a spectator's first screen
  * loads the list and the live page only */
@@ -85,6 +86,7 @@ export default function App() {
             <a href="#main" className="skip">Skip to content</a>
             <Header />
             <div id="main">
+                <ErrorBoundary where={pathname}>
                 <Suspense fallback={<p className="page loading"
                                        role="status">Loading…</p>}>
                     <Routes>
@@ -100,6 +102,7 @@ export default function App() {
                         <Route path="*" element={<NotFound />} />
                     </Routes>
                 </Suspense>
+                </ErrorBoundary>
             </div>
         </>
     );

@@ -41,7 +41,10 @@ run(async () => {
     w.ok(true, 'logged out');
 
     /* tabs and search */
-    await page.getByRole('tab', { name: 'Upcoming' }).click();
+    const upcoming = page.getByRole('button', { name: 'Upcoming' });
+    await upcoming.click();
+    w.is(await upcoming.getAttribute('aria-pressed'), 'true',
+         'the list says which races it shows');
     await page.getByText('Coppa Collina').waitFor();
     w.ok(await page.getByText('Giro del Parco').isVisible(),
          'both upcoming races are listed');

@@ -74,12 +74,17 @@ export async function start() {
                 hasTouch: mobile, deviceScaleFactor: 1, ...ctx });
             const page = await context.newPage();
             page.setDefaultTimeout(30000);
-            page.on('pageerror', e => w.errors.push(String(e)));
+            page.on('pageerror', e => w.errors.push(page.url() + ': '
+                                                    + String(e)));
             page.on('console', m => {
                 if (m.type() === 'error'
                     && !/Failed to load resource|WebSocket connection/
                         .test(m.text())) {
-                    w.errors.push(m.text());
+                    const at = m.location();
+                    w.errors.push(page.url() + ': ' + m.text()
+                                  + (at && at.url ? ' (at ' + at.url + ':'
+                                                    + at.lineNumber + ')'
+                                                  : ''));
                 }
             });
             w.pages.push(page);

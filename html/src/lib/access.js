@@ -10,9 +10,17 @@ const KEY = 'race-access:';
 export function raceAccess(race) {
     const m = /[#&]access=([^&]+)/.exec(location.hash);
     if (m) {
-        const token = decodeURIComponent(m[1]);
+        let token;
         try {
-            sessionStorage.setItem(KEY + race, token);
+            token = decodeURIComponent(m[1]);
+        } catch {
+            /* a damaged link: watched as without one */
+            token = null;
+        }
+        try {
+            if (token) {
+                sessionStorage.setItem(KEY + race, token);
+            }
         } catch {
             /* storage off: the token lasts as long as the page */
         }

@@ -2,11 +2,11 @@ import { useState } from 'react';
 import { Link, useLocation, useNavigate } from 'react-router-dom';
 import { useAuth } from '../lib/auth.jsx';
 
-/* where to go once logged in: ?next=/organize, only paths of this site */
-function nextPath(search) {
+/* where to go once logged in: ?next=/organize, only paths of this site
+ * (not //host or /\host, which browsers read as another host) */
+export function nextPath(search) {
     const next = new URLSearchParams(search).get('next');
-    return next && next.startsWith('/') && !next.startsWith('//')
-        ? next : '/';
+    return next && /^\/(?![/\\])/.test(next) ? next : '/';
 }
 
 function Form({ title, fields, submit, label, footer }) {

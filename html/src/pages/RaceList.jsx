@@ -45,12 +45,16 @@ export default function RaceList() {
         return () => ac.abort();
     }, [status]);
 
+    /* the next page of the list shown; an answer for a tab left
+     * meanwhile is dropped */
     async function more() {
+        const asked = status;
         try {
-            const d = await api('GET', `/races?status=${status}&limit=${PAGE}`
+            const d = await api('GET', `/races?status=${asked}&limit=${PAGE}`
                                        + `&offset=${data.races.length}`);
-            setData({ races: data.races.concat(d.races), total: d.total,
-                      status });
+            setData(old => old.status !== asked ? old
+                : { races: old.races.concat(d.races), total: d.total,
+                    status: asked });
         } catch (e) {
             setError(e.message);
         }
@@ -58,7 +62,8 @@ export default function RaceList() {
 
     const shown = useMemo(() => {
         const q = query.trim().toLowerCase();
-        return q ? data.races.filter(r => r.name.toLowerCase().includes(q))
+        return q ? data.races.filter(r => (r.name || '').toLowerCase()
+                                              .includes(q))
                  : data.races;
     }, [data, query]);
 
@@ -76,10 +81,10 @@ export default function RaceList() {
         <main className="page">
             <h1>Races</h1>
             <div className="toolbar">
-                <div role="tablist" aria-label="Which races" className="tabs">
+                <div role="group" aria-label="Which races" className="tabs">
                     {TABS.map(t => (
-                        <button key={t.status} role="tab" type="button"
-                                aria-selected={t.status === status}
+                        <button key={t.status} type="button"
+                                aria-pressed={t.status === status}
                                 onClick={() => set('status', t.status)}>
                             {t.label}
                         </button>

@@ -25,6 +25,12 @@ sub platform {
     die "no web client in $html: ./build.sh test builds it\n"
         unless -f "$html/index.html";
 
+    # the pages run under the production example's Content-Security-
+    # Policy, so that what it forbids fails here first
+    my ($csp) = $t->read_file($t->root . '/conf/nginx.prod.conf')
+        =~ /^\s*(add_header\s+Content-Security-Policy\s+"[^"]*"\s+always;)/m
+        or die "no Content-Security-Policy in conf/nginx.prod.conf\n";
+
     return (
         http => <<"EOF",
     include /etc/nginx/mime.types;
@@ -45,6 +51,7 @@ EOF
             root $html;
             try_files \$uri /index.html;
             expires -1;
+            $csp
             gzip on;
             gzip_types application/manifest+json image/svg+xml;
         }
