@@ -13,8 +13,11 @@ run(async () => {
     w.ok(await page.getByText('Notturna').isVisible(),
          'the live race is in the list of live races');
     await w.shot(page, 'races-360');
+    await w.axe(page, 'the race list at 360 px');
 
     await page.getByRole('link', { name: 'Sign up' }).click();
+    await page.getByLabel('Name').waitFor();
+    await w.axe(page, 'sign up');
     await page.getByLabel('Name').fill('Sam Spectator');
     await page.getByLabel('Email').fill('sam@example.org');
     await page.getByLabel('Password').fill('password');
@@ -70,6 +73,7 @@ run(async () => {
     w.ok(await desk.getByText('organizer', { exact: true }).isVisible(),
          'the organizer sees Organize and the role');
     await w.shot(desk, 'races-1280');
+    await w.axe(desk, 'the race list at 1280 px, logged in');
 
     /* an old link, /?race=ID, opens that race */
     await desk.goto(base + '/?race=' + races.Notturna);

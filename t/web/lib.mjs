@@ -13,13 +13,14 @@
  */
 
 import { createRequire } from 'node:module';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 const root = process.env.RACE_ROOT || path.resolve(
     path.dirname(new URL(import.meta.url).pathname), '../..');
 const require = createRequire(path.join(root, 'html', 'package.json'));
 const { chromium } = require('playwright-core');
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 const FLAGS = [
     '--headless=new', '--no-sandbox', '--disable-gpu-sandbox',
@@ -120,6 +121,26 @@ export async function start() {
                 return { share: 1 - top / (d.length / 4),
                          colours: count.size };
             }, png.toString('base64'));
+        },
+
+        /* axe-core's WCAG 2 A and AA rules on the page as it is: a
+         * check that fails on any serious or critical violation.  The
+         * map's canvas is left out (its pixels are no text). */
+        async axe(page, name) {
+            await page.evaluate(AXE + '\n;0');
+            const r = await page.evaluate(() => window.axe.run(
+                { exclude: [['.maplibregl-canvas']] },
+                { runOnly: { type: 'tag',
+                             values: ['wcag2a', 'wcag2aa', 'wcag21aa'] },
+                  resultTypes: ['violations'] }));
+            const bad = r.violations.filter(v => v.impact === 'serious'
+                                                 || v.impact === 'critical');
+            return w.ok(bad.length === 0,
+                        'no serious accessibility violation: ' + name,
+                        ...bad.map(v => v.id + ': ' + v.help + ' ('
+                                   + v.nodes.slice(0, 3).map(n =>
+                                       n.target.join(' ')).join('; ')
+                                   + ')'));
         },
 
         /* polls fn (in node) until it returns truthy, up to secs */
