@@ -91,6 +91,7 @@ async function create(w) {
     await page.getByLabel('Distance of checkpoint 1 (km)').fill(
         lap.toFixed(1));
     await w.shot(page, 'organize-new-1280', { fullPage: true });
+    await w.axe(page, 'a new race with its preview');
 
     await page.getByRole('button', { name: 'Create race' }).click();
     await page.waitForURL(/\/organize\/(?!new)[^/]+$/);
@@ -160,9 +161,11 @@ async function create(w) {
     w.ok(!(await rowErr.count()), 'a rider is marked DNF and reinstated');
 
     await w.shot(page, 'manage-1280', { fullPage: true });
+    await w.axe(page, 'a race managed at 1280 px');
     await page.setViewportSize({ width: 360, height: 740 });
     w.ok(!(await overflows(page)), 'nothing overflows at 360 px');
     await w.shot(page, 'manage-360', { fullPage: true });
+    await w.axe(page, 'a race managed at 360 px');
     await page.setViewportSize({ width: 1280, height: 900 });
 
     /* start */

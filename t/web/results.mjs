@@ -109,6 +109,7 @@ run(async () => {
              .then(d => d.share > 0.01), 'the replay\'s map drew');
     await slider.fill(String(Math.round(max / 2 / 1000) * 1000));
     await w.shot(page, 'results-1280', { fullPage: true });
+    await w.axe(page, 'a finished race at 1280 px');
 
     /* the downloads */
     let [dl] = await Promise.all([
@@ -173,6 +174,7 @@ run(async () => {
         () => document.documentElement.scrollWidth);
     w.ok(wide <= 360, 'nothing overflows at 360 px', wide);
     await w.shot(phone, 'results-360', { fullPage: true });
+    await w.axe(phone, 'a finished race at 360 px');
 
     /* My races: logged out, a link to log in and back */
     const me = await w.page({ width: 360, height: 740, mobile: true });
@@ -195,6 +197,7 @@ run(async () => {
          'its time and average speed', text);
     await item.getByRole('link', { name: 'Piazza Criterium' }).waitFor();
     await w.shot(me, 'myraces-360');
+    await w.axe(me, 'My races');
 
     await w.end({ ok: true });
 });

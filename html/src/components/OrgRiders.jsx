@@ -209,7 +209,8 @@ export default function OrgRiders({ race, setRace }) {
             )}
             {error && <p className="error" role="alert">{error}</p>}
             {riders.length ? (
-                <div className="scroll">
+                <div className="scroll" tabIndex={0} role="region"
+                     aria-label="Riders">
                     <table className="data org-riders">
                         <thead>
                             <tr>

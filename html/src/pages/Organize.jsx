@@ -60,7 +60,8 @@ function MyRaceList() {
                     “New race”: a name, a start time and a GPX file.</p>
             )}
             {races && races.length > 0 && (
-                <div className="scroll">
+                <div className="scroll" tabIndex={0} role="region"
+                     aria-label="Your races">
                     <table className="data org-races">
                         <thead>
                             <tr>

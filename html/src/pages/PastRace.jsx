@@ -176,7 +176,8 @@ function ResultsTable({ race, token, riders, selected, onSelect }) {
                          [riders, sort]);
 
     return (
-        <div className="scroll">
+        <div className="scroll" tabIndex={0} role="region"
+             aria-label="Results">
             <table className="data past-results">
                 <caption className="sr-only">
                     Results; the column buttons sort the table
@@ -339,7 +340,8 @@ function RiderDetail({ rider, results, deltas, tracks, start }) {
                 <>
                     <h3 id="past-splits-h">Splits: the time at each
                         checkpoint, and behind the best there</h3>
-                    <div className="scroll">
+                    <div className="scroll" tabIndex={0} role="region"
+                         aria-labelledby="past-splits-h">
                         <table className="data past-splits"
                                aria-labelledby="past-splits-h">
                             <thead>
