@@ -55,6 +55,21 @@ my $race = $d->{race}{id} || 'none';
 is($st, 201, 'an upcoming race');
 my $upcoming = $d->{race}{id} || 'none';
 
+# a private race, live: watched with a spectator link only, even by its
+# organizer, whose session opens the API but not /live
+($st, $d) = call(POST => '/api/races', token => $org->{token},
+    json => { name => 'Cortile Privato', start_at => now_ms() + 60_000,
+        public => JSON::PP::false, course => $gpx });
+is($st, 201, 'a private race') or diag($json->encode($d));
+my $priv = $d->{race}{id} || 'none';
+($st, $d) = call(POST => "/api/races/$priv/start", token => $org->{token},
+    json => {});
+is("$st " . ($d->{race}{status} // ''), '200 live', 'the private race is live');
+($st, $d) = call(POST => "/api/races/$priv/links", token => $org->{token},
+    json => {});
+is($st, 201, 'a spectator link of the private race') or diag($json->encode($d));
+my $link = $d->{token} // '';
+
 # the pack rides in this order, the fast one last
 my @RIDERS = ([Ann => 1], [Bob => 2], [Cy => 3], [Dee => 4], [Eve => 5]);
 my (@pack, $fast);
@@ -116,6 +131,8 @@ my $r = Race::Web::browser($t, 'live.mjs', {
     race => $race,
     upcoming => $upcoming,
     fast => '5',
+    private => { race => $priv, token => $link },
+    organizer => { email => $org->{email}, password => $org->{password} },
 });
 
 $t->stop('sim-fast');

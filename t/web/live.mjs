@@ -192,5 +192,39 @@ run(async () => {
     w.ok(await page.getByText(/no race adhoc1 in the race list/).isVisible(),
          'an unknown race says so and is watched live');
 
+    /*
+     * A private race: its organizer's session opens the race but not
+     * /live, so the page says why it is not live and how to fix it;
+     * with a spectator link it is live.
+     */
+    const priv = w.args.private;
+    const org = await w.page({ width: 1280, height: 800 });
+    await org.goto(base + '/login?next=' + encodeURIComponent('/organize'));
+    await org.getByLabel('Email').fill(w.args.organizer.email);
+    await org.getByLabel('Password').fill(w.args.organizer.password);
+    await org.getByRole('button', { name: 'Log in' }).click();
+    await org.waitForURL('**/organize');
+    await org.goto(base + '/races/' + priv.race);
+    await org.getByRole('heading', { name: /Cortile Privato/ }).waitFor();
+    await org.getByRole('alert').filter({ hasText: /spectator link/ })
+        .waitFor({ timeout: 30000 });
+    w.ok(true, 'a private race without a link says why it is not live');
+    w.is(await org.getByRole('link', { name: 'Make a spectator link' })
+             .getAttribute('href'), '/organize/' + priv.race,
+         'and its organizer is shown where to make a link');
+    const oconn = org.locator('.connection[aria-live]');
+    w.ok(!/^Live$/.test(await oconn.innerText()), 'and not "Live"',
+         await oconn.innerText());
+    /* a fresh page: a change of the fragment alone loads nothing */
+    const fan = await w.page({ width: 1280, height: 800 });
+    await fan.goto(base + '/races/' + priv.race + '#access='
+                   + encodeURIComponent(priv.token));
+    await fan.getByRole('heading', { name: /Cortile Privato/ }).waitFor();
+    await fan.locator('.connection[aria-live]')
+        .getByText('Live', { exact: true }).waitFor();
+    w.ok(true, 'with a spectator link the private race is live');
+    w.is(await fan.getByText(/spectator link/).count(), 0,
+         'and no refusal or hint is said');
+
     await w.end({});
 });
