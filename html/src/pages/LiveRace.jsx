@@ -213,7 +213,11 @@ const STATES = {
     closed: 'Closed',
 };
 
-function Connection({ live, updated }) {
+/*
+ * Only the state word is a live region: the time of the last update
+ * changes with every tick and would be read out each time.
+ */
+export function Connection({ live, updated }) {
     let text = STATES[live.state] || live.state;
     if (live.state === 'reconnecting') {
         /* the first retry is quick; after that, say it plainly */
@@ -221,10 +225,10 @@ function Connection({ live, updated }) {
     }
     const at = updated ? new Date(updated).toLocaleTimeString() : null;
     return (
-        <p className={'connection ' + live.state} role="status"
-           aria-live="polite">
+        <p className={'connection ' + live.state}>
             <span className="dot" aria-hidden="true" />
-            <span className="conn-state">{text}</span>
+            <span className="conn-state" role="status"
+                  aria-live="polite">{text}</span>
             {at && <span className="conn-time"> · updated {at}</span>}
         </p>
     );
