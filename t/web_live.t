@@ -4,7 +4,10 @@
 # organizer makes a race of two laps of t/web/loop.gpx with a checkpoint
 # and five riders, starts it; race-sim rides four of them, started a few
 # seconds apart at one speed, and a fifth, twice as fast, once the
-# leader is 200 m out, so it passes them all while the page watches.
+# leader is 200 m out, so it passes them while the page watches (the
+# pack's order as she starts is read here, on /live: the page need not
+# see her last).  A private race says why it is not live without a
+# spectator link, and is live with one.
 # The page at 1280 and 360 px: the map draws the course and a marker a
 # rider, the riders move, the standings reorder with the ranks sorted,
 # following a rider, a favourite kept over a reload, the connection said
@@ -54,6 +57,21 @@ my $race = $d->{race}{id} || 'none';
         public => JSON::PP::true, course => $gpx });
 is($st, 201, 'an upcoming race');
 my $upcoming = $d->{race}{id} || 'none';
+
+# a private race, live: watched with a spectator link only, even by its
+# organizer, whose session opens the API but not /live
+($st, $d) = call(POST => '/api/races', token => $org->{token},
+    json => { name => 'Cortile Privato', start_at => now_ms() + 60_000,
+        public => JSON::PP::false, course => $gpx });
+is($st, 201, 'a private race') or diag($json->encode($d));
+my $priv = $d->{race}{id} || 'none';
+($st, $d) = call(POST => "/api/races/$priv/start", token => $org->{token},
+    json => {});
+is("$st " . ($d->{race}{status} // ''), '200 live', 'the private race is live');
+($st, $d) = call(POST => "/api/races/$priv/links", token => $org->{token},
+    json => {});
+is($st, 201, 'a spectator link of the private race') or diag($json->encode($d));
+my $link = $d->{token} // '';
 
 # the pack rides in this order, the fast one last
 my @RIDERS = ([Ann => 1], [Bob => 2], [Cy => 3], [Dee => 4], [Eve => 5]);
@@ -106,6 +124,14 @@ ok((grep { $_ >= 200 } values %dist), 'the pack leader is 200 m out')
     or diag($json->encode(\%dist));
 $live->disconnect;
 
+# the pack's order as Eve starts, last first: she starts behind them all
+($st, $d) = call(GET => "/api/races/$race");
+my %bib_of = map { $_->{id} => $_->{bib} } @{ $d->{race}{riders} || [] };
+my @order = grep { defined } map { $bib_of{$_} }
+    sort { $dist{$a} <=> $dist{$b} } keys %dist;
+is(scalar @order, 4, 'the four of the pack ride, ahead of Eve: '
+    . join(' ', reverse @order)) or diag($json->encode(\%dist));
+
 # Eve at 16 m/s catches the last of the pack in about 16 s, the leader
 # in about 25 s
 $p->sim_start('fast', @SIM, '--tokens', $fast_file, '--speed', 16,
@@ -116,6 +142,9 @@ my $r = Race::Web::browser($t, 'live.mjs', {
     race => $race,
     upcoming => $upcoming,
     fast => '5',
+    behind => $order[0] // '4',
+    private => { race => $priv, token => $link },
+    organizer => { email => $org->{email}, password => $org->{password} },
 });
 
 $t->stop('sim-fast');

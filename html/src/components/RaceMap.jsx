@@ -29,6 +29,7 @@ export default function RaceMap({ course, riders, follow = null, onSelect,
     const fitted = useRef(false);
     const [ready, setReady] = useState(false);
     const [error, setError] = useState(null);
+    const [tileNote, setTileNote] = useState(null);
 
     select.current = onSelect;
 
@@ -48,6 +49,9 @@ export default function RaceMap({ course, riders, follow = null, onSelect,
                         container: box.current,
                         style: mapStyle(s, course),
                         center: [0, 0], zoom: 1,
+                        /* tiles as images (img-src of the CSP), not
+                         * fetched into blobs that connect-src refuses */
+                        refreshExpiredTiles: false,
                         attributionControl: tiles ? { compact: true } : false,
                         /* on a phone one finger scrolls the page */
                         cooperativeGestures: matchMedia('(pointer: coarse)')
@@ -60,9 +64,22 @@ export default function RaceMap({ course, riders, follow = null, onSelect,
                 }
                 m.addControl(new maplibregl.NavigationControl(
                     { showCompass: false }), 'top-right');
+                let tileSaid = false;
                 m.on('error', (e) => {
-                    /* a missing tile is not worth a word; the rest is */
+                    /* the operator's tiles failing (a CSP, a server
+                     * away) is said once, as a note: the course and
+                     * riders still draw */
                     if (e && e.sourceId === 'tiles') {
+                        if (!tileSaid) {
+                            tileSaid = true;
+                            setTileNote('The map\'s tiles could not be '
+                                        + 'loaded'
+                                        + (e.error && e.error.message
+                                           ? ' (' + e.error.message + ')'
+                                           : '')
+                                        + '; the course and riders are '
+                                        + 'still shown.');
+                        }
                         return;
                     }
                     setError(e && e.error ? e.error.message
@@ -184,11 +201,13 @@ export default function RaceMap({ course, riders, follow = null, onSelect,
         <div className="race-map" role="region" aria-label={label}
              style={{ height: h }}>
             <div className="race-map-canvas" ref={box} />
-            {!ready && !error &&
+            {!ready && !error && !tileNote &&
                 <p className="race-map-note" role="status">
                     Loading the map…</p>}
             {error &&
                 <p className="race-map-note error" role="alert">{error}</p>}
+            {!error && tileNote &&
+                <p className="race-map-note" role="status">{tileNote}</p>}
         </div>
     );
 }

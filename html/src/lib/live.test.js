@@ -71,4 +71,90 @@ describe('LiveClient', () => {
                                                    { rider: 'x' }] });
         expect([...c.riders.keys()]).toEqual(['x']);
     });
+
+    /* a fetch that answers the plain GET of /live with a JSON error */
+    function answering(status, code) {
+        const calls = [];
+        const f = (url) => {
+            calls.push(url);
+            return Promise.resolve({
+                status,
+                json: () => Promise.resolve(code ? { error: { code,
+                    message: code } } : {}),
+            });
+        };
+        return { f, calls };
+    }
+
+    it('keeps a revoked link\'s error over refused retries, and asks why',
+       async () => {
+        const seen = [];
+        const { f, calls } = answering(401, 'token_revoked');
+        const c = new LiveClient('r1', { token: 'tk', WebSocketImpl:
+                                         FakeSocket, fetchImpl: f,
+                                         onChange: s => seen.push(s) });
+        c.start();
+        FakeSocket.all[0].open();
+        FakeSocket.all[0].send({ type: 'snapshot', t: 1, riders: [] });
+        FakeSocket.all[0].drop(1008);
+        expect(seen.at(-1).error).toMatch(/no longer lets you watch/);
+        /* the retry is refused before the upgrade: a close before open */
+        vi.advanceTimersByTime(1000);
+        FakeSocket.all[1].drop(1006);
+        expect(seen.at(-1).error).toMatch(/no longer lets you watch/);
+        expect(calls).toHaveLength(0);
+        vi.advanceTimersByTime(2000);
+        FakeSocket.all[2].drop(1006);
+        await vi.advanceTimersByTimeAsync(0);
+        expect(calls).toEqual(['/live/r1?access_token=tk']);
+        expect(seen.at(-1).error).toMatch(/revoked/);
+        expect(seen.at(-1).state).toBe('reconnecting');
+        /* and retried only slowly: nothing within 50 s */
+        await vi.advanceTimersByTimeAsync(50000);
+        expect(FakeSocket.all).toHaveLength(3);
+        await vi.advanceTimersByTimeAsync(10000);
+        expect(FakeSocket.all).toHaveLength(4);
+        c.stop();
+    });
+
+    it('says a private race needs a link after two refused upgrades',
+       async () => {
+        const seen = [];
+        const { f, calls } = answering(401, 'missing_token');
+        const c = new LiveClient('r1', { WebSocketImpl: FakeSocket,
+                                         fetchImpl: f,
+                                         onChange: s => seen.push(s) });
+        c.start();
+        FakeSocket.all[0].drop(1006);
+        expect(seen.at(-1).error).toBe(null);
+        vi.advanceTimersByTime(1000);
+        FakeSocket.all[1].drop(1006);
+        await vi.advanceTimersByTimeAsync(0);
+        expect(calls).toEqual(['/live/r1']);
+        expect(seen.at(-1).error).toMatch(/spectator link/);
+        /* the error goes only when a snapshot arrives */
+        await vi.advanceTimersByTimeAsync(60000);
+        FakeSocket.all[2].open();
+        expect(seen.at(-1).error).toMatch(/spectator link/);
+        FakeSocket.all[2].send({ type: 'snapshot', t: 1, riders: [] });
+        expect(seen.at(-1)).toMatchObject({ state: 'live', error: null });
+        c.stop();
+    });
+
+    it('says a busy server and retries it as usual', async () => {
+        const seen = [];
+        const { f } = answering(503, 'unavailable');
+        const c = new LiveClient('r1', { WebSocketImpl: FakeSocket,
+                                         fetchImpl: f,
+                                         onChange: s => seen.push(s) });
+        c.start();
+        FakeSocket.all[0].drop(1006);
+        vi.advanceTimersByTime(1000);
+        FakeSocket.all[1].drop(1006);
+        await vi.advanceTimersByTimeAsync(0);
+        expect(seen.at(-1).error).toMatch(/busy/);
+        await vi.advanceTimersByTimeAsync(4000);
+        expect(FakeSocket.all).toHaveLength(3);
+        c.stop();
+    });
 });

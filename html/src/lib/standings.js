@@ -145,12 +145,17 @@ export function splitText(cell) {
                                           : ' (best)');
 }
 
-/* favourites: a set of rider ids, kept per race in localStorage */
+/*
+ * favourites: a set of rider ids, kept per race in localStorage.  With
+ * storage blocked, merely reading localStorage throws (SecurityError),
+ * so it is read inside the try, never as a default parameter.
+ */
 const FAV = 'race-favourites:';
 
-export function loadFavourites(race, store = globalThis.localStorage) {
+export function loadFavourites(race, store) {
     try {
-        const v = JSON.parse(store.getItem(FAV + race) || '[]');
+        const s = store || globalThis.localStorage;
+        const v = JSON.parse(s.getItem(FAV + race) || '[]');
         return new Set(Array.isArray(v) ? v.filter(x => typeof x === 'string')
                                         : []);
     } catch {
@@ -158,9 +163,10 @@ export function loadFavourites(race, store = globalThis.localStorage) {
     }
 }
 
-export function saveFavourites(race, favs, store = globalThis.localStorage) {
+export function saveFavourites(race, favs, store) {
     try {
-        store.setItem(FAV + race, JSON.stringify(Array.from(favs)));
+        const s = store || globalThis.localStorage;
+        s.setItem(FAV + race, JSON.stringify(Array.from(favs)));
     } catch {
         /* storage off or full: the stars last as long as the page */
     }

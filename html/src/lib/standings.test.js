@@ -84,6 +84,27 @@ describe('favourites', () => {
         m.set('race-favourites:r3', '{bad');
         expect(loadFavourites('r3', store).size).toBe(0);
     });
+
+    it('do without storage when reading localStorage throws', () => {
+        const was = Object.getOwnPropertyDescriptor(globalThis,
+                                                    'localStorage');
+        Object.defineProperty(globalThis, 'localStorage', {
+            configurable: true,
+            get() {
+                throw new DOMException('blocked', 'SecurityError');
+            },
+        });
+        try {
+            expect(loadFavourites('r1').size).toBe(0);
+            expect(() => saveFavourites('r1', new Set(['a']))).not.toThrow();
+        } finally {
+            if (was) {
+                Object.defineProperty(globalThis, 'localStorage', was);
+            } else {
+                delete globalThis.localStorage;
+            }
+        }
+    });
 });
 
 describe('the elevation profile', () => {

@@ -1,5 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { Link } from 'react-router-dom';
 import { api } from '../lib/api.js';
+import { useAuth } from '../lib/auth.jsx';
 import { dateTime, duration, km } from '../lib/format.js';
 import { parseGeoJson } from '../lib/geo.js';
 import { LiveClient } from '../lib/live.js';
@@ -32,6 +34,11 @@ export default function LiveRace({ race, token, note }) {
     const [now, setNow] = useState(() => Date.now());
     const [updated, setUpdated] = useState(null);
     const client = useRef(null);
+    const auth = useAuth();
+    const user = auth && auth.user;
+    /* the organizer's session opens the API, not /live: a link does */
+    const mine = !!user && (race.owner === user.id || user.role === 'admin');
+    const needsLink = race.public === false && !token && mine;
 
     /* the socket, for as long as the page is open */
     useEffect(() => {
@@ -128,6 +135,14 @@ export default function LiveRace({ race, token, note }) {
             {courseError && <p className="error" role="alert">
                 The course could not be loaded: {courseError}</p>}
             {live.error && <p className="error" role="alert">{live.error}</p>}
+            {needsLink && (
+                <p className="note link-hint">
+                    This race is private: it is watched live with a
+                    spectator link, even by its organizer.{' '}
+                    <Link to={'/organize/' + encodeURIComponent(race.id)}>
+                        Make a spectator link</Link> and open it.
+                </p>
+            )}
 
             <div className="live-grid">
                 <div className="live-map">
@@ -198,7 +213,11 @@ const STATES = {
     closed: 'Closed',
 };
 
-function Connection({ live, updated }) {
+/*
+ * Only the state word is a live region: the time of the last update
+ * changes with every tick and would be read out each time.
+ */
+export function Connection({ live, updated }) {
     let text = STATES[live.state] || live.state;
     if (live.state === 'reconnecting') {
         /* the first retry is quick; after that, say it plainly */
@@ -206,10 +225,10 @@ function Connection({ live, updated }) {
     }
     const at = updated ? new Date(updated).toLocaleTimeString() : null;
     return (
-        <p className={'connection ' + live.state} role="status"
-           aria-live="polite">
+        <p className={'connection ' + live.state}>
             <span className="dot" aria-hidden="true" />
-            <span className="conn-state">{text}</span>
+            <span className="conn-state" role="status"
+                  aria-live="polite">{text}</span>
             {at && <span className="conn-time"> · updated {at}</span>}
         </p>
     );
