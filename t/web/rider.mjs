@@ -38,6 +38,7 @@ run(async () => {
     let online = true;
     let sockets = [];
     let opened = 0;
+    const closes = [];
     await context.routeWebSocket(/\/ride\b/, ws => {
         if (!online) {
             ws.close({ code: 3000, reason: 'offline' });
@@ -45,6 +46,11 @@ run(async () => {
         }
         opened++;
         const server = ws.connectToServer();
+        /* the server's close codes, passed on to the page */
+        server.onClose((code, reason) => {
+            closes.push(code);
+            ws.close({ code, reason }).catch(() => {});
+        });
         sockets.push({ ws, server });
     });
 
@@ -195,6 +201,9 @@ run(async () => {
     w.ok(flushed, 'back online: the backlog is acked, nothing waits',
          { pending: await text('pending').catch(() => '?'), last });
     w.ok(opened > was, 'over a new socket');
+    w.ok(closes.includes(1009),
+         'the backlog was over the server\'s message limit (1009), and '
+         + 'went in smaller batches', closes);
 
     /* live again */
     last = await move();
