@@ -95,7 +95,7 @@ run(async () => {
     await cdp.detach();
 
     await page.getByRole('button', { name: 'Start tracking' }).click();
-    await page.getByRole('status').filter({ hasText: 'Connected' })
+    await page.getByRole('status').filter({ hasText: /^Connected$/ })
         .waitFor();
     w.ok(true, 'tracking: connected');
 
@@ -236,7 +236,7 @@ run(async () => {
      * the server closes the ride (1008) and the page says why, keeps
      * what it could not send, and does not hammer the server */
     await page.getByRole('button', { name: 'Start tracking' }).click();
-    await page.getByRole('status').filter({ hasText: 'Connected' })
+    await page.getByRole('status').filter({ hasText: /^Connected$/ })
         .waitFor();
     last = await w.until(async () => {
         const s = await num('fix-seq');
