@@ -26,6 +26,13 @@ run(async () => {
     w.ok(/not a join link/.test(await desk.getByRole('alert').innerText()),
          'without a link: how to join, and a wrong link is refused');
     await w.shot(desk, 'rider-1280');
+    /* the token pasted alone is taken too (the field is not type=url,
+     * whose check would refuse it) */
+    await desk.getByLabel('Join link').fill(token);
+    await desk.getByRole('button', { name: 'Join' }).click();
+    w.ok(await desk.getByRole('heading', { name: 'Giro del Telefono' })
+         .waitFor({ timeout: 15000 }).then(() => true, () => false),
+         'a token pasted alone joins the race');
     await desk.context().close();
 
     const page = await w.page({ width: 360, height: 740, mobile: true,

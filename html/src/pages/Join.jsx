@@ -340,7 +340,10 @@ function Paste({ onToken }) {
         }}>
             <label>
                 Join link
-                <input type="url" inputMode="url" autoComplete="off"
+                {/* text, not url: a token pasted alone is not a URL,
+                  * and the browser would refuse the form */}
+                <input type="text" inputMode="url" autoComplete="off"
+                       autoCapitalize="off" spellCheck="false"
                        value={text} onChange={e => setText(e.target.value)}
                        placeholder="https://…/join#token=…" />
             </label>

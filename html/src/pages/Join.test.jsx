@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, render, screen } from '@testing-library/react';
+import { cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { MemoryRouter } from 'react-router-dom';
 import Join, { rideOf, tokenFrom } from './Join.jsx';
 
@@ -42,5 +42,16 @@ describe('Join', () => {
             .toBeTruthy();
         expect(screen.getByLabelText('Join link')).toBeTruthy();
         expect(screen.getByText(/organizer sends each rider/)).toBeTruthy();
+    });
+
+    it('takes a token pasted alone: the form does not refuse it',
+       async () => {
+        history.replaceState(null, '', '/join');
+        render(<MemoryRouter><Join /></MemoryRouter>);
+        const field = await screen.findByLabelText('Join link');
+        const tok = jwt({ aud: 'ride', race: 'r1', sub: 'p7' });
+        fireEvent.change(field, { target: { value: tok } });
+        expect(field.value).toBe(tok);
+        expect(field.closest('form').checkValidity()).toBe(true);
     });
 });
