@@ -21,12 +21,21 @@ const TOKEN = 'token';
  * (React's strict mode runs effects twice) before IndexedDB has it */
 let fromLink = null;
 
+/* %-escapes decoded, or null when they are broken (a cut link) */
+function decoded(s) {
+    try {
+        return decodeURIComponent(s);
+    } catch {
+        return null;
+    }
+}
+
 /* the token of a join link, or of a token pasted alone */
 export function tokenFrom(text) {
     const s = String(text || '').trim();
     const m = /[#&?]token=([^&\s]+)/.exec(s);
-    const t = m ? decodeURIComponent(m[1]) : s;
-    return /^[\w-]+\.[\w-]+\.[\w-]+$/.test(t) ? t : null;
+    const t = m ? decoded(m[1]) : s;
+    return t && /^[\w-]+\.[\w-]+\.[\w-]+$/.test(t) ? t : null;
 }
 
 /* what a token says it is for, or why it cannot be used */
@@ -356,16 +365,22 @@ function Paste({ onToken }) {
 export default function Join() {
     const [token, setToken] = useState(undefined);
     const [other, setOther] = useState(false);
+    const [damaged, setDamaged] = useState(false);
 
     useEffect(() => {
         registerWorker();
         const m = /[#&]token=([^&]+)/.exec(location.hash);
         if (m) {
-            fromLink = decodeURIComponent(m[1]);
             /* the token stays out of the history and of shared URLs */
             history.replaceState(history.state, '',
                                  location.pathname + location.search);
-            setMeta(TOKEN, fromLink);
+            const t = decoded(m[1]);
+            if (t === null) {
+                setDamaged(true);
+            } else {
+                fromLink = t;
+                setMeta(TOKEN, fromLink);
+            }
         }
         if (fromLink) {
             setToken(fromLink);
@@ -377,6 +392,7 @@ export default function Join() {
 
     const use = useCallback(t => {
         fromLink = t;
+        setDamaged(false);
         setMeta(TOKEN, t);
         setOther(false);
         setToken(t);
@@ -396,6 +412,10 @@ export default function Join() {
             ) : (
                 <>
                     <h1>Ride a race</h1>
+                    {damaged && !ride
+                        && <p className="error" role="alert">This link is
+                               damaged: open it again from the organizer's
+                               message, or paste it below.</p>}
                     {ride && ride.error
                         && <p className="error" role="alert">{ride.error}</p>}
                     <p>Your organizer sends each rider a join link. Open it

@@ -54,4 +54,14 @@ describe('Join', () => {
         expect(field.value).toBe(tok);
         expect(field.closest('form').checkValidity()).toBe(true);
     });
+
+    it('a damaged link says so, and does not crash', async () => {
+        history.replaceState(null, '', '/join#token=%E0');
+        render(<MemoryRouter><Join /></MemoryRouter>);
+        expect((await screen.findByRole('alert')).textContent)
+            .toMatch(/link is\s+damaged/);
+        expect(location.hash).toBe('');
+        expect(screen.getByLabelText('Join link')).toBeTruthy();
+        expect(tokenFrom('https://x.org/join#token=%E0')).toBeNull();
+    });
 });
