@@ -76,8 +76,10 @@ function registerWorker() {
         });
 }
 
-/* keeps the screen on while tracking; says when it cannot */
-function useWakeLock(on) {
+/* keeps the screen on while tracking; says when it cannot.  The browser
+ * may let the lock go (page hidden, battery saver): a tap on the page
+ * asks again */
+export function useWakeLock(on) {
     const [wake, setWake] = useState(null);
 
     useEffect(() => {
@@ -90,12 +92,16 @@ function useWakeLock(on) {
             return undefined;
         }
         let lock = null;
+        let asking = false;
         let gone = false;
         const take = () => {
-            if (document.visibilityState !== 'visible' || gone) {
+            if (document.visibilityState !== 'visible' || gone || asking
+                || (lock && !lock.released)) {
                 return;
             }
+            asking = true;
             navigator.wakeLock.request('screen').then(l => {
+                asking = false;
                 if (gone) {
                     l.release();
                     return;
@@ -107,14 +113,19 @@ function useWakeLock(on) {
                         setWake('off');
                     }
                 });
-            }, () => setWake('denied'));
+            }, () => {
+                asking = false;
+                setWake('denied');
+            });
         };
         take();
         /* the browser lets the lock go when the page is hidden */
         document.addEventListener('visibilitychange', take);
+        document.addEventListener('pointerdown', take);
         return () => {
             gone = true;
             document.removeEventListener('visibilitychange', take);
+            document.removeEventListener('pointerdown', take);
             if (lock) {
                 lock.release().catch(() => {});
             }

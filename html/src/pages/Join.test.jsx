@@ -1,7 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, fireEvent, render, screen } from '@testing-library/react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { cleanup, fireEvent, render, renderHook, screen, waitFor }
+    from '@testing-library/react';
 import { MemoryRouter } from 'react-router-dom';
-import Join, { rideOf, tokenFrom } from './Join.jsx';
+import Join, { rideOf, tokenFrom, useWakeLock } from './Join.jsx';
 
 /* a JWT with these claims (unsigned: the page only reads them) */
 function jwt(claims) {
@@ -63,5 +64,39 @@ describe('Join', () => {
         expect(location.hash).toBe('');
         expect(screen.getByLabelText('Join link')).toBeTruthy();
         expect(tokenFrom('https://x.org/join#token=%E0')).toBeNull();
+    });
+});
+
+describe('wake lock', () => {
+    afterEach(() => {
+        delete navigator.wakeLock;
+    });
+
+    it('a lock the browser let go is asked again on a tap', async () => {
+        const locks = [];
+        const request = vi.fn(async () => {
+            const l = new EventTarget();
+            l.released = false;
+            l.release = async () => {
+                l.released = true;
+                l.dispatchEvent(new Event('release'));
+            };
+            locks.push(l);
+            return l;
+        });
+        Object.defineProperty(navigator, 'wakeLock', {
+            value: { request }, configurable: true });
+        const { result, unmount } = renderHook(() => useWakeLock(true));
+        await waitFor(() => expect(result.current).toBe('on'));
+        /* a tap while the lock holds asks nothing */
+        fireEvent.pointerDown(document.body);
+        expect(request).toHaveBeenCalledTimes(1);
+        await locks[0].release();
+        await waitFor(() => expect(result.current).toBe('off'));
+        fireEvent.pointerDown(document.body);
+        await waitFor(() => expect(result.current).toBe('on'));
+        expect(request).toHaveBeenCalledTimes(2);
+        unmount();
+        expect(locks[1].released).toBe(true);
     });
 });
