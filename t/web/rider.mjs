@@ -33,6 +33,36 @@ run(async () => {
     w.ok(await desk.getByRole('heading', { name: 'Giro del Telefono' })
          .waitFor({ timeout: 15000 }).then(() => true, () => false),
          'a token pasted alone joins the race');
+
+    /* the service worker keeps only this release's files: a file of an
+     * old release goes at the next navigation, the shell stays */
+    const shell = () => desk.evaluate(async () => {
+        const cache = await caches.open('ngx-race-shell-v1');
+        const urls = performance.getEntriesByType('resource')
+            .map(e => new URL(e.name).pathname)
+            .filter(p => p.startsWith('/assets/'));
+        for (const u of ['/index.html', ...urls]) {
+            if (!(await cache.match(u))) {
+                return false;
+            }
+        }
+        return true;
+    });
+    w.ok(await w.until(shell, 30), 'the worker keeps the shell');
+    const STALE = '/assets/Old-0000dead.js';
+    await desk.evaluate(async u => {
+        const cache = await caches.open('ngx-race-shell-v1');
+        await cache.put(u, new Response('/* an old release */', {
+            headers: { 'content-type': 'text/javascript' } }));
+    }, STALE);
+    await desk.reload();
+    await desk.getByRole('heading', { name: 'Giro del Telefono' }).waitFor();
+    const staleGone = await w.until(() => desk.evaluate(async u => {
+        const cache = await caches.open('ngx-race-shell-v1');
+        return !(await cache.match(u));
+    }, STALE), 15);
+    w.ok(staleGone && await w.until(shell, 15),
+         'an old release\'s file is dropped, this release\'s are kept');
     await desk.context().close();
 
     const page = await w.page({ width: 360, height: 740, mobile: true,
