@@ -6,7 +6,8 @@
 # tracking and moves along the loop, and sees every fix acked; then the
 # test cuts the /ride socket and the network: the fixes wait in
 # IndexedDB, through a reload served by the service worker; the
-# connection is back, the backlog goes and nothing is lost: MongoDB
+# connection is back, the backlog goes (in batches small enough for
+# the server's message limit) and nothing is lost: MongoDB
 # holds every seq the page made, once.  Then the organizer takes the
 # rider off the race: the page says the link was revoked and keeps the
 # fixes it can no longer send.
@@ -24,7 +25,13 @@ use Race::Platform;
 use Race::Web;
 
 my $t = Race::Test->new;
-my $p = Race::Platform->start($t, accounts => 1, Race::Web::platform($t));
+# a small message limit, so the backlog after the dead zone (~9 fixes,
+# ~90 bytes each) is over it in one batch: the server closes 1009 and
+# the page must send smaller batches, as against a server whose limit
+# is below the page's own cap of a batch
+my %web = Race::Web::platform($t);
+$web{http} .= "    race_ws_max_message 512;\n";
+my $p = Race::Platform->start($t, accounts => 1, %web);
 my $port = $p->port;
 my $ua = HTTP::Tiny->new(timeout => 30);
 

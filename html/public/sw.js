@@ -5,15 +5,74 @@
  * - navigations: the network first (a new release shows at once), the
  *   kept index.html when the network fails or is too slow;
  * - /assets/: their names carry a hash of their content, so the cache
- *   first, and whatever is fetched is kept;
+ *   first, and whatever is fetched is kept until pruned;
  * - /api/, /ride and anything else: never touched (the fixes wait in
  *   IndexedDB, not here; WebSockets do not pass through a worker).
  */
 
 const CACHE = 'ngx-race-shell-v1';
 const SHELL = '/index.html';
+/* not a real file: the lazy chunks the page reported, as JSON */
+const LAZY = '/sw-lazy.json';
 /* a navigation that takes longer is served from the cache */
 const NAV_TIMEOUT = 4000;
+
+/* the /assets/ an index.html names */
+function assetsOf(html) {
+    return [...new Set([...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)]
+        .map(m => m[1]))];
+}
+
+async function lazyList(cache) {
+    const r = await cache.match(LAZY);
+    const l = r ? await r.json().catch(() => []) : [];
+    return Array.isArray(l) ? l : [];
+}
+
+function putLazy(cache, list) {
+    return cache.put(LAZY, new Response(JSON.stringify(list), {
+        headers: { 'content-type': 'application/json' } }));
+}
+
+/*
+ * Keeps an index.html fetched from the server.  A different one is a
+ * new release: the lazy chunks the page reported were those of the old
+ * one, so the list starts again (the page of the new release reports
+ * its own once loaded).
+ */
+async function putShell(cache, res) {
+    const html = await res.clone().text();
+    const old = await cache.match(SHELL);
+    if (!old || await old.text() !== html) {
+        await putLazy(cache, []);
+    }
+    await cache.put(SHELL, res);
+    return html;
+}
+
+/*
+ * The cache name never changes and sw.js itself rarely does, so old
+ * releases' hashed files would be kept forever.  What the kept
+ * index.html names and the lazy chunks the page reported since that
+ * index.html was kept are the shell of this release; every other
+ * /assets/ file goes.  Run at activation and after each navigation the
+ * network answered, BEFORE the page gets the answer: so the files the
+ * new page then fetches are never pruned under it.
+ */
+async function prune(cache) {
+    const kept = await cache.match(SHELL);
+    if (!kept) {
+        return;
+    }
+    const keep = new Set([...assetsOf(await kept.text()),
+                          ...await lazyList(cache)]);
+    for (const req of await cache.keys()) {
+        const path = new URL(req.url).pathname;
+        if (path.startsWith('/assets/') && !keep.has(path)) {
+            await cache.delete(req);
+        }
+    }
+}
 
 async function keepShell() {
     const cache = await caches.open(CACHE);
@@ -21,12 +80,9 @@ async function keepShell() {
     if (!res.ok) {
         return;
     }
-    const html = await res.clone().text();
-    await cache.put(SHELL, res);
+    const html = await putShell(cache, res);
     /* what index.html loads: the app can start offline */
-    const urls = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)]
-        .map(m => m[1]);
-    await cache.addAll([...new Set(urls), '/icon.svg',
+    await cache.addAll([...assetsOf(html), '/icon.svg',
                         '/manifest.webmanifest']);
 }
 
@@ -41,6 +97,7 @@ self.addEventListener('activate', e => {
                 await caches.delete(k);
             }
         }
+        await prune(await caches.open(CACHE)).catch(() => {});
         await self.clients.claim();
     })());
 });
@@ -55,11 +112,14 @@ self.addEventListener('message', e => {
     const urls = d.urls.filter(u => typeof u === 'string'
                                     && u.startsWith('/assets/'));
     e.waitUntil(caches.open(CACHE).then(async cache => {
+        const lazy = new Set(await lazyList(cache));
         for (const u of urls) {
+            lazy.add(u);
             if (!(await cache.match(u))) {
                 await cache.add(u).catch(() => {});
             }
         }
+        await putLazy(cache, [...lazy]);
     }));
 });
 
@@ -73,7 +133,8 @@ async function navigation(req) {
         ]);
         if (res.ok && (res.headers.get('content-type') || '')
                           .includes('text/html')) {
-            await cache.put(SHELL, res.clone());
+            await putShell(cache, res.clone());
+            await prune(cache).catch(() => {});
         }
         return res;
     } catch (err) {

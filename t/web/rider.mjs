@@ -26,6 +26,43 @@ run(async () => {
     w.ok(/not a join link/.test(await desk.getByRole('alert').innerText()),
          'without a link: how to join, and a wrong link is refused');
     await w.shot(desk, 'rider-1280');
+    /* the token pasted alone is taken too (the field is not type=url,
+     * whose check would refuse it) */
+    await desk.getByLabel('Join link').fill(token);
+    await desk.getByRole('button', { name: 'Join' }).click();
+    w.ok(await desk.getByRole('heading', { name: 'Giro del Telefono' })
+         .waitFor({ timeout: 15000 }).then(() => true, () => false),
+         'a token pasted alone joins the race');
+
+    /* the service worker keeps only this release's files: a file of an
+     * old release goes at the next navigation, the shell stays */
+    const shell = () => desk.evaluate(async () => {
+        const cache = await caches.open('ngx-race-shell-v1');
+        const urls = performance.getEntriesByType('resource')
+            .map(e => new URL(e.name).pathname)
+            .filter(p => p.startsWith('/assets/'));
+        for (const u of ['/index.html', ...urls]) {
+            if (!(await cache.match(u))) {
+                return false;
+            }
+        }
+        return true;
+    });
+    w.ok(await w.until(shell, 30), 'the worker keeps the shell');
+    const STALE = '/assets/Old-0000dead.js';
+    await desk.evaluate(async u => {
+        const cache = await caches.open('ngx-race-shell-v1');
+        await cache.put(u, new Response('/* an old release */', {
+            headers: { 'content-type': 'text/javascript' } }));
+    }, STALE);
+    await desk.reload();
+    await desk.getByRole('heading', { name: 'Giro del Telefono' }).waitFor();
+    const staleGone = await w.until(() => desk.evaluate(async u => {
+        const cache = await caches.open('ngx-race-shell-v1');
+        return !(await cache.match(u));
+    }, STALE), 15);
+    w.ok(staleGone && await w.until(shell, 15),
+         'an old release\'s file is dropped, this release\'s are kept');
     await desk.context().close();
 
     const page = await w.page({ width: 360, height: 740, mobile: true,
@@ -38,6 +75,7 @@ run(async () => {
     let online = true;
     let sockets = [];
     let opened = 0;
+    const closes = [];
     await context.routeWebSocket(/\/ride\b/, ws => {
         if (!online) {
             ws.close({ code: 3000, reason: 'offline' });
@@ -45,6 +83,11 @@ run(async () => {
         }
         opened++;
         const server = ws.connectToServer();
+        /* the server's close codes, passed on to the page */
+        server.onClose((code, reason) => {
+            closes.push(code);
+            ws.close({ code, reason }).catch(() => {});
+        });
         sockets.push({ ws, server });
     });
 
@@ -89,7 +132,7 @@ run(async () => {
     await cdp.detach();
 
     await page.getByRole('button', { name: 'Start tracking' }).click();
-    await page.getByRole('status').filter({ hasText: 'Connected' })
+    await page.getByRole('status').filter({ hasText: /^Connected$/ })
         .waitFor();
     w.ok(true, 'tracking: connected');
 
@@ -150,7 +193,11 @@ run(async () => {
     for (let i = 0; i < 5; i++) {
         last = await move();
     }
-    const pending = await num('pending');
+    /* the page shows a fix before it counts the buffer again */
+    const pending = await w.until(async () => {
+        const n = await num('pending');
+        return n === last - cut ? n : null;
+    }, 15, 50);
     w.ok(pending >= 5, 'the fixes wait in the buffer (' + pending + ')');
     await w.shot(page, 'rider-offline-360');
 
@@ -162,7 +209,7 @@ run(async () => {
     await page.getByRole('heading', { name: 'Giro del Telefono' }).waitFor();
     const after = await w.until(async () => {
         const n = await num('pending');
-        return Number.isFinite(n) ? n : null;
+        return n === pending ? n : null;
     }, 15);
     w.is(after, pending, 'the fixes survived the reload');
     w.ok(await page.getByText(/positions from before were not sent/)
@@ -178,8 +225,10 @@ run(async () => {
     for (let i = 0; i < 3; i++) {
         last = await move();
     }
-    w.ok(await num('pending') >= pending + 3,
-         'more fixes wait while the dead zone lasts');
+    w.ok(await w.until(async () => await num('pending') === last - cut,
+                       15, 50) && last - cut >= pending + 3,
+         'more fixes wait while the dead zone lasts',
+         await text('pending').catch(() => '?'));
     const offlineSeqs = [];
     for (let s = cut + 1; s <= last; s++) {
         offlineSeqs.push(s);
@@ -195,6 +244,9 @@ run(async () => {
     w.ok(flushed, 'back online: the backlog is acked, nothing waits',
          { pending: await text('pending').catch(() => '?'), last });
     w.ok(opened > was, 'over a new socket');
+    w.ok(closes.includes(1009),
+         'the backlog was over the server\'s message limit (1009), and '
+         + 'went in smaller batches', closes);
 
     /* live again */
     last = await move();
@@ -227,7 +279,7 @@ run(async () => {
      * the server closes the ride (1008) and the page says why, keeps
      * what it could not send, and does not hammer the server */
     await page.getByRole('button', { name: 'Start tracking' }).click();
-    await page.getByRole('status').filter({ hasText: 'Connected' })
+    await page.getByRole('status').filter({ hasText: /^Connected$/ })
         .waitFor();
     last = await w.until(async () => {
         const s = await num('fix-seq');
@@ -249,7 +301,9 @@ run(async () => {
          'the page says the link was revoked', await refused.innerText());
     const tries = opened;
     last = await move();
-    w.is(await num('pending'), 1, 'a position after that is kept');
+    w.ok(await w.until(async () => await num('pending') === 1, 15, 50),
+         'a position after that is kept',
+         await text('pending').catch(() => '?'));
     await w.shot(page, 'rider-refused-360');
     w.is(opened, tries, 'and no new socket is tried at once');
 

@@ -4,7 +4,8 @@
  * fix, kept in the buffer (fixstore.js) FIRST, then sent; the buffer
  * forgets a fix only when the server acked it.  When the socket drops
  * the fixes pile up in the buffer; once it is back they go in batches
- * of at most 500, oldest first, then live fixes again.
+ * of at most 500 and at most MAX_BYTES of JSON, oldest first, then live
+ * fixes again.
  *
  *   const c = new RideClient({ token, store, onChange: s => ... });
  *   c.start();   // GPS + socket       c.stop();   // GPS off
@@ -18,6 +19,14 @@
 import { wsUrl } from './api.js';
 
 export const BATCH = 500;
+/*
+ * The JSON of a batch stays under this, well within the server's
+ * race_ws_max_message (64k by default): a bigger message is closed with
+ * 1009, and sending it again would fail the same way forever.  A server
+ * with a smaller limit still closes 1009: then the batches of this ride
+ * get half as many fixes each time, down to one.
+ */
+export const MAX_BYTES = 48 * 1024;
 export const PIPELINE = 3;
 const BACKOFF_MIN = 1000;
 const BACKOFF_MAX = 30000;
@@ -85,6 +94,26 @@ export function message(fixes) {
     return { type: 'fixes', items: fixes };
 }
 
+/*
+ * The first fixes of a batch whose message stays within max bytes (at
+ * least one: a single fix is far smaller than any limit the server
+ * takes).  The fields are numbers and ASCII names, so a character of
+ * JSON is a byte.
+ */
+export function fitting(fixes, max = MAX_BYTES) {
+    /* {"type":"fixes","items":[ ... ]} */
+    let size = 27;
+    let n = 0;
+    for (const f of fixes) {
+        size += JSON.stringify(f).length + (n ? 1 : 0);
+        if (n && size > max) {
+            break;
+        }
+        n++;
+    }
+    return n === fixes.length ? fixes : fixes.slice(0, n);
+}
+
 /* 1 s doubling to 30 s, each with up to a third off at random, so
  * phones that lost the same cell do not come back all at once */
 export function backoff(attempt, random = Math.random) {
@@ -101,11 +130,13 @@ export class Inflight {
     constructor() {
         this.msgs = [];
         this.top = 0;
+        this.biggest = 0;
     }
 
     add(fixes) {
         const seqs = new Set(fixes.map(f => f.seq));
         this.msgs.push(seqs);
+        this.biggest = Math.max(this.biggest, fixes.length);
         for (const s of seqs) {
             this.top = Math.max(this.top, s);
         }
@@ -136,6 +167,7 @@ export class Inflight {
     reset() {
         this.msgs = [];
         this.top = 0;
+        this.biggest = 0;
     }
 }
 
@@ -161,6 +193,7 @@ export class RideClient {
         this.ws = null;
         this.open = false;
         this.inflight = new Inflight();
+        this.batch = BATCH;
         this.attempt = 0;
         this.failedUpgrades = 0;
         this.timer = null;
@@ -371,9 +404,17 @@ export class RideClient {
             return;
         }
         const opened = this.open;
+        const biggest = this.inflight.biggest;
         this.ws = null;
         this.open = false;
         this.inflight.reset();
+
+        if (ev.code === 1009 && biggest > 0) {
+            /* a batch was over the server's limit: smaller ones from
+             * now on, or the same batch would be sent again forever */
+            this.batch = Math.max(1, Math.floor(Math.min(this.batch,
+                                                         biggest) / 2));
+        }
 
         if (!this.wanted) {
             this.emit({ state: 'idle' });
@@ -500,8 +541,9 @@ export class RideClient {
                 while (this.ws && this.open
                        && this.inflight.size < PIPELINE) {
                     const ws = this.ws;
-                    const fixes = await this.store.all(BATCH,
-                                                       this.inflight.top);
+                    const fixes = fitting(
+                        await this.store.all(this.batch,
+                                             this.inflight.top));
                     if (!fixes.length || ws !== this.ws || !this.open) {
                         break;
                     }

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { backoff, fixFields, Inflight, message, nextSeq, RideClient }
-    from './ride.js';
+import { backoff, fitting, fixFields, Inflight, MAX_BYTES, message,
+         nextSeq, RideClient } from './ride.js';
 import { MemoryStore } from './fixstore.js';
 
 /* a WebSocket that the test drives */
@@ -199,6 +199,100 @@ describe('RideClient', () => {
         ws.reply({ type: 'ack', seq: seqs.at(-1) });
         await settle();
         expect(last().pending).toBe(0);
+    });
+
+    /* every field a phone may give: ~140 bytes of JSON each */
+    const full = i => ({ t: 1733000000000 + i, lat: 45.1234567,
+                         lon: 7.1234567, ele: 1234.5, acc: 12.3,
+                         spd: 12.34, brg: 123.4, bat: 0.83 });
+
+    it('keeps a batch of full fixes under the message limit', async () => {
+        c.send();
+        for (let i = 0; i < 500; i++) {
+            await store.put(full(i), 1733000000000);
+        }
+        const ws = FakeSocket.all[0];
+        ws.open();
+        await settle();
+        expect(ws.sent.length).toBeGreaterThan(1);
+        for (const m of ws.sent) {
+            expect(JSON.stringify(m).length).toBeLessThanOrEqual(MAX_BYTES);
+        }
+        const seqs = ws.sent.flatMap(m => m.items.map(f => f.seq));
+        expect(seqs).toHaveLength(500);
+        expect(new Set(seqs).size).toBe(500);
+        expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    });
+
+    it('fits at least one fix, and as many as the size allows', () => {
+        const fixes = [0, 1, 2, 3].map(i => ({ type: 'fix', seq: i,
+                                                ...full(i) }));
+        const one = JSON.stringify(fixes[0]).length;
+        expect(fitting(fixes, 10)).toHaveLength(1);
+        expect(fitting(fixes, 27 + 2 * one + 1)).toHaveLength(2);
+        expect(fitting(fixes, 27 + 2 * one)).toHaveLength(1);
+        expect(JSON.stringify(message(fitting(fixes, 27 + 2 * one + 1)))
+               .length).toBe(27 + 2 * one + 1);
+        expect(fitting(fixes)).toBe(fixes);
+    });
+
+    it('a message too big (1009) halves the batches until they go',
+       async () => {
+        c.send();
+        for (let i = 0; i < 9; i++) {
+            await store.put(full(i), 1733000000000);
+        }
+        let ws = FakeSocket.all[0];
+        ws.open();
+        await settle();
+        expect(ws.sent.map(m => m.items.length)).toEqual([9]);
+        ws.drop(1009);
+        expect(last().state).toBe('reconnecting');
+        await vi.advanceTimersByTimeAsync(1000);
+        ws = FakeSocket.all[1];
+        ws.open();
+        await settle();
+        expect(ws.sent.map(m => m.items ? m.items.length : 1))
+            .toEqual([4, 4, 1]);
+        /* smaller again, down to single fixes */
+        ws.drop(1009);
+        await vi.advanceTimersByTimeAsync(1000);
+        ws = FakeSocket.all[2];
+        ws.open();
+        await settle();
+        expect(ws.sent.map(m => m.items ? m.items.length : 1))
+            .toEqual([2, 2, 2]);
+        for (let i = 0; i < 2; i++) {
+            ws.drop(1009);
+            await vi.advanceTimersByTimeAsync(1000);
+            ws = FakeSocket.all.at(-1);
+            ws.open();
+            await settle();
+        }
+        expect(ws.sent.map(m => m.type)).toEqual(['fix', 'fix', 'fix']);
+        /* the acks drain it all */
+        for (let i = 0; i < 9; i++) {
+            const m = ws.sent.at(-1);
+            ws.reply({ type: 'ack', seq: m.seq });
+            await settle();
+        }
+        expect(await store.count()).toBe(0);
+        expect(last().pending).toBe(0);
+    });
+
+    it('other closes keep the batch size', async () => {
+        c.send();
+        for (let i = 0; i < 9; i++) {
+            await store.put(full(i), 1733000000000);
+        }
+        FakeSocket.all[0].open();
+        await settle();
+        FakeSocket.all[0].drop(1006);
+        await vi.advanceTimersByTimeAsync(1000);
+        const ws = FakeSocket.all[1];
+        ws.open();
+        await settle();
+        expect(ws.sent.map(m => m.items.length)).toEqual([9]);
     });
 
     it('pipelines at most three batches ahead of the acks', async () => {

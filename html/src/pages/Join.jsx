@@ -21,12 +21,21 @@ const TOKEN = 'token';
  * (React's strict mode runs effects twice) before IndexedDB has it */
 let fromLink = null;
 
+/* %-escapes decoded, or null when they are broken (a cut link) */
+function decoded(s) {
+    try {
+        return decodeURIComponent(s);
+    } catch {
+        return null;
+    }
+}
+
 /* the token of a join link, or of a token pasted alone */
 export function tokenFrom(text) {
     const s = String(text || '').trim();
     const m = /[#&?]token=([^&\s]+)/.exec(s);
-    const t = m ? decodeURIComponent(m[1]) : s;
-    return /^[\w-]+\.[\w-]+\.[\w-]+$/.test(t) ? t : null;
+    const t = m ? decoded(m[1]) : s;
+    return t && /^[\w-]+\.[\w-]+\.[\w-]+$/.test(t) ? t : null;
 }
 
 /* what a token says it is for, or why it cannot be used */
@@ -67,8 +76,10 @@ function registerWorker() {
         });
 }
 
-/* keeps the screen on while tracking; says when it cannot */
-function useWakeLock(on) {
+/* keeps the screen on while tracking; says when it cannot.  The browser
+ * may let the lock go (page hidden, battery saver): a tap on the page
+ * asks again */
+export function useWakeLock(on) {
     const [wake, setWake] = useState(null);
 
     useEffect(() => {
@@ -81,12 +92,16 @@ function useWakeLock(on) {
             return undefined;
         }
         let lock = null;
+        let asking = false;
         let gone = false;
         const take = () => {
-            if (document.visibilityState !== 'visible' || gone) {
+            if (document.visibilityState !== 'visible' || gone || asking
+                || (lock && !lock.released)) {
                 return;
             }
+            asking = true;
             navigator.wakeLock.request('screen').then(l => {
+                asking = false;
                 if (gone) {
                     l.release();
                     return;
@@ -98,14 +113,19 @@ function useWakeLock(on) {
                         setWake('off');
                     }
                 });
-            }, () => setWake('denied'));
+            }, () => {
+                asking = false;
+                setWake('denied');
+            });
         };
         take();
         /* the browser lets the lock go when the page is hidden */
         document.addEventListener('visibilitychange', take);
+        document.addEventListener('pointerdown', take);
         return () => {
             gone = true;
             document.removeEventListener('visibilitychange', take);
+            document.removeEventListener('pointerdown', take);
             if (lock) {
                 lock.release().catch(() => {});
             }
@@ -340,7 +360,10 @@ function Paste({ onToken }) {
         }}>
             <label>
                 Join link
-                <input type="url" inputMode="url" autoComplete="off"
+                {/* text, not url: a token pasted alone is not a URL,
+                  * and the browser would refuse the form */}
+                <input type="text" inputMode="url" autoComplete="off"
+                       autoCapitalize="off" spellCheck="false"
                        value={text} onChange={e => setText(e.target.value)}
                        placeholder="https://…/join#token=…" />
             </label>
@@ -353,16 +376,22 @@ function Paste({ onToken }) {
 export default function Join() {
     const [token, setToken] = useState(undefined);
     const [other, setOther] = useState(false);
+    const [damaged, setDamaged] = useState(false);
 
     useEffect(() => {
         registerWorker();
         const m = /[#&]token=([^&]+)/.exec(location.hash);
         if (m) {
-            fromLink = decodeURIComponent(m[1]);
             /* the token stays out of the history and of shared URLs */
             history.replaceState(history.state, '',
                                  location.pathname + location.search);
-            setMeta(TOKEN, fromLink);
+            const t = decoded(m[1]);
+            if (t === null) {
+                setDamaged(true);
+            } else {
+                fromLink = t;
+                setMeta(TOKEN, fromLink);
+            }
         }
         if (fromLink) {
             setToken(fromLink);
@@ -374,6 +403,7 @@ export default function Join() {
 
     const use = useCallback(t => {
         fromLink = t;
+        setDamaged(false);
         setMeta(TOKEN, t);
         setOther(false);
         setToken(t);
@@ -393,6 +423,10 @@ export default function Join() {
             ) : (
                 <>
                     <h1>Ride a race</h1>
+                    {damaged && !ride
+                        && <p className="error" role="alert">This link is
+                               damaged: open it again from the organizer's
+                               message, or paste it below.</p>}
                     {ride && ride.error
                         && <p className="error" role="alert">{ride.error}</p>}
                     <p>Your organizer sends each rider a join link. Open it

@@ -1,7 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, render, screen } from '@testing-library/react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { cleanup, fireEvent, render, renderHook, screen, waitFor }
+    from '@testing-library/react';
 import { MemoryRouter } from 'react-router-dom';
-import Join, { rideOf, tokenFrom } from './Join.jsx';
+import Join, { rideOf, tokenFrom, useWakeLock } from './Join.jsx';
 
 /* a JWT with these claims (unsigned: the page only reads them) */
 function jwt(claims) {
@@ -42,5 +43,60 @@ describe('Join', () => {
             .toBeTruthy();
         expect(screen.getByLabelText('Join link')).toBeTruthy();
         expect(screen.getByText(/organizer sends each rider/)).toBeTruthy();
+    });
+
+    it('takes a token pasted alone: the form does not refuse it',
+       async () => {
+        history.replaceState(null, '', '/join');
+        render(<MemoryRouter><Join /></MemoryRouter>);
+        const field = await screen.findByLabelText('Join link');
+        const tok = jwt({ aud: 'ride', race: 'r1', sub: 'p7' });
+        fireEvent.change(field, { target: { value: tok } });
+        expect(field.value).toBe(tok);
+        expect(field.closest('form').checkValidity()).toBe(true);
+    });
+
+    it('a damaged link says so, and does not crash', async () => {
+        history.replaceState(null, '', '/join#token=%E0');
+        render(<MemoryRouter><Join /></MemoryRouter>);
+        expect((await screen.findByRole('alert')).textContent)
+            .toMatch(/link is\s+damaged/);
+        expect(location.hash).toBe('');
+        expect(screen.getByLabelText('Join link')).toBeTruthy();
+        expect(tokenFrom('https://x.org/join#token=%E0')).toBeNull();
+    });
+});
+
+describe('wake lock', () => {
+    afterEach(() => {
+        delete navigator.wakeLock;
+    });
+
+    it('a lock the browser let go is asked again on a tap', async () => {
+        const locks = [];
+        const request = vi.fn(async () => {
+            const l = new EventTarget();
+            l.released = false;
+            l.release = async () => {
+                l.released = true;
+                l.dispatchEvent(new Event('release'));
+            };
+            locks.push(l);
+            return l;
+        });
+        Object.defineProperty(navigator, 'wakeLock', {
+            value: { request }, configurable: true });
+        const { result, unmount } = renderHook(() => useWakeLock(true));
+        await waitFor(() => expect(result.current).toBe('on'));
+        /* a tap while the lock holds asks nothing */
+        fireEvent.pointerDown(document.body);
+        expect(request).toHaveBeenCalledTimes(1);
+        await locks[0].release();
+        await waitFor(() => expect(result.current).toBe('off'));
+        fireEvent.pointerDown(document.body);
+        await waitFor(() => expect(result.current).toBe('on'));
+        expect(request).toHaveBeenCalledTimes(2);
+        unmount();
+        expect(locks[1].released).toBe(true);
     });
 });
