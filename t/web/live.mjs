@@ -115,6 +115,7 @@ run(async () => {
     await page.getByText(/^Top/).first().waitFor();
 
     await w.shot(page, 'live-1280');
+    await w.axe(page, 'a live race at 1280 px');
 
     await name.click();
     w.is(await name.getAttribute('aria-pressed'), 'false',
@@ -172,6 +173,7 @@ run(async () => {
                             && getComputedStyle(e).overflowX === 'auto'),
          'the standings scroll sideways inside their box');
     await w.shot(phone, 'live-360');
+    await w.axe(phone, 'a live race at 360 px');
 
     /* the socket cut: said, retried, back */
     cut = true;

@@ -26,6 +26,7 @@ run(async () => {
     w.ok(/not a join link/.test(await desk.getByRole('alert').innerText()),
          'without a link: how to join, and a wrong link is refused');
     await w.shot(desk, 'rider-1280');
+    await w.axe(desk, 'the rider page without a link');
     /* the token pasted alone is taken too (the field is not type=url,
      * whose check would refuse it) */
     await desk.getByLabel('Join link').fill(token);
@@ -157,6 +158,7 @@ run(async () => {
          + 'fix', { pending: await text('pending').catch(() => '?'),
                     last });
     await w.shot(page, 'rider-360');
+    await w.axe(page, 'the rider page, tracking');
 
     /* the shell is kept by the service worker before the dead zone */
     const kept = await w.until(() => page.evaluate(async () => {
@@ -200,6 +202,7 @@ run(async () => {
     }, 15, 50);
     w.ok(pending >= 5, 'the fixes wait in the buffer (' + pending + ')');
     await w.shot(page, 'rider-offline-360');
+    await w.axe(page, 'the rider page in a dead zone');
 
     /* a reload in the dead zone: the service worker has the page, the
      * buffer still has the fixes */

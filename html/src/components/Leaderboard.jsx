@@ -11,7 +11,8 @@ export default function Leaderboard({ rows, now, follow, favourites,
                                       onFollow, onFavourite,
                                       caption = 'Standings' }) {
     return (
-        <div className="scroll leaderboard">
+        <div className="scroll leaderboard" tabIndex={0} role="region"
+             aria-label={caption}>
             <table className="data">
                 <caption className="sr-only">{caption}</caption>
                 <thead>

@@ -13,7 +13,8 @@ export default function Splits({ checkpoints, rows, follow }) {
     return (
         <section className="splits" aria-labelledby="splits-h">
             <h2 id="splits-h">Splits</h2>
-            <div className="scroll">
+            <div className="scroll" tabIndex={0} role="region"
+                 aria-labelledby="splits-h">
                 <table className="data">
                     <thead>
                         <tr>
