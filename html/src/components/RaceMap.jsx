@@ -157,11 +157,14 @@ export default function RaceMap({ course, riders, follow = null, onSelect,
                 markers.current.set(r.id, mk);
             }
             const { el, marker } = mk;
-            const bib = r.bib != null && r.bib !== '' ? String(r.bib) : '?';
+            const bib = r.bib != null && r.bib !== '' ? String(r.bib) : null;
+            /* a rider without a bib (an ad-hoc race) shows its name's
+             * first letters, or its id's */
+            const short = bib || String(r.name || r.id || '?').slice(0, 3);
             el.dataset.rider = r.id;
-            el.textContent = bib;
-            el.setAttribute('aria-label', 'Bib ' + bib
-                            + (r.name ? ', ' + r.name : '')
+            el.textContent = short;
+            el.setAttribute('aria-label', (bib ? 'Bib ' + bib : 'Rider')
+                            + (r.name || r.id ? ', ' + (r.name || r.id) : '')
                             + (r.stale ? ', no recent position' : ''));
             el.setAttribute('aria-pressed', r.highlight ? 'true' : 'false');
             el.classList.toggle('stale', !!r.stale);
