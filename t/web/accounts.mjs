@@ -10,8 +10,9 @@ run(async () => {
     const page = await w.page({ width: 360, height: 740, mobile: true });
     await page.goto(base + '/');
     await page.getByRole('heading', { name: 'Races' }).waitFor();
-    w.ok(await page.getByText('Notturna').isVisible(),
-         'the live race is in the list of live races');
+    /* the heading comes before the list's answer: wait for the race */
+    await w.sees(page.getByText('Notturna'),
+                 'the live race is in the list of live races');
     await w.shot(page, 'races-360');
     await w.axe(page, 'the race list at 360 px');
 

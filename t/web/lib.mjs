@@ -143,6 +143,15 @@ export async function start() {
                                    + ')'));
         },
 
+        /* a check that the locator shows within secs: for what comes
+         * after an answer of the server */
+        async sees(locator, name, secs = 15) {
+            const seen = await locator.first()
+                .waitFor({ timeout: secs * 1000 })
+                .then(() => true, () => false);
+            return w.ok(seen, name);
+        },
+
         /* polls fn (in node) until it returns truthy, up to secs */
         async until(fn, secs = 30, step = 200) {
             const end = Date.now() + secs * 1000;

@@ -48,8 +48,8 @@ run(async () => {
         return d.share > 0.01 && d;
     }, 20);
     w.ok(drawn, 'the map drew the course', drawn);
-    w.ok(await page.getByRole('button', { name: /^Bib 1, Ann/ }).isVisible(),
-         'a marker is a button named by bib and rider');
+    await w.sees(page.getByRole('button', { name: /^Bib 1, Ann/ }),
+                 'a marker is a button named by bib and rider');
 
     const mapBox = await page.locator('.race-map').boundingBox();
     const boardBox = await page.locator('section.live-board').boundingBox();
@@ -198,8 +198,8 @@ run(async () => {
     /* a race the API does not know is still tried live */
     await page.goto(base + '/races/adhoc1');
     await page.getByRole('heading', { name: 'adhoc1' }).waitFor();
-    w.ok(await page.getByText(/no race adhoc1 in the race list/).isVisible(),
-         'an unknown race says so and is watched live');
+    await w.sees(page.getByText(/no race adhoc1 in the race list/),
+                 'an unknown race says so and is watched live');
 
     /*
      * A private race: its organizer's session opens the race but not

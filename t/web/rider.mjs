@@ -215,8 +215,8 @@ run(async () => {
         return n === pending ? n : null;
     }, 15);
     w.is(after, pending, 'the fixes survived the reload');
-    w.ok(await page.getByText(/positions from before were not sent/)
-         .isVisible(), 'the page offers to send them');
+    await w.sees(page.getByText(/positions from before were not sent/),
+                 'the page offers to send them');
 
     await page.getByRole('button', { name: 'Start tracking' }).click();
     /* tracking again makes a fix of where the phone is */
