@@ -17,6 +17,19 @@ const LAZY = '/sw-lazy.json';
 /* a navigation that takes longer is served from the cache */
 const NAV_TIMEOUT = 4000;
 
+/*
+ * Every change of the cache runs after the one before: a prune that read
+ * the lists before a page's report or a fetched chunk was put would
+ * delete what was just kept.
+ */
+let chain = Promise.resolve();
+
+function serial(fn) {
+    const p = chain.then(fn, fn);
+    chain = p.catch(() => {});
+    return p;
+}
+
 /* the /assets/ an index.html names */
 function assetsOf(html) {
     return [...new Set([...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)]
@@ -87,7 +100,8 @@ async function keepShell() {
 }
 
 self.addEventListener('install', e => {
-    e.waitUntil(keepShell().catch(() => {}).then(() => self.skipWaiting()));
+    e.waitUntil(serial(keepShell).catch(() => {})
+        .then(() => self.skipWaiting()));
 });
 
 self.addEventListener('activate', e => {
@@ -97,7 +111,8 @@ self.addEventListener('activate', e => {
                 await caches.delete(k);
             }
         }
-        await prune(await caches.open(CACHE)).catch(() => {});
+        await serial(async () => prune(await caches.open(CACHE)))
+            .catch(() => {});
         await self.clients.claim();
     })());
 });
@@ -111,7 +126,8 @@ self.addEventListener('message', e => {
     }
     const urls = d.urls.filter(u => typeof u === 'string'
                                     && u.startsWith('/assets/'));
-    e.waitUntil(caches.open(CACHE).then(async cache => {
+    e.waitUntil(serial(async () => {
+        const cache = await caches.open(CACHE);
         const lazy = new Set(await lazyList(cache));
         for (const u of urls) {
             lazy.add(u);
@@ -133,8 +149,11 @@ async function navigation(req) {
         ]);
         if (res.ok && (res.headers.get('content-type') || '')
                           .includes('text/html')) {
-            await putShell(cache, res.clone());
-            await prune(cache).catch(() => {});
+            const copy = res.clone();
+            await serial(async () => {
+                await putShell(cache, copy);
+                await prune(cache);
+            }).catch(() => {});
         }
         return res;
     } catch (err) {
@@ -154,7 +173,18 @@ async function asset(req) {
     }
     const res = await fetch(req);
     if (res.ok) {
-        await cache.put(req, res.clone());
+        /* a chunk this release's page loaded: kept with the shell */
+        const copy = res.clone();
+        const path = new URL(req.url).pathname;
+        await serial(async () => {
+            await cache.put(req, copy);
+            if (path.startsWith('/assets/')) {
+                const lazy = await lazyList(cache);
+                if (!lazy.includes(path)) {
+                    await putLazy(cache, [...lazy, path]);
+                }
+            }
+        }).catch(() => {});
     }
     return res;
 }
