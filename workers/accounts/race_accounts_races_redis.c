@@ -19,7 +19,7 @@
 #include "race_redis.h"
 
 
-#define RACE_ACCOUNTS_RACES_FIXED   16      /* EVAL's arguments but users */
+#define RACE_ACCOUNTS_RACES_FIXED   17      /* EVAL's arguments but users */
 #define RACE_ACCOUNTS_RACES_INT     24
 #define RACE_ACCOUNTS_RACES_KEY     (sizeof("race:race::course") \
                                      + RACE_ID_MAX)
@@ -28,9 +28,11 @@
 /*
  * KEYS[1] race:race:<id>, KEYS[2] its :meta, KEYS[3] its :course;
  * ARGV id, rev, document, status, public, owner, start_at, finished_at,
- * course ("" to leave it), a user no longer entered (""), then the
- * users entered.  Writes nothing if the stored rev is newer; 1 if
- * written, 0 if not.
+ * course ("" to leave it), a user no longer entered (""), whether to
+ * tell race:races ("1"), then the users entered.  Writes nothing if
+ * the stored rev is newer; 1 if written, 0 if not.  It tells race:races
+ * itself, only of a rev new to Redis: two workers moving a race by the
+ * clock write the same rev, and the subscribers hear of it once.
  */
 static const char  race_accounts_races_script[] =
     "local old = tonumber(redis.call('HGET', KEYS[2], 'rev'))\n"
@@ -55,8 +57,11 @@ static const char  race_accounts_races_script[] =
     "if ARGV[10] ~= '' then\n"
     "    redis.call('SREM', 'race:user:' .. ARGV[10] .. ':races', ARGV[1])\n"
     "end\n"
-    "for i = 11, #ARGV do\n"
+    "for i = 12, #ARGV do\n"
     "    redis.call('SADD', 'race:user:' .. ARGV[i] .. ':races', ARGV[1])\n"
+    "end\n"
+    "if ARGV[11] == '1' and old ~= tonumber(ARGV[2]) then\n"
+    "    redis.call('PUBLISH', 'race:races', ARGV[1])\n"
     "end\n"
     "return 1\n";
 
@@ -178,6 +183,7 @@ race_accounts_races_redis_write(race_accounts_races_redis_t *r,
     r->argv[n++] = finished;
     r->argv[n++] = ctext ? ctext : "";
     r->argv[n++] = user_gone ? user_gone : "";
+    r->argv[n++] = publish ? "1" : "0";
 
     json_array_foreach(json_object_get(doc, "riders"), i, rider) {
         user = json_string_value(json_object_get(rider, "user"));
@@ -201,15 +207,7 @@ race_accounts_races_redis_write(race_accounts_races_redis_t *r,
         sent++;
     }
 
-    if (sent == 1 && publish) {
-        if (redisAppendCommand(r->redis.ctx, "PUBLISH race:races %s", id)
-            == REDIS_OK)
-        {
-            sent++;
-        }
-    }
-
-    if (sent == 1u + (publish != 0) && channel != NULL) {
+    if (sent == 1 && channel != NULL) {
         if (redisAppendCommand(r->redis.ctx, "PUBLISH %s %b", channel, msg,
                                len)
             == REDIS_OK)
@@ -221,7 +219,7 @@ race_accounts_races_redis_write(race_accounts_races_redis_t *r,
     free(text);
     free(ctext);
 
-    if (sent != 1u + (publish != 0) + (channel != NULL)) {
+    if (sent != 1u + (channel != NULL)) {
         /* out of memory in hiredis: the pipeline is not whole */
         race_redis_drop(&r->redis, "a pipeline could not be built");
         return RACE_ACCOUNTS_REDIS_ERROR;
