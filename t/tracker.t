@@ -650,7 +650,10 @@ add('r1', 'p1', fix(23, $T0 + 23_000));
 add('r2', 'q3', fix(23, $T0 + 23_003));
 produce(@lines[-2, -1]);
 
-ok(wait_for(sub { count() == keys %expect }), 'MongoDB is written');
+# as long as after the broker's outage above: on a loaded machine the
+# tracker's first attempts at the lost Redis come before the write
+ok(wait_for(sub { count() == keys %expect }, 90), 'MongoDB is written')
+    or diag(count() . ' of ' . keys %expect);
 
 $moved = 0;
 for (1 .. 8) {
