@@ -650,8 +650,8 @@ add('r1', 'p1', fix(23, $T0 + 23_000));
 add('r2', 'q3', fix(23, $T0 + 23_003));
 produce(@lines[-2, -1]);
 
-# as long as after the broker's outage above: on a loaded machine the
-# tracker's first attempts at the lost Redis come before the write
+# as long as after the broker's outage above: it once took longer than
+# 60 s on a machine running the browser tests beside it (why, not seen)
 ok(wait_for(sub { count() == keys %expect }, 90), 'MongoDB is written')
     or diag(count() . ' of ' . keys %expect);
 
