@@ -41,8 +41,8 @@ PACKAGES=(
 )
 
 # the browser tests' browser (playwright-core drives it; it downloads
-# none) and a font for its screenshots
-TEST_PACKAGES=(chromium fonts-dejavu-core)
+# none) and a font for its screenshots; venv for t/engines/py-install.sh
+TEST_PACKAGES=(chromium fonts-dejavu-core python3-venv)
 
 deps() {
     local missing=() p
