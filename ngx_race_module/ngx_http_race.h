@@ -108,6 +108,13 @@ typedef struct {
                                  size_t key_len, u_char *payload, size_t len,
                                  ngx_http_race_delivery_t *d,
                                  ngx_log_t *log);
+
+    /*
+     * For race_status and race_ready, never waiting: NGX_OK when a
+     * broker is up, NGX_DECLINED when none is; *depth: the messages
+     * held, not yet reported on.
+     */
+    ngx_int_t         (*state)(ngx_uint_t *depth);
 } ngx_http_race_queue_t;
 
 
@@ -121,6 +128,7 @@ extern ngx_module_t  ngx_http_race_ws_module;
 extern ngx_module_t  ngx_http_race_ingest_module;
 extern ngx_module_t  ngx_http_race_live_module;
 extern ngx_module_t  ngx_http_race_api_module;
+extern ngx_module_t  ngx_http_race_status_module;
 
 
 char *ngx_http_race_conf_set_value(ngx_conf_t *cf, ngx_command_t *cmd,

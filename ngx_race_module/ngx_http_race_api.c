@@ -46,6 +46,7 @@
 #include "race_account.h"
 #include "race_password.h"
 #include "race_course.h"
+#include "ngx_http_race_status.h"
 
 
 #define NGX_HTTP_RACE_API_COOKIE    "race_session"
@@ -69,6 +70,7 @@ static ngx_int_t ngx_http_race_api_start(ngx_http_race_api_ctx_t *ctx);
 static ngx_int_t ngx_http_race_api_parse(ngx_http_request_t *r,
     ngx_http_race_api_ctx_t *ctx, ngx_http_race_api_refusal_t *refusal);
 static void ngx_http_race_api_cleanup(void *data);
+static void ngx_http_race_api_done(void *data);
 static void ngx_http_race_api_on_redis(redisAsyncContext *ac, void *r,
     void *privdata);
 static ngx_int_t ngx_http_race_api_hash(ngx_http_race_api_ctx_t *ctx,
@@ -473,6 +475,19 @@ ngx_http_race_api_handler(ngx_http_request_t *r)
         return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
 
+    /* in progress until its pool goes, however it ends */
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cln->handler = ngx_http_race_api_done;
+    cln->data = NULL;
+
+    ngx_http_race_count(accepted[NGX_HTTP_RACE_EP_API], 1);
+    ngx_http_race_gauge(connections[NGX_HTTP_RACE_EP_API], 1);
+
     /*
      * A URL lands in logs, histories and Referer headers: API tokens
      * travel in the Authorization header or the cookie only.  A client
@@ -850,6 +865,13 @@ ngx_http_race_api_parse(ngx_http_request_t *r, ngx_http_race_api_ctx_t *ctx,
 /* the request's pool goes: nothing pending may point at it any more */
 
 static void
+ngx_http_race_api_done(void *data)
+{
+    ngx_http_race_gauge(connections[NGX_HTTP_RACE_EP_API], -1);
+}
+
+
+static void
 ngx_http_race_api_cleanup(void *data)
 {
     ngx_http_race_api_ctx_t  *ctx = data;
@@ -1128,12 +1150,16 @@ ngx_http_race_api_hashed(void *data, ngx_int_t result, const char *encoded)
     } else if (ctx->route == NGX_HTTP_RACE_API_LOGIN) {
 
         if (result != NGX_OK || ctx->user_id[0] == '\0') {
+            ngx_http_race_count(
+                auth[NGX_HTTP_RACE_AUTH_LOGIN_CREDENTIALS], 1);
+
             /* the same answer for an unknown email and a wrong password */
             rc = ngx_http_race_api_error(ctx, NGX_HTTP_UNAUTHORIZED,
                                          "invalid_credentials",
                                          "wrong email or password");
 
         } else {
+            ngx_http_race_count(auth[NGX_HTTP_RACE_AUTH_LOGIN_OK], 1);
             rc = ngx_http_race_api_login_verified(ctx);
         }
 
@@ -1345,6 +1371,8 @@ ngx_http_race_api_authenticate(ngx_http_race_api_ctx_t *ctx)
             return ngx_http_race_api_races_authenticated(ctx);
         }
 
+        ngx_http_race_count(auth[NGX_HTTP_RACE_AUTH_API_MISSING], 1);
+
         return ngx_http_race_api_error(ctx, NGX_HTTP_UNAUTHORIZED,
                                        "missing_token",
                                        "log in first");
@@ -1367,6 +1395,8 @@ ngx_http_race_api_authenticate(ngx_http_race_api_ctx_t *ctx)
     }
 
     if (jrc != RACE_JWT_OK || claims.gen <= 0) {
+        ngx_http_race_count(auth[NGX_HTTP_RACE_AUTH_API_INVALID], 1);
+
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "race: api token rejected: %s",
                       jrc != RACE_JWT_OK ? race_jwt_strerror(jrc)
@@ -1400,6 +1430,8 @@ ngx_http_race_api_authenticated(ngx_http_race_api_ctx_t *ctx,
         || reply->element[0]->type != REDIS_REPLY_STRING
         || reply->element[4]->type != REDIS_REPLY_STRING)
     {
+        ngx_http_race_count(auth[NGX_HTTP_RACE_AUTH_API_INVALID], 1);
+
         return ngx_http_race_api_error(ctx, NGX_HTTP_UNAUTHORIZED,
                                        "invalid_token",
                                        "no such user, log in again");
@@ -1409,12 +1441,16 @@ ngx_http_race_api_authenticated(ngx_http_race_api_ctx_t *ctx,
     gen = ngx_atoi((u_char *) f->str, f->len);
 
     if (gen != ctx->user_gen) {
+        ngx_http_race_count(auth[NGX_HTTP_RACE_AUTH_API_REVOKED], 1);
+
         /* a logout or a role change since: every older token is void */
         return ngx_http_race_api_error(ctx, NGX_HTTP_UNAUTHORIZED,
                                        "token_revoked",
                                        "this session has ended, log in "
                                        "again");
     }
+
+    ngx_http_race_count(auth[NGX_HTTP_RACE_AUTH_API_OK], 1);
 
     if (ngx_http_race_api_user_json(ctx, reply) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

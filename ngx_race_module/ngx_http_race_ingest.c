@@ -32,6 +32,7 @@
 #include "ngx_http_race_bearer.h"
 #include "ngx_http_race_pending.h"
 #include "ngx_http_race_access.h"
+#include "ngx_http_race_status.h"
 
 
 #define NGX_HTTP_RACE_CLOSE_TRY_AGAIN   1013   /* RFC 6455 registry */
@@ -236,7 +237,8 @@ ngx_module_t  ngx_http_race_ingest_module = {
 static const ngx_http_race_ws_handler_t  ngx_http_race_ingest_ws = {
     ngx_http_race_ingest_message,
     ngx_http_race_ingest_drain,
-    ngx_http_race_ingest_close
+    ngx_http_race_ingest_close,
+    NGX_HTTP_RACE_EP_RIDE
 };
 
 
@@ -420,6 +422,8 @@ ngx_http_race_ingest_handler(ngx_http_request_t *r)
     }
 
     if (ngx_http_race_token(r, &token) != NGX_OK) {
+        ngx_http_race_count(auth[NGX_HTTP_RACE_AUTH_RIDE_MISSING], 1);
+
         if (ngx_http_race_add_header(r, "WWW-Authenticate", "Bearer")
             != NGX_OK)
         {
@@ -445,6 +449,8 @@ ngx_http_race_ingest_handler(ngx_http_request_t *r)
     }
 
     if (jrc != RACE_JWT_OK) {
+        ngx_http_race_count(auth[NGX_HTTP_RACE_AUTH_RIDE_INVALID], 1);
+
         /* the token itself is never logged */
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "race: ride token rejected: %s",
@@ -531,7 +537,14 @@ ngx_http_race_ingest_checked(ngx_http_request_t *r, void *data,
         return ngx_http_race_access_unavailable(r);
     }
 
+    if (!access->revoked) {
+        /* the token holds; a finished race is another matter */
+        ngx_http_race_count(auth[NGX_HTTP_RACE_AUTH_RIDE_OK], 1);
+    }
+
     if (access->revoked) {
+        ngx_http_race_count(auth[NGX_HTTP_RACE_AUTH_RIDE_REVOKED], 1);
+
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "race: revoked rider token for rider \"%s\" in race "
                       "\"%s\"", ride->rider, ride->race);
@@ -641,9 +654,15 @@ ngx_http_race_ingest_message(ngx_http_race_ws_t *ws, unsigned opcode,
                                sizeof(reason));
 
     if (frc != RACE_FIX_MSG_OK) {
+        ngx_http_race_count(rejected[NGX_HTTP_RACE_REJECT_BAD_MESSAGE], 1);
+
         /* nothing in it can be used; the socket stays open */
         return ngx_http_race_ingest_error(ride, -1, "bad_message", reason);
     }
+
+    /* bad_fix is the one code the fix core refuses a fix with */
+    ngx_http_race_count(fixes_received, nfixes + nerrors);
+    ngx_http_race_count(rejected[NGX_HTTP_RACE_REJECT_BAD_FIX], nerrors);
 
     for (i = 0; i < nerrors; i++) {
         if (ngx_http_race_ingest_error(ride, in->errors[i].seq,
@@ -799,6 +818,8 @@ ngx_http_race_ingest_delivered(ngx_http_race_delivery_t *d, ngx_uint_t ok)
     }
 
     (void) ngx_http_race_ingest_ack(ride, msg->seq);
+
+    ngx_http_race_count(fixes_acked, msg->fixes);
 
     ngx_free(msg);
 

@@ -17,9 +17,11 @@
 #include <ngx_http.h>
 
 #include <librdkafka/rdkafka.h>
+#include <jansson.h>
 
 #include "ngx_http_race.h"
 #include "ngx_http_race_kafka.h"
+#include "ngx_http_race_status.h"
 
 
 #define NGX_HTTP_RACE_KAFKA_POLL_MAX   64      /* serve rounds per event */
@@ -37,6 +39,7 @@ typedef struct {
     ngx_http_race_main_conf_t         *rmcf;
     ngx_log_t                         *log;
     unsigned                           fatal:1;
+    unsigned                           up:1;      /* a broker is up */
 } ngx_http_race_kafka_t;
 
 
@@ -48,6 +51,8 @@ static void ngx_http_race_kafka_error(rd_kafka_t *rk, int err,
     const char *reason, void *opaque);
 static void ngx_http_race_kafka_log(const rd_kafka_t *rk, int level,
     const char *fac, const char *buf);
+static int ngx_http_race_kafka_stats(rd_kafka_t *rk, char *json,
+    size_t json_len, void *opaque);
 static void ngx_http_race_kafka_event(ngx_event_t *ev);
 static void ngx_http_race_kafka_tick(ngx_event_t *ev);
 static void ngx_http_race_kafka_serve(void);
@@ -60,13 +65,15 @@ static void ngx_http_race_kafka_exit_process(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_race_kafka_produce(ngx_uint_t topic,
     const u_char *key, size_t key_len, u_char *payload, size_t len,
     ngx_http_race_delivery_t *d, ngx_log_t *log);
+static ngx_int_t ngx_http_race_kafka_state(ngx_uint_t *depth);
 
 
 const ngx_http_race_queue_t  ngx_http_race_kafka_queue = {
     "kafka",
     ngx_http_race_kafka_init_process,
     ngx_http_race_kafka_exit_process,
-    ngx_http_race_kafka_produce
+    ngx_http_race_kafka_produce,
+    ngx_http_race_kafka_state
 };
 
 
@@ -97,6 +104,13 @@ static const char  *ngx_http_race_kafka_defaults[][2] = {
 
     { "compression.type", "lz4" },
     { "log.connection.close", "false" },
+
+    /*
+     * librdkafka tells of its brokers' states only in its statistics:
+     * each second they say whether a broker is up, for race_status and
+     * race_ready.  0 turns them off, and Kafka is then reported down.
+     */
+    { "statistics.interval.ms", "1000" },
     { NULL, NULL }
 };
 
@@ -187,6 +201,7 @@ ngx_http_race_kafka_conf(ngx_log_t *log, ngx_http_race_main_conf_t *rmcf,
     rd_kafka_conf_set_dr_msg_cb(conf, ngx_http_race_kafka_dr);
     rd_kafka_conf_set_error_cb(conf, ngx_http_race_kafka_error);
     rd_kafka_conf_set_log_cb(conf, ngx_http_race_kafka_log);
+    rd_kafka_conf_set_stats_cb(conf, ngx_http_race_kafka_stats);
 
     /* logs, like everything else, are served from the main queue */
     if (rd_kafka_conf_set(conf, "log.queue", "true", err, err_size)
@@ -381,6 +396,7 @@ ngx_http_race_kafka_destroy(ngx_http_race_kafka_t *k)
 
     rd_kafka_destroy(k->rk);
     k->rk = NULL;
+    k->up = 0;
 }
 
 
@@ -503,6 +519,9 @@ ngx_http_race_kafka_dr(rd_kafka_t *rk, const rd_kafka_message_t *msg,
                       rd_kafka_err2str(msg->err));
     }
 
+    /* from produce() to this report, in microseconds, or -1 */
+    ngx_http_race_status_delivery(rd_kafka_message_latency(msg));
+
     d = msg->_private;
     d->delivered(d, msg->err ? 0 : 1);
 }
@@ -521,6 +540,12 @@ ngx_http_race_kafka_error(rd_kafka_t *rk, int err, const char *reason,
     if (err != RD_KAFKA_RESP_ERR__FATAL) {
         /* brokers come and go: librdkafka retries */
         ngx_log_error(NGX_LOG_WARN, k->log, 0, "race: kafka: %s", reason);
+
+        if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN && rk == k->rk) {
+            /* said at once; the next statistics say when one is back */
+            k->up = 0;
+        }
+
         return;
     }
 
@@ -558,6 +583,82 @@ ngx_http_race_kafka_log(const rd_kafka_t *rk, int level, const char *fac,
 
     ngx_log_error(nlevel, ngx_http_race_kafka->log, 0, "race: kafka %s: %s",
                   fac, buf);
+}
+
+
+/*
+ * The statistics, served on the event loop like every other callback:
+ * up while any broker, bootstrap or learned, is in state "UP".  A few
+ * kilobytes of JSON a second per worker for one or a few brokers.
+ */
+
+static int
+ngx_http_race_kafka_stats(rd_kafka_t *rk, char *json, size_t json_len,
+    void *opaque)
+{
+    json_t                 *root, *brokers, *broker, *state;
+    const char             *name;
+    ngx_uint_t              up;
+    json_error_t            err;
+    ngx_http_race_kafka_t  *k;
+
+    k = ngx_http_race_kafka;
+
+    if (k == NULL || rk != k->rk) {
+        /* a producer on its way out */
+        return 0;
+    }
+
+    root = json_loadb(json, json_len, 0, &err);
+    if (root == NULL) {
+        ngx_log_error(NGX_LOG_WARN, k->log, 0,
+                      "race: kafka statistics unreadable: %s", err.text);
+        k->up = 0;
+        return 0;
+    }
+
+    up = 0;
+    brokers = json_object_get(root, "brokers");
+
+    json_object_foreach(brokers, name, broker) {
+        state = json_object_get(broker, "state");
+
+        if (json_is_string(state)
+            && ngx_strcmp(json_string_value(state), "UP") == 0)
+        {
+            up = 1;
+            break;
+        }
+    }
+
+    json_decref(root);
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, k->log, 0,
+                   "race: kafka statistics: a broker up: %ui", up);
+
+    k->up = up;
+
+    /* 0: librdkafka frees json */
+    return 0;
+}
+
+
+static ngx_int_t
+ngx_http_race_kafka_state(ngx_uint_t *depth)
+{
+    ngx_http_race_kafka_t  *k;
+
+    k = ngx_http_race_kafka;
+
+    if (k == NULL || k->rk == NULL) {
+        *depth = 0;
+        return NGX_DECLINED;
+    }
+
+    /* what is queued or in flight: a count under librdkafka's lock */
+    *depth = (ngx_uint_t) rd_kafka_outq_len(k->rk);
+
+    return (k->up && !k->fatal) ? NGX_OK : NGX_DECLINED;
 }
 
 

@@ -48,6 +48,7 @@
 #include "ngx_http_race_redis.h"
 #include "ngx_http_race_bearer.h"
 #include "ngx_http_race_access.h"
+#include "ngx_http_race_status.h"
 
 
 #define NGX_HTTP_RACE_LIVE_EARLY_TICKS  64   /* kept while a race loads */
@@ -86,6 +87,7 @@ typedef struct {
     ngx_http_race_live_race_t  *race;
     ngx_event_t                 wait;           /* for the first snapshot */
     unsigned                    live:1;         /* has its snapshot */
+    unsigned                    slow:1;         /* missed ticks */
 
     /* before the upgrade: the race asked for, the token if any */
     u_char                     *id;
@@ -215,7 +217,8 @@ ngx_module_t  ngx_http_race_live_module = {
 static const ngx_http_race_ws_handler_t  ngx_http_race_live_ws = {
     ngx_http_race_live_message,
     ngx_http_race_live_drain,
-    ngx_http_race_live_close
+    ngx_http_race_live_close,
+    NGX_HTTP_RACE_EP_LIVE
 };
 
 
@@ -560,6 +563,7 @@ ngx_http_race_live_start(ngx_http_request_t *r, ngx_http_race_spectator_t *sp,
 
     ngx_queue_insert_tail(&race->spectators, &sp->link);
     race->nspectators++;
+    ngx_http_race_gauge(subscribers, 1);
 
     sp->wait.handler = ngx_http_race_live_waited;
     sp->wait.data = sp;
@@ -638,8 +642,12 @@ ngx_http_race_live_drain(ngx_http_race_ws_t *ws)
 
     /* it missed ticks: the latest state, not the backlog */
 
-    if (sp->race && !sp->live && sp->race->loaded) {
-        (void) ngx_http_race_live_send_snapshot(sp);
+    if (sp->race && !sp->live && sp->race->loaded
+        && ngx_http_race_live_send_snapshot(sp) == NGX_OK
+        && sp->slow)
+    {
+        sp->slow = 0;
+        ngx_http_race_count(snapshots, 1);
     }
 }
 
@@ -666,6 +674,7 @@ ngx_http_race_live_close(ngx_http_race_ws_t *ws)
 
     ngx_queue_remove(&sp->link);
     race->nspectators--;
+    ngx_http_race_gauge(subscribers, -1);
     sp->race = NULL;
 
     if (race->nspectators == 0 && ngx_http_race_live) {
@@ -799,6 +808,7 @@ ngx_http_race_live_race(u_char *id, size_t len, ngx_log_t *log)
     ngx_queue_init(&race->spectators);
 
     ngx_rbtree_insert(&ngx_http_race_live->races, &race->sn.node);
+    ngx_http_race_gauge(races, 1);
 
     return race;
 }
@@ -816,10 +826,12 @@ ngx_http_race_live_free(ngx_http_race_live_race_t *race)
         q = ngx_queue_head(&race->spectators);
         sp = ngx_queue_data(q, ngx_http_race_spectator_t, link);
         ngx_queue_remove(q);
+        ngx_http_race_gauge(subscribers, -1);
         sp->race = NULL;
     }
 
     ngx_rbtree_delete(&ngx_http_race_live->races, &race->sn.node);
+    ngx_http_race_gauge(races, -1);
 
     if (race->snapshot) {
         ngx_http_race_frame_release(race->snapshot);
@@ -1265,6 +1277,7 @@ ngx_http_race_live_tick(ngx_http_race_live_race_t *race, const char *data,
         if (ngx_http_race_ws_send_frame(sp->ws, frame) == NGX_AGAIN) {
             /* too slow: a snapshot when its queue drains */
             sp->live = 0;
+            sp->slow = 1;
         }
     }
 

@@ -18,6 +18,7 @@
 #include "ngx_http_race.h"
 #include "ngx_http_race_ws.h"
 #include "ngx_http_race_reply.h"
+#include "ngx_http_race_status.h"
 
 
 #define NGX_HTTP_RACE_WS_BUFFER      16384
@@ -181,7 +182,8 @@ ngx_module_t  ngx_http_race_ws_module = {
 static const ngx_http_race_ws_handler_t  ngx_http_race_ws_echo = {
     ngx_http_race_ws_echo_message,
     NULL,
-    NULL
+    NULL,
+    NGX_HTTP_RACE_EP_WS_ECHO
 };
 
 
@@ -340,6 +342,10 @@ ngx_http_race_ws_upgrade(ngx_http_request_t *r,
 
     cln->handler = ngx_http_race_ws_cleanup;
     cln->data = ws;
+
+    /* open until the cleanup, which comes once */
+    ngx_http_race_count(accepted[handler->endpoint], 1);
+    ngx_http_race_gauge(connections[handler->endpoint], 1);
 
     /*
      * From here the connection is ours: its events come to the handlers
@@ -1201,6 +1207,8 @@ ngx_http_race_ws_cleanup(void *data)
     }
 
     ws->finished = 1;
+
+    ngx_http_race_gauge(connections[ws->handler->endpoint], -1);
 
     if (ws->handler->close) {
         ws->handler->close(ws);

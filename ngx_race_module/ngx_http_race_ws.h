@@ -62,6 +62,9 @@ typedef struct {
 
     /* the connection is going away: release what the endpoint holds */
     void                     (*close)(ngx_http_race_ws_t *ws);
+
+    /* where race_status counts its connections: NGX_HTTP_RACE_EP_* */
+    ngx_uint_t                 endpoint;
 } ngx_http_race_ws_handler_t;
 
 
