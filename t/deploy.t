@@ -104,7 +104,8 @@ my %rendered;
 for my $case (['default', ()], ['gke', '-f', $gke]) {
     my ($name, @values) = @$case;
 
-    ($rc, $out) = run_out("$helm lint --strict --kube-version $K8S $chart @values");
+    ($rc, $out) = run_out(
+        "$helm lint --strict --kube-version $K8S $chart @values");
     is($rc, 0, "$name: helm lint --strict") or diag($out);
 
     my ($file, $docs) = render($name, @values);
