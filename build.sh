@@ -12,6 +12,9 @@
 #   ./build.sh web        the web client (html/) into build/html
 #   ./build.sh deps       install what is missing from Debian
 #   ./build.sh module     build/ngx_http_race_module.so only
+#   ./build.sh image      the module and the workers, for a container
+#                         image (deploy/docker/): no apt, Go or Node.js
+#   ./build.sh packages   the Debian packages deps installs, one a line
 #   ./build.sh clean      remove build/
 #
 # The module is built the way Debian builds its libnginx-mod-* packages:
@@ -278,6 +281,8 @@ bench_standings() {
 
 case "${1:-all}" in
     all)     all ;;
+    image)   module; workers ;;
+    packages) printf '%s\n' "${PACKAGES[@]}" ;;
     deps)    deps ;;
     module)  deps; module ;;
     workers) workers ;;
