@@ -7,6 +7,8 @@
 #                         FerretDB, race-tracker, nginx (Ctrl-C stops it)
 #   ./build.sh test       build with AddressSanitizer and run every test
 #   ./build.sh bench      the pipeline's figures (release build)
+#   ./build.sh bench capacity  the same with the figures tools/capacity
+#                         reads, and a spectators' run (docs/CAPACITY.md)
 #   ./build.sh bench-match  the map matcher's cost per fix (release build)
 #   ./build.sh bench-standings  race-tracker's standings: fixes/s, ticks
 #   ./build.sh web        the web client (html/) into build/html
@@ -257,6 +259,10 @@ run_tests() {
 bench() {
     all
     engines
+
+    # what it reads MongoDB's and Kafka's figures with
+    make -s -C "$ROOT/t" BUILD="$BUILD" "$BUILD/t/mongo_query" \
+        "$BUILD/t/kafka_dump"
 
     cd "$ROOT"
     shift

@@ -4,12 +4,17 @@
  *     mongo_query URI DB COLL count [FILTER]
  *     mongo_query URI DB COLL ids [FILTER]
  *     mongo_query URI DB COLL find [FILTER]
+ *     mongo_query URI DB COLL stats [FILTER]
  *
  * FILTER is a JSON (extended JSON) document, {} by default.  "count"
  * prints the number of matching documents, "ids" their _id strings one
  * a line in _id order, "find" the documents as relaxed extended JSON one
- * a line in _id order.  The server must answer within 3 seconds unless
- * URI says otherwise.
+ * a line in _id order.  "stats" (for the capacity benchmark) prints the
+ * server's collStats figures as "name value" lines (count, size,
+ * storageSize, totalIndexSize, avgObjSize, as the server gives them),
+ * then "documents N" and "bson_bytes B": the matching documents and the
+ * sum of their BSON sizes as read back.  The server must answer within
+ * 3 seconds unless URI says otherwise.
  *
  * Exits 0, 1 on an error (printed to stderr), 2 on bad usage.
  */
@@ -28,6 +33,7 @@ static void query_log(mongoc_log_level_t level, const char *domain,
 static int query_count(mongoc_collection_t *coll, const bson_t *filter);
 static int query_find(mongoc_collection_t *coll, const bson_t *filter,
     int ids);
+static int query_stats(mongoc_collection_t *coll, const bson_t *filter);
 
 
 int
@@ -42,9 +48,11 @@ main(int argc, char **argv)
 
     if ((argc != 5 && argc != 6)
         || (strcmp(argv[4], "count") != 0 && strcmp(argv[4], "ids") != 0
-            && strcmp(argv[4], "find") != 0))
+            && strcmp(argv[4], "find") != 0
+            && strcmp(argv[4], "stats") != 0))
     {
-        fprintf(stderr, "usage: %s URI DB COLL count|ids|find [FILTER]\n",
+        fprintf(stderr,
+                "usage: %s URI DB COLL count|ids|find|stats [FILTER]\n",
                 argv[0]);
         return 2;
     }
@@ -89,6 +97,9 @@ main(int argc, char **argv)
 
     if (strcmp(argv[4], "count") == 0) {
         rc = query_count(coll, filter);
+
+    } else if (strcmp(argv[4], "stats") == 0) {
+        rc = query_stats(coll, filter);
 
     } else {
         rc = query_find(coll, filter, strcmp(argv[4], "ids") == 0);
@@ -189,6 +200,72 @@ query_find(mongoc_collection_t *coll, const bson_t *filter, int ids)
 
     mongoc_cursor_destroy(cursor);
     bson_destroy(opts);
+
+    return 0;
+}
+
+
+/*
+ * The sizes the server reports differ in type between servers (int32,
+ * int64 or double): each is printed as a whole number of bytes.
+ */
+
+static int
+query_stats(mongoc_collection_t *coll, const bson_t *filter)
+{
+    bson_t            cmd, reply;
+    uint64_t          n, bytes;
+    bson_iter_t       it;
+    bson_error_t      error;
+    const bson_t     *doc;
+    mongoc_cursor_t  *cursor;
+
+    static const char  *names[] = {
+        "count", "size", "storageSize", "totalIndexSize", "avgObjSize", NULL
+    };
+    const char        **name;
+
+    bson_init(&cmd);
+    BSON_APPEND_UTF8(&cmd, "collStats", mongoc_collection_get_name(coll));
+
+    if (!mongoc_collection_command_simple(coll, &cmd, NULL, &reply, &error)) {
+        fprintf(stderr, "mongo_query: collStats: %s\n", error.message);
+        bson_destroy(&reply);
+        bson_destroy(&cmd);
+        return 1;
+    }
+
+    for (name = names; *name != NULL; name++) {
+        if (bson_iter_init_find(&it, &reply, *name)
+            && BSON_ITER_HOLDS_NUMBER(&it))
+        {
+            printf("%s %lld\n", *name, (long long) bson_iter_as_int64(&it));
+        }
+    }
+
+    bson_destroy(&reply);
+    bson_destroy(&cmd);
+
+    n = 0;
+    bytes = 0;
+
+    cursor = mongoc_collection_find_with_opts(coll, filter, NULL, NULL);
+
+    while (mongoc_cursor_next(cursor, &doc)) {
+        n++;
+        bytes += doc->len;
+    }
+
+    if (mongoc_cursor_error(cursor, &error)) {
+        fprintf(stderr, "mongo_query: find: %s\n", error.message);
+        mongoc_cursor_destroy(cursor);
+        return 1;
+    }
+
+    mongoc_cursor_destroy(cursor);
+
+    printf("documents %llu\nbson_bytes %llu\n", (unsigned long long) n,
+           (unsigned long long) bytes);
 
     return 0;
 }
