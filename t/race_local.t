@@ -5,8 +5,9 @@
 # set.  First what fails before the engines start (a port taken, an nginx
 # that does not load, a Redis that does not start), then a whole start:
 # "up" once nginx answers, the local config's ports and WebSocket origins,
-# and Ctrl-C stopping every process it started; last, the HTTP port
-# taken while the engines start: nginx's bind() error, the others stopped.
+# no echo endpoint, and Ctrl-C stopping every process it started; last,
+# the HTTP port taken while the engines start: nginx's bind() error, the
+# others stopped.
 
 use strict;
 use warnings;
@@ -261,8 +262,13 @@ my $run = run_dir('run');
     is($res->{status}, 200, 'the web client is served');
     ok($t->wait_port($https, 5), 'https is open');
 
+    # no WebSocket echo: /ws/echo is a page of the web client like any
+    my $ws = Race::WS->new(port => $http)->handshake(path => '/ws/echo');
+    ok($ws && $ws->{status} != 101, 'no echo endpoint')
+        or diag($ws ? "status $ws->{status}" : 'no answer');
+
     # the WebSocket origins follow the ports
-    my $ws = Race::WS->new(port => $http)->handshake(path => '/live/r1',
+    $ws = Race::WS->new(port => $http)->handshake(path => '/live/r1',
         origin => "http://localhost:$http");
     is($ws && $ws->{status}, 101, 'the origin of the port set is allowed');
     $ws = Race::WS->new(port => $http)->handshake(path => '/live/r1',
