@@ -4,7 +4,9 @@
 #
 #   ./build.sh            deps, module, workers, dev certificate
 #   ./build.sh run        start the platform on 127.0.0.1: Redis, Kafka,
-#                         FerretDB, race-tracker, nginx (Ctrl-C stops it)
+#                         FerretDB, race-tracker, nginx (Ctrl-C stops it);
+#                         nginx on RACE_HTTP_PORT (8080) and RACE_HTTPS_PORT
+#                         (8443), e.g. RACE_HTTP_PORT=8081 ./build.sh run
 #   ./build.sh test       build with AddressSanitizer and run every test
 #   ./build.sh bench      the pipeline's figures (release build)
 #   ./build.sh bench capacity  the same with the figures tools/capacity
@@ -18,6 +20,7 @@
 #                         image (deploy/docker/): no apt, Go or Node.js
 #   ./build.sh packages   the Debian packages deps installs, one a line
 #   ./build.sh clean      remove build/
+#   ./build.sh help       this text
 #
 # The module is built the way Debian builds its libnginx-mod-* packages:
 # nginx-dev's source tree configured with Debian's own flags
@@ -205,7 +208,6 @@ run() {
     cp "$BUILD/ngx_http_race_module.so" "$run/modules/"
     cp "$BUILD/certs/dev.crt" "$BUILD/certs/dev.key" "$run/certs/"
     ln -sfn "$BUILD/html" "$run/html"
-    cp "$ROOT/conf/nginx.conf" "$run/nginx.conf"
 
     # the key that signs rider tokens here; generated, never committed
     [ -f "$run/token.key" ] \
@@ -213,7 +215,9 @@ run() {
 
     engines
 
-    # Redis, Kafka, FerretDB, race-tracker and nginx, stopped by Ctrl-C
+    # Redis, Kafka, FerretDB, race-tracker and nginx, stopped by Ctrl-C;
+    # it writes run/nginx.conf, conf/nginx.conf on RACE_HTTP_PORT and
+    # RACE_HTTPS_PORT, after checking that they are free
     exec perl "$ROOT/tools/race-local" "$BUILD"
 }
 
@@ -300,5 +304,6 @@ case "${1:-all}" in
     bench-match) bench_match "$@" ;;
     bench-standings) bench_standings "$@" ;;
     clean)   rm -rf "$BUILD" ;;
+    help|-h|--help) sed -n '3,/^$/s/^# \{0,1\}//p' "$0" ;;
     *)       die "unknown command \"$1\" (see the top of build.sh)" ;;
 esac

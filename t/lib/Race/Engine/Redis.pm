@@ -32,6 +32,7 @@ sub start {
     my $end = time + 15;
     while (time < $end) {
         return "127.0.0.1:$r->{port}" if ping($r->{port});
+        last unless $t->running('redis');
         sleep 0.05;
     }
 
