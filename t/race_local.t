@@ -2,12 +2,12 @@
 
 # ./build.sh run as a newcomer meets it: tools/race-local, the script it
 # ends in, run on the test build with RACE_HTTP_PORT and RACE_HTTPS_PORT
-# set.  First what fails before the engines start (a port taken, an nginx
+# set. First what fails before the engines start (a port taken, an nginx
 # that does not load, a Redis that does not start), then a whole start:
-# "up" once nginx answers, the local config's ports and WebSocket origins,
-# no echo endpoint, and Ctrl-C stopping every process it started; last,
-# the HTTP port taken while the engines start: nginx's bind() error, the
-# others stopped.
+# "up" once nginx is ready (race_ready), the local config's ports and
+# WebSocket origins, no echo endpoint, and Ctrl-C stopping every process
+# it started; last, the HTTP port taken while the engines start: nginx's
+# bind() error, the others stopped.
 
 use strict;
 use warnings;
@@ -240,7 +240,7 @@ my $run = run_dir('run');
     ok(!-e "$run/data/kafka", 'Kafka is not started after it');
 }
 
-# the whole platform: up once nginx answers, Ctrl-C stops all of it
+# the whole platform: up once nginx is ready, Ctrl-C stops all of it
 
 {
     $t->log_file("$run/logs/$_") for qw(error.log tracker.log accounts.log);
@@ -255,8 +255,8 @@ my $run = run_dir('run');
         qr{spectators:  http://127\.0\.0\.1:$http/  \(https on $https\)},
         'on the ports set');
     like($t->read_file("$run/logs/access.log"),
-        qr/"GET \/ HTTP\/1\.1" \d+ .*HTTP-Tiny/,
-        'after nginx answered its GET /');
+        qr/"GET \/race_ready HTTP\/1\.1" 200 .*HTTP-Tiny/,
+        'after nginx said it was ready');
 
     my $res = HTTP::Tiny->new(timeout => 5)->get("http://127.0.0.1:$http/");
     is($res->{status}, 200, 'the web client is served');
