@@ -11,7 +11,6 @@
 #include "race_promtext.h"
 
 
-static void race_promtext_add(race_buf_t *b, const char *p, size_t n);
 static void race_promtext_str(race_buf_t *b, const char *s);
 static void race_promtext_escape(race_buf_t *b, const char *s, int quote);
 static void race_promtext_number(race_buf_t *b, int64_t v, unsigned exp);
@@ -368,8 +367,8 @@ race_promtext_listen(const char *value, char *host, size_t hsize, int *port,
 }
 
 
-static void
-race_promtext_add(race_buf_t *b, const char *p, size_t n)
+void
+race_promtext_append(race_buf_t *b, const char *p, size_t n)
 {
     char    *data;
     size_t   cap;
@@ -404,7 +403,7 @@ race_promtext_add(race_buf_t *b, const char *p, size_t n)
 static void
 race_promtext_str(race_buf_t *b, const char *s)
 {
-    race_promtext_add(b, s, strlen(s));
+    race_promtext_append(b, s, strlen(s));
 }
 
 
@@ -422,13 +421,13 @@ race_promtext_escape(race_buf_t *b, const char *s, int quote)
             continue;
         }
 
-        race_promtext_add(b, s + from, i - from);
-        race_promtext_add(b, s[i] == '\n' ? "\\n"
+        race_promtext_append(b, s + from, i - from);
+        race_promtext_append(b, s[i] == '\n' ? "\\n"
                              : s[i] == '"' ? "\\\"" : "\\\\", 2);
         from = i + 1;
     }
 
-    race_promtext_add(b, s + from, i - from);
+    race_promtext_append(b, s + from, i - from);
 }
 
 
@@ -469,7 +468,7 @@ race_promtext_number(race_buf_t *b, int64_t v, unsigned exp)
         }
     }
 
-    race_promtext_add(b, tmp, n);
+    race_promtext_append(b, tmp, n);
 }
 
 
