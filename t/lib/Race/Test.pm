@@ -287,6 +287,23 @@ sub ferretdb {
     return Race::Engine::FerretDB::start($self, %opt);
 }
 
+# the python3 of a venv with the tests' pinned PyPI packages
+# (t/engines/py-install.sh), made at the first call and cached
+my $PYTHON;
+
+sub python {
+    my ($self) = @_;
+
+    return $PYTHON if $PYTHON;
+
+    my $cache = $self->cache;
+    my $dir = `"$ROOT/t/engines/py-install.sh" "$cache"`;
+    chomp $dir;
+    die "t/engines/py-install.sh failed\n" if $? || !-x "$dir/bin/python3";
+
+    return $PYTHON = "$dir/bin/python3";
+}
+
 
 # nginx
 
