@@ -734,7 +734,8 @@ test_daemon_rows(void)
         "kafka_instance_id", "kafka_commit_ms", "kafka_session_timeout_ms",
         "mongo_uri", "mongo_db", "mongo_timeout_ms", "redis_host",
         "redis_port", "redis_timeout_ms", "last", "retry_max_ms",
-        "stop_timeout_ms", "log_level", NULL
+        "stop_timeout_ms", "log_level", "metrics_listen",
+        "liveness_timeout_ms", NULL
     };
 
     for (i = 0; names[i] != NULL && daemon_table[i].name != NULL; i++) {
@@ -770,6 +771,8 @@ test_daemon_rows(void)
     is_int(d->retry_max_ms, 2000, "default retry_max_ms");
     is_int(d->stop_timeout_ms, 10000, "default stop_timeout_ms");
     is_int(d->log_level, 1, "default log_level: info");
+    is_str(d->metrics_listen, "", "default metrics_listen: off");
+    is_int(d->liveness_timeout_ms, 30000, "default liveness_timeout_ms");
 
     ok(race_conf_set_arg(daemon_table, &c, "redis_port=6380", err,
                          sizeof(err)) == 0
@@ -829,6 +832,15 @@ test_daemon_bounds(void)
     daemon_bad(&c, "log_level=loud",
                "log_level: \"loud\" is not one of debug, info, warn, "
                "error");
+    daemon_bad(&c, "metrics_listen=9464",
+               "metrics_listen: \"9464\" is not host:port");
+    daemon_bad(&c, "metrics_listen=[::1:9464",
+               "metrics_listen: \"[::1:9464\" is not [address]:port");
+    daemon_bad(&c, "metrics_listen=0.0.0.0:http",
+               "metrics_listen: \"0.0.0.0:http\" has no port 0..65535");
+    daemon_bad(&c, "liveness_timeout_ms=99",
+               "liveness_timeout_ms: \"99\" is out of range "
+               "(100..3600000)");
 
     err[0] = '\0';
     ok(race_conf_set_arg(daemon_table, &c, "mongo_uri=http://x", err,
@@ -845,7 +857,12 @@ test_daemon_bounds(void)
        && race_conf_set_arg(daemon_table, &c,
                             "mongo_uri=mongodb://db:27018/?appname=x",
                             err, sizeof(err)) == 0
+       && race_conf_set_arg(daemon_table, &c, "metrics_listen=[::]:0",
+                            err, sizeof(err)) == 0
+       && race_conf_set_arg(daemon_table, &c, "metrics_listen=", err,
+                            sizeof(err)) == 0
        && c.daemon.stop_timeout_ms == 0
+       && c.daemon.metrics_listen[0] == '\0'
        && strcmp(c.daemon.kafka_instance_id, "none") == 0,
        "shared rows: values at their edges are taken");
 

@@ -196,6 +196,10 @@ race_accounts_open(race_accounts_t *ra, int queue)
 
     dc = &ra->conf.daemon;
 
+    if (queue) {
+        race_accounts_metrics(ra);
+    }
+
     ra->users = calloc((size_t) ra->conf.reload_batch,
                        sizeof(race_accounts_user_t));
     ra->revs = calloc((size_t) ra->conf.reload_batch,

@@ -26,10 +26,15 @@
 #include "race_accounts_races_redis.h"
 #include "race_races_cmd.h"
 #include "race_daemon.h"
+#include "race_metrics.h"
 #include "race_queue.h"
 
 
 #define RACE_ACCOUNTS_NAME  "race-accounts"
+
+/* the commands' types in metrics: the accounts' ops, then the races' */
+#define RACE_ACCOUNTS_TYPES     (RACE_ACCOUNTS_REVOKE + RACE_RACES_TRACK)
+#define RACE_ACCOUNTS_OUTCOMES  3           /* ok, refused, expired */
 
 
 typedef struct {
@@ -72,6 +77,7 @@ typedef struct {
     unsigned                has_user:1;
     unsigned                has_rev:1;
     unsigned                is_race:1;  /* rcmd, not cmd */
+    unsigned                poison:1;   /* malformed, counted so */
 
     /* a race command in hand: what goes to Redis, and the reply */
     race_races_cmd_t        rcmd;
@@ -103,6 +109,11 @@ typedef struct {
     uint64_t                rev_loads;
     uint64_t                race_loads;
     uint64_t                moved;      /* races moved by the clock */
+
+    /* race_accounts_commands_total by type (op) and outcome */
+    race_metric_t          *commands[RACE_ACCOUNTS_TYPES]
+                                    [RACE_ACCOUNTS_OUTCOMES];
+    race_metric_t          *poisoned;  /* type unknown, malformed */
 } race_accounts_t;
 
 
@@ -112,6 +123,8 @@ void race_accounts_close(race_accounts_t *ra);
 
 /* race_accounts_loop.c: the race_daemon_t run, and the queue's drain */
 int race_accounts_run(void *data);
+/* the metrics of the commands, registered once */
+void race_accounts_metrics(race_accounts_t *ra);
 void race_accounts_drain(race_queue_t *q, void *data);
 
 /*

@@ -36,6 +36,9 @@ const char *const  race_accounts_ops[] = {
 int
 race_accounts_write(race_accounts_t *ra)
 {
+    int      rc;
+    int64_t  start;
+
     if (ra->is_race) {
         return race_accounts_races_write(ra);
     }
@@ -45,35 +48,38 @@ race_accounts_write(race_accounts_t *ra)
             return 0;
         }
 
-        if (race_accounts_apply(ra) != 0) {
+        start = race_metrics_now_us();
+        rc = race_accounts_apply(ra);
+        race_metrics_since(race_metrics_worker.mongo_seconds, start);
+
+        if (rc != 0) {
             return -1;
         }
 
         ra->applied = 1;
     }
 
-    if (ra->has_rev) {
-        return race_accounts_redis_revoke(ra->redis, &ra->rev, 1,
-                                          race_time_wall_ms() / 1000, 1,
-                                          ra->reply_len ? ra->cmd.reply
-                                                        : NULL,
-                                          ra->reply, ra->reply_len)
-               == RACE_ACCOUNTS_REDIS_OK ? 0 : -1;
-    }
-
-    if (!ra->has_user && ra->reply_len == 0) {
+    if (!ra->has_rev && !ra->has_user && ra->reply_len == 0) {
         return 0;
     }
 
-    if (race_accounts_redis_apply(ra->redis, &ra->user, ra->has_user,
-                                  ra->reply_len ? ra->cmd.reply : NULL,
-                                  ra->reply, ra->reply_len)
-        != RACE_ACCOUNTS_REDIS_OK)
-    {
-        return -1;
+    start = race_metrics_now_us();
+
+    if (ra->has_rev) {
+        rc = race_accounts_redis_revoke(ra->redis, &ra->rev, 1,
+                                        race_time_wall_ms() / 1000, 1,
+                                        ra->reply_len ? ra->cmd.reply : NULL,
+                                        ra->reply, ra->reply_len);
+
+    } else {
+        rc = race_accounts_redis_apply(ra->redis, &ra->user, ra->has_user,
+                                       ra->reply_len ? ra->cmd.reply : NULL,
+                                       ra->reply, ra->reply_len);
     }
 
-    return 0;
+    race_metrics_since(race_metrics_worker.redis_seconds, start);
+
+    return rc == RACE_ACCOUNTS_REDIS_OK ? 0 : -1;
 }
 
 

@@ -29,6 +29,46 @@ static int race_accounts_load_user(const race_accounts_user_t *user,
 static void race_accounts_check_revocations(race_accounts_t *ra);
 static int race_accounts_load_revocation(
     const race_accounts_revocation_t *rev, void *data);
+static void race_accounts_count(race_accounts_t *ra, unsigned type);
+static void race_accounts_poison(race_accounts_t *ra);
+
+
+static const char *const  race_accounts_outcomes[] = {
+    "ok", "refused", "expired"
+};
+
+
+void
+race_accounts_metrics(race_accounts_t *ra)
+{
+    unsigned                t, o;
+    const char             *type;
+    race_promtext_label_t   l[2];
+
+    static const char  *help = "Commands handled, by type and outcome "
+                               "(refused: answered with an error code)";
+
+    l[0].name = "type";
+    l[1].name = "outcome";
+
+    for (t = 0; t < RACE_ACCOUNTS_TYPES; t++) {
+        type = t < RACE_ACCOUNTS_REVOKE
+               ? race_accounts_ops[t + 1]
+               : race_races_op_name(t - RACE_ACCOUNTS_REVOKE + 1);
+
+        for (o = 0; o < RACE_ACCOUNTS_OUTCOMES; o++) {
+            l[0].value = type;
+            l[1].value = race_accounts_outcomes[o];
+            ra->commands[t][o] = race_metrics_counter(
+                "race_accounts_commands_total", help, l, 2);
+        }
+    }
+
+    l[0].value = "unknown";
+    l[1].value = "malformed";
+    ra->poisoned = race_metrics_counter("race_accounts_commands_total",
+                                        help, l, 2);
+}
 
 
 /* 0 when stopped by a signal, -1 on a fatal error */
@@ -44,6 +84,8 @@ race_accounts_run(void *data)
     ra->next_tick = 0;
 
     while (!race_signal_stop) {
+
+        race_metrics_beat();
 
         now = race_time_mono_ms();
 
@@ -103,6 +145,7 @@ race_accounts_take(race_accounts_t *ra)
     ra->has_rev = 0;
     ra->reply_len = 0;
     ra->outcome = "ok";
+    ra->poison = 0;
 
     if (race_accounts_take_race(ra) == 0) {
         return;
@@ -120,8 +163,7 @@ race_accounts_take(race_accounts_t *ra)
 
     /* poison: answered if it can be, then committed */
 
-    ra->malformed++;
-    ra->applied = 1;
+    race_accounts_poison(ra);
 
     race_log(RACE_LOG_WARN, "bad command %s: %s%s", msg->where, err,
              ra->cmd.reply[0] ? "; answered bad_command"
@@ -170,8 +212,7 @@ race_accounts_take_race(race_accounts_t *ra)
 
     /* poison: answered if it can be, then committed */
 
-    ra->malformed++;
-    ra->applied = 1;
+    race_accounts_poison(ra);
     ra->outcome = "bad_command";
 
     race_log(RACE_LOG_WARN, "bad command %s: %s%s", msg->where, err,
@@ -208,6 +249,8 @@ race_accounts_flush(race_accounts_t *ra)
         failures++;
         now = race_time_mono_ms();
 
+        race_metrics_add(race_metrics_worker.retries, 1);
+
         if (race_signal_stop) {
             if (ra->stop_at == 0) {
                 ra->stop_at = now + ra->conf.daemon.stop_timeout_ms;
@@ -243,7 +286,9 @@ race_accounts_flush(race_accounts_t *ra)
                  "retries", ra->batch.msgs[0].where, failures);
     }
 
-    if (ra->is_race && ra->rcmd.op != RACE_RACES_NONE) {
+    if (ra->is_race && ra->rcmd.op != RACE_RACES_NONE && !ra->poison) {
+        race_accounts_count(ra, RACE_ACCOUNTS_REVOKE + ra->rcmd.op - 1);
+
         if (strcmp(ra->outcome, "ok") == 0) {
             ra->applied_ok++;
 
@@ -256,7 +301,9 @@ race_accounts_flush(race_accounts_t *ra)
                  ra->rcmd.by, ra->outcome);
     }
 
-    if (!ra->is_race && ra->cmd.op != RACE_ACCOUNTS_NONE) {
+    if (!ra->is_race && ra->cmd.op != RACE_ACCOUNTS_NONE && !ra->poison) {
+        race_accounts_count(ra, ra->cmd.op - 1);
+
         if (strcmp(ra->outcome, "ok") == 0) {
             ra->applied_ok++;
 
@@ -459,4 +506,34 @@ race_accounts_drain(race_queue_t *q, void *data)
                  "first");
         (void) race_accounts_flush(ra);
     }
+}
+
+
+/* the command in hand, applied or answered: counted by its outcome */
+
+static void
+race_accounts_count(race_accounts_t *ra, unsigned type)
+{
+    unsigned  o;
+
+    if (type >= RACE_ACCOUNTS_TYPES) {
+        return;
+    }
+
+    o = strcmp(ra->outcome, "ok") == 0 ? 0
+        : strcmp(ra->outcome, "expired") == 0 ? 2 : 1;
+
+    race_metrics_add(ra->commands[type][o], 1);
+}
+
+
+static void
+race_accounts_poison(race_accounts_t *ra)
+{
+    ra->malformed++;
+    ra->applied = 1;
+    ra->poison = 1;
+
+    race_metrics_add(race_metrics_worker.malformed, 1);
+    race_metrics_add(ra->poisoned, 1);
 }

@@ -46,7 +46,8 @@ static int race_accounts_races_load(json_t *doc, void *data);
 int
 race_accounts_races_write(race_accounts_t *ra)
 {
-    int64_t  now;
+    int      rc;
+    int64_t  now, start;
 
     if (!ra->applied) {
         now = race_time_wall_ms();
@@ -65,7 +66,11 @@ race_accounts_races_write(race_accounts_t *ra)
             return 0;
         }
 
-        if (race_accounts_races_apply(ra) != 0) {
+        start = race_metrics_now_us();
+        rc = race_accounts_races_apply(ra);
+        race_metrics_since(race_metrics_worker.mongo_seconds, start);
+
+        if (rc != 0) {
             return -1;
         }
 
@@ -76,25 +81,29 @@ race_accounts_races_write(race_accounts_t *ra)
         return 0;
     }
 
+    start = race_metrics_now_us();
+
     if (ra->race_doc == NULL) {
-        return race_accounts_races_redis_reply(ra->races_redis,
-                                               ra->rcmd.reply,
-                                               ra->race_reply,
-                                               strlen(ra->race_reply))
-               == RACE_ACCOUNTS_REDIS_OK ? 0 : -1;
+        rc = race_accounts_races_redis_reply(ra->races_redis, ra->rcmd.reply,
+                                             ra->race_reply,
+                                             strlen(ra->race_reply));
+
+    } else {
+        rc = race_accounts_races_redis_write(ra->races_redis, ra->race_doc,
+                                             ra->rcmd.course,
+                                             ra->race_user_gone[0]
+                                             ? ra->race_user_gone : NULL,
+                                             1,
+                                             ra->race_reply ? ra->rcmd.reply
+                                                            : NULL,
+                                             ra->race_reply,
+                                             ra->race_reply
+                                             ? strlen(ra->race_reply) : 0);
     }
 
-    return race_accounts_races_redis_write(ra->races_redis, ra->race_doc,
-                                           ra->rcmd.course,
-                                           ra->race_user_gone[0]
-                                           ? ra->race_user_gone : NULL,
-                                           1,
-                                           ra->race_reply ? ra->rcmd.reply
-                                                          : NULL,
-                                           ra->race_reply,
-                                           ra->race_reply
-                                           ? strlen(ra->race_reply) : 0)
-           == RACE_ACCOUNTS_REDIS_OK ? 0 : -1;
+    race_metrics_since(race_metrics_worker.redis_seconds, start);
+
+    return rc == RACE_ACCOUNTS_REDIS_OK ? 0 : -1;
 }
 
 

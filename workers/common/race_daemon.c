@@ -10,6 +10,7 @@
 
 #include "race_daemon.h"
 #include "race_log.h"
+#include "race_metrics.h"
 #include "race_signal.h"
 #include "race_time.h"
 
@@ -49,6 +50,11 @@ race_daemon_main(const race_daemon_t *d, void *data, int argc, char **argv)
 
     race_log_init(d->name, common->log_level);
 
+    if (race_metrics_init(d->name) != 0) {
+        rc = RACE_DAEMON_EXIT_FAIL;
+        goto done;
+    }
+
     if (d->command != NULL) {
         rc = d->command(data);
 
@@ -57,7 +63,11 @@ race_daemon_main(const race_daemon_t *d, void *data, int argc, char **argv)
         }
     }
 
-    if (race_signal_init() != 0) {
+    if (race_signal_init() != 0
+        || race_metrics_start(common->metrics_listen,
+                              common->liveness_timeout_ms)
+           != 0)
+    {
         rc = RACE_DAEMON_EXIT_FAIL;
         goto done;
     }
@@ -82,6 +92,7 @@ race_daemon_main(const race_daemon_t *d, void *data, int argc, char **argv)
 
 done:
 
+    race_metrics_stop();
     race_conf_free(d->settings, conf);
 
     return rc;
@@ -110,6 +121,8 @@ race_daemon_wait(int64_t ms, void (*idle)(void *data), void *data)
 
     for ( ;; ) {
         now = race_time_mono_ms();
+
+        race_metrics_beat();
 
         if (now >= end || race_signal_stop != stopping) {
             return;

@@ -12,8 +12,9 @@
  *      value checked before anything connects; -t stops here;
  *   3. the log, at log_level; a one-shot command of the command line
  *      (an admin action) runs here instead of the loop, without signals;
- *   4. the signal handlers, then open, run (the loop, until a signal or
- *      a fatal error), close (drain and commit), the last log line.
+ *   4. the signal handlers, the metrics server if metrics_listen is
+ *      set (race_metrics.h), then open, run (the loop, until a signal
+ *      or a fatal error), close (drain and commit), the last log line.
  *
  * The settings every daemon has (Kafka, MongoDB, Redis, retries,
  * stopping, log level) are one race_daemon_conf_t inside the daemon's
@@ -30,6 +31,7 @@
 #include <stdint.h>
 
 #include "race_conf.h"
+#include "race_metrics.h"
 #include "race_mongo.h"
 #include "race_queue_kafka.h"
 
@@ -62,6 +64,8 @@ typedef struct {
     int64_t                 retry_max_ms;
     int64_t                 stop_timeout_ms;
     int                     log_level;
+    char                   *metrics_listen;     /* "" is off */
+    int64_t                 liveness_timeout_ms;
 } race_daemon_conf_t;
 
 
@@ -114,7 +118,8 @@ void race_daemon_hup(void);
 /*
  * Sleeps ms, in steps of at most RACE_DAEMON_POLL_MS, calling idle(data)
  * before each unless idle is NULL; it ends early when a signal to stop
- * comes (or, if one came before, another one).
+ * comes (or, if one came before, another one).  Each step is a turn of
+ * the loop for the liveness check: waiting to retry is not being stuck.
  */
 void race_daemon_wait(int64_t ms, void (*idle)(void *data), void *data);
 
@@ -172,7 +177,13 @@ extern const char *const  race_daemon_levels[];
       race_daemon_field(base, stop_timeout_ms),                              \
       "10000", 0, 600000, NULL, NULL },                                      \
     { "log_level", RACE_CONF_ENUM, race_daemon_field(base, log_level),       \
-      "info", 0, 0, race_daemon_levels, NULL }
+      "info", 0, 0, race_daemon_levels, NULL },                              \
+    { "metrics_listen", RACE_CONF_STR,                                       \
+      race_daemon_field(base, metrics_listen),                               \
+      "", 0, 263, NULL, race_metrics_check },                                \
+    { "liveness_timeout_ms", RACE_CONF_INT,                                  \
+      race_daemon_field(base, liveness_timeout_ms),                          \
+      "30000", 100, 3600000, NULL, NULL }
 
 
 #endif /* _RACE_DAEMON_H_INCLUDED_ */

@@ -25,7 +25,15 @@
 
 #include "race_id.h"
 #include "race_log.h"
+#include "race_metrics.h"
 #include "race_queue_kafka.h"
+
+
+/* the offset after the last message stored, of one partition */
+typedef struct {
+    int32_t                  partition;
+    int64_t                  offset;
+} race_queue_kafka_stored_t;
 
 
 typedef struct {
@@ -34,6 +42,11 @@ typedef struct {
     race_queue_kafka_conf_t  conf;      /* its strings are the caller's */
     char                     instance[256];     /* "" if none */
     unsigned                 lost:1;    /* the session was lost */
+
+    /* what was handled, for the lag; of the partitions we hold */
+    race_queue_kafka_stored_t  *stored;
+    size_t                   nstored;
+    size_t                   stored_size;
 } race_queue_kafka_t;
 
 
@@ -63,6 +76,11 @@ static void race_queue_kafka_committed(rd_kafka_t *rk,
     void *opaque);
 static void race_queue_kafka_parts(const rd_kafka_topic_partition_list_t *l,
     char *buf, size_t size);
+static void race_queue_kafka_store(race_queue_kafka_t *kq,
+    int32_t partition, int64_t offset, int stored);
+static void race_queue_kafka_forget(race_queue_kafka_t *kq,
+    const rd_kafka_topic_partition_list_t *parts);
+static void race_queue_kafka_lag(void *data);
 
 
 static const race_queue_ops_t  race_queue_kafka_ops = {
@@ -106,6 +124,9 @@ race_queue_kafka_open(const race_queue_kafka_conf_t *conf,
         free(kq);
         return NULL;
     }
+
+    /* from the main loop's turns, a server down or not */
+    race_metrics_refresh(race_queue_kafka_lag, kq);
 
     race_log(RACE_LOG_INFO, "kafka: librdkafka %s, consuming \"%s\" in "
              "group \"%s\"%s%s%s", rd_kafka_version_str(), conf->topic,
@@ -237,6 +258,7 @@ race_queue_kafka_rejoin(race_queue_kafka_t *kq)
     (void) rd_kafka_consumer_close(kq->rk);
     rd_kafka_destroy(kq->rk);
     kq->rk = NULL;
+    kq->nstored = 0;
 
     return race_queue_kafka_connect(kq);
 }
@@ -353,6 +375,7 @@ race_queue_kafka_poll(race_queue_t *q, race_queue_batch_t *b, int timeout_ms)
 
         /* librdkafka retries what can be retried by itself */
         if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            race_metrics_add(race_metrics_worker.kafka_errors, 1);
             race_log(RACE_LOG_WARN, "kafka: %s%s%s",
                      m->rkt ? rd_kafka_topic_name(m->rkt) : "",
                      m->rkt ? ": " : "", rd_kafka_message_errstr(m));
@@ -363,6 +386,11 @@ race_queue_kafka_poll(race_queue_t *q, race_queue_batch_t *b, int timeout_ms)
     }
 
     /* the message is ours until commit() or release() destroys it */
+
+    race_metrics_add(race_metrics_worker.consumed, 1);
+
+    /* what came before a partition's first message was handled */
+    race_queue_kafka_store(kq, m->partition, m->offset, 0);
 
     msg = &b->msgs[b->n++];
 
@@ -438,7 +466,11 @@ race_queue_kafka_commit(race_queue_t *q, race_queue_batch_t *b)
                          offsets->elems[i].topic,
                          (int) offsets->elems[i].partition,
                          rd_kafka_err2str(offsets->elems[i].err));
+                continue;
             }
+
+            race_queue_kafka_store(kq, offsets->elems[i].partition,
+                                   offsets->elems[i].offset, 1);
         }
     }
 
@@ -471,8 +503,11 @@ race_queue_kafka_close(race_queue_t *q)
     race_queue_kafka_t   *kq = (race_queue_kafka_t *) q;
     rd_kafka_resp_err_t   err;
 
+    race_metrics_refresh(NULL, NULL);
+
     if (kq->rk == NULL) {
         /* a rejoin that failed: nothing to close */
+        free(kq->stored);
         free(kq);
         return RACE_QUEUE_ERROR;
     }
@@ -488,6 +523,7 @@ race_queue_kafka_close(race_queue_t *q)
 
     rd_kafka_destroy(kq->rk);
 
+    free(kq->stored);
     free(kq);
 
     return err == RD_KAFKA_RESP_ERR_NO_ERROR ? RACE_QUEUE_OK
@@ -561,6 +597,9 @@ race_queue_kafka_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         if (!rd_kafka_assignment_lost(rk)) {
             race_queue_kafka_commit_sync(kq, "revoke");
         }
+
+        /* their next owner's to show */
+        race_queue_kafka_forget(kq, parts);
 
         if (cooperative) {
             error = rd_kafka_incremental_unassign(rk, parts);
@@ -639,6 +678,8 @@ race_queue_kafka_error(rd_kafka_t *rk, int err, const char *reason,
 {
     (void) rk;
     (void) opaque;
+
+    race_metrics_add(race_metrics_worker.kafka_errors, 1);
 
     /* a fatal error also comes as a message from poll, handled there */
     race_log(err == RD_KAFKA_RESP_ERR__FATAL ? RACE_LOG_ERROR
@@ -747,4 +788,140 @@ race_queue_kafka_parts(const rd_kafka_topic_partition_list_t *l, char *buf,
     if (len < size) {
         snprintf(buf + len, size - len, "]");
     }
+}
+
+
+/*
+ * The offset after a partition's handled messages: stored by
+ * commit(), or, from poll(), the offset of the first message of a
+ * partition not seen before (what precedes it was handled by whoever
+ * committed it).
+ */
+
+static void
+race_queue_kafka_store(race_queue_kafka_t *kq, int32_t partition,
+    int64_t offset, int stored)
+{
+    size_t                      i, size;
+    race_queue_kafka_stored_t  *p;
+
+    for (i = 0; i < kq->nstored; i++) {
+        if (kq->stored[i].partition == partition) {
+            if (stored) {
+                kq->stored[i].offset = offset;
+            }
+
+            return;
+        }
+    }
+
+    if (kq->nstored == kq->stored_size) {
+        size = kq->stored_size ? kq->stored_size * 2 : 16;
+
+        p = realloc(kq->stored, size * sizeof(race_queue_kafka_stored_t));
+        if (p == NULL) {
+            /* the lag is shown from the position instead */
+            return;
+        }
+
+        kq->stored = p;
+        kq->stored_size = size;
+    }
+
+    kq->stored[kq->nstored].partition = partition;
+    kq->stored[kq->nstored].offset = offset;
+    kq->nstored++;
+}
+
+
+static void
+race_queue_kafka_forget(race_queue_kafka_t *kq,
+    const rd_kafka_topic_partition_list_t *parts)
+{
+    int     j;
+    size_t  i;
+
+    for (j = 0; parts != NULL && j < parts->cnt; j++) {
+        for (i = 0; i < kq->nstored; i++) {
+            if (kq->stored[i].partition == parts->elems[j].partition) {
+                kq->stored[i] = kq->stored[--kq->nstored];
+                break;
+            }
+        }
+    }
+}
+
+
+/*
+ * The lag of each partition we hold: its high watermark, as librdkafka
+ * last heard it from a fetch (no request is made), less the offset
+ * after the last message written and stored (race_queue_kafka_store);
+ * before any message of it came, the consumer's position, or 0 if it is
+ * empty.  From the main loop's turns, so that it goes on growing while
+ * a server is down and the batch in hand is retried.
+ */
+
+static void
+race_queue_kafka_lag(void *data)
+{
+    int                               i;
+    size_t                            n, k;
+    int64_t                           lo, hi, off;
+    race_metrics_lag_t                lag[RACE_METRICS_LAG_MAX];
+    race_queue_kafka_t               *kq = data;
+    rd_kafka_resp_err_t               err;
+    rd_kafka_topic_partition_t       *p;
+    rd_kafka_topic_partition_list_t  *parts;
+
+    if (kq->rk == NULL) {
+        return;
+    }
+
+    err = rd_kafka_assignment(kq->rk, &parts);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return;
+    }
+
+    /* the positions are the consumer's own: no request either */
+    (void) rd_kafka_position(kq->rk, parts);
+
+    n = 0;
+
+    for (i = 0; i < parts->cnt && n < RACE_METRICS_LAG_MAX; i++) {
+        p = &parts->elems[i];
+
+        if (rd_kafka_get_watermark_offsets(kq->rk, p->topic, p->partition,
+                                           &lo, &hi)
+            != RD_KAFKA_RESP_ERR_NO_ERROR
+            || hi < 0)
+        {
+            continue;
+        }
+
+        off = p->err == RD_KAFKA_RESP_ERR_NO_ERROR ? p->offset : -1;
+
+        for (k = 0; k < kq->nstored; k++) {
+            if (kq->stored[k].partition == p->partition) {
+                off = kq->stored[k].offset;
+                break;
+            }
+        }
+
+        if (off < 0 && lo == hi) {
+            off = hi;
+        }
+
+        if (off < 0) {
+            /* not known yet: not shown rather than shown wrong */
+            continue;
+        }
+
+        lag[n].partition = p->partition;
+        lag[n].lag = hi > off ? hi - off : 0;
+        n++;
+    }
+
+    rd_kafka_topic_partition_list_destroy(parts);
+
+    race_metrics_lag(kq->conf.topic, lag, n);
 }

@@ -133,6 +133,12 @@ typedef struct {
     int64_t                 stop_at;    /* monotonic ms, once stopping */
     unsigned                abandoned:1;
 
+    /* race_tracker_*: the others are race_metrics_worker's */
+    race_metric_t          *m_batch;    /* fixes per batch */
+    race_metric_t          *m_tick;     /* seconds to make a tick */
+    race_metric_t          *m_inserted;
+    race_metric_t          *m_duplicates;
+
     uint64_t                messages;
     uint64_t                malformed;
     uint64_t                inserted;
@@ -167,6 +173,13 @@ static void race_tracker_forget(void *data, race_book_race_t *r);
 static int race_tracker_results(race_tracker_t *tr, race_book_race_t *r);
 static void race_tracker_results_later(race_book_race_t *r, int64_t now);
 static void race_tracker_due(void *data, const char *race);
+static void race_tracker_metrics(race_tracker_t *tr);
+
+
+/* fixes per batch: one rider's message, to batch_max's top */
+static const int64_t  race_tracker_batch_buckets[] = {
+    1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000
+};
 
 
 #define race_tracker_field(name)  offsetof(race_tracker_t, conf.name)
@@ -245,6 +258,8 @@ race_tracker_open(void *data)
     race_results_conf_t       rc;
     race_store_mongo_conf_t   sc;
     race_queue_kafka_conf_t   kc;
+
+    race_tracker_metrics(tr);
 
     /* a batch ends once it has batch_max fixes; a message is not split */
     tr->max_fixes = (size_t) tr->conf.batch_max + RACE_FIX_BATCH_MAX;
@@ -426,6 +441,8 @@ race_tracker_run(void *data)
         /* fill a batch: until it is full, its time is up, or a tick */
 
         for ( ;; ) {
+            race_metrics_beat();
+
             now = race_time_mono_ms();
 
             if (race_signal_stop || now >= tr->next_tick) {
@@ -503,6 +520,7 @@ race_tracker_parse(race_tracker_t *tr)
     {
         /* poison: skipped, and committed with the batch */
         tr->malformed++;
+        race_metrics_add(race_metrics_worker.malformed, 1);
         race_log(RACE_LOG_WARN, "skipping malformed message %s: %s",
                  msg->where, err);
         return;
@@ -534,6 +552,8 @@ race_tracker_flush(race_tracker_t *tr)
 
         failures++;
         now = race_time_mono_ms();
+
+        race_metrics_add(race_metrics_worker.retries, 1);
 
         if (race_signal_stop) {
             if (tr->stop_at == 0) {
@@ -576,6 +596,8 @@ race_tracker_flush(race_tracker_t *tr)
     /* only now: the offsets cover nothing that is not written */
     tr->queue->ops->commit(tr->queue, &tr->batch);
 
+    race_metrics_observe(tr->m_batch, (int64_t) tr->nfixes);
+
     tr->nfixes = 0;
     tr->stored = 0;
     tr->nbatch++;
@@ -587,6 +609,8 @@ race_tracker_flush(race_tracker_t *tr)
 static int
 race_tracker_write(race_tracker_t *tr)
 {
+    int                  rc;
+    int64_t              start;
     race_store_result_t  res;
 
     if (tr->nfixes == 0) {
@@ -596,15 +620,19 @@ race_tracker_write(race_tracker_t *tr)
     /* a retry after a Redis failure does not insert again */
 
     if (!tr->stored) {
-        if (tr->store->ops->insert(tr->store, tr->fixes, tr->nfixes, &res)
-            != RACE_STORE_OK)
-        {
+        start = race_metrics_now_us();
+        rc = tr->store->ops->insert(tr->store, tr->fixes, tr->nfixes, &res);
+        race_metrics_since(race_metrics_worker.mongo_seconds, start);
+
+        if (rc != RACE_STORE_OK) {
             return -1;
         }
 
         tr->stored = 1;
         tr->inserted += res.inserted;
         tr->duplicates += res.duplicates;
+        race_metrics_add(tr->m_inserted, (int64_t) res.inserted);
+        race_metrics_add(tr->m_duplicates, (int64_t) res.duplicates);
 
         race_log(RACE_LOG_DEBUG, "stored %zu fixes: %zu new, %zu "
                  "duplicates", tr->nfixes, res.inserted, res.duplicates);
@@ -619,7 +647,11 @@ race_tracker_write(race_tracker_t *tr)
         return -1;
     }
 
-    if (race_live_update(tr->live, tr->fixes, tr->nfixes) != RACE_LIVE_OK) {
+    start = race_metrics_now_us();
+    rc = race_live_update(tr->live, tr->fixes, tr->nfixes);
+    race_metrics_since(race_metrics_worker.redis_seconds, start);
+
+    if (rc != RACE_LIVE_OK) {
         return -1;
     }
 
@@ -647,9 +679,11 @@ static void
 race_tracker_tick(race_tracker_t *tr)
 {
     int                made;
-    size_t             i;
-    int64_t            now;
+    size_t             i, pending;
+    int64_t            now, start, wstart;
     race_book_race_t  *r;
+
+    start = race_metrics_now_us();
 
     /* at most one tick per tick_ms: the next one counts from now */
     tr->next_tick = race_time_mono_ms() + tr->conf.tick_ms;
@@ -709,7 +743,17 @@ race_tracker_tick(race_tracker_t *tr)
     race_book_sweep(tr->book);
 
     /* failures are logged by race_live; what is pending stays pending */
+
+    pending = race_live_pending(tr->live);
+    wstart = race_metrics_now_us();
+
     (void) race_live_tick(tr->live, now);
+
+    if (pending > 0) {
+        race_metrics_since(race_metrics_worker.redis_seconds, wstart);
+    }
+
+    race_metrics_since(tr->m_tick, start);
 }
 
 
@@ -1114,4 +1158,26 @@ race_tracker_due(void *data, const char *race)
     }
 
     race_log(RACE_LOG_INFO, "race %s: results due", race);
+}
+
+
+static void
+race_tracker_metrics(race_tracker_t *tr)
+{
+    tr->m_batch = race_metrics_histogram("race_tracker_batch_fixes",
+        "Fixes in a batch written to MongoDB and Redis", NULL, 0,
+        race_tracker_batch_buckets,
+        sizeof(race_tracker_batch_buckets) / sizeof(int64_t), 0);
+
+    tr->m_tick = race_metrics_histogram("race_tracker_tick_seconds",
+        "Time to make a tick: races reloaded, standings, results, "
+        "the live messages published", NULL, 0,
+        race_metrics_seconds, race_metrics_nseconds, 6);
+
+    tr->m_inserted = race_metrics_counter("race_tracker_fixes_stored_total",
+        "Fixes inserted into MongoDB", NULL, 0);
+
+    tr->m_duplicates = race_metrics_counter(
+        "race_tracker_fixes_duplicate_total",
+        "Fixes MongoDB had already (delivered again)", NULL, 0);
 }
