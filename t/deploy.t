@@ -201,22 +201,6 @@ my $module = $t->module;
 mkdir "$dir/html";
 mkdir "$dir/run";
 
-# the names of the status branch's directives (OPS.md): until the module
-# has them, the configuration is checked without them as well, and the
-# whole of it is a TODO
-sub module_knows {
-    my ($directive) = @_;
-    my $f = $t->write_file("knows-$directive.conf",
-        "load_module $module;\nevents {}\nhttp { server { listen 127.0.0.1:1;"
-        . " location = /x { $directive; } } }\n");
-    my $env = $t->san_env("knows-$directive", leaks => 0);
-    local @ENV{keys %$env} = values %$env;
-    `/usr/sbin/nginx -t -q -p $dir/ -c $f -e $dir/knows.err 2>&1`;
-    return $? == 0;
-}
-
-my $has_status = module_knows('race_status') && module_knows('race_ready');
-
 sub nginx_t {
     my ($name, $conf) = @_;
 
@@ -249,19 +233,8 @@ for my $name (sort keys %rendered) {
               {race_redis 127.0.0.1:};
     $conf = "user root root;\n$conf" if $> == 0;
 
-    TODO: {
-        local $TODO = 'race_status and race_ready come with the status'
-            . ' branch' unless $has_status;
-        my ($rc, $out) = nginx_t("nginx-$name", $conf);
-        is($rc, 0, "$name: the rendered nginx.conf passes nginx -t")
-            or diag($out);
-    }
-
-    next if $has_status;
-
-    (my $without = $conf) =~ s{\brace_(status|ready);}{return 204;}g;
-    my ($rc, $out) = nginx_t("nginx-$name-now", $without);
-    is($rc, 0, "$name: it does but for race_status and race_ready")
+    my ($rc, $out) = nginx_t("nginx-$name", $conf);
+    is($rc, 0, "$name: the rendered nginx.conf passes nginx -t")
         or diag($out);
 }
 
@@ -298,18 +271,6 @@ for my $name (sort keys %rendered) {
             "$name: $w serves its metrics on 9464");
 
         my ($rc, $out) = worker_t($w, $args, $conf);
-
-        if ($rc != 0 && $out =~ /unknown setting "metrics_listen"/) {
-            TODO: {
-                local $TODO = 'metrics_listen comes with the metrics branch';
-                is($rc, 0, "$name: $w -t accepts the pod's settings");
-            }
-            (my $without = $conf) =~ s/^metrics_listen .*\n//m;
-            ($rc, $out) = worker_t($w, $args, $without);
-            is($rc, 0, "$name: $w -t accepts them but metrics_listen")
-                or diag($out);
-            next;
-        }
 
         is($rc, 0, "$name: $w -t accepts the pod's settings") or diag($out);
     }
