@@ -11,6 +11,8 @@
 #   ./build.sh bench      the pipeline's figures (release build)
 #   ./build.sh bench capacity  the same with the figures tools/capacity
 #                         reads, and a spectators' run (docs/CAPACITY.md)
+#   ./build.sh bench live [--quick] [options]  the spectators' fan-out,
+#                         ours beside Nchan's (t/bench/live.pl), release
 #   ./build.sh bench-match  the map matcher's cost per fix (release build)
 #   ./build.sh bench-standings  race-tracker's standings: fixes/s, ticks
 #   ./build.sh web        the web client (html/) into build/html
@@ -49,13 +51,19 @@ PACKAGES=(
 )
 
 # the browser tests' browser (playwright-core drives it; it downloads
-# none) and a font for its screenshots; venv for t/engines/py-install.sh
-TEST_PACKAGES=(chromium fonts-dejavu-core python3-venv)
+# none) and a font for its screenshots; venv for t/engines/py-install.sh;
+# Nchan for t/bench_live.t
+TEST_PACKAGES=(chromium fonts-dejavu-core python3-venv libnginx-mod-nchan)
+
+# what the benchmarks compare with: Nchan, the module a user would pick
+# instead of ours for /live (./build.sh bench live)
+BENCH_PACKAGES=(libnginx-mod-nchan)
 
 deps() {
     local missing=() p
 
-    for p in "${PACKAGES[@]}" ${RACE_DEPS_TEST:+"${TEST_PACKAGES[@]}"}; do
+    for p in "${PACKAGES[@]}" ${RACE_DEPS_TEST:+"${TEST_PACKAGES[@]}"} \
+             ${RACE_DEPS_BENCH:+"${BENCH_PACKAGES[@]}"}; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null \
             | grep -q 'install ok installed' || missing+=("$p")
     done
@@ -273,6 +281,18 @@ bench() {
     RACE_BUILD=$BUILD perl t/bench/pipeline.pl "$@"
 }
 
+# the spectators' fan-out beside Nchan's: t/bench/live.pl with
+# t/bench/live_bench.c, on the release module (no sanitizers)
+bench_live() {
+    shift 2
+    RACE_DEPS_BENCH=1 deps
+    module
+    make -s -C "$ROOT/t" BUILD="$BUILD" "$BUILD/t/live_bench"
+
+    cd "$ROOT"
+    RACE_BUILD=$BUILD perl t/bench/live.pl "$@"
+}
+
 # the map matcher's figures: t/bench/match_bench.c, no sanitizers
 bench_match() {
     shift
@@ -300,7 +320,8 @@ case "${1:-all}" in
     web)     deps; web "$BUILD/html" ;;
     run)     run ;;
     test)    shift; run_tests "$@" ;;
-    bench)   bench "$@" ;;
+    bench)
+        if [ "${2:-}" = live ]; then bench_live "$@"; else bench "$@"; fi ;;
     bench-match) bench_match "$@" ;;
     bench-standings) bench_standings "$@" ;;
     clean)   rm -rf "$BUILD" ;;
