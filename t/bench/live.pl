@@ -11,7 +11,7 @@
 #
 #   t/bench/live.pl [--quick] [--seconds S] [--only a,b,c,d]
 #                   [--servers ours,nchan] [--clean-p99-ms MS]
-#                   [--budget SECONDS] [--dir DIR]
+#                   [--rates R1,R2,...] [--budget SECONDS] [--dir DIR]
 #
 # Scenarios, each on servers started afresh:
 #   (d) idle memory: 10,000 spectators connected, no ticks: the nginx
@@ -49,12 +49,12 @@ my $NCHAN = $ENV{RACE_NCHAN_MODULE}
 my %o = (seconds => 3, only => 'd,a,b,c', servers => 'ours,nchan',
     clean_p99_ms => 100, stop_p99_ms => 1000, budget => 600);
 
-GetOptions(\%o, 'quick', 'seconds=f', 'only=s', 'servers=s',
+GetOptions(\%o, 'quick', 'seconds=f', 'only=s', 'servers=s', 'rates=s',
     'clean-p99-ms=f' => \$o{clean_p99_ms}, 'budget=f', 'dir=s',
     'stop-p99-ms=f' => \$o{stop_p99_ms})
     or die "usage: t/bench/live.pl [--quick] [--seconds S] [--only a,b,c,d]"
-        . " [--servers ours,nchan] [--clean-p99-ms MS] [--budget S]"
-        . " [--dir DIR]\n";
+        . " [--servers ours,nchan] [--clean-p99-ms MS] [--rates R1,R2,...]"
+        . " [--budget S] [--dir DIR]\n";
 
 # the scenarios: races, spectators per race, tick rates per race, the
 # rate whose latency the table shows
@@ -77,6 +77,13 @@ if ($o{quick}) {
         d => { races => 2, spectators => 10, idle => 1 },
     );
     $o{seconds} = 1 unless grep { /^--seconds/ } @ARGV;
+}
+
+# rates of the caller's, for every scenario run
+if ($o{rates}) {
+    my @r = grep { /^[\d.]+$/ && $_ > 0 } split /,/, $o{rates};
+    die "--rates: numbers, comma-separated\n" unless @r;
+    $_->{rates} = [@r], $_->{ref} = $r[0] for grep { $_->{rates} } values %SCEN;
 }
 
 my @SCENARIOS = grep { $SCEN{$_} } split /,/, $o{only};
