@@ -83,7 +83,10 @@ if ($o{quick}) {
 if ($o{rates}) {
     my @r = grep { /^[\d.]+$/ && $_ > 0 } split /,/, $o{rates};
     die "--rates: numbers, comma-separated\n" unless @r;
-    $_->{rates} = [@r], $_->{ref} = $r[0] for grep { $_->{rates} } values %SCEN;
+    for my $sc (grep { $_->{rates} } values %SCEN) {
+        $sc->{rates} = [@r];
+        $sc->{ref} = $r[0];
+    }
 }
 
 my @SCENARIOS = grep { $SCEN{$_} } split /,/, $o{only};
@@ -344,6 +347,10 @@ for my $s (@SCENARIOS) {
         for my $r (client($deadline, @args)) {
             if ($r->{kind} eq 'step') {
                 push @{$R{$s}{$name}{steps}}, $r;
+                # one thread reads every spectator: say when it is full
+                print "# $s/$name at $r->{rate}/s: the client's thread"
+                    . " was busy $r->{cpu_client}% of the step, it may be"
+                    . " what limits\n" if $r->{cpu_client} >= 90;
             } elsif ($r->{kind} eq 'idle') {
                 $R{$s}{$name}{idle} = $r;
             } elsif ($r->{kind} eq 'connected') {
