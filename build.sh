@@ -11,6 +11,9 @@
 #   ./build.sh bench      the pipeline's figures (release build)
 #   ./build.sh bench capacity  the same with the figures tools/capacity
 #                         reads, and a spectators' run (docs/CAPACITY.md)
+#   ./build.sh bench idle [N [KINDS]]  nginx's memory per idle
+#                         connection: /live spectators, WebSocket echo,
+#                         HTTP keep-alive (release build, Redis only)
 #   ./build.sh bench-match  the map matcher's cost per fix (release build)
 #   ./build.sh bench-standings  race-tracker's standings: fixes/s, ticks
 #   ./build.sh web        the web client (html/) into build/html
@@ -261,6 +264,11 @@ run_tests() {
 }
 
 bench() {
+    if [ "${2:-}" = idle ]; then
+        bench_idle "$@"
+        return
+    fi
+
     all
     engines
 
@@ -271,6 +279,17 @@ bench() {
     cd "$ROOT"
     shift
     RACE_BUILD=$BUILD perl t/bench/pipeline.pl "$@"
+}
+
+# nginx's memory per idle connection: t/bench/idle_mem.pl, the release
+# module and Redis, nothing else
+bench_idle() {
+    shift 2
+    deps
+    module
+
+    cd "$ROOT"
+    RACE_BUILD=$BUILD perl t/bench/idle_mem.pl "$@"
 }
 
 # the map matcher's figures: t/bench/match_bench.c, no sanitizers
