@@ -9,12 +9,16 @@
 #
 #   live       a /live/r1 spectator that has read its snapshot (a race
 #              of 50 riders, its state hash in Redis) and then listens
+#   live-limited  the same under limit_conn (as conf/nginx.prod.conf):
+#              limit_conn's count lives as long as the request, which
+#              the socket then keeps
 #   echo       a race_ws_echo WebSocket that sent one message and read
 #              it back
 #   keepalive  a plain HTTP/1.1 keep-alive connection after one request:
 #              nginx's own floor for an idle connection
 #
-#   t/bench/idle_mem.pl [N [KINDS]]                  (5000 live,echo,keepalive)
+#   t/bench/idle_mem.pl [N [KINDS]]
+#                      (5000 live,live-limited,echo,keepalive)
 #
 # The memory is the worker's VmRSS (/proc/PID/status) and its
 # Private_Dirty (/proc/PID/smaps_rollup).  The connection slots
@@ -39,14 +43,14 @@ use Race::RESP qw(resp_encode);
 use Race::WS;
 
 my $n = (shift // 5000) + 0;
-my $kinds = shift // 'live,echo,keepalive';
+my $kinds = shift // 'live,live-limited,echo,keepalive';
 my @kinds = split /,/, $kinds;
 my $WARM = 50;
 my $RIDERS = 50;
 
 for (@kinds) {
-    die "unknown kind \"$_\": live, echo or keepalive\n"
-        unless /^(live|echo|keepalive)$/;
+    die "unknown kind \"$_\": live, live-limited, echo or keepalive\n"
+        unless /^(live|live-limited|echo|keepalive)$/;
 }
 
 my $t = Race::Test->new;
@@ -128,11 +132,17 @@ sub start_nginx {
             . ($slots + 64) . ";", http => <<"EOF");
     race_redis $redis;
     access_log off;
+    limit_conn_zone \$binary_remote_addr zone=bench_sockets:10m;
 
     server {
         listen 127.0.0.1:$port backlog=4096;
 
         location /live/ {
+            race_live;
+        }
+
+        location /limited/live/ {
+            limit_conn bench_sockets 65535;
             race_live;
         }
 
@@ -168,10 +178,11 @@ sub open_one {
 
     my $ws = eval {
         Race::WS->start(port => $port,
-            path => $kind eq 'live' ? '/live/r1' : '/echo')
+            path => $kind eq 'live' ? '/live/r1'
+                : $kind eq 'live-limited' ? '/limited/live/r1' : '/echo')
     } or return undef;
 
-    if ($kind eq 'live') {
+    if ($kind =~ /^live/) {
         my $f = $ws->read_frame(10);
         return undef unless ref $f && $f->{opcode} == Race::WS::TEXT
             && $f->{payload} =~ /^\{"[^"]+":/
@@ -217,7 +228,7 @@ for my $kind (@kinds) {
     my $m1 = memory($pid);
     my $ok = $n - ($failed || 0);
 
-    printf "%-9s %d idle connections in %.1f s (%d failed): worker "
+    printf "%-12s %d idle connections in %.1f s (%d failed): worker "
         . "VmRSS %d KB at start, %d KB + %d warm-up, %d KB + %d\n",
         $kind, $ok, $secs, $failed || 0, $start->{rss}, $m0->{rss}, $WARM,
         $m1->{rss}, $ok;
@@ -236,8 +247,8 @@ for my $kind (@kinds) {
 
 print "\nbytes of nginx worker memory per idle connection "
     . "(growth over $WARM warm-up ones):\n";
-printf "  %-9s %8s %12s %14s\n", 'kind', 'conns', 'VmRSS B', 'Priv.Dirty B';
-printf "  %-9s %8d %12.0f %14.0f\n", @$_ for @results;
+printf "  %-12s %8s %12s %14s\n", 'kind', 'conns', 'VmRSS B', 'Priv.Dirty B';
+printf "  %-12s %8d %12.0f %14.0f\n", @$_ for @results;
 
 my @alerts = grep { /\[(alert|crit|emerg)\]/ }
     split /\n/, $t->read_file('error.log');
