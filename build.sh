@@ -13,6 +13,9 @@
 #                         reads, and a spectators' run (docs/CAPACITY.md)
 #   ./build.sh bench live [--quick] [options]  the spectators' fan-out,
 #                         ours beside Nchan's (t/bench/live.pl), release
+#   ./build.sh bench idle [N [KINDS]]  nginx's memory per idle
+#                         connection: /live spectators, WebSocket echo,
+#                         HTTP keep-alive (release build, Redis only)
 #   ./build.sh bench-match  the map matcher's cost per fix (release build)
 #   ./build.sh bench-standings  race-tracker's standings: fixes/s, ticks
 #   ./build.sh web        the web client (html/) into build/html
@@ -293,6 +296,17 @@ bench_live() {
     RACE_BUILD=$BUILD perl t/bench/live.pl "$@"
 }
 
+# nginx's memory per idle connection: t/bench/idle_mem.pl, the release
+# module and Redis, nothing else
+bench_idle() {
+    shift 2
+    deps
+    module
+
+    cd "$ROOT"
+    RACE_BUILD=$BUILD perl t/bench/idle_mem.pl "$@"
+}
+
 # the map matcher's figures: t/bench/match_bench.c, no sanitizers
 bench_match() {
     shift
@@ -321,7 +335,11 @@ case "${1:-all}" in
     run)     run ;;
     test)    shift; run_tests "$@" ;;
     bench)
-        if [ "${2:-}" = live ]; then bench_live "$@"; else bench "$@"; fi ;;
+        case ${2:-} in
+            live) bench_live "$@" ;;
+            idle) bench_idle "$@" ;;
+            *)    bench "$@" ;;
+        esac ;;
     bench-match) bench_match "$@" ;;
     bench-standings) bench_standings "$@" ;;
     clean)   rm -rf "$BUILD" ;;

@@ -238,7 +238,8 @@ static const ngx_http_race_ws_handler_t  ngx_http_race_ingest_ws = {
     ngx_http_race_ingest_message,
     ngx_http_race_ingest_drain,
     ngx_http_race_ingest_close,
-    NGX_HTTP_RACE_EP_RIDE
+    NGX_HTTP_RACE_EP_RIDE,
+    0                                      /* the ride is in the request's */
 };
 
 

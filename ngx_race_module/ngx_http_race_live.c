@@ -81,6 +81,20 @@ typedef struct {
 } ngx_http_race_live_race_t;
 
 
+/* before the upgrade, in the request's pool: what was asked */
+typedef struct {
+    u_char                     *id;             /* the race */
+    size_t                      len;
+    race_jwt_rc_e               token;          /* its check, if given */
+    ngx_uint_t                  has_token;      /* 0: none given */
+    race_jwt_claims_t          *claims;
+} ngx_http_race_live_ask_t;
+
+
+/*
+ * After the upgrade, in the connection's pool: the request is freed
+ * once the 101 is out (ngx_http_race_ws_detach()), the socket stays.
+ */
 typedef struct {
     ngx_queue_t                 link;
     ngx_http_race_ws_t         *ws;
@@ -88,13 +102,6 @@ typedef struct {
     ngx_event_t                 wait;           /* for the first snapshot */
     unsigned                    live:1;         /* has its snapshot */
     unsigned                    slow:1;         /* missed ticks */
-
-    /* before the upgrade: the race asked for, the token if any */
-    u_char                     *id;
-    size_t                      len;
-    race_jwt_rc_e               token;          /* its check, if given */
-    ngx_uint_t                  has_token;      /* 0: none given */
-    race_jwt_claims_t          *claims;
 
     ngx_http_race_grant_t       grant;          /* a private race's */
 } ngx_http_race_spectator_t;
@@ -126,14 +133,14 @@ static ngx_int_t ngx_http_race_live_init_process(ngx_cycle_t *cycle);
 static void ngx_http_race_live_exit_process(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_race_live_handler(ngx_http_request_t *r);
 static void ngx_http_race_live_token(ngx_http_request_t *r,
-    ngx_http_race_spectator_t *sp);
+    ngx_http_race_live_ask_t *ask);
 static ngx_int_t ngx_http_race_live_checked(ngx_http_request_t *r,
     void *data, ngx_http_race_access_t *access);
 static ngx_int_t ngx_http_race_live_refuse(ngx_http_request_t *r,
     ngx_uint_t status, const char *code, const char *message,
     char *authenticate);
 static ngx_int_t ngx_http_race_live_start(ngx_http_request_t *r,
-    ngx_http_race_spectator_t *sp, ngx_uint_t private);
+    ngx_http_race_live_ask_t *ask, ngx_uint_t private);
 static void ngx_http_race_live_end(ngx_http_race_grant_t *g,
     const char *reason);
 static ngx_int_t ngx_http_race_live_message(ngx_http_race_ws_t *ws,
@@ -218,7 +225,8 @@ static const ngx_http_race_ws_handler_t  ngx_http_race_live_ws = {
     ngx_http_race_live_message,
     ngx_http_race_live_drain,
     ngx_http_race_live_close,
-    NGX_HTTP_RACE_EP_LIVE
+    NGX_HTTP_RACE_EP_LIVE,
+    1                                      /* all in the connection's pool */
 };
 
 
@@ -346,7 +354,7 @@ ngx_http_race_live_handler(ngx_http_request_t *r)
     size_t                      len;
     ngx_int_t                   rc;
     ngx_uint_t                  good;
-    ngx_http_race_spectator_t  *sp;
+    ngx_http_race_live_ask_t   *ask;
 
     if (ngx_http_race_live == NULL) {
         return NGX_HTTP_SERVICE_UNAVAILABLE;
@@ -369,21 +377,21 @@ ngx_http_race_live_handler(ngx_http_request_t *r)
                                         "1 to 64 of [A-Za-z0-9_-]");
     }
 
-    sp = ngx_pcalloc(r->pool, sizeof(ngx_http_race_spectator_t));
-    if (sp == NULL) {
+    ask = ngx_pcalloc(r->pool, sizeof(ngx_http_race_live_ask_t));
+    if (ask == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    sp->id = id;
-    sp->len = len;
+    ask->id = id;
+    ask->len = len;
 
-    ngx_http_race_live_token(r, sp);
+    ngx_http_race_live_token(r, ask);
 
-    if (sp->has_token && sp->token == RACE_JWT_OK && sp->claims == NULL) {
+    if (ask->has_token && ask->token == RACE_JWT_OK && ask->claims == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    good = (sp->has_token && sp->token == RACE_JWT_OK);
+    good = (ask->has_token && ask->token == RACE_JWT_OK);
 
     /*
      * Whether the race is private is in Redis: until it says, the
@@ -392,8 +400,8 @@ ngx_http_race_live_handler(ngx_http_request_t *r)
      */
 
     rc = ngx_http_race_access_check(r, id, len,
-                                    good ? sp->claims->jti : NULL,
-                                    ngx_http_race_live_checked, sp);
+                                    good ? ask->claims->jti : NULL,
+                                    ngx_http_race_live_checked, ask);
 
     if (rc == NGX_DECLINED) {
         return ngx_http_race_access_unavailable(r);
@@ -410,7 +418,7 @@ ngx_http_race_live_handler(ngx_http_request_t *r)
  */
 
 static void
-ngx_http_race_live_token(ngx_http_request_t *r, ngx_http_race_spectator_t *sp)
+ngx_http_race_live_token(ngx_http_request_t *r, ngx_http_race_live_ask_t *ask)
 {
     ngx_str_t                   token;
     race_jwt_key_t             *keys;
@@ -420,39 +428,39 @@ ngx_http_race_live_token(ngx_http_request_t *r, ngx_http_race_spectator_t *sp)
         return;
     }
 
-    sp->has_token = 1;
+    ask->has_token = 1;
 
     rmcf = ngx_http_get_module_main_conf(r, ngx_http_race_module);
 
     if (rmcf->token_keys == NULL) {
         /* no race_token_key: no token can be good here */
-        sp->token = RACE_JWT_UNKNOWN_KID;
+        ask->token = RACE_JWT_UNKNOWN_KID;
         return;
     }
 
-    sp->claims = ngx_palloc(r->pool, sizeof(race_jwt_claims_t));
-    if (sp->claims == NULL) {
+    ask->claims = ngx_palloc(r->pool, sizeof(race_jwt_claims_t));
+    if (ask->claims == NULL) {
         return;
     }
 
     keys = rmcf->token_keys->elts;
 
-    sp->token = race_jwt_verify((char *) token.data, token.len, keys,
-                                rmcf->token_keys->nelts, "ngx_race", "live",
-                                ngx_time(), RACE_JWT_RIDE_LEEWAY,
-                                sp->claims);
+    ask->token = race_jwt_verify((char *) token.data, token.len, keys,
+                                 rmcf->token_keys->nelts, "ngx_race", "live",
+                                 ngx_time(), RACE_JWT_RIDE_LEEWAY,
+                                 ask->claims);
 
-    if (sp->token == RACE_JWT_BAD_AUDIENCE) {
-        sp->token = race_jwt_verify((char *) token.data, token.len, keys,
-                                    rmcf->token_keys->nelts, "ngx_race",
-                                    "ride", ngx_time(), RACE_JWT_RIDE_LEEWAY,
-                                    sp->claims);
+    if (ask->token == RACE_JWT_BAD_AUDIENCE) {
+        ask->token = race_jwt_verify((char *) token.data, token.len, keys,
+                                     rmcf->token_keys->nelts, "ngx_race",
+                                     "ride", ngx_time(), RACE_JWT_RIDE_LEEWAY,
+                                     ask->claims);
     }
 
-    if (sp->token == RACE_JWT_OK
-        && (sp->claims->race[0] == '\0' || sp->claims->jti[0] == '\0'))
+    if (ask->token == RACE_JWT_OK
+        && (ask->claims->race[0] == '\0' || ask->claims->jti[0] == '\0'))
     {
-        sp->token = RACE_JWT_BAD_CLAIMS;
+        ask->token = RACE_JWT_BAD_CLAIMS;
     }
 }
 
@@ -461,9 +469,9 @@ static ngx_int_t
 ngx_http_race_live_checked(ngx_http_request_t *r, void *data,
     ngx_http_race_access_t *access)
 {
-    ngx_http_race_spectator_t  *sp;
+    ngx_http_race_live_ask_t   *ask;
 
-    sp = data;
+    ask = data;
 
     if (ngx_http_race_live == NULL) {
         /* this worker is exiting */
@@ -473,30 +481,30 @@ ngx_http_race_live_checked(ngx_http_request_t *r, void *data,
     /* no meta: an ad-hoc race, as race-sim rides; public */
 
     if (!access->meta || access->public) {
-        return ngx_http_race_live_start(r, sp, 0);
+        return ngx_http_race_live_start(r, ask, 0);
     }
 
-    if (!sp->has_token) {
+    if (!ask->has_token) {
         return ngx_http_race_live_refuse(r, NGX_HTTP_UNAUTHORIZED,
                                          "missing_token",
                                          "this race is private: a token "
                                          "is required", "Bearer");
     }
 
-    if (sp->token != RACE_JWT_OK) {
+    if (ask->token != RACE_JWT_OK) {
         /* the token itself is never logged */
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "race: live token rejected: %s",
-                      race_jwt_strerror(sp->token));
+                      race_jwt_strerror(ask->token));
 
         return ngx_http_race_live_refuse(r, NGX_HTTP_UNAUTHORIZED,
                                          "invalid_token",
-                                         race_jwt_strerror(sp->token),
+                                         race_jwt_strerror(ask->token),
                                          "Bearer error=\"invalid_token\"");
     }
 
-    if (ngx_strlen(sp->claims->race) != sp->len
-        || ngx_strncmp(sp->claims->race, sp->id, sp->len) != 0)
+    if (ngx_strlen(ask->claims->race) != ask->len
+        || ngx_strncmp(ask->claims->race, ask->id, ask->len) != 0)
     {
         return ngx_http_race_send_error(r, NGX_HTTP_FORBIDDEN, "wrong_race",
                                         "the token is for another race");
@@ -510,7 +518,7 @@ ngx_http_race_live_checked(ngx_http_request_t *r, void *data,
     if (access->revoked) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "race: revoked token for race \"%*s\"",
-                      sp->len, sp->id);
+                      ask->len, ask->id);
 
         return ngx_http_race_live_refuse(r, NGX_HTTP_UNAUTHORIZED,
                                          "token_revoked",
@@ -518,7 +526,7 @@ ngx_http_race_live_checked(ngx_http_request_t *r, void *data,
                                          "Bearer error=\"invalid_token\"");
     }
 
-    return ngx_http_race_live_start(r, sp, 1);
+    return ngx_http_race_live_start(r, ask, 1);
 }
 
 
@@ -539,20 +547,31 @@ ngx_http_race_live_refuse(ngx_http_request_t *r, ngx_uint_t status,
 /* the upgrade; NGX_DONE when the socket is open (it holds the request) */
 
 static ngx_int_t
-ngx_http_race_live_start(ngx_http_request_t *r, ngx_http_race_spectator_t *sp,
+ngx_http_race_live_start(ngx_http_request_t *r, ngx_http_race_live_ask_t *ask,
     ngx_uint_t private)
 {
     ngx_int_t                   rc;
     ngx_http_race_ws_t         *ws;
     ngx_http_race_live_race_t  *race;
+    ngx_http_race_spectator_t  *sp;
 
-    rc = ngx_http_race_ws_upgrade(r, &ngx_http_race_live_ws, sp, &ws);
+    rc = ngx_http_race_ws_upgrade(r, &ngx_http_race_live_ws, NULL, &ws);
 
     if (ws == NULL) {
         return rc;
     }
 
-    race = ngx_http_race_live_race(sp->id, sp->len, r->connection->log);
+    /* answered 101, the connection serves no other request: once each */
+
+    sp = ngx_pcalloc(r->connection->pool, sizeof(ngx_http_race_spectator_t));
+    if (sp == NULL) {
+        ngx_http_race_ws_close(ws, RACE_WS_CLOSE_INTERNAL, "no memory");
+        return NGX_DONE;
+    }
+
+    ws->data = sp;
+
+    race = ngx_http_race_live_race(ask->id, ask->len, r->connection->log);
     if (race == NULL) {
         ngx_http_race_ws_close(ws, RACE_WS_CLOSE_INTERNAL, "no memory");
         return NGX_DONE;
@@ -573,9 +592,9 @@ ngx_http_race_live_start(ngx_http_request_t *r, ngx_http_race_spectator_t *sp,
     if (private) {
         /* the socket obeys its token: revoked or expired, it closes */
 
-        ngx_memcpy(sp->grant.jti, sp->claims->jti,
-                   ngx_strlen(sp->claims->jti) + 1);
-        sp->grant.expires = (time_t) (sp->claims->exp
+        ngx_memcpy(sp->grant.jti, ask->claims->jti,
+                   ngx_strlen(ask->claims->jti) + 1);
+        sp->grant.expires = (time_t) (ask->claims->exp
                                       + RACE_JWT_RIDE_LEEWAY);
         sp->grant.end = ngx_http_race_live_end;
         sp->grant.data = sp;
@@ -617,8 +636,8 @@ ngx_http_race_live_end(ngx_http_race_grant_t *g, const char *reason)
     }
 
     ngx_log_error(NGX_LOG_INFO, g->log, 0,
-                  "race: spectator of race \"%*s\" closed: %s",
-                  sp->len, sp->id, reason);
+                  "race: spectator of race \"%s\" closed: %s",
+                  sp->race ? (char *) sp->race->id : "", reason);
 
     ngx_http_race_ws_close(sp->ws, NGX_HTTP_RACE_CLOSE_POLICY, reason);
 }
@@ -642,7 +661,7 @@ ngx_http_race_live_drain(ngx_http_race_ws_t *ws)
 
     /* it missed ticks: the latest state, not the backlog */
 
-    if (sp->race && !sp->live && sp->race->loaded
+    if (sp && sp->race && !sp->live && sp->race->loaded
         && ngx_http_race_live_send_snapshot(sp) == NGX_OK
         && sp->slow)
     {
@@ -659,6 +678,12 @@ ngx_http_race_live_close(ngx_http_race_ws_t *ws)
     ngx_http_race_spectator_t  *sp;
 
     sp = ws->data;
+
+    if (sp == NULL) {
+        /* closed before it was a spectator */
+        return;
+    }
+
     race = sp->race;
 
     if (sp->wait.timer_set) {

@@ -43,7 +43,11 @@ static ngx_int_t ngx_http_race_ws_check(ngx_http_request_t *r,
 static ngx_int_t ngx_http_race_ws_origin_allowed(
     ngx_http_race_ws_loc_conf_t *wlcf, ngx_str_t *origin);
 static void ngx_http_race_ws_read_handler(ngx_event_t *rev);
+static void ngx_http_race_ws_detached_read_handler(ngx_event_t *rev);
 static void ngx_http_race_ws_write_handler(ngx_event_t *wev);
+static void ngx_http_race_ws_detached_write_handler(ngx_event_t *wev);
+static void ngx_http_race_ws_on_read(ngx_http_race_ws_t *ws);
+static void ngx_http_race_ws_on_write(ngx_http_race_ws_t *ws);
 static void ngx_http_race_ws_timer_handler(ngx_event_t *ev);
 static void ngx_http_race_ws_read(ngx_http_race_ws_t *ws);
 static ngx_int_t ngx_http_race_ws_process(ngx_http_race_ws_t *ws);
@@ -57,6 +61,10 @@ static ngx_int_t ngx_http_race_ws_enqueue(ngx_http_race_ws_t *ws,
 static ngx_int_t ngx_http_race_ws_send_control(ngx_http_race_ws_t *ws,
     unsigned opcode, const u_char *data, size_t len);
 static void ngx_http_race_ws_finish(ngx_http_race_ws_t *ws);
+static void ngx_http_race_ws_detach(ngx_http_race_ws_t *ws);
+static void ngx_http_race_ws_free_in(ngx_http_race_ws_t *ws);
+static ngx_int_t ngx_http_race_ws_grow_queue(ngx_http_race_ws_t *ws);
+static void ngx_http_race_ws_shrink_queue(ngx_http_race_ws_t *ws);
 static void ngx_http_race_ws_cleanup(void *data);
 
 static void *ngx_http_race_ws_create_loc_conf(ngx_conf_t *cf);
@@ -183,7 +191,8 @@ static const ngx_http_race_ws_handler_t  ngx_http_race_ws_echo = {
     ngx_http_race_ws_echo_message,
     NULL,
     NULL,
-    NGX_HTTP_RACE_EP_WS_ECHO
+    NGX_HTTP_RACE_EP_WS_ECHO,
+    1
 };
 
 
@@ -262,7 +271,15 @@ ngx_http_race_ws_upgrade(ngx_http_request_t *r,
                                         reject.message);
     }
 
-    ws = ngx_pcalloc(r->pool, sizeof(ngx_http_race_ws_t));
+    /*
+     * The connection's pool: the socket may outlive the request.  From
+     * here it is answered 101 or closed, never served another request,
+     * so this is taken once a connection.
+     */
+
+    r->keepalive = 0;
+
+    ws = ngx_pcalloc(c->pool, sizeof(ngx_http_race_ws_t));
     if (ws == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -272,20 +289,24 @@ ngx_http_race_ws_upgrade(ngx_http_request_t *r,
      * large_client_header_buffers hold: the buffer takes them all.
      */
 
-    size = ngx_max((size_t) (r->header_in->last - r->header_in->pos),
-                   NGX_HTTP_RACE_WS_BUFFER);
+    size = r->header_in->last - r->header_in->pos;
 
-    ws->in = ngx_create_temp_buf(r->pool, size);
-    if (ws->in == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    if (size) {
+        size = ngx_max(size, NGX_HTTP_RACE_WS_BUFFER);
+
+        ws->in = ngx_palloc(c->pool, size);
+        if (ws->in == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ws->in_pos = ws->in;
+        ws->in_last = ws->in;
+        ws->in_end = ws->in + size;
     }
 
-    ws->queue_size = wlcf->ws_send_queue + NGX_HTTP_RACE_WS_CONTROL;
-    ws->queue = ngx_pcalloc(r->pool,
-                            ws->queue_size * sizeof(ngx_http_race_frame_t *));
-    if (ws->queue == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    ws->queue_max = wlcf->ws_send_queue + NGX_HTTP_RACE_WS_CONTROL;
+    ws->queue_size = ngx_min(ws->queue_max, NGX_HTTP_RACE_WS_QUEUE_INLINE);
+    ws->queue = ws->queue_inline;
 
     accept = ngx_pnalloc(r->pool, RACE_WS_ACCEPT_LEN);
     if (accept == NULL) {
@@ -335,11 +356,24 @@ ngx_http_race_ws_upgrade(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    cln = ngx_pool_cleanup_add(r->pool, 0);
+    /*
+     * Whichever pool goes first releases what the socket holds: the
+     * request's while there is one (the endpoint's data may be in it),
+     * else the connection's.
+     */
+
+    ws->cleanup = ngx_pool_cleanup_add(r->pool, 0);
+    if (ws->cleanup == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln = ngx_pool_cleanup_add(c->pool, 0);
     if (cln == NULL) {
         return NGX_ERROR;
     }
 
+    ws->cleanup->handler = ngx_http_race_ws_cleanup;
+    ws->cleanup->data = ws;
     cln->handler = ngx_http_race_ws_cleanup;
     cln->data = ws;
 
@@ -371,9 +405,9 @@ ngx_http_race_ws_upgrade(ngx_http_request_t *r,
 
     /* frames the client sent right behind the handshake */
 
-    if (r->header_in->pos < r->header_in->last) {
-        ws->in->last = ngx_cpymem(ws->in->last, r->header_in->pos,
-                                  r->header_in->last - r->header_in->pos);
+    if (ws->in) {
+        ws->in_last = ngx_cpymem(ws->in, r->header_in->pos,
+                                 r->header_in->last - r->header_in->pos);
         r->header_in->pos = r->header_in->last;
     }
 
@@ -590,16 +624,64 @@ ngx_http_race_ws_origin_allowed(ngx_http_race_ws_loc_conf_t *wlcf,
 }
 
 
+/* the event handlers: c->data is the request, or the socket once detached */
+
 static void
 ngx_http_race_ws_read_handler(ngx_event_t *rev)
 {
     ngx_connection_t    *c;
     ngx_http_request_t  *r;
-    ngx_http_race_ws_t  *ws;
 
     c = rev->data;
     r = c->data;
-    ws = ngx_http_get_module_ctx(r, ngx_http_race_ws_module);
+
+    ngx_http_race_ws_on_read(ngx_http_get_module_ctx(r,
+                                                     ngx_http_race_ws_module));
+}
+
+
+static void
+ngx_http_race_ws_detached_read_handler(ngx_event_t *rev)
+{
+    ngx_connection_t  *c;
+
+    c = rev->data;
+
+    ngx_http_race_ws_on_read(c->data);
+}
+
+
+static void
+ngx_http_race_ws_write_handler(ngx_event_t *wev)
+{
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
+
+    c = wev->data;
+    r = c->data;
+
+    ngx_http_race_ws_on_write(ngx_http_get_module_ctx(r,
+                                                      ngx_http_race_ws_module));
+}
+
+
+static void
+ngx_http_race_ws_detached_write_handler(ngx_event_t *wev)
+{
+    ngx_connection_t  *c;
+
+    c = wev->data;
+
+    ngx_http_race_ws_on_write(c->data);
+}
+
+
+static void
+ngx_http_race_ws_on_read(ngx_http_race_ws_t *ws)
+{
+    ngx_connection_t  *c;
+
+    c = ws->connection;
 
     if (c->close && c->error) {
         /* worker_shutdown_timeout: the worker's time is up */
@@ -625,6 +707,8 @@ ngx_http_race_ws_read_handler(ngx_event_t *rev)
             return;
         }
     }
+
+    ngx_http_race_ws_detach(ws);
 
     ngx_http_race_ws_read(ws);
 }
@@ -665,12 +749,29 @@ ngx_http_race_ws_read(ngx_http_race_ws_t *ws)
             return;
         }
 
-        ws->in->pos = ws->in->start;
-        ws->in->last = ws->in->start;
+        if (ws->in == NULL) {
+            ws->in = ngx_palloc(c->pool, NGX_HTTP_RACE_WS_BUFFER);
+            if (ws->in == NULL) {
+                ngx_http_race_ws_finish(ws);
+                return;
+            }
 
-        n = c->recv(c, ws->in->last, ws->in->end - ws->in->last);
+            ws->in_end = ws->in + NGX_HTTP_RACE_WS_BUFFER;
+        }
+
+        ws->in_pos = ws->in;
+        ws->in_last = ws->in;
+
+        n = c->recv(c, ws->in, ws->in_end - ws->in);
 
         if (n == NGX_AGAIN) {
+            /*
+             * All that came is parsed: an idle socket keeps no buffer,
+             * the next read event takes one again, as nginx does for
+             * keep-alive connections.
+             */
+            ngx_http_race_ws_free_in(ws);
+
             if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
                 ngx_http_race_ws_finish(ws);
             }
@@ -704,7 +805,7 @@ ngx_http_race_ws_read(ngx_http_race_ws_t *ws)
             return;
         }
 
-        ws->in->last += n;
+        ws->in_last += n;
         ws->last_read = ngx_current_msec;
     }
 }
@@ -722,11 +823,11 @@ ngx_http_race_ws_process(ngx_http_race_ws_t *ws)
     race_ws_rc_e     rc;
     race_ws_event_t  ev;
 
-    while (ws->in->pos < ws->in->last) {
+    while (ws->in_pos < ws->in_last) {
 
         if (ws->close_received || ws->failed) {
             /* nothing may follow a close frame or a broken frame */
-            ws->in->pos = ws->in->last;
+            ws->in_pos = ws->in_last;
             break;
         }
 
@@ -740,10 +841,10 @@ ngx_http_race_ws_process(ngx_http_race_ws_t *ws)
             return NGX_AGAIN;
         }
 
-        rc = race_ws_parse(&ws->parser, ws->in->pos,
-                           ws->in->last - ws->in->pos, &used, &ev);
+        rc = race_ws_parse(&ws->parser, ws->in_pos,
+                           ws->in_last - ws->in_pos, &used, &ev);
 
-        ws->in->pos += used;
+        ws->in_pos += used;
 
         switch (rc) {
 
@@ -836,6 +937,10 @@ ngx_http_race_ws_data(ngx_http_race_ws_t *ws, race_ws_event_t *ev)
 
     rc = ws->handler->message(ws, ws->msg_opcode, ws->msg, ws->msg_len);
 
+    /* messages in pieces are rare: no buffer is kept for the next one */
+    ngx_free(ws->msg);
+    ws->msg = NULL;
+    ws->msg_size = 0;
     ws->msg_len = 0;
 
 done:
@@ -890,15 +995,11 @@ ngx_http_race_ws_control(ngx_http_race_ws_t *ws, race_ws_event_t *ev)
 
 
 static void
-ngx_http_race_ws_write_handler(ngx_event_t *wev)
+ngx_http_race_ws_on_write(ngx_http_race_ws_t *ws)
 {
-    ngx_connection_t    *c;
-    ngx_http_request_t  *r;
-    ngx_http_race_ws_t  *ws;
+    ngx_connection_t  *c;
 
-    c = wev->data;
-    r = c->data;
-    ws = ngx_http_get_module_ctx(r, ngx_http_race_ws_module);
+    c = ws->connection;
 
     if (ngx_http_race_ws_flush(ws) == NGX_ERROR) {
         ngx_http_race_ws_finish(ws);
@@ -912,6 +1013,8 @@ ngx_http_race_ws_write_handler(ngx_event_t *wev)
         ngx_http_race_ws_finish(ws);
         return;
     }
+
+    ngx_http_race_ws_detach(ws);
 
     if (ws->queue_count >= ws->conf->ws_send_queue) {
         return;
@@ -944,7 +1047,7 @@ ngx_http_race_ws_flush(ngx_http_race_ws_t *ws)
     c = ws->connection;
     r = ws->request;
 
-    if (r->out || c->buffered) {
+    if (r && (r->out || c->buffered)) {
         /* the rest of the 101 response */
         rc = ngx_http_output_filter(r, NULL);
 
@@ -986,6 +1089,8 @@ ngx_http_race_ws_flush(ngx_http_race_ws_t *ws)
         ws->sent = 0;
     }
 
+    ngx_http_race_ws_shrink_queue(ws);
+
     return ngx_handle_write_event(c->write, 0) == NGX_OK ? NGX_OK : NGX_ERROR;
 }
 
@@ -994,7 +1099,14 @@ static ngx_int_t
 ngx_http_race_ws_enqueue(ngx_http_race_ws_t *ws, ngx_http_race_frame_t *frame)
 {
     if (ws->queue_count == ws->queue_size) {
-        return NGX_AGAIN;
+
+        if (ws->queue_size == ws->queue_max) {
+            return NGX_AGAIN;
+        }
+
+        if (ngx_http_race_ws_grow_queue(ws) != NGX_OK) {
+            return NGX_ERROR;
+        }
     }
 
     frame->refs++;
@@ -1228,6 +1340,11 @@ ngx_http_race_ws_cleanup(void *data)
         ws->queue_count--;
     }
 
+    if (ws->queue != ws->queue_inline) {
+        ngx_free(ws->queue);
+        ws->queue = ws->queue_inline;
+    }
+
     if (ws->msg) {
         ngx_free(ws->msg);
         ws->msg = NULL;
@@ -1254,7 +1371,157 @@ ngx_http_race_ws_finish(ngx_http_race_ws_t *ws)
         ngx_delete_posted_event(c->write);
     }
 
-    ngx_http_finalize_request(r, NGX_DONE);
+    if (r) {
+        ngx_http_finalize_request(r, NGX_DONE);
+        return;
+    }
+
+    ngx_http_close_connection(c);
+}
+
+
+/*
+ * Once the 101 is out, an endpoint whose data is not in the request's
+ * pool no longer needs the request: it is freed (and logged) the way
+ * ngx_http_set_keepalive() frees a keep-alive connection's, with the
+ * header buffers, and the socket keeps only the connection's pool.
+ * Anything else that lives as long as the request (limit_conn's count,
+ * another module's cleanup) keeps the request, as before.
+ */
+
+static void
+ngx_http_race_ws_detach(ngx_http_race_ws_t *ws)
+{
+    ngx_chain_t            *cl;
+    ngx_connection_t       *c;
+    ngx_pool_cleanup_t     *cln;
+    ngx_http_request_t     *r;
+    ngx_http_connection_t  *hc;
+
+    r = ws->request;
+    c = ws->connection;
+
+    if (r == NULL || !ws->handler->detach || ws->finished
+        || r->main->count != 1 || r->blocked || r->out || c->buffered
+        || r->cleanup)
+    {
+        return;
+    }
+
+    for (cln = r->pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler && cln != ws->cleanup) {
+            ngx_log_debug0(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                           "race: websocket keeps its request");
+            return;
+        }
+    }
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                   "race: websocket detached from its request");
+
+    /* the connection's pool has a cleanup of its own */
+    ws->cleanup->handler = NULL;
+
+    hc = r->http_connection;
+
+    ngx_http_free_request(r, 0);
+
+    ws->request = NULL;
+
+    c->data = ws;
+    c->destroyed = 0;
+    c->log->action = "in websocket";
+    c->read->handler = ngx_http_race_ws_detached_read_handler;
+    c->write->handler = ngx_http_race_ws_detached_write_handler;
+
+    /* what came behind the handshake was copied at the upgrade */
+
+    if (c->buffer && c->buffer->start
+        && ngx_pfree(c->pool, c->buffer->start) == NGX_OK)
+    {
+        c->buffer->start = NULL;
+        c->buffer->pos = NULL;
+        c->buffer->last = NULL;
+        c->buffer->end = NULL;
+    }
+
+    for (cl = hc->busy; cl; cl = cl->next) {
+        (void) ngx_pfree(c->pool, cl->buf->start);
+    }
+
+    for (cl = hc->free; cl; cl = cl->next) {
+        (void) ngx_pfree(c->pool, cl->buf->start);
+    }
+
+    hc->busy = NULL;
+    hc->free = NULL;
+    hc->nbusy = 0;
+}
+
+
+static void
+ngx_http_race_ws_free_in(ngx_http_race_ws_t *ws)
+{
+    if (ws->in == NULL) {
+        return;
+    }
+
+    /* larger than the pool's blocks: a large allocation, given back */
+    (void) ngx_pfree(ws->connection->pool, ws->in);
+
+    ws->in = NULL;
+    ws->in_pos = NULL;
+    ws->in_last = NULL;
+    ws->in_end = NULL;
+}
+
+
+/* the ring is full but may grow: twice as many, up to queue_max */
+
+static ngx_int_t
+ngx_http_race_ws_grow_queue(ngx_http_race_ws_t *ws)
+{
+    ngx_uint_t               i, size;
+    ngx_http_race_frame_t  **queue;
+
+    size = ngx_min(ws->queue_size * 2, ws->queue_max);
+
+    queue = ngx_alloc(size * sizeof(ngx_http_race_frame_t *),
+                      ws->connection->log);
+    if (queue == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < ws->queue_count; i++) {
+        queue[i] = ws->queue[(ws->queue_head + i) % ws->queue_size];
+    }
+
+    if (ws->queue != ws->queue_inline) {
+        ngx_free(ws->queue);
+    }
+
+    ws->queue = queue;
+    ws->queue_size = size;
+    ws->queue_head = 0;
+
+    return NGX_OK;
+}
+
+
+/* an empty queue goes back inline: a backlog's ring is not kept */
+
+static void
+ngx_http_race_ws_shrink_queue(ngx_http_race_ws_t *ws)
+{
+    if (ws->queue_count || ws->queue == ws->queue_inline) {
+        return;
+    }
+
+    ngx_free(ws->queue);
+
+    ws->queue = ws->queue_inline;
+    ws->queue_size = ngx_min(ws->queue_max, NGX_HTTP_RACE_WS_QUEUE_INLINE);
+    ws->queue_head = 0;
 }
 
 

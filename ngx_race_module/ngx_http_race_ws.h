@@ -65,26 +65,51 @@ typedef struct {
 
     /* where race_status counts its connections: NGX_HTTP_RACE_EP_* */
     ngx_uint_t                 endpoint;
+
+    /*
+     * 1: nothing of the endpoint's (data included) is in the request's
+     * pool, so once the 101 is out the request is freed, as nginx frees
+     * a keep-alive connection's, and the socket keeps only what it
+     * needs (see ngx_http_race_ws_detach()).
+     */
+    ngx_uint_t                 detach;
 } ngx_http_race_ws_handler_t;
 
 
+#define NGX_HTTP_RACE_WS_QUEUE_INLINE  4
+
+
+/*
+ * In the connection's pool: it outlives the request, which is freed
+ * once the 101 is out when the endpoint allows it (request NULL then).
+ */
 struct ngx_http_race_ws_s {
-    ngx_http_request_t                *request;
+    ngx_http_request_t                *request;    /* NULL: detached */
     ngx_connection_t                  *connection;
     ngx_http_race_ws_loc_conf_t       *conf;
     const ngx_http_race_ws_handler_t  *handler;
     void                              *data;       /* the endpoint's */
 
     race_ws_parser_t                   parser;
-    ngx_buf_t                         *in;
+    ngx_pool_cleanup_t                *cleanup;    /* in the request's */
+
+    /* what was read: allocated for a read, released once parsed */
+    u_char                            *in;
+    u_char                            *in_pos;
+    u_char                            *in_last;
+    u_char                            *in_end;
 
     u_char                            *msg;        /* reassembly */
     size_t                             msg_len;
     size_t                             msg_size;
     unsigned                           msg_opcode;
 
-    ngx_http_race_frame_t            **queue;      /* ring */
+    /* a ring; a few frames inline, more in a larger one while needed */
+    ngx_http_race_frame_t            **queue;
+    ngx_http_race_frame_t             *queue_inline[
+                                           NGX_HTTP_RACE_WS_QUEUE_INLINE];
     ngx_uint_t                         queue_size;
+    ngx_uint_t                         queue_max;
     ngx_uint_t                         queue_head;
     ngx_uint_t                         queue_count;
     size_t                             sent;       /* of the head frame */
