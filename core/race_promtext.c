@@ -251,6 +251,11 @@ race_promtext_request(const char *buf, size_t len, race_promtext_req_t *req)
     {
         req->page = RACE_PROMTEXT_PAGE_HEALTHZ;
 
+    } else if (tlen == sizeof("/readyz") - 1
+               && memcmp(target, "/readyz", tlen) == 0)
+    {
+        req->page = RACE_PROMTEXT_PAGE_READYZ;
+
     } else {
         req->status = 404;
         return 1;

@@ -53,7 +53,8 @@ typedef struct {
 typedef enum {
     RACE_PROMTEXT_PAGE_NONE = 0,
     RACE_PROMTEXT_PAGE_METRICS,         /* /metrics */
-    RACE_PROMTEXT_PAGE_HEALTHZ          /* /healthz */
+    RACE_PROMTEXT_PAGE_HEALTHZ,         /* /healthz */
+    RACE_PROMTEXT_PAGE_READYZ           /* /readyz */
 } race_promtext_page_e;
 
 
@@ -100,8 +101,8 @@ void race_promtext_histogram(race_buf_t *b, const char *name,
 /*
  * A request's bytes so far: 0 if more are needed (no end of its headers
  * within len < RACE_PROMTEXT_REQ_MAX), 1 with what to answer in req.
- * Only GET and HEAD of /metrics and /healthz (a query ignored) are
- * answered 200.
+ * Only GET and HEAD of /metrics, /healthz and /readyz (a query
+ * ignored) are answered 200.
  */
 int race_promtext_request(const char *buf, size_t len,
     race_promtext_req_t *req);

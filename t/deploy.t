@@ -185,6 +185,10 @@ for my $name (sort keys %rendered) {
 
         is($wc->{livenessProbe}{httpGet}{path}, '/healthz',
             "$name: $w alive by /healthz");
+        is($wc->{readinessProbe}{httpGet}{path}, '/readyz',
+            "$name: $w ready by /readyz");
+        is($wc->{readinessProbe}{httpGet}{port}, 'metrics',
+            "$name: on its metrics port");
         is("$a->{'prometheus.io/scrape'} $a->{'prometheus.io/port'}"
             . " $a->{'prometheus.io/path'}", 'true 9464 /metrics',
             "$name: $w scraped on 9464");

@@ -4,9 +4,10 @@
 # ends in, run on the test build with RACE_HTTP_PORT and RACE_HTTPS_PORT
 # set. First what fails before the engines start (a port taken, an nginx
 # that does not load, a Redis that does not start), then a whole start:
-# "up" once nginx is ready (race_ready), the local config's ports and
-# WebSocket origins, no echo endpoint, and Ctrl-C stopping every process
-# it started; last, the HTTP port taken while the engines start: nginx's
+# "up" once nginx is ready (race_ready) and both workers are (their
+# /readyz), and then a signup, a ride and a live watch succeed at their
+# first try; the local config's ports and WebSocket origins, no echo
+# endpoint, and Ctrl-C stopping every process it started; last, the HTTP port taken while the engines start: nginx's
 # bind() error, the others stopped.
 
 use strict;
@@ -16,6 +17,7 @@ use lib 't/lib';
 use File::Path qw(make_path);
 use HTTP::Tiny;
 use IO::Socket::INET;
+use JSON::PP;
 use Test::More;
 use Time::HiRes qw(sleep time);
 use Race::Test;
@@ -258,7 +260,47 @@ my $run = run_dir('run');
         qr/"GET \/race_ready HTTP\/1\.1" 200 .*HTTP-Tiny/,
         'after nginx said it was ready');
 
-    my $res = HTTP::Tiny->new(timeout => 5)->get("http://127.0.0.1:$http/");
+    like($t->read_file($out), qr/race-local:\ ngx_race\ is\ up\ in\ \d+\.\d\ s\n
+        \ {4}\(started\ Redis\ [\d.]+\ s,\ Kafka\ [\d.]+\ s,
+        \ FerretDB\ [\d.]+\ s;\ then\ ready:\ .*race-accounts\ \+[\d.]+\ s
+        /x, 'in how long, and each step');
+
+    # up means up: a signup, a ride and a live watch, each at its first
+    # try, at once (no 503 while a worker joins its group)
+    my $res = HTTP::Tiny->new(timeout => 10)->post(
+        "http://127.0.0.1:$http/api/auth/signup", {
+            headers => { 'Content-Type' => 'application/json' },
+            content => '{"email":"first@example.com","name":"First",'
+                . '"password":"a long and rare passphrase 7"}' });
+    is($res->{status}, 201, 'a signup right after "up": 201 at once')
+        or diag("$res->{status} $res->{content}");
+
+    my $live = Race::WS->start(port => $http, path => '/live/r1',
+        origin => "http://localhost:$http");
+    my $f = $live->read_frame(10);
+    like($f && $f->{payload}, qr/^\{"type":"snapshot","race":"r1"/,
+        'a live watch: the snapshot at once');
+
+    my $report = "$dir/sim.json";
+    my $sim = `$build/tools/race-sim --url ws://127.0.0.1:$http/ride \\
+        --key-file $run/token.key --kid dev --riders 2 --fixes 3 \\
+        --interval-ms 200 --quiet --report $report 2>&1`;
+    is($?, 0, 'a ride: every fix acked') or diag($sim);
+    my $rep = eval { JSON::PP->new->decode($t->read_file($report)) } || {};
+    is_deeply([@$rep{qw(sent acked rejected reconnects)}], [6, 6, 0, 0],
+        'at the first try, none refused') or diag($sim);
+
+    # the ride reaches the live view: race-tracker was ready too
+    my $seen = 0;
+    my $end = time + 30;
+    while (!$seen && time < $end) {
+        my $fr = $live->read_frame(2) or next;
+        $seen = 1 if ($fr->{payload} // '') =~ /"rider":"p[12]"/;
+    }
+    ok($seen, 'and the spectator sees its riders');
+    $live->disconnect;
+
+    $res = HTTP::Tiny->new(timeout => 5)->get("http://127.0.0.1:$http/");
     is($res->{status}, 200, 'the web client is served');
     ok($t->wait_port($https, 5), 'https is open');
 

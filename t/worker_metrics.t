@@ -9,9 +9,12 @@
 # commands by type and outcome.  /healthz: 200 while the main loop
 # turns, also while it retries a Redis that is down (a restart would
 # not help), 503 while it is stuck in a call to a Redis that does not
-# answer, 200 again after.  Other paths 404, other methods 405, a
-# request line too long 414, a silent client dropped, none of them in
-# the way of the next scrape.  A bad metrics_listen refused at once.
+# answer, 200 again after.  /readyz: 200 while the worker holds
+# partitions (race-accounts: and has reached MongoDB and Redis), 503
+# for a second member of a group whose one partition the first holds,
+# saying why, and race_worker_ready with it.  Other paths 404, other
+# methods 405, a request line too long 414, a silent client dropped,
+# none of them in the way of the next scrape.  A bad metrics_listen refused at once.
 
 use strict;
 use warnings;
@@ -339,6 +342,48 @@ ok(grep({ $_ > 0 } values %$lag), 'its lag shows the batch not written')
 $t->stop('tracker-down');
 
 ###############################################################################
+# /readyz: 200 while the tracker holds partitions; a second member of
+# its group on a topic of one partition holds none: 503, saying so
+
+($status, $head, $body) = get($port, '/readyz');
+is($status, 200, '/readyz 200 once partitions are assigned');
+is($body, "ready\n", 'ready');
+
+$t->kafka_topics('race.one' => 1);
+
+my %one;
+for my $who (qw(a b)) {
+    my $l = start_worker($t, "tracker-$who", tracker_argv(
+        kafka_topic => 'race.one', kafka_group => 'metrics-one',
+        kafka_instance_id => "one-$who"));
+    $one{$who} = [$l, metrics_port($l)];
+    ok($one{$who}[1], "a tracker of a group on a topic of one partition");
+
+    # the first alone holds it; the second waits for the rebalance
+    ok(wait_for(sub { $t->read_file($l) =~ /kafka: assigned/ }, 60),
+        "it joined the group");
+}
+
+ok(wait_for(sub {
+    my @s = map { (get($one{$_}[1], '/readyz'))[0] // 0 } qw(a b);
+    "@s" eq '200 503' || "@s" eq '503 200';
+}, 30), 'the one that holds the partition is ready, the other is not');
+
+my ($idle) = grep { ((get($one{$_}[1], '/readyz'))[0] // 0) == 503 }
+    qw(a b);
+($status, $head, $body) = get($one{$idle}[1], '/readyz');
+like($body // '', qr/^not ready: no Kafka partitions assigned$/,
+    'it says why');
+$m = scrape($one{$idle}[1]);
+is($m && $m->{v}{'race_worker_ready{worker="tracker"}'}, 0,
+    'race_worker_ready is 0');
+$m = scrape($port);
+is($m && $m->{v}{'race_worker_ready{worker="tracker"}'}, 1,
+    'and 1 for a tracker that is ready');
+
+$t->stop("tracker-$_") for qw(a b);
+
+###############################################################################
 # a tracker stuck in a call is not: Redis stopped, not answering
 
 my $rpid = $t->pid('redis');
@@ -421,6 +466,8 @@ ok(wait_for(sub {
 
 ($status) = get($port3, '/healthz');
 is($status, 200, 'its /healthz is 200');
+($status, $head, $body) = get($port3, '/readyz');
+is($status, 200, 'its /readyz is 200: partitions, MongoDB and Redis');
 
 $t->stop('accounts');
 $t->stop('tracker');

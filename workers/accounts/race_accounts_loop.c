@@ -68,6 +68,14 @@ race_accounts_metrics(race_accounts_t *ra)
     l[1].value = "malformed";
     ra->poisoned = race_metrics_counter("race_accounts_commands_total",
                                         help, l, 2);
+
+    /*
+     * /readyz: a command is answered once we hold partitions and have
+     * reached MongoDB (the index) and Redis (the users loaded there,
+     * where the replies go too)
+     */
+    race_metrics_ready_need(RACE_METRICS_READY_QUEUE
+                            | RACE_METRICS_READY_SERVERS);
 }
 
 
@@ -358,6 +366,10 @@ race_accounts_check(race_accounts_t *ra)
     rc = race_accounts_redis_loaded(ra->redis, RACE_ACCOUNTS_REDIS_USERS);
 
     if (rc != 0) {
+        if (rc == 1 && ra->indexed) {
+            race_metrics_ready(RACE_METRICS_READY_SERVERS, 1);
+        }
+
         return;
     }
 
@@ -387,6 +399,10 @@ race_accounts_check(race_accounts_t *ra)
 
     race_log(RACE_LOG_INFO, "loaded %zu users into redis in %lld ms", n,
              (long long) (race_time_mono_ms() - start));
+
+    if (ra->indexed) {
+        race_metrics_ready(RACE_METRICS_READY_SERVERS, 1);
+    }
 }
 
 

@@ -86,6 +86,8 @@ typedef struct {
     _Atomic(race_metric_t *)    first;      /* the server's view */
 
     _Atomic int64_t             beat;       /* monotonic ms */
+    _Atomic unsigned            ready;      /* RACE_METRICS_READY_* there */
+    _Atomic unsigned            ready_need;
     int64_t                     liveness_ms;
     int64_t                     next_refresh;
     void                      (*refresh)(void *data);
@@ -118,6 +120,7 @@ static void race_metrics_io(race_metrics_conn_t *c, int64_t now);
 static void race_metrics_answer(race_metrics_conn_t *c,
     const race_promtext_req_t *req, int64_t now);
 static void race_metrics_render(race_buf_t *b, int64_t now);
+static int race_metrics_readyz(char *buf, size_t size, int64_t now);
 static void race_metrics_close(race_metrics_conn_t *c);
 
 
@@ -162,6 +165,8 @@ race_metrics_init(const char *name)
     rm->worker_label.value = rm->worker;
 
     atomic_store(&rm->beat, race_time_mono_ms());
+    atomic_store(&rm->ready, 0);
+    atomic_store(&rm->ready_need, RACE_METRICS_READY_QUEUE);
 
     w = &rm->worker_label;
 
@@ -391,6 +396,28 @@ void
 race_metrics_since(race_metric_t *m, int64_t start_us)
 {
     race_metrics_observe(m, race_metrics_now_us() - start_us);
+}
+
+
+void
+race_metrics_ready_need(unsigned need)
+{
+    atomic_store_explicit(&race_metrics.ready_need, need,
+                          memory_order_relaxed);
+}
+
+
+void
+race_metrics_ready(unsigned what, int there)
+{
+    if (there) {
+        atomic_fetch_or_explicit(&race_metrics.ready, what,
+                                 memory_order_relaxed);
+
+    } else {
+        atomic_fetch_and_explicit(&race_metrics.ready, ~what,
+                                  memory_order_relaxed);
+    }
 }
 
 
@@ -933,6 +960,13 @@ race_metrics_answer(race_metrics_conn_t *c, const race_promtext_req_t *req,
 
         race_promtext_append(&body, head, strlen(head));
 
+    } else if (req->page == RACE_PROMTEXT_PAGE_READYZ) {
+        if (race_metrics_readyz(head, sizeof(head), now) != 0) {
+            status = 503;
+        }
+
+        race_promtext_append(&body, head, strlen(head));
+
     } else {
         snprintf(head, sizeof(head), "%d %s\n", status,
                  race_promtext_reason(status));
@@ -971,12 +1005,54 @@ race_metrics_answer(race_metrics_conn_t *c, const race_promtext_req_t *req,
 }
 
 
+/*
+ * /readyz's answer in buf: 0 when ready, -1 with what is missing.  A
+ * loop that does not turn is not ready either, whatever it had: the
+ * probe that takes a pod out of a Service must see a stuck daemon too.
+ */
+
+static int
+race_metrics_readyz(char *buf, size_t size, int64_t now)
+{
+    int64_t          age;
+    unsigned         missing;
+    race_metrics_t  *rm = &race_metrics;
+
+    age = now - atomic_load_explicit(&rm->beat, memory_order_relaxed);
+
+    if (age > rm->liveness_ms) {
+        snprintf(buf, size, "the main loop has not turned for %lld ms\n",
+                 (long long) age);
+        return -1;
+    }
+
+    missing = atomic_load_explicit(&rm->ready_need, memory_order_relaxed)
+              & ~atomic_load_explicit(&rm->ready, memory_order_relaxed);
+
+    if (missing == 0) {
+        snprintf(buf, size, "ready\n");
+        return 0;
+    }
+
+    snprintf(buf, size, "not ready:%s%s\n",
+             (missing & RACE_METRICS_READY_QUEUE)
+             ? " no Kafka partitions assigned" : "",
+             (missing & RACE_METRICS_READY_SERVERS)
+             ? ((missing & RACE_METRICS_READY_QUEUE)
+                ? "; MongoDB and Redis not reached yet"
+                : " MongoDB and Redis not reached yet")
+             : "");
+
+    return -1;
+}
+
+
 /* the registry, then the loop's age, then the lag of each partition */
 
 static void
 race_metrics_render(race_buf_t *b, int64_t now)
 {
-    char                    part[16];
+    char                    part[16], ready[128];
     size_t                  i;
     uint64_t                counts[RACE_PROMTEXT_BUCKETS_MAX + 1];
     const char             *prev;
@@ -1024,6 +1100,14 @@ race_metrics_render(race_buf_t *b, int64_t now)
                          now - atomic_load_explicit(&rm->beat,
                                                     memory_order_relaxed),
                          3);
+
+    race_promtext_family(b, "race_worker_ready",
+                         "1 when /readyz answers 200: partitions assigned, "
+                         "servers reached, the loop turning",
+                         RACE_PROMTEXT_GAUGE);
+    race_promtext_sample(b, "race_worker_ready", &rm->worker_label, 1,
+                         race_metrics_readyz(ready, sizeof(ready), now) == 0,
+                         0);
 
     race_promtext_family(b, "race_worker_kafka_consumer_lag",
                          "Messages of a partition after the last one "

@@ -9,7 +9,10 @@
  *
  *   GET /metrics   the registry as Prometheus text 0.0.4;
  *   GET /healthz   200 while the main loop turns, 503 once it has not
- *                  for liveness_timeout_ms.
+ *                  for liveness_timeout_ms;
+ *   GET /readyz    200 once the daemon can do its work: what it needs
+ *                  (race_metrics_ready_need()) is there, and the main
+ *                  loop turns; 503 saying what is missing.
  *
  * The main loop calls race_metrics_beat() at each turn, and
  * race_daemon_wait() at each step of a wait, so a daemon retrying a
@@ -44,6 +47,10 @@
 #define RACE_METRICS_REFRESH_MS  1000
 
 #define RACE_METRICS_LAG_MAX     1024     /* partitions shown */
+
+/* what /readyz waits for: a bit each */
+#define RACE_METRICS_READY_QUEUE    0x01  /* Kafka partitions assigned */
+#define RACE_METRICS_READY_SERVERS  0x02  /* MongoDB and Redis reached */
 
 
 typedef struct race_metric_s  race_metric_t;
@@ -112,6 +119,14 @@ void race_metrics_observe(race_metric_t *m, int64_t v);
 /* observes the microseconds since start_us (race_metrics_now_us()) */
 void race_metrics_since(race_metric_t *m, int64_t start_us);
 int64_t race_metrics_now_us(void);
+
+
+/*
+ * What /readyz needs (RACE_METRICS_READY_*), RACE_METRICS_READY_QUEUE
+ * unless told; and whether one of them is there now.  Any thread.
+ */
+void race_metrics_ready_need(unsigned need);
+void race_metrics_ready(unsigned what, int there);
 
 
 /* the main loop turned; runs the refresh when it is due */

@@ -65,6 +65,7 @@ static int race_queue_kafka_instance(const race_queue_kafka_conf_t *conf,
 static void race_queue_kafka_rebalance(rd_kafka_t *rk,
     rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts,
     void *opaque);
+static void race_queue_kafka_ready(race_queue_kafka_t *kq);
 static void race_queue_kafka_commit_sync(race_queue_kafka_t *kq,
     const char *why);
 static void race_queue_kafka_log(const rd_kafka_t *rk, int level,
@@ -253,6 +254,8 @@ race_queue_kafka_rejoin(race_queue_kafka_t *kq)
 {
     race_log(RACE_LOG_WARN, "kafka: fenced after the session was lost: "
              "joining the group again as \"%s\"", kq->instance);
+
+    race_metrics_ready(RACE_METRICS_READY_QUEUE, 0);
 
     /* the revoke this triggers drains; nothing can be committed */
     (void) rd_kafka_consumer_close(kq->rk);
@@ -505,6 +508,9 @@ race_queue_kafka_close(race_queue_t *q)
 
     race_metrics_refresh(NULL, NULL);
 
+    /* stopping: no longer one to send work to */
+    race_metrics_ready(RACE_METRICS_READY_QUEUE, 0);
+
     if (kq->rk == NULL) {
         /* a rejoin that failed: nothing to close */
         free(kq->stored);
@@ -626,6 +632,34 @@ race_queue_kafka_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         race_log(RACE_LOG_ERROR, "kafka: assignment of %s: %s", list,
                  rd_kafka_err2str(rc));
     }
+
+    race_queue_kafka_ready(kq);
+}
+
+
+/*
+ * /readyz: ready while we hold a partition.  A member of a group with
+ * more members than partitions holds none and is not ready: commands
+ * sent now would wait for another member, not for this one.
+ */
+
+static void
+race_queue_kafka_ready(race_queue_kafka_t *kq)
+{
+    int                               held;
+    rd_kafka_resp_err_t               err;
+    rd_kafka_topic_partition_list_t  *parts;
+
+    held = 0;
+
+    err = rd_kafka_assignment(kq->rk, &parts);
+
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        held = parts->cnt > 0;
+        rd_kafka_topic_partition_list_destroy(parts);
+    }
+
+    race_metrics_ready(RACE_METRICS_READY_QUEUE, held);
 }
 
 

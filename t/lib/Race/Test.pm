@@ -281,6 +281,13 @@ sub kafka {
     return Race::Engine::Kafka::start($self, %opt);
 }
 
+# topics made up front on the broker kafka() started: { name => partitions }
+sub kafka_topics {
+    my ($self, %topics) = @_;
+    require Race::Engine::Kafka;
+    return Race::Engine::Kafka::create_topics($self, %topics);
+}
+
 sub ferretdb {
     my ($self, %opt) = @_;
     require Race::Engine::FerretDB;

@@ -272,6 +272,84 @@ sub tail {
     return join("\n", @errors, '...', @lines) . "\n";
 }
 
+# Topics made now with their partitions, instead of at their first use
+# by auto.create.topics.enable: a consumer subscribed to a topic that
+# is not there yet has nothing to join for until a producer makes it
+# and the consumer's next metadata refresh sees it.  One CreateTopics
+# v0 request over the wire: { name => partitions }; a topic that is
+# there already is left as it is.  Dies saying which failed.
+sub create_topics {
+    my ($t, %topics) = @_;
+
+    my $k = $t->{kafka} or die "kafka was never started\n";
+    my @names = sort keys %topics;
+
+    # name, partitions, replication factor 1, no assignments, no configs
+    my $body = pack('l>', scalar @names)
+        . join('', map {
+            pack('s>/a* l> s> l> l>', $_, $topics{$_}, 1, 0, 0) } @names)
+        . pack('l>', 10_000);
+
+    my $res = call($k->{port}, 19, 0, $body, 15)
+        // die "kafka: no answer to CreateTopics on 127.0.0.1:$k->{port}\n";
+
+    my ($n) = unpack('l>', $res);
+    my $pos = 4;
+    my @failed;
+
+    for (1 .. $n) {
+        my ($nlen) = unpack("x$pos s>", $res);
+        my $name = substr($res, $pos + 2, $nlen);
+        $pos += 2 + $nlen;
+        my ($err) = unpack("x$pos s>", $res);
+        $pos += 2;
+
+        # 36: TOPIC_ALREADY_EXISTS
+        push @failed, "$name (error $err)" if $err != 0 && $err != 36;
+    }
+
+    die "kafka: CreateTopics failed for @failed\n" if @failed;
+    return;
+}
+
+# a request over the wire: api_key, version and body; the answer after
+# its correlation id, or undef if the broker did not answer in time
+sub call {
+    my ($port, $api, $version, $body, $timeout) = @_;
+
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+        PeerPort => $port, Proto => 'tcp', Timeout => 2) or return;
+
+    my $req = pack('s> s> l> s>/a*', $api, $version, 9, 'race-test') . $body;
+    $req = pack('l>', length $req) . $req;
+
+    my $end = time + $timeout;
+    my $rbuf = '';
+
+    eval {
+        local $SIG{ALRM} = sub { die "timeout\n" };
+        alarm($timeout);
+
+        syswrite($s, $req) == length $req or die "write\n";
+
+        while (1) {
+            my $n = sysread($s, my $chunk, 65536);
+            die "eof\n" unless $n;
+            $rbuf .= $chunk;
+            last if length $rbuf >= 4
+                && length $rbuf >= 4 + unpack('l>', $rbuf);
+            die "timeout\n" if time > $end;
+        }
+
+        alarm(0);
+    };
+    alarm(0);
+    close $s;
+
+    return if $@ || length $rbuf < 8 || unpack('x4 l>', $rbuf) != 9;
+    return substr($rbuf, 8);
+}
+
 # Metadata v1 over the wire: the brokers the cluster reports, as
 # "host:port", or nothing if the broker does not answer (yet).
 sub metadata {
