@@ -23,7 +23,10 @@
  * under the slab pool's mutex (claims and folds only, at a worker's
  * start and exit) and inside a sequence count that the handlers read
  * around their sums: a sum that saw a fold is taken again.  The
- * handlers take no lock and wait for nothing.
+ * handlers take no lock, unless folds keep running through all their
+ * tries, or one never ends: a worker killed inside a fold leaves the
+ * count odd (the master frees the mutex it held).  Under the mutex no
+ * fold runs, so a count found odd there is a dead fold's, made even.
  */
 
 
@@ -104,7 +107,9 @@ static void ngx_http_race_status_fold(ngx_http_race_status_shm_t *sh,
     ngx_http_race_slot_t *slot);
 static void ngx_http_race_status_tick(ngx_event_t *ev);
 static void ngx_http_race_status_sample(void);
-static void ngx_http_race_status_sum(ngx_http_race_status_shm_t *sh,
+static void ngx_http_race_status_sum(ngx_shm_zone_t *zone,
+    ngx_http_race_status_sum_t *sum);
+static void ngx_http_race_status_add(ngx_http_race_status_shm_t *sh,
     ngx_http_race_status_sum_t *sum);
 static ngx_int_t ngx_http_race_status_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_race_status_prometheus(ngx_http_request_t *r);
@@ -377,6 +382,11 @@ ngx_http_race_status_init_process(ngx_cycle_t *cycle)
 
     ngx_shmtx_lock(&shpool->mutex);
 
+    if (sh->seq & 1) {
+        /* a worker was killed inside a fold: no fold runs now */
+        sh->seq++;
+    }
+
     for (i = 0; i < NGX_HTTP_RACE_STATUS_SLOTS; i++) {
         slot = &sh->slots[i];
 
@@ -589,19 +599,21 @@ ngx_http_race_status_sample(void)
 }
 
 
-/* the slots added up, without a lock: again if a fold ran meanwhile */
+/*
+ * The slots added up, without a lock: again if a fold ran meanwhile;
+ * under the mutex when the tries run out (see the top of this file).
+ */
 
 static void
-ngx_http_race_status_sum(ngx_http_race_status_shm_t *sh,
+ngx_http_race_status_sum(ngx_shm_zone_t *zone,
     ngx_http_race_status_sum_t *sum)
 {
-    ngx_uint_t               i, j, n, g, try;
-    ngx_pid_t                pid;
-    ngx_atomic_uint_t        seq, *to, *from;
-    ngx_http_race_slot_t    *slot;
+    ngx_uint_t                   try;
+    ngx_atomic_uint_t            seq;
+    ngx_slab_pool_t             *shpool;
+    ngx_http_race_status_shm_t  *sh;
 
-    n = sizeof(ngx_http_race_counters_t) / sizeof(ngx_atomic_uint_t);
-    g = sizeof(ngx_http_race_gauges_t) / sizeof(ngx_atomic_uint_t);
+    sh = zone->data;
 
     for (try = 0; try < NGX_HTTP_RACE_STATUS_TRIES; try++) {
 
@@ -613,72 +625,7 @@ ngx_http_race_status_sum(ngx_http_race_status_shm_t *sh,
             continue;
         }
 
-        ngx_memzero(sum, sizeof(ngx_http_race_status_sum_t));
-
-        sum->counters = sh->gone;
-
-        to = (ngx_atomic_uint_t *) &sum->counters;
-
-        for (i = 0; i < NGX_HTTP_RACE_STATUS_SLOTS; i++) {
-            slot = &sh->slots[i];
-            pid = slot->pid;
-
-            if (pid == 0) {
-                continue;
-            }
-
-            /* a dead worker's counters count until folded; not its gauges */
-
-            from = (ngx_atomic_uint_t *) &slot->counters;
-
-            for (j = 0; j < n; j++) {
-                to[j] += from[j];
-            }
-
-            if (!ngx_http_race_status_alive(pid)) {
-                continue;
-            }
-
-            sum->workers++;
-
-            from = (ngx_atomic_uint_t *) &slot->gauges;
-
-            for (j = 0; j < g; j++) {
-                ((ngx_atomic_uint_t *) &sum->gauges)[j] += from[j];
-            }
-
-            switch (slot->gauges.kafka) {
-            case NGX_HTTP_RACE_STATE_UP:
-                sum->kafka_up++;
-                sum->kafka_workers++;
-                break;
-            case NGX_HTTP_RACE_STATE_DOWN:
-                sum->kafka_down++;
-                sum->kafka_workers++;
-                break;
-            case NGX_HTTP_RACE_STATE_STARTING:
-                sum->kafka_workers++;
-                break;
-            }
-
-            switch (slot->gauges.redis) {
-            case NGX_HTTP_RACE_STATE_UP:
-                sum->redis_up++;
-                sum->redis_workers++;
-                break;
-            case NGX_HTTP_RACE_STATE_DOWN:
-                sum->redis_down++;
-                sum->redis_workers++;
-                break;
-            case NGX_HTTP_RACE_STATE_STARTING:
-                sum->redis_workers++;
-                break;
-            }
-        }
-
-        /* the states were added as numbers: they mean nothing summed */
-        sum->gauges.kafka = 0;
-        sum->gauges.redis = 0;
+        ngx_http_race_status_add(sh, sum);
 
         ngx_memory_barrier();
 
@@ -687,7 +634,101 @@ ngx_http_race_status_sum(ngx_http_race_status_shm_t *sh,
         }
     }
 
-    /* folds kept running: what was read is as good as it gets */
+    shpool = (ngx_slab_pool_t *) zone->shm.addr;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    if (sh->seq & 1) {
+        /* a worker was killed inside a fold */
+        sh->seq++;
+    }
+
+    ngx_http_race_status_add(sh, sum);
+
+    ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+/* one pass over the slots, into a sum zeroed first */
+
+static void
+ngx_http_race_status_add(ngx_http_race_status_shm_t *sh,
+    ngx_http_race_status_sum_t *sum)
+{
+    ngx_uint_t               i, j, n, g;
+    ngx_pid_t                pid;
+    ngx_atomic_uint_t       *to, *from;
+    ngx_http_race_slot_t    *slot;
+
+    n = sizeof(ngx_http_race_counters_t) / sizeof(ngx_atomic_uint_t);
+    g = sizeof(ngx_http_race_gauges_t) / sizeof(ngx_atomic_uint_t);
+
+    ngx_memzero(sum, sizeof(ngx_http_race_status_sum_t));
+
+    sum->counters = sh->gone;
+
+    to = (ngx_atomic_uint_t *) &sum->counters;
+
+    for (i = 0; i < NGX_HTTP_RACE_STATUS_SLOTS; i++) {
+        slot = &sh->slots[i];
+        pid = slot->pid;
+
+        if (pid == 0) {
+            continue;
+        }
+
+        /* a dead worker's counters count until folded; not its gauges */
+
+        from = (ngx_atomic_uint_t *) &slot->counters;
+
+        for (j = 0; j < n; j++) {
+            to[j] += from[j];
+        }
+
+        if (!ngx_http_race_status_alive(pid)) {
+            continue;
+        }
+
+        sum->workers++;
+
+        from = (ngx_atomic_uint_t *) &slot->gauges;
+
+        for (j = 0; j < g; j++) {
+            ((ngx_atomic_uint_t *) &sum->gauges)[j] += from[j];
+        }
+
+        switch (slot->gauges.kafka) {
+        case NGX_HTTP_RACE_STATE_UP:
+            sum->kafka_up++;
+            sum->kafka_workers++;
+            break;
+        case NGX_HTTP_RACE_STATE_DOWN:
+            sum->kafka_down++;
+            sum->kafka_workers++;
+            break;
+        case NGX_HTTP_RACE_STATE_STARTING:
+            sum->kafka_workers++;
+            break;
+        }
+
+        switch (slot->gauges.redis) {
+        case NGX_HTTP_RACE_STATE_UP:
+            sum->redis_up++;
+            sum->redis_workers++;
+            break;
+        case NGX_HTTP_RACE_STATE_DOWN:
+            sum->redis_down++;
+            sum->redis_workers++;
+            break;
+        case NGX_HTTP_RACE_STATE_STARTING:
+            sum->redis_workers++;
+            break;
+        }
+    }
+
+    /* the states were added as numbers: they mean nothing summed */
+    sum->gauges.kafka = 0;
+    sum->gauges.redis = 0;
 }
 
 
@@ -718,7 +759,7 @@ ngx_http_race_status_handler(ngx_http_request_t *r)
                                         "format is json or prometheus");
     }
 
-    ngx_http_race_status_sum(smcf->zone->data, &sum);
+    ngx_http_race_status_sum(smcf->zone, &sum);
 
     buf = ngx_pnalloc(r->pool, NGX_HTTP_RACE_STATUS_BUF);
     if (buf == NULL) {
@@ -1078,7 +1119,7 @@ ngx_http_race_ready_handler(ngx_http_request_t *r)
 
     smcf = ngx_http_get_module_main_conf(r, ngx_http_race_status_module);
 
-    ngx_http_race_status_sum(smcf->zone->data, &sum);
+    ngx_http_race_status_sum(smcf->zone, &sum);
 
     kafka = sum.kafka_up && sum.kafka_down == 0;
     redis = sum.redis_up && sum.redis_down == 0;
