@@ -256,11 +256,18 @@ ok(wait_for(sub { ($st, $r) = ready(); $st == 200 }, 30),
     or diag(explain $r);
 is_deeply($r, { ready => JSON::PP::true }, 'race_ready: {"ready":true}');
 
+# ready while one worker is up and the other still starting: both up
+# a moment later, when the other's first statistics came
 my $s0 = status_json();
 ok($s0, 'race_status: JSON by default');
 is($s0->{workers}, 2, 'two workers report');
-is("$s0->{kafka}{up}/$s0->{kafka}{workers} $s0->{redis}{up}/"
-    . "$s0->{redis}{workers}", '2/2 2/2', 'Kafka and Redis up in both');
+my $updown = '';
+ok(wait_for(sub {
+    $s0 = status_json();
+    $updown = "$s0->{kafka}{up}/$s0->{kafka}{workers} $s0->{redis}{up}/"
+        . "$s0->{redis}{workers}";
+    $updown eq '2/2 2/2';
+}, 15), 'Kafka and Redis up in both') or diag($updown);
 is($s0->{fixes}{received}, 0, 'no fix received yet');
 
 my $res = get('/race_status');
