@@ -61,6 +61,7 @@
 
 typedef struct {
     ngx_atomic_t                seq;            /* odd: a fold runs */
+    ngx_atomic_t                up;             /* ngx_time(): one up */
     ngx_http_race_counters_t    gone;           /* of workers gone */
     ngx_http_race_slot_t        slots[NGX_HTTP_RACE_STATUS_SLOTS];
 } ngx_http_race_status_shm_t;
@@ -596,6 +597,13 @@ ngx_http_race_status_sample(void)
     } else {
         g->redis = NGX_HTTP_RACE_STATE_NONE;
     }
+
+    if (g->kafka == NGX_HTTP_RACE_STATE_UP
+        && g->redis == NGX_HTTP_RACE_STATE_UP)
+    {
+        /* race_ready's memory across reloads; one word, any writer */
+        ngx_http_race_status_sh->up = (ngx_atomic_uint_t) ngx_time();
+    }
 }
 
 
@@ -1095,8 +1103,10 @@ ngx_http_race_status_text(u_char *p, u_char *last,
  * probe lands on any worker, and an answer that depended on which one
  * would flap while a single worker is cut off, yet that worker's
  * clients are failed all the same.  A worker still starting after a
- * reload is not counted as down (NGX_HTTP_RACE_STATUS_GRACE), but one
- * up worker at least is needed.
+ * reload is not counted as down (NGX_HTTP_RACE_STATUS_GRACE), and one
+ * up worker at least is needed, or one that was up in the last grace
+ * time: the old workers of a reload exit within milliseconds, before
+ * the new ones have their first Kafka statistics.
  */
 
 static ngx_int_t
@@ -1104,8 +1114,9 @@ ngx_http_race_ready_handler(ngx_http_request_t *r)
 {
     u_char                            *p, buf[128];
     ngx_int_t                          rc;
-    ngx_uint_t                         kafka, redis;
+    ngx_uint_t                         kafka, redis, recent;
     ngx_http_race_status_sum_t         sum;
+    ngx_http_race_status_shm_t        *sh;
     ngx_http_race_status_main_conf_t  *smcf;
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
@@ -1121,8 +1132,14 @@ ngx_http_race_ready_handler(ngx_http_request_t *r)
 
     ngx_http_race_status_sum(smcf->zone, &sum);
 
-    kafka = sum.kafka_up && sum.kafka_down == 0;
-    redis = sum.redis_up && sum.redis_down == 0;
+    sh = smcf->zone->data;
+
+    recent = sh->up
+             && (ngx_msec_t) (ngx_time() - (time_t) sh->up) * 1000
+                < NGX_HTTP_RACE_STATUS_GRACE;
+
+    kafka = (sum.kafka_up || recent) && sum.kafka_down == 0;
+    redis = (sum.redis_up || recent) && sum.redis_down == 0;
 
     if (kafka && redis) {
         p = ngx_cpymem(buf, "{\"ready\":true}\n",

@@ -462,12 +462,22 @@ is(get('/hidden_status')->{status}, 403, 'a client not allowed: 403');
 
 # a reload: new workers, the counts kept
 
+# probed every 50 ms meanwhile: ready throughout, though the old workers
+# exit at once and the new ones wait for their first Kafka statistics
 my $old = workers();
+my ($probes, @unready) = (0);
 kill 'HUP', $t->pid('nginx');
 ok(wait_for(sub {
+    my ($code, $body) = ready();
+    $probes++;
+    push @unready, $json->encode($body) if $code == 503;
     my $now = workers();
-    !grep({ $now->{$_} } keys %$old) && keys %$now == 2;
-}, 30), 'reload: the old workers gone, two new ones');
+    return 0 if grep({ $now->{$_} } keys %$old) || keys %$now != 2;
+    my $s = status_json() or return 0;
+    $s->{kafka}{up} == 2 && $s->{redis}{up} == 2;
+}, 30, 0.05), 'reload: the old workers gone, two new ones up');
+is(scalar(@unready), 0, "ready throughout the reload ($probes probes)")
+    or diag(join "\n", @unready);
 
 my $s4;
 ok(wait_for(sub { $s4 = status_json(); $s4 && $s4->{workers} == 2 }, 10),
