@@ -560,11 +560,11 @@ ngx_http_race_status_sample(void)
     grace = (ngx_msec_t) (ngx_current_msec - ngx_http_race_status_start)
             < NGX_HTTP_RACE_STATUS_GRACE;
 
+    /* the queue's depth is counted as messages go in and come back */
+
     if (ngx_http_race_queue) {
         depth = 0;
         rc = ngx_http_race_queue->state(&depth);
-
-        g->queue_depth = depth;
 
         if (rc == NGX_OK) {
             g->kafka = NGX_HTTP_RACE_STATE_UP;
@@ -577,7 +577,6 @@ ngx_http_race_status_sample(void)
         }
 
     } else {
-        g->queue_depth = 0;
         g->kafka = NGX_HTTP_RACE_STATE_NONE;
     }
 
