@@ -94,6 +94,7 @@ typedef struct {
 
 
 static void *ngx_http_race_status_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_race_status_init_main_conf(ngx_conf_t *cf, void *conf);
 static char *ngx_http_race_status_conf(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_race_ready_conf(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -146,7 +147,7 @@ static ngx_http_module_t  ngx_http_race_status_module_ctx = {
     NULL,                                  /* postconfiguration */
 
     ngx_http_race_status_create_main_conf, /* create main configuration */
-    NULL,                                  /* init main configuration */
+    ngx_http_race_status_init_main_conf,   /* init main configuration */
 
     NULL,                                  /* create server configuration */
     NULL,                                  /* merge server configuration */
@@ -234,6 +235,49 @@ ngx_http_race_status_create_main_conf(ngx_conf_t *cf)
      */
 
     return ngx_pcalloc(cf->pool, sizeof(ngx_http_race_status_main_conf_t));
+}
+
+
+/*
+ * librdkafka's statistics are where a worker learns that a broker is
+ * up: without them race_ready would answer 503 for good.  Checked once
+ * the whole http block is read, wherever race_kafka_option stands.
+ */
+
+static char *
+ngx_http_race_status_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_race_status_main_conf_t *smcf = conf;
+
+    ngx_uint_t                  i;
+    ngx_keyval_t               *kv;
+    ngx_http_race_main_conf_t  *rmcf;
+
+    if (!smcf->ready) {
+        return NGX_CONF_OK;
+    }
+
+    rmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_race_module);
+
+    if (rmcf->kafka_options == NULL) {
+        return NGX_CONF_OK;
+    }
+
+    kv = rmcf->kafka_options->elts;
+
+    for (i = 0; i < rmcf->kafka_options->nelts; i++) {
+        if (ngx_strcmp(kv[i].key.data, "statistics.interval.ms") == 0
+            && ngx_atoi(kv[i].value.data, kv[i].value.len) == 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"race_kafka_option\" \"%V\" \"%V\" turns "
+                               "off the statistics that \"race_ready\" "
+                               "needs", &kv[i].key, &kv[i].value);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    return NGX_CONF_OK;
 }
 
 
