@@ -487,6 +487,16 @@ ngx_http_race_status_exit_process(ngx_cycle_t *cycle)
         ngx_del_timer(&ngx_http_race_status_timer);
     }
 
+    /*
+     * race_ready's hold first: when it is the last, Kafka's final
+     * reports (purged messages) are counted in the slot before it goes.
+     */
+
+    if (ngx_http_race_status_hold) {
+        ngx_http_race_status_hold = 0;
+        ngx_http_race_shared_release(cycle);
+    }
+
     slot = ngx_http_race_stat;
 
     if (ngx_http_race_status_sh) {
@@ -499,11 +509,6 @@ ngx_http_race_status_exit_process(ngx_cycle_t *cycle)
         ngx_shmtx_unlock(&ngx_http_race_status_pool->mutex);
 
         ngx_http_race_status_sh = NULL;
-    }
-
-    if (ngx_http_race_status_hold) {
-        ngx_http_race_status_hold = 0;
-        ngx_http_race_shared_release(cycle);
     }
 }
 
