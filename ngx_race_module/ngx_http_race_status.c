@@ -1041,7 +1041,8 @@ ngx_http_race_status_text(u_char *p, u_char *last,
     p = ngx_http_race_status_family(p, last,
                                     "race_connections_accepted_total",
                                     "counter",
-                                    "Connections accepted, by endpoint.");
+                                    "Connections accepted, by endpoint "
+                                    "(requests, for api).");
 
     for (i = 0; i < NGX_HTTP_RACE_EPS; i++) {
         p = ngx_slprintf(p, last, "race_connections_accepted_total"
