@@ -38,6 +38,14 @@ typedef struct {
     ngx_event_t                        renew;     /* after a fatal error */
     ngx_http_race_main_conf_t         *rmcf;
     ngx_log_t                         *log;
+
+    /*
+     * Messages produced and not yet reported on, by any producer of
+     * this worker: what race_kafka_queue_depth says.  rd_kafka_outq_len()
+     * would count the statistics, logs and errors waiting too.
+     */
+    ngx_uint_t                         queued;
+
     unsigned                           fatal:1;
     unsigned                           up:1;      /* a broker is up */
 } ngx_http_race_kafka_t;
@@ -486,6 +494,9 @@ ngx_http_race_kafka_produce(ngx_uint_t topic, const u_char *key,
                          RD_KAFKA_MSG_F_FREE, payload, len, key, key_len, d)
         == 0)
     {
+        /* every message produced gets one report, a purge's included */
+        k->queued++;
+        ngx_http_race_gauge(queue_depth, 1);
         return NGX_OK;
     }
 
@@ -517,6 +528,11 @@ ngx_http_race_kafka_dr(rd_kafka_t *rk, const rd_kafka_message_t *msg,
         ngx_log_error(NGX_LOG_WARN, k->log, 0,
                       "race: kafka message not delivered: %s",
                       rd_kafka_err2str(msg->err));
+    }
+
+    if (k->queued) {
+        k->queued--;
+        ngx_http_race_gauge(queue_depth, -1);
     }
 
     /* from produce() to this report, in microseconds, or -1 */
@@ -655,8 +671,7 @@ ngx_http_race_kafka_state(ngx_uint_t *depth)
         return NGX_DECLINED;
     }
 
-    /* what is queued or in flight: a count under librdkafka's lock */
-    *depth = (ngx_uint_t) rd_kafka_outq_len(k->rk);
+    *depth = k->queued;
 
     return (k->up && !k->fatal) ? NGX_OK : NGX_DECLINED;
 }

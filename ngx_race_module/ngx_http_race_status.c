@@ -23,7 +23,10 @@
  * under the slab pool's mutex (claims and folds only, at a worker's
  * start and exit) and inside a sequence count that the handlers read
  * around their sums: a sum that saw a fold is taken again.  The
- * handlers take no lock and wait for nothing.
+ * handlers take no lock, unless folds keep running through all their
+ * tries, or one never ends: a worker killed inside a fold leaves the
+ * count odd (the master frees the mutex it held).  Under the mutex no
+ * fold runs, so a count found odd there is a dead fold's, made even.
  */
 
 
@@ -58,6 +61,7 @@
 
 typedef struct {
     ngx_atomic_t                seq;            /* odd: a fold runs */
+    ngx_atomic_t                up;             /* ngx_time(): one up */
     ngx_http_race_counters_t    gone;           /* of workers gone */
     ngx_http_race_slot_t        slots[NGX_HTTP_RACE_STATUS_SLOTS];
 } ngx_http_race_status_shm_t;
@@ -90,6 +94,7 @@ typedef struct {
 
 
 static void *ngx_http_race_status_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_race_status_init_main_conf(ngx_conf_t *cf, void *conf);
 static char *ngx_http_race_status_conf(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_race_ready_conf(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -104,7 +109,9 @@ static void ngx_http_race_status_fold(ngx_http_race_status_shm_t *sh,
     ngx_http_race_slot_t *slot);
 static void ngx_http_race_status_tick(ngx_event_t *ev);
 static void ngx_http_race_status_sample(void);
-static void ngx_http_race_status_sum(ngx_http_race_status_shm_t *sh,
+static void ngx_http_race_status_sum(ngx_shm_zone_t *zone,
+    ngx_http_race_status_sum_t *sum);
+static void ngx_http_race_status_add(ngx_http_race_status_shm_t *sh,
     ngx_http_race_status_sum_t *sum);
 static ngx_int_t ngx_http_race_status_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_race_status_prometheus(ngx_http_request_t *r);
@@ -140,7 +147,7 @@ static ngx_http_module_t  ngx_http_race_status_module_ctx = {
     NULL,                                  /* postconfiguration */
 
     ngx_http_race_status_create_main_conf, /* create main configuration */
-    NULL,                                  /* init main configuration */
+    ngx_http_race_status_init_main_conf,   /* init main configuration */
 
     NULL,                                  /* create server configuration */
     NULL,                                  /* merge server configuration */
@@ -228,6 +235,49 @@ ngx_http_race_status_create_main_conf(ngx_conf_t *cf)
      */
 
     return ngx_pcalloc(cf->pool, sizeof(ngx_http_race_status_main_conf_t));
+}
+
+
+/*
+ * librdkafka's statistics are where a worker learns that a broker is
+ * up: without them race_ready would answer 503 for good.  Checked once
+ * the whole http block is read, wherever race_kafka_option stands.
+ */
+
+static char *
+ngx_http_race_status_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_race_status_main_conf_t *smcf = conf;
+
+    ngx_uint_t                  i;
+    ngx_keyval_t               *kv;
+    ngx_http_race_main_conf_t  *rmcf;
+
+    if (!smcf->ready) {
+        return NGX_CONF_OK;
+    }
+
+    rmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_race_module);
+
+    if (rmcf->kafka_options == NULL) {
+        return NGX_CONF_OK;
+    }
+
+    kv = rmcf->kafka_options->elts;
+
+    for (i = 0; i < rmcf->kafka_options->nelts; i++) {
+        if (ngx_strcmp(kv[i].key.data, "statistics.interval.ms") == 0
+            && ngx_atoi(kv[i].value.data, kv[i].value.len) == 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"race_kafka_option\" \"%V\" \"%V\" turns "
+                               "off the statistics that \"race_ready\" "
+                               "needs", &kv[i].key, &kv[i].value);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    return NGX_CONF_OK;
 }
 
 
@@ -377,6 +427,11 @@ ngx_http_race_status_init_process(ngx_cycle_t *cycle)
 
     ngx_shmtx_lock(&shpool->mutex);
 
+    if (sh->seq & 1) {
+        /* a worker was killed inside a fold: no fold runs now */
+        sh->seq++;
+    }
+
     for (i = 0; i < NGX_HTTP_RACE_STATUS_SLOTS; i++) {
         slot = &sh->slots[i];
 
@@ -432,6 +487,16 @@ ngx_http_race_status_exit_process(ngx_cycle_t *cycle)
         ngx_del_timer(&ngx_http_race_status_timer);
     }
 
+    /*
+     * race_ready's hold first: when it is the last, Kafka's final
+     * reports (purged messages) are counted in the slot before it goes.
+     */
+
+    if (ngx_http_race_status_hold) {
+        ngx_http_race_status_hold = 0;
+        ngx_http_race_shared_release(cycle);
+    }
+
     slot = ngx_http_race_stat;
 
     if (ngx_http_race_status_sh) {
@@ -444,11 +509,6 @@ ngx_http_race_status_exit_process(ngx_cycle_t *cycle)
         ngx_shmtx_unlock(&ngx_http_race_status_pool->mutex);
 
         ngx_http_race_status_sh = NULL;
-    }
-
-    if (ngx_http_race_status_hold) {
-        ngx_http_race_status_hold = 0;
-        ngx_http_race_shared_release(cycle);
     }
 }
 
@@ -549,11 +609,11 @@ ngx_http_race_status_sample(void)
     grace = (ngx_msec_t) (ngx_current_msec - ngx_http_race_status_start)
             < NGX_HTTP_RACE_STATUS_GRACE;
 
+    /* the queue's depth is counted as messages go in and come back */
+
     if (ngx_http_race_queue) {
         depth = 0;
         rc = ngx_http_race_queue->state(&depth);
-
-        g->queue_depth = depth;
 
         if (rc == NGX_OK) {
             g->kafka = NGX_HTTP_RACE_STATE_UP;
@@ -566,7 +626,6 @@ ngx_http_race_status_sample(void)
         }
 
     } else {
-        g->queue_depth = 0;
         g->kafka = NGX_HTTP_RACE_STATE_NONE;
     }
 
@@ -586,22 +645,31 @@ ngx_http_race_status_sample(void)
     } else {
         g->redis = NGX_HTTP_RACE_STATE_NONE;
     }
+
+    if (g->kafka == NGX_HTTP_RACE_STATE_UP
+        && g->redis == NGX_HTTP_RACE_STATE_UP)
+    {
+        /* race_ready's memory across reloads; one word, any writer */
+        ngx_http_race_status_sh->up = (ngx_atomic_uint_t) ngx_time();
+    }
 }
 
 
-/* the slots added up, without a lock: again if a fold ran meanwhile */
+/*
+ * The slots added up, without a lock: again if a fold ran meanwhile;
+ * under the mutex when the tries run out (see the top of this file).
+ */
 
 static void
-ngx_http_race_status_sum(ngx_http_race_status_shm_t *sh,
+ngx_http_race_status_sum(ngx_shm_zone_t *zone,
     ngx_http_race_status_sum_t *sum)
 {
-    ngx_uint_t               i, j, n, g, try;
-    ngx_pid_t                pid;
-    ngx_atomic_uint_t        seq, *to, *from;
-    ngx_http_race_slot_t    *slot;
+    ngx_uint_t                   try;
+    ngx_atomic_uint_t            seq;
+    ngx_slab_pool_t             *shpool;
+    ngx_http_race_status_shm_t  *sh;
 
-    n = sizeof(ngx_http_race_counters_t) / sizeof(ngx_atomic_uint_t);
-    g = sizeof(ngx_http_race_gauges_t) / sizeof(ngx_atomic_uint_t);
+    sh = zone->data;
 
     for (try = 0; try < NGX_HTTP_RACE_STATUS_TRIES; try++) {
 
@@ -613,72 +681,7 @@ ngx_http_race_status_sum(ngx_http_race_status_shm_t *sh,
             continue;
         }
 
-        ngx_memzero(sum, sizeof(ngx_http_race_status_sum_t));
-
-        sum->counters = sh->gone;
-
-        to = (ngx_atomic_uint_t *) &sum->counters;
-
-        for (i = 0; i < NGX_HTTP_RACE_STATUS_SLOTS; i++) {
-            slot = &sh->slots[i];
-            pid = slot->pid;
-
-            if (pid == 0) {
-                continue;
-            }
-
-            /* a dead worker's counters count until folded; not its gauges */
-
-            from = (ngx_atomic_uint_t *) &slot->counters;
-
-            for (j = 0; j < n; j++) {
-                to[j] += from[j];
-            }
-
-            if (!ngx_http_race_status_alive(pid)) {
-                continue;
-            }
-
-            sum->workers++;
-
-            from = (ngx_atomic_uint_t *) &slot->gauges;
-
-            for (j = 0; j < g; j++) {
-                ((ngx_atomic_uint_t *) &sum->gauges)[j] += from[j];
-            }
-
-            switch (slot->gauges.kafka) {
-            case NGX_HTTP_RACE_STATE_UP:
-                sum->kafka_up++;
-                sum->kafka_workers++;
-                break;
-            case NGX_HTTP_RACE_STATE_DOWN:
-                sum->kafka_down++;
-                sum->kafka_workers++;
-                break;
-            case NGX_HTTP_RACE_STATE_STARTING:
-                sum->kafka_workers++;
-                break;
-            }
-
-            switch (slot->gauges.redis) {
-            case NGX_HTTP_RACE_STATE_UP:
-                sum->redis_up++;
-                sum->redis_workers++;
-                break;
-            case NGX_HTTP_RACE_STATE_DOWN:
-                sum->redis_down++;
-                sum->redis_workers++;
-                break;
-            case NGX_HTTP_RACE_STATE_STARTING:
-                sum->redis_workers++;
-                break;
-            }
-        }
-
-        /* the states were added as numbers: they mean nothing summed */
-        sum->gauges.kafka = 0;
-        sum->gauges.redis = 0;
+        ngx_http_race_status_add(sh, sum);
 
         ngx_memory_barrier();
 
@@ -687,7 +690,101 @@ ngx_http_race_status_sum(ngx_http_race_status_shm_t *sh,
         }
     }
 
-    /* folds kept running: what was read is as good as it gets */
+    shpool = (ngx_slab_pool_t *) zone->shm.addr;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    if (sh->seq & 1) {
+        /* a worker was killed inside a fold */
+        sh->seq++;
+    }
+
+    ngx_http_race_status_add(sh, sum);
+
+    ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+/* one pass over the slots, into a sum zeroed first */
+
+static void
+ngx_http_race_status_add(ngx_http_race_status_shm_t *sh,
+    ngx_http_race_status_sum_t *sum)
+{
+    ngx_uint_t               i, j, n, g;
+    ngx_pid_t                pid;
+    ngx_atomic_uint_t       *to, *from;
+    ngx_http_race_slot_t    *slot;
+
+    n = sizeof(ngx_http_race_counters_t) / sizeof(ngx_atomic_uint_t);
+    g = sizeof(ngx_http_race_gauges_t) / sizeof(ngx_atomic_uint_t);
+
+    ngx_memzero(sum, sizeof(ngx_http_race_status_sum_t));
+
+    sum->counters = sh->gone;
+
+    to = (ngx_atomic_uint_t *) &sum->counters;
+
+    for (i = 0; i < NGX_HTTP_RACE_STATUS_SLOTS; i++) {
+        slot = &sh->slots[i];
+        pid = slot->pid;
+
+        if (pid == 0) {
+            continue;
+        }
+
+        /* a dead worker's counters count until folded; not its gauges */
+
+        from = (ngx_atomic_uint_t *) &slot->counters;
+
+        for (j = 0; j < n; j++) {
+            to[j] += from[j];
+        }
+
+        if (!ngx_http_race_status_alive(pid)) {
+            continue;
+        }
+
+        sum->workers++;
+
+        from = (ngx_atomic_uint_t *) &slot->gauges;
+
+        for (j = 0; j < g; j++) {
+            ((ngx_atomic_uint_t *) &sum->gauges)[j] += from[j];
+        }
+
+        switch (slot->gauges.kafka) {
+        case NGX_HTTP_RACE_STATE_UP:
+            sum->kafka_up++;
+            sum->kafka_workers++;
+            break;
+        case NGX_HTTP_RACE_STATE_DOWN:
+            sum->kafka_down++;
+            sum->kafka_workers++;
+            break;
+        case NGX_HTTP_RACE_STATE_STARTING:
+            sum->kafka_workers++;
+            break;
+        }
+
+        switch (slot->gauges.redis) {
+        case NGX_HTTP_RACE_STATE_UP:
+            sum->redis_up++;
+            sum->redis_workers++;
+            break;
+        case NGX_HTTP_RACE_STATE_DOWN:
+            sum->redis_down++;
+            sum->redis_workers++;
+            break;
+        case NGX_HTTP_RACE_STATE_STARTING:
+            sum->redis_workers++;
+            break;
+        }
+    }
+
+    /* the states were added as numbers: they mean nothing summed */
+    sum->gauges.kafka = 0;
+    sum->gauges.redis = 0;
 }
 
 
@@ -718,7 +815,7 @@ ngx_http_race_status_handler(ngx_http_request_t *r)
                                         "format is json or prometheus");
     }
 
-    ngx_http_race_status_sum(smcf->zone->data, &sum);
+    ngx_http_race_status_sum(smcf->zone, &sum);
 
     buf = ngx_pnalloc(r->pool, NGX_HTTP_RACE_STATUS_BUF);
     if (buf == NULL) {
@@ -944,7 +1041,8 @@ ngx_http_race_status_text(u_char *p, u_char *last,
     p = ngx_http_race_status_family(p, last,
                                     "race_connections_accepted_total",
                                     "counter",
-                                    "Connections accepted, by endpoint.");
+                                    "Connections accepted, by endpoint "
+                                    "(requests, for api).");
 
     for (i = 0; i < NGX_HTTP_RACE_EPS; i++) {
         p = ngx_slprintf(p, last, "race_connections_accepted_total"
@@ -1054,8 +1152,10 @@ ngx_http_race_status_text(u_char *p, u_char *last,
  * probe lands on any worker, and an answer that depended on which one
  * would flap while a single worker is cut off, yet that worker's
  * clients are failed all the same.  A worker still starting after a
- * reload is not counted as down (NGX_HTTP_RACE_STATUS_GRACE), but one
- * up worker at least is needed.
+ * reload is not counted as down (NGX_HTTP_RACE_STATUS_GRACE), and one
+ * up worker at least is needed, or one that was up in the last grace
+ * time: the old workers of a reload exit within milliseconds, before
+ * the new ones have their first Kafka statistics.
  */
 
 static ngx_int_t
@@ -1063,8 +1163,9 @@ ngx_http_race_ready_handler(ngx_http_request_t *r)
 {
     u_char                            *p, buf[128];
     ngx_int_t                          rc;
-    ngx_uint_t                         kafka, redis;
+    ngx_uint_t                         kafka, redis, recent;
     ngx_http_race_status_sum_t         sum;
+    ngx_http_race_status_shm_t        *sh;
     ngx_http_race_status_main_conf_t  *smcf;
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
@@ -1078,10 +1179,16 @@ ngx_http_race_ready_handler(ngx_http_request_t *r)
 
     smcf = ngx_http_get_module_main_conf(r, ngx_http_race_status_module);
 
-    ngx_http_race_status_sum(smcf->zone->data, &sum);
+    ngx_http_race_status_sum(smcf->zone, &sum);
 
-    kafka = sum.kafka_up && sum.kafka_down == 0;
-    redis = sum.redis_up && sum.redis_down == 0;
+    sh = smcf->zone->data;
+
+    recent = sh->up
+             && (ngx_msec_t) (ngx_time() - (time_t) sh->up) * 1000
+                < NGX_HTTP_RACE_STATUS_GRACE;
+
+    kafka = (sum.kafka_up || recent) && sum.kafka_down == 0;
+    redis = (sum.redis_up || recent) && sum.redis_down == 0;
 
     if (kafka && redis) {
         p = ngx_cpymem(buf, "{\"ready\":true}\n",

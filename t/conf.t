@@ -234,6 +234,11 @@ for my $topic ('bad topic', '', $long, '.', '..', 'a/b', "t\x{e9}")
 bad('topic twice', conf('race_kafka_topic a; race_kafka_topic b;'),
     quoted('race_kafka_topic'), qr/duplicate/);
 
+bad('statistics off with race_ready',
+    conf("$base race_kafka_option statistics.interval.ms 0;", 'race_ready;'),
+    quoted('race_kafka_option'), quoted('statistics.interval.ms'),
+    quoted('0'), quoted('race_ready'));
+
 bad('option unknown', conf('race_kafka_option no.such.property 1;'),
     quoted('race_kafka_option'), quoted('no.such.property'), quoted('1'));
 bad('option in the wrong case', conf('race_kafka_option Acks all;'),

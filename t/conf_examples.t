@@ -36,6 +36,29 @@ sub check {
 # conf/nginx.prod.conf
 
 my $prod = $t->read_file("$root/conf/nginx.prod.conf");
+
+# race_status only in a server on an internal address: on the public
+# one, behind a load balancer, every client has the balancer's address
+# and an allow list of internal networks lets the internet in
+my @servers;
+{
+    my $conf = $prod =~ s/#[^\n]*//gr;
+    while ($conf =~ /\bserver\s*\{/g) {
+        my ($depth, $start) = (1, pos $conf);
+        while ($depth && $conf =~ /([{}])/g) {
+            $depth += $1 eq '{' ? 1 : -1;
+        }
+        push @servers, substr($conf, $start, pos($conf) - $start);
+        pos($conf) = $start;
+    }
+}
+my @status = grep { /\brace_status\s*;/ } @servers;
+ok(@status, 'prod.conf serves race_status');
+for my $server (@status) {
+    my @listen = $server =~ /^\s*listen\s+([^\s;]+)/mg;
+    ok(@listen && !grep({ !m{^(127\.0\.0\.1|\[::1\]):\d+$} } @listen),
+        "race_status only on loopback (@listen)");
+}
 $prod =~ s{load_module modules/ngx_http_race_module\.so;}{load_module $module;};
 $prod =~ s{/etc/ssl/race/}{$dir/}g;
 $prod =~ s{/etc/ngx_race/keys/k2024\.key}{$dir/k.key};
