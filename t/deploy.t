@@ -194,6 +194,57 @@ for my $name (sort keys %rendered) {
     }
 }
 
+# an IPv4 address in a CIDR range
+sub in_cidr {
+    my ($addr, $cidr) = @_;
+
+    my ($net, $bits) = split m{/}, $cidr;
+    $bits //= 32;
+    my ($a, $n) = map { unpack 'N', pack 'C4', split /\./ } $addr, $net;
+    my $mask = $bits ? (0xffffffff << (32 - $bits)) & 0xffffffff : 0;
+    return ($a & $mask) == ($n & $mask);
+}
+
+# the client's address: X-Forwarded-For is trusted from the ingress
+# controller's pods alone, the controller's Service keeps the address
+
+{
+    my %conf = map { $_ => find($rendered{$_}, 'ConfigMap',
+        'race-ngx-race-nginx')->{data}{'nginx.conf'} } keys %rendered;
+
+    unlike($conf{default}, qr/set_real_ip_from|real_ip_header/,
+        'default: X-Forwarded-For is trusted from nobody');
+
+    my @trusted = $conf{gke} =~ /^\s*set_real_ip_from (\S+);/mg;
+    ok(@trusted, 'gke: X-Forwarded-For is trusted from ingress-nginx');
+    like($conf{gke}, qr/^\s*real_ip_header X-Forwarded-For;/m,
+        'gke: the real address from X-Forwarded-For');
+
+    # the example's ranges (gke-values.yaml): nodes 10.128.0.0/20, pods
+    # 10.8.0.0/14: a node (an SNATed connection) or any other pod could
+    # name any client
+    for my $addr (['10.128.0.5', 'a node'], ['10.8.1.7', 'another pod']) {
+        ok(!(grep { in_cidr($addr->[0], $_) } @trusted),
+            "gke: not from $addr->[1] ($addr->[0])") or diag("@trusted");
+    }
+
+    my $values = "$chart/examples/ingress-nginx-values.yaml";
+    my $json = `$python -c 'import json, sys, yaml
+print(json.dumps(yaml.safe_load(sys.stdin)))' < $values`;
+    my $iv = eval { decode_json($json) } || {};
+    my $ctl = $iv->{controller} || {};
+    is($ctl->{service}{externalTrafficPolicy}, 'Local',
+        'ingress-nginx keeps the client\'s address (externalTrafficPolicy'
+        . ' Local)');
+    is($ctl->{config}{'use-forwarded-headers'}, 'false',
+        'and believes no X-Forwarded-For of the clients\'');
+    my $pool = $ctl->{nodeSelector}{'cloud.google.com/gke-nodepool'};
+    like($t->read_file($gke), qr/node-pools create \Q$pool\E\b/,
+        'on the node pool whose pod range nginx trusts')
+        if $pool;
+    ok($pool, 'ingress-nginx runs on a node pool of its own');
+}
+
 # nginx -t on the rendered nginx.conf, with the module, its paths made
 # this folder's
 
