@@ -162,8 +162,11 @@ for my $name (sort keys %rendered) {
     my $spec = $nginx->{spec}{template}{spec};
     my $c = $spec->{containers}[0];
 
-    is($c->{readinessProbe}{httpGet}{path}, '/race_ready',
-        "$name: nginx is ready by /race_ready");
+    # ready when nginx answers, not by /race_ready: a Kafka or Redis
+    # outage would take every pod out of the Service at once
+    is("$c->{readinessProbe}{httpGet}{port} "
+        . "$c->{readinessProbe}{httpGet}{path}", 'http /healthz',
+        "$name: nginx is ready by /healthz on the site's port");
     is($c->{livenessProbe}{httpGet}{path}, '/healthz',
         "$name: and alive by /healthz");
     like(join(' ', @{$c->{lifecycle}{preStop}{exec}{command}}),
@@ -194,6 +197,16 @@ for my $name (sort keys %rendered) {
     }
 }
 
+# nginx.conf's server on PORT, the text between its braces
+sub server_of {
+    my ($conf, $port) = @_;
+
+    for my $server (split /^\s*server \{$/m, $conf) {
+        return $server if $server =~ /^\s*listen $port\b/m;
+    }
+    return '';
+}
+
 # an IPv4 address in a CIDR range
 sub in_cidr {
     my ($addr, $cidr) = @_;
@@ -203,6 +216,19 @@ sub in_cidr {
     my ($a, $n) = map { unpack 'N', pack 'C4', split /\./ } $addr, $net;
     my $mask = $bits ? (0xffffffff << (32 - $bits)) & 0xffffffff : 0;
     return ($a & $mask) == ($n & $mask);
+}
+
+for my $name (sort keys %rendered) {
+    my $docs = $rendered{$name};
+    my $conf = find($docs, 'ConfigMap', 'race-ngx-race-nginx')
+        ->{data}{'nginx.conf'};
+    my $site = server_of($conf, 8080);
+
+    # the readiness probe's answer is static: nginx runs, nothing more
+    like($site, qr!location = /healthz \{[^}]*return 200 "ok\\n";[^}]*\}!,
+        "$name: /healthz on the site's port answers 200 by itself");
+    like($site, qr!location = /race_ready \{[^}]*race_ready;!,
+        "$name: /race_ready is there for load balancers and alerts");
 }
 
 # the client's address: X-Forwarded-For is trusted from the ingress
