@@ -229,6 +229,20 @@ for my $name (sort keys %rendered) {
         "$name: /healthz on the site's port answers 200 by itself");
     like($site, qr!location = /race_ready \{[^}]*race_ready;!,
         "$name: /race_ready is there for load balancers and alerts");
+
+    # the metrics port is never reached from outside the pods' network
+    my $svc = find($docs, 'Service', 'race-ngx-race-nginx');
+    my @ports = map { ($_->{port}, $_->{targetPort}) }
+        @{$svc->{spec}{ports}};
+    ok(@ports && !(grep { /^(9464|metrics)$/ } @ports),
+        "$name: nginx's Service has no metrics port") or diag("@ports");
+
+    my $ingress = find($docs, 'Ingress', 'race-ngx-race');
+    my @backends = map { $_->{backend}{service}{port} }
+        map { @{$_->{http}{paths}} } @{$ingress->{spec}{rules}};
+    ok(@backends && !(grep { ($_->{number} // '') eq '9464'
+            || ($_->{name} // '') eq 'metrics' } @backends),
+        "$name: nor does the Ingress reach it");
 }
 
 # the client's address: X-Forwarded-For is trusted from the ingress
@@ -411,11 +425,15 @@ like($t->read_file("$root/.dockerignore"), qr{^build$}m,
     like($nginx, qr{^USER 10001}m, 'as the user the pods run as');
 }
 
+# this machine's multiarch triplet (x86_64-linux-gnu, aarch64-linux-gnu)
+chomp(my $multiarch = `gcc -print-multiarch 2>/dev/null` || '');
+
 # a library's package, as dpkg knows it (under /usr: the merged /lib
-# is a link)
+# is a link): the one of this machine's architecture
 sub package_of {
     my ($lib) = @_;
-    my ($path) = `ldconfig -p` =~ /^\s*\Q$lib\E \(libc6,x86-64[^)]*\) => (\S+)/m
+    my ($path) = grep { !$multiarch || m{/\Q$multiarch\E/} }
+        `ldconfig -p` =~ /^\s*\Q$lib\E \([^)]*\) => (\S+)/mg
         or return undef;
     chomp(my $real = `readlink -f $path`);
     for my $p ($path, "/usr$path", $real, "/usr$real") {
