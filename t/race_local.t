@@ -255,6 +255,10 @@ my $run = run_dir('run');
     like($t->read_file($out),
         qr{spectators:  http://127\.0\.0\.1:$http/  \(https on $https\)},
         'on the ports set');
+    # nginx logs a request after answering it: wait for the line
+    my $log_end = time + 10;
+    sleep 0.05 until $t->read_file("$run/logs/access.log")
+        =~ /"GET \/race_ready HTTP\/1\.1" 200 .*HTTP-Tiny/ || time > $log_end;
     like($t->read_file("$run/logs/access.log"),
         qr/"GET \/race_ready HTTP\/1\.1" 200 .*HTTP-Tiny/,
         'after nginx said it was ready');
