@@ -107,16 +107,20 @@ my $prices = {
         cluster_fee_per_hour => 0.1,
         machine_types => {
             'e2-standard-4' => { vcpu => 4, memory_gb => 16, per_hour => 0.1 },
+            'e2-standard-2' => { vcpu => 2, memory_gb => 8, per_hour => 0.05 },
         },
     },
     persistent_disk => { 'pd-balanced_gb_month' => 0.1 },
-    atlas => { tiers => [
+    atlas => { storage_gb_month => 0.5, tiers => [
         { name => 'M10', per_hour => 0.1, vcpu => 2,
-          burstable => JSON::PP::true, memory_gb => 2, storage_gb => 10 },
+          burstable => JSON::PP::true, memory_gb => 2, storage_gb => 10,
+          max_storage_gb => 128 },
         { name => 'M40', per_hour => 1, vcpu => 4,
-          burstable => JSON::PP::false, memory_gb => 16, storage_gb => 80 },
+          burstable => JSON::PP::false, memory_gb => 16, storage_gb => 80,
+          max_storage_gb => 1024 },
         { name => 'M60', per_hour => 4, vcpu => 16,
-          burstable => JSON::PP::false, memory_gb => 64, storage_gb => 320 },
+          burstable => JSON::PP::false, memory_gb => 64, storage_gb => 320,
+          max_storage_gb => 4096 },
     ] },
     memorystore => { tiers_gb_hour => {
         basic => [ { name => 'M1', min_gb => 1, max_gb => 4,
@@ -124,7 +128,6 @@ my $prices = {
         standard => [ { name => 'M1', min_gb => 1, max_gb => 4,
                         per_gb_hour => 0.1 } ],
     } },
-    cdn => { egress_tiers_gb => [ { up_to_gb => undef, per_gb => 0.1 } ] },
     internet_egress => { egress_tiers_gb => [
         { up_to_gb => 1024, per_gb => 0.1 },
         { up_to_gb => undef, per_gb => 0.05 } ] },
@@ -140,6 +143,7 @@ is($rc, 0, 'the sample computes') or diag($err);
 my $j = eval { decode_json($out) } || {};
 my $club = $j->{scenarios}{club_race} || {};
 my $big = $j->{scenarios}{big_event} || {};
+my $fed = $j->{scenarios}{federation_season} || {};
 
 sub near {
     my ($got, $want, $name) = @_;
@@ -175,15 +179,42 @@ is($club->{idle_nodes}, 3, 'club: 3 between races');
 near($club->{cost}{gke_nodes}, 3 * 0.1 * 730, 'club: node cost');
 near($club->{cost}{gke_cluster}, 0.1 * 730, 'cluster fee');
 
-# Atlas: 50 fixes/s x 3 h x 12 months x (200 + 40 bytes) / 0.6 fits M10
-my $club_storage = 50 * 3 * 3600 * 12 * 240 / $GIB / 0.6;
-near($club->{atlas_storage_gb}, $club_storage, 'club: Atlas storage');
+# Atlas: 50 fixes/s x 3 h x 12 months x (200 + 40 bytes), on a disk
+# at most 60 % full, fits M10's own 10 GB
+my $club_data = 50 * 3 * 3600 * 12 * 240 / $GIB;
+near($club->{atlas_data_gb}, $club_data, 'club: Atlas data');
 is($club->{atlas_tier}, 'M10', 'club: M10');
+is($club->{atlas_disk_gb}, 10, 'club: its included disk');
 near($club->{cost}{atlas}, 0.1 * 730, 'club: Atlas cost');
+
+# the federation: 800 fixes/s x 16 h x 12 months x 240 bytes / 0.6 is
+# 206 GB of disk, past M10's largest (128 GB): M40 with a custom disk,
+# billed whole at 0.5 a GB-month, is cheaper than M60's included 320 GB
+my $fed_disk = 800 * 16 * 3600 * 12 * 240 / $GIB / 0.6;
+is($fed->{atlas_tier}, 'M40', 'federation: M40, not M60');
+is($fed->{atlas_disk_gb}, int($fed_disk) + 1, 'federation: a custom disk');
+near($fed->{cost}{atlas}, 1 * 730 + (int($fed_disk) + 1) * 0.5,
+    'federation: the tier and the whole disk');
 
 # 5,000 fixes/s: M10 writes 2 x 0.5 x 4,000 x 0.6 = 2,400/s, M40
 # 4 x 4,000 x 0.6 = 9,600/s
 is($big->{atlas_tier}, 'M40', 'big event: the write rate picks M40');
+
+# ingress-nginx relays the same frames and fixes: 7.5 vCPU on its
+# e2-standard-2 pool (2 - 0.07 reserved - 0.2 system = 1.73 each): 5
+# nodes for the 6 live hours, 2 the rest of the month
+near($big->{ingress_vcpu}, 7.5, 'big event: ingress-nginx vCPU');
+is($big->{ingress_nodes}, 5, 'big event: 5 ingress nodes live');
+near($big->{cost}{ingress_nodes}, 0.05 * (5 * 6 + 2 * (730 - 6)),
+    'big event: ingress node cost');
+
+# the L4 load balancer: its forwarding rule, and the fixes it takes in
+near($club->{cost}{load_balancer},
+    0.01 * 730 + 50 * 3 * 3600 * 180 / $GIB * 0.01, 'club: load balancer');
+
+# the web client's files: 500 visits of 1 MB, internet egress too
+near($club->{cost}{app_egress}, 500 * 1e6 / $GIB * 0.1,
+    'club: web client egress');
 
 # nginx at the big event: 5,000 fixes x 100 us + 400,000 frames x 10 us,
 # over 0.6 = 7.5 vCPU, in pods of at most 2: 4 pods
@@ -194,6 +225,22 @@ near($nginx->{cpu} * $nginx->{replicas}, (5000 * 0.0001 + 400000 * 0.00001)
 
 near($club->{cost}{memorystore}, 1 * 0.05 * 730, 'club: 1 GB basic');
 near($big->{cost}{memorystore}, 1 * 0.1 * 730, 'big event: 1 GB standard');
+
+# nodes are bin-packed: five pods of 1.9 vCPU (2 nginx, 3 brokers) need
+# five 3.72-vCPU nodes, one each, though their sum would fit in three
+($rc, $out) = run('--bench', $bench, '--prices', $pfile, '--json',
+    '--set', 'nginx_min_cpu_per_pod=1.9', '--set', 'kafka_broker_cpu_min=1.9');
+$j = eval { decode_json($out) } || {};
+is($j->{scenarios}{club_race}{live_nodes}, 5,
+    'club: 5 nodes when no two big pods share one');
+
+# a tier also needs the cache for a race day's _id index: 50 x 3 h x
+# 40 bytes / 0.6 is 0.034 GB, more than 1 % of M10's 2 GB
+($rc, $out) = run('--bench', $bench, '--prices', $pfile, '--json',
+    '--set', 'atlas_cache_share=0.01', '--scenario', 'club_race');
+$j = eval { decode_json($out) } || {};
+is($j->{scenarios}{club_race}{atlas_tier}, 'M40',
+    'club: the index cache picks the tier');
 
 # an assumption changed: half the spectators
 ($rc, $out) = run('--bench', $bench, '--prices', $pfile, '--json',

@@ -162,8 +162,11 @@ for my $name (sort keys %rendered) {
     my $spec = $nginx->{spec}{template}{spec};
     my $c = $spec->{containers}[0];
 
-    is($c->{readinessProbe}{httpGet}{path}, '/race_ready',
-        "$name: nginx is ready by /race_ready");
+    # ready when nginx answers, not by /race_ready: a Kafka or Redis
+    # outage would take every pod out of the Service at once
+    is("$c->{readinessProbe}{httpGet}{port} "
+        . "$c->{readinessProbe}{httpGet}{path}", 'http /healthz',
+        "$name: nginx is ready by /healthz on the site's port");
     is($c->{livenessProbe}{httpGet}{path}, '/healthz',
         "$name: and alive by /healthz");
     like(join(' ', @{$c->{lifecycle}{preStop}{exec}{command}}),
@@ -196,6 +199,94 @@ for my $name (sort keys %rendered) {
                    && $_->{valueFrom}{secretKeyRef}{name} } @{$wc->{env}}),
             "$name: $w has its MongoDB URI from a Secret");
     }
+}
+
+# nginx.conf's server on PORT, the text between its braces
+sub server_of {
+    my ($conf, $port) = @_;
+
+    for my $server (split /^\s*server \{$/m, $conf) {
+        return $server if $server =~ /^\s*listen $port\b/m;
+    }
+    return '';
+}
+
+# an IPv4 address in a CIDR range
+sub in_cidr {
+    my ($addr, $cidr) = @_;
+
+    my ($net, $bits) = split m{/}, $cidr;
+    $bits //= 32;
+    my ($a, $n) = map { unpack 'N', pack 'C4', split /\./ } $addr, $net;
+    my $mask = $bits ? (0xffffffff << (32 - $bits)) & 0xffffffff : 0;
+    return ($a & $mask) == ($n & $mask);
+}
+
+for my $name (sort keys %rendered) {
+    my $docs = $rendered{$name};
+    my $conf = find($docs, 'ConfigMap', 'race-ngx-race-nginx')
+        ->{data}{'nginx.conf'};
+    my $site = server_of($conf, 8080);
+
+    # the readiness probe's answer is static: nginx runs, nothing more
+    like($site, qr!location = /healthz \{[^}]*return 200 "ok\\n";[^}]*\}!,
+        "$name: /healthz on the site's port answers 200 by itself");
+    like($site, qr!location = /race_ready \{[^}]*race_ready;!,
+        "$name: /race_ready is there for load balancers and alerts");
+
+    # the metrics port is never reached from outside the pods' network
+    my $svc = find($docs, 'Service', 'race-ngx-race-nginx');
+    my @ports = map { ($_->{port}, $_->{targetPort}) }
+        @{$svc->{spec}{ports}};
+    ok(@ports && !(grep { /^(9464|metrics)$/ } @ports),
+        "$name: nginx's Service has no metrics port") or diag("@ports");
+
+    my $ingress = find($docs, 'Ingress', 'race-ngx-race');
+    my @backends = map { $_->{backend}{service}{port} }
+        map { @{$_->{http}{paths}} } @{$ingress->{spec}{rules}};
+    ok(@backends && !(grep { ($_->{number} // '') eq '9464'
+            || ($_->{name} // '') eq 'metrics' } @backends),
+        "$name: nor does the Ingress reach it");
+}
+
+# the client's address: X-Forwarded-For is trusted from the ingress
+# controller's pods alone, the controller's Service keeps the address
+
+{
+    my %conf = map { $_ => find($rendered{$_}, 'ConfigMap',
+        'race-ngx-race-nginx')->{data}{'nginx.conf'} } keys %rendered;
+
+    unlike($conf{default}, qr/set_real_ip_from|real_ip_header/,
+        'default: X-Forwarded-For is trusted from nobody');
+
+    my @trusted = $conf{gke} =~ /^\s*set_real_ip_from (\S+);/mg;
+    ok(@trusted, 'gke: X-Forwarded-For is trusted from ingress-nginx');
+    like($conf{gke}, qr/^\s*real_ip_header X-Forwarded-For;/m,
+        'gke: the real address from X-Forwarded-For');
+
+    # the example's ranges (gke-values.yaml): nodes 10.128.0.0/20, pods
+    # 10.8.0.0/14: a node (an SNATed connection) or any other pod could
+    # name any client
+    for my $addr (['10.128.0.5', 'a node'], ['10.8.1.7', 'another pod']) {
+        ok(!(grep { in_cidr($addr->[0], $_) } @trusted),
+            "gke: not from $addr->[1] ($addr->[0])") or diag("@trusted");
+    }
+
+    my $values = "$chart/examples/ingress-nginx-values.yaml";
+    my $json = `$python -c 'import json, sys, yaml
+print(json.dumps(yaml.safe_load(sys.stdin)))' < $values`;
+    my $iv = eval { decode_json($json) } || {};
+    my $ctl = $iv->{controller} || {};
+    is($ctl->{service}{externalTrafficPolicy}, 'Local',
+        'ingress-nginx keeps the client\'s address (externalTrafficPolicy'
+        . ' Local)');
+    is($ctl->{config}{'use-forwarded-headers'}, 'false',
+        'and believes no X-Forwarded-For of the clients\'');
+    my $pool = $ctl->{nodeSelector}{'cloud.google.com/gke-nodepool'};
+    like($t->read_file($gke), qr/node-pools create \Q$pool\E\b/,
+        'on the node pool whose pod range nginx trusts')
+        if $pool;
+    ok($pool, 'ingress-nginx runs on a node pool of its own');
 }
 
 # nginx -t on the rendered nginx.conf, with the module, its paths made
@@ -338,11 +429,15 @@ like($t->read_file("$root/.dockerignore"), qr{^build$}m,
     like($nginx, qr{^USER 10001}m, 'as the user the pods run as');
 }
 
+# this machine's multiarch triplet (x86_64-linux-gnu, aarch64-linux-gnu)
+chomp(my $multiarch = `gcc -print-multiarch 2>/dev/null` || '');
+
 # a library's package, as dpkg knows it (under /usr: the merged /lib
-# is a link)
+# is a link): the one of this machine's architecture
 sub package_of {
     my ($lib) = @_;
-    my ($path) = `ldconfig -p` =~ /^\s*\Q$lib\E \(libc6,x86-64[^)]*\) => (\S+)/m
+    my ($path) = grep { !$multiarch || m{/\Q$multiarch\E/} }
+        `ldconfig -p` =~ /^\s*\Q$lib\E \([^)]*\) => (\S+)/mg
         or return undef;
     chomp(my $real = `readlink -f $path`);
     for my $p ($path, "/usr$path", $real, "/usr$real") {

@@ -68,7 +68,8 @@ sub race_local {
     my $name = 'local' . ++$n;
     my $out = "$dir/$name.out";
 
-    $t->spawn(name => $name, log => $out,
+    # in a process group of its own, as a shell's foreground job is
+    $t->spawn(name => $name, log => $out, group => 1,
         argv => ['perl', "$root/tools/race-local", $build, $run],
         env => { RACE_HTTP_PORT => $http, RACE_HTTPS_PORT => $https,
             %env });
@@ -256,6 +257,10 @@ my $run = run_dir('run');
     like($t->read_file($out),
         qr{spectators:  http://127\.0\.0\.1:$http/  \(https on $https\)},
         'on the ports set');
+    # nginx logs a request after answering it: wait for the line
+    my $log_end = time + 10;
+    sleep 0.05 until $t->read_file("$run/logs/access.log")
+        =~ /"GET \/race_ready HTTP\/1\.1" 200 .*HTTP-Tiny/ || time > $log_end;
     like($t->read_file("$run/logs/access.log"),
         qr/"GET \/race_ready HTTP\/1\.1" 200 .*HTTP-Tiny/,
         'after nginx said it was ready');
@@ -309,8 +314,9 @@ my $run = run_dir('run');
     ok($ws && $ws->{status} != 101, 'no echo endpoint')
         or diag($ws ? "status $ws->{status}" : 'no answer');
 
-    # the WebSocket origins follow the ports
-    $ws = Race::WS->new(port => $http)->handshake(path => '/live/r1',
+    # the WebSocket origins follow the ports; this spectator stays
+    my $spectator = Race::WS->new(port => $http);
+    $ws = $spectator->handshake(path => '/live/r1',
         origin => "http://localhost:$http");
     is($ws && $ws->{status}, 101, 'the origin of the port set is allowed');
     $ws = Race::WS->new(port => $http)->handshake(path => '/live/r1',
@@ -324,11 +330,24 @@ my $run = run_dir('run');
         ok($names{$_}, "$_ runs under race-local");
     }
 
-    kill 'INT', $pid;
+    # Ctrl-C at a terminal: SIGINT to the whole foreground process group
+    my $error_log = -s "$run/logs/error.log" || 0;
+    kill 'INT', -$pid;
+
+    # nginx stops first, gracefully: the spectator is told 1001
+    my ($code) = $spectator ? $spectator->read_close(30) : ();
+    is($code, 1001, 'Ctrl-C: a spectator is told 1001, going away');
+    $spectator->send_close(1000) if $spectator;
+
     my $status = wait_exit($name, 120);
     is($status, 0, 'Ctrl-C: race-local stops, exit code 0');
     like($t->read_file($out), qr/race-local: stopping\n/, 'it says so');
     gone(\%procs);
+
+    my $stop_log = substr($t->read_file("$run/logs/error.log"), $error_log);
+    like($stop_log, qr/\[notice\] .*gracefully shutting down/,
+        'nginx shut down gracefully');
+    unlike($stop_log, qr/SIGINT|SIGTERM/, 'not by a fast stop\'s signal');
 
     my @reports = glob("$run/data/*.asan.*");
     ok(!@reports, 'no sanitizer reports of nginx')

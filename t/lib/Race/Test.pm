@@ -91,6 +91,8 @@ sub new {
         order => [],       # start order, stopped in reverse
         ports => {},
         logs  => [],       # files checked for alerts and sanitizer reports
+        groups => $opt{groups},  # each child in a process group of its own
+        pgrp  => {},       # pid => 1: leads its own process group
     }, $class;
 
     diag("test dir $dir") if $ENV{RACE_KEEP};
@@ -146,7 +148,9 @@ sub wait_port {
     return 0;
 }
 
-# fork and exec argv; output goes to DIR/NAME.log
+# fork and exec argv; output goes to DIR/NAME.log.  group => 1 (or new's
+# groups => 1) puts the child in a process group of its own, so that a
+# terminal's Ctrl-C reaches only its parent, which stops it in turn
 sub spawn {
     my ($self, %a) = @_;
 
@@ -158,7 +162,10 @@ sub spawn {
     my $pid = fork();
     die "fork: $!\n" unless defined $pid;
 
+    my $group = $a{group} // $self->{groups};
+
     if ($pid == 0) {
+        setpgrp(0, 0) or POSIX::_exit(127) if $group;
         open STDIN, '<', '/dev/null';
         open STDOUT, '>>', $log or POSIX::_exit(127);
         open STDERR, '>&', \*STDOUT;
@@ -175,6 +182,7 @@ sub spawn {
             && !grep { $_ eq $log } @{$self->{logs}};
 
     $self->{procs}{$name} = $pid;
+    $self->{pgrp}{$pid} = 1 if $group;
     push @{$self->{order}}, $name;
     return $pid;
 }
@@ -196,7 +204,8 @@ sub running {
 
 sub forget {
     my ($self, $name) = @_;
-    delete $self->{procs}{$name};
+    my $pid = delete $self->{procs}{$name};
+    delete $self->{pgrp}{$pid} if defined $pid;
     @{$self->{order}} = grep { $_ ne $name } @{$self->{order}};
 }
 
@@ -207,6 +216,7 @@ sub stop {
     return $self->{status}{$name} unless $self->running($name);
 
     my $pid = $self->{procs}{$name};
+    my $group = $self->{pgrp}{$pid};
     $self->forget($name);
 
     kill $a{signal} || 'TERM', $pid;
@@ -217,8 +227,10 @@ sub stop {
         sleep 0.05;
     }
 
+    # its whole group, when it has one: an nginx master's workers are
+    # not left behind
     diag("$name ($pid) did not stop, killing it");
-    kill 'KILL', $pid;
+    kill 'KILL', $group ? -$pid : $pid;
     waitpid($pid, 0);
     return $?;
 }
