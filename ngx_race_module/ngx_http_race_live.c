@@ -7,10 +7,18 @@
  * the channels of the races that have spectators here, one for
  * commands.  A race's riders' latest states are loaded once with
  * HGETALL and then kept up to date from the ticks, so a spectator who
- * joins gets a snapshot from memory, built once and shared.  A tick is
- * turned into one frame, shared by every spectator of the race; one
- * whose queue is full is skipped and, once it drains, gets a fresh
- * snapshot instead of the backlog.
+ * joins gets a snapshot from memory, built once and shared.
+ *
+ * Ticks never wait in a line: the subscriber reads all its socket holds
+ * (ngx_http_race_redis.c), each tick is merged into its race's batch
+ * (the latest state of each rider wins), and a posted event, run after
+ * every other event of the turn of the loop, sends one frame per race
+ * with the riders that changed: a tick as it came when it is alone,
+ * else their union.  Past capacity the turns grow longer and batches
+ * bigger, so spectators lag by a turn, not by a backlog.  The frame is
+ * shared by every spectator of the race; one that still has a frame
+ * waiting behind the one being written skips it and, once it drains,
+ * gets a fresh snapshot instead.
  *
  * A late tick never moves a rider back: states are merged by "t".  A
  * tick's state with the t we have and other members is the worker
