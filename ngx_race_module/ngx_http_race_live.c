@@ -7,10 +7,18 @@
  * the channels of the races that have spectators here, one for
  * commands.  A race's riders' latest states are loaded once with
  * HGETALL and then kept up to date from the ticks, so a spectator who
- * joins gets a snapshot from memory, built once and shared.  A tick is
- * turned into one frame, shared by every spectator of the race; one
- * whose queue is full is skipped and, once it drains, gets a fresh
- * snapshot instead of the backlog.
+ * joins gets a snapshot from memory, built once and shared.
+ *
+ * Ticks never wait in a line: the subscriber reads all its socket holds
+ * (ngx_http_race_redis.c), each tick is merged into its race's batch
+ * (the latest state of each rider wins), and a posted event, run after
+ * every other event of the turn of the loop, sends one frame per race
+ * with the riders that changed: a tick as it came when it is alone,
+ * else their union.  Past capacity the turns grow longer and batches
+ * bigger, so spectators lag by a turn, not by a backlog.  The frame is
+ * shared by every spectator of the race; one that still has a frame
+ * waiting behind the one being written skips it and, once it drains,
+ * gets a fresh snapshot instead.
  *
  * A late tick never moves a rider back: states are merged by "t".  A
  * tick's state with the t we have and other members is the worker
@@ -52,6 +60,7 @@
 
 
 #define NGX_HTTP_RACE_LIVE_EARLY_TICKS  64   /* kept while a race loads */
+#define NGX_HTTP_RACE_LIVE_BACKLOG      2    /* frames: one being written */
 #define NGX_HTTP_RACE_CLOSE_TRY_AGAIN   1013 /* RFC 6455 registry */
 #define NGX_HTTP_RACE_CLOSE_POLICY      1008
 
@@ -75,9 +84,16 @@ typedef struct {
     json_t                     *early;          /* ticks while loading */
     ngx_uint_t                  generation;     /* of the HGETALL */
 
+    /* the batch: what changed since the last frame, sent once */
+    ngx_queue_t                 batch;          /* in the worker's list */
+    json_t                     *changed;        /* id -> state */
+    json_t                     *last;           /* the batch's last tick */
+    ngx_http_race_frame_t      *pending;        /* that tick, as it came */
+
     ngx_http_race_sub_e         sub;
     unsigned                    loading:1;
     unsigned                    loaded:1;
+    unsigned                    batched:1;      /* in the worker's list */
 } ngx_http_race_live_race_t;
 
 
@@ -123,6 +139,9 @@ typedef struct {
     ngx_uint_t                  generation;
     ngx_msec_t                  timeout;        /* for a first snapshot */
     ngx_log_t                  *log;
+
+    ngx_queue_t                 batches;        /* races with changes */
+    ngx_event_t                 emit;           /* posted: sends them */
 } ngx_http_race_live_t;
 
 
@@ -163,8 +182,11 @@ static void ngx_http_race_live_on_state(redisAsyncContext *ac, void *r,
     void *privdata);
 static void ngx_http_race_live_tick(ngx_http_race_live_race_t *race,
     const char *data, size_t len);
-static json_t *ngx_http_race_live_merge(ngx_http_race_live_race_t *race,
-    json_t *tick, ngx_uint_t restate, ngx_uint_t *all);
+static ngx_uint_t ngx_http_race_live_merge(ngx_http_race_live_race_t *race,
+    json_t *tick, ngx_uint_t restate, json_t *changed, ngx_uint_t *all);
+static void ngx_http_race_live_emit_all(ngx_event_t *ev);
+static void ngx_http_race_live_emit(ngx_http_race_live_race_t *race);
+static void ngx_http_race_live_forget(ngx_http_race_live_race_t *race);
 static ngx_int_t ngx_http_race_live_send_snapshot(
     ngx_http_race_spectator_t *sp);
 static void ngx_http_race_live_up(ngx_http_race_redis_t *rd, void *data);
@@ -300,6 +322,11 @@ ngx_http_race_live_init_process(ngx_cycle_t *cycle)
 
     ngx_rbtree_init(&lv->races, &lv->sentinel, ngx_str_rbtree_insert_value);
 
+    ngx_queue_init(&lv->batches);
+    lv->emit.handler = ngx_http_race_live_emit_all;
+    lv->emit.data = lv;
+    lv->emit.log = cycle->log;
+
     if (ngx_http_race_redis_pair == NULL) {
         return NGX_ERROR;
     }
@@ -337,6 +364,10 @@ ngx_http_race_live_exit_process(ngx_cycle_t *cycle)
     while (lv->races.root != lv->races.sentinel) {
         node = ngx_rbtree_min(lv->races.root, lv->races.sentinel);
         ngx_http_race_live_free((ngx_http_race_live_race_t *) node);
+    }
+
+    if (lv->emit.posted) {
+        ngx_delete_posted_event(&lv->emit);
     }
 
     ngx_http_race_live = NULL;
@@ -659,7 +690,10 @@ ngx_http_race_live_drain(ngx_http_race_ws_t *ws)
 
     sp = ws->data;
 
-    /* it missed ticks: the latest state, not the backlog */
+    /*
+     * It missed ticks: the latest state, not the backlog, once at most
+     * the frame being written is left (send_latest() waits for that).
+     */
 
     if (sp && sp->race && !sp->live && sp->race->loaded
         && ngx_http_race_live_send_snapshot(sp) == NGX_OK
@@ -777,7 +811,8 @@ ngx_http_race_live_send_snapshot(ngx_http_race_spectator_t *sp)
         }
     }
 
-    rc = ngx_http_race_ws_send_frame(sp->ws, race->snapshot);
+    rc = ngx_http_race_ws_send_latest(sp->ws, race->snapshot,
+                                      NGX_HTTP_RACE_LIVE_BACKLOG);
 
     sp->live = (rc == NGX_OK);
 
@@ -855,6 +890,12 @@ ngx_http_race_live_free(ngx_http_race_live_race_t *race)
         sp->race = NULL;
     }
 
+    ngx_http_race_live_forget(race);
+
+    if (race->changed) {
+        json_decref(race->changed);
+    }
+
     ngx_rbtree_delete(&ngx_http_race_live->races, &race->sn.node);
     ngx_http_race_gauge(races, -1);
 
@@ -917,6 +958,7 @@ ngx_http_race_live_unsubscribe(ngx_http_race_live_race_t *race)
         race->loaded = 0;
         race->loading = 0;
         race->generation = 0;
+        ngx_http_race_live_forget(race);
         return;
     }
 
@@ -1040,7 +1082,7 @@ static void
 ngx_http_race_live_on_state(redisAsyncContext *ac, void *r, void *privdata)
 {
     size_t                      i, k, n;
-    json_t                     *state, *tick, *fresh;
+    json_t                     *state, *tick;
     redisReply                 *reply, *field, *value;
     ngx_queue_t                *q;
     json_error_t                err;
@@ -1104,8 +1146,7 @@ ngx_http_race_live_on_state(redisAsyncContext *ac, void *r, void *privdata)
 
         for (k = 0; k < n; k++) {
             tick = json_array_get(race->early, k);
-            fresh = ngx_http_race_live_merge(race, tick, 0, NULL);
-            json_decref(fresh);
+            (void) ngx_http_race_live_merge(race, tick, 0, NULL, NULL);
         }
 
         json_decref(race->early);
@@ -1113,6 +1154,9 @@ ngx_http_race_live_on_state(redisAsyncContext *ac, void *r, void *privdata)
     }
 
     race->loaded = 1;
+
+    /* what the last frame missed is in the snapshot */
+    ngx_http_race_live_forget(race);
 
     if (race->snapshot) {
         ngx_http_race_frame_release(race->snapshot);
@@ -1132,21 +1176,22 @@ ngx_http_race_live_on_state(redisAsyncContext *ac, void *r, void *privdata)
 
 
 /*
- * Merges the tick's states that are newer than ours into the race and
- * returns them as a new array (NULL when none is); *all tells whether
+ * Merges the tick's states that are newer than ours into the race, and
+ * into changed if given, and returns how many were; *all tells whether
  * every state of the tick was newer.  With restate, a state as old as
  * ours but not equal to it counts as newer: a tick that came after the
  * load restates the fix.  Ticks that came while loading may be older
  * than what the load read, so for them the time alone decides.
  */
 
-static json_t *
+static ngx_uint_t
 ngx_http_race_live_merge(ngx_http_race_live_race_t *race, json_t *tick,
-    ngx_uint_t restate, ngx_uint_t *all)
+    ngx_uint_t restate, json_t *changed, ngx_uint_t *all)
 {
-    int64_t      t, ourt;
     size_t       i;
-    json_t      *riders, *state, *id, *ours, *fresh;
+    int64_t      t, ourt;
+    json_t      *riders, *state, *id, *ours;
+    ngx_uint_t   n;
     const char  *rider;
 
     riders = json_object_get(tick, "riders");
@@ -1156,10 +1201,10 @@ ngx_http_race_live_merge(ngx_http_race_live_race_t *race, json_t *tick,
     }
 
     if (!json_is_array(riders)) {
-        return NULL;
+        return 0;
     }
 
-    fresh = NULL;
+    n = 0;
 
     json_array_foreach(riders, i, state) {
 
@@ -1195,31 +1240,33 @@ ngx_http_race_live_merge(ngx_http_race_live_race_t *race, json_t *tick,
             continue;
         }
 
-        if (fresh == NULL) {
-            fresh = json_array();
-            if (fresh == NULL) {
-                continue;
-            }
+        if (changed) {
+            (void) json_object_set(changed, rider, state);
         }
 
-        (void) json_array_append(fresh, state);
+        n++;
     }
 
-    return fresh;
+    return n;
 }
 
+
+/*
+ * A tick is merged into the race's batch, and the batch is sent by a
+ * posted event, after every event of this turn of the loop: all the
+ * ticks read meanwhile (the reader takes what the socket holds) leave
+ * as one frame per race.  Past capacity the turns grow longer and the
+ * batches bigger: ticks merge where they would wait, and no backlog
+ * forms in Redis or here.
+ */
 
 static void
 ngx_http_race_live_tick(ngx_http_race_live_race_t *race, const char *data,
     size_t len)
 {
-    char                       *text;
-    json_t                     *tick, *fresh, *msg;
-    ngx_uint_t                  all;
-    ngx_queue_t                *q;
-    json_error_t                err;
-    ngx_http_race_frame_t      *frame;
-    ngx_http_race_spectator_t  *sp;
+    json_t        *tick;
+    ngx_uint_t     all, first;
+    json_error_t   err;
 
     tick = json_loadb(data, len, 0, &err);
 
@@ -1248,9 +1295,17 @@ ngx_http_race_live_tick(ngx_http_race_live_race_t *race, const char *data,
         return;
     }
 
-    fresh = ngx_http_race_live_merge(race, tick, 1, &all);
+    if (race->changed == NULL) {
+        race->changed = json_object();
+        if (race->changed == NULL) {
+            json_decref(tick);
+            return;
+        }
+    }
 
-    if (fresh == NULL) {
+    first = (json_object_size(race->changed) == 0);
+
+    if (ngx_http_race_live_merge(race, tick, 1, race->changed, &all) == 0) {
         json_decref(tick);
         return;
     }
@@ -1260,30 +1315,103 @@ ngx_http_race_live_tick(ngx_http_race_live_race_t *race, const char *data,
         race->snapshot = NULL;
     }
 
-    if (all) {
+    if (race->pending) {
+        /* a second tick in the batch: the union is built when sent */
+        ngx_http_race_frame_release(race->pending);
+        race->pending = NULL;
+
+    } else if (first && all) {
         /* the common case: the worker's text goes out as it came */
-        frame = ngx_http_race_frame_create(ngx_http_race_live->log,
-                                           RACE_WS_OP_TEXT,
-                                           (u_char *) data, len);
+        race->pending = ngx_http_race_frame_create(ngx_http_race_live->log,
+                                                   RACE_WS_OP_TEXT,
+                                                   (u_char *) data, len);
+    }
 
-    } else {
-        (void) json_object_set(tick, "riders", fresh);
-        msg = tick;
+    if (race->last) {
+        json_decref(race->last);
+    }
 
-        text = json_dumps(msg, JSON_COMPACT);
-        frame = NULL;
+    race->last = tick;
 
-        if (text) {
-            frame = ngx_http_race_frame_create(ngx_http_race_live->log,
-                                               RACE_WS_OP_TEXT,
-                                               (u_char *) text,
-                                               ngx_strlen(text));
-            free(text);
+    if (!race->batched) {
+        ngx_queue_insert_tail(&ngx_http_race_live->batches, &race->batch);
+        race->batched = 1;
+    }
+
+    if (!ngx_http_race_live->emit.posted) {
+        ngx_post_event(&ngx_http_race_live->emit, &ngx_posted_events);
+    }
+}
+
+
+static void
+ngx_http_race_live_emit_all(ngx_event_t *ev)
+{
+    ngx_queue_t                *q;
+    ngx_http_race_live_t       *lv;
+    ngx_http_race_live_race_t  *race;
+
+    lv = ev->data;
+
+    while (!ngx_queue_empty(&lv->batches)) {
+        q = ngx_queue_head(&lv->batches);
+        race = ngx_queue_data(q, ngx_http_race_live_race_t, batch);
+
+        ngx_http_race_live_emit(race);
+    }
+}
+
+
+/*
+ * One frame for the race's batch, shared by its spectators.  One that
+ * still has a frame waiting behind the one being written skips it and
+ * gets a snapshot once it drains: a frame misses what the skipped one
+ * had, a snapshot does not.
+ */
+
+static void
+ngx_http_race_live_emit(ngx_http_race_live_race_t *race)
+{
+    char                       *text;
+    json_t                     *riders, *state;
+    ngx_queue_t                *q;
+    const char                 *key;
+    ngx_http_race_frame_t      *frame;
+    ngx_http_race_spectator_t  *sp;
+
+    frame = race->pending;
+    race->pending = NULL;
+
+    if (frame == NULL && race->last && json_object_size(race->changed)) {
+
+        riders = json_array();
+
+        if (riders) {
+            json_object_foreach(race->changed, key, state) {
+                (void) json_array_append(riders, state);
+            }
+
+            (void) json_object_set_new(race->last, "riders", riders);
+
+            text = json_dumps(race->last, JSON_COMPACT);
+
+            if (text) {
+                frame = ngx_http_race_frame_create(ngx_http_race_live->log,
+                                                   RACE_WS_OP_TEXT,
+                                                   (u_char *) text,
+                                                   ngx_strlen(text));
+                free(text);
+            }
+        }
+
+        if (frame == NULL) {
+            ngx_log_error(NGX_LOG_ERR, ngx_http_race_live->log, 0,
+                          "race: no frame for race \"%s\": no memory",
+                          race->id);
         }
     }
 
-    json_decref(fresh);
-    json_decref(tick);
+    ngx_http_race_live_forget(race);
 
     if (frame == NULL) {
         return;
@@ -1299,14 +1427,43 @@ ngx_http_race_live_tick(ngx_http_race_live_race_t *race, const char *data,
             continue;
         }
 
-        if (ngx_http_race_ws_send_frame(sp->ws, frame) == NGX_AGAIN) {
-            /* too slow: a snapshot when its queue drains */
+        if (ngx_http_race_ws_send_latest(sp->ws, frame,
+                                         NGX_HTTP_RACE_LIVE_BACKLOG)
+            == NGX_AGAIN)
+        {
+            /* behind: a snapshot when its queue drains */
             sp->live = 0;
             sp->slow = 1;
         }
     }
 
     ngx_http_race_frame_release(frame);
+}
+
+
+/* the batch is dropped: sent, or covered by the next snapshot */
+
+static void
+ngx_http_race_live_forget(ngx_http_race_live_race_t *race)
+{
+    if (race->batched) {
+        ngx_queue_remove(&race->batch);
+        race->batched = 0;
+    }
+
+    if (race->pending) {
+        ngx_http_race_frame_release(race->pending);
+        race->pending = NULL;
+    }
+
+    if (race->last) {
+        json_decref(race->last);
+        race->last = NULL;
+    }
+
+    if (race->changed) {
+        json_object_clear(race->changed);
+    }
 }
 
 
@@ -1377,6 +1534,7 @@ ngx_http_race_live_down(ngx_http_race_redis_t *rd, void *data)
         race->loaded = 0;
         race->loading = 0;
         race->generation = 0;
+        ngx_http_race_live_forget(race);
     }
 }
 

@@ -31,6 +31,9 @@
 #define NGX_HTTP_RACE_REDIS_BACKOFF_MIN   100
 #define NGX_HTTP_RACE_REDIS_BACKOFF_MAX   5000
 
+/* hiredis reads 16k a call: up to 64k an event, then others get a turn */
+#define NGX_HTTP_RACE_REDIS_READ_BURST    4
+
 /* the subscriber's probe: a channel nobody publishes to */
 #define NGX_HTTP_RACE_REDIS_PROBE_CHANNEL  "race:watchdog"
 
@@ -490,19 +493,47 @@ ngx_http_race_redis_probed(redisAsyncContext *ac, void *r, void *privdata)
 }
 
 
+/*
+ * Everything the socket holds is read, in bounded bursts: a subscriber
+ * that took one buffer a turn of the loop would leave messages waiting
+ * in the kernel and in Redis' output buffer (which, past its
+ * client-output-buffer-limit, drops the subscriber), and its owner
+ * could not merge them.
+ */
+
 static void
 ngx_http_race_redis_read_handler(ngx_event_t *ev)
 {
+    ngx_uint_t              i;
     ngx_connection_t       *c;
     ngx_http_race_redis_t  *rd;
+#if (NGX_HAVE_FIONREAD)
+    int                     avail;
+#endif
 
     c = ev->data;
     rd = c->data;
 
     rd->heard = 1;
 
-    if (rd->ac) {
+    for (i = 0; i < NGX_HTTP_RACE_REDIS_READ_BURST && rd->ac; i++) {
+
         redisAsyncHandleRead(rd->ac);
+
+#if (NGX_HAVE_FIONREAD)
+
+        /* the callbacks may have dropped the connection */
+
+        if (rd->ac == NULL
+            || ngx_socket_nread(rd->ac->c.fd, &avail) == -1
+            || avail == 0)
+        {
+            break;
+        }
+
+#else
+        break;
+#endif
     }
 }
 

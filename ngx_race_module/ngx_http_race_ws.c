@@ -1138,6 +1138,23 @@ ngx_http_race_ws_send_frame(ngx_http_race_ws_t *ws,
 
 
 ngx_int_t
+ngx_http_race_ws_send_latest(ngx_http_race_ws_t *ws,
+    ngx_http_race_frame_t *frame, ngx_uint_t max)
+{
+    if (ws->close_sent || ws->finished) {
+        return NGX_DECLINED;
+    }
+
+    if (ws->queue_count >= ngx_min(max, ws->conf->ws_send_queue)) {
+        ws->want_drain = 1;
+        return NGX_AGAIN;
+    }
+
+    return ngx_http_race_ws_enqueue(ws, frame);
+}
+
+
+ngx_int_t
 ngx_http_race_ws_send(ngx_http_race_ws_t *ws, unsigned opcode,
     const u_char *data, size_t len)
 {

@@ -148,6 +148,13 @@ ngx_int_t ngx_http_race_ws_upgrade(ngx_http_request_t *r,
  */
 ngx_int_t ngx_http_race_ws_send_frame(ngx_http_race_ws_t *ws,
     ngx_http_race_frame_t *frame);
+/*
+ * As send_frame, but only while fewer than max frames wait (the head one
+ * may be partly sent): for a stream whose newest frame makes up for the
+ * ones it missed, which sends it on drain instead of queueing behind.
+ */
+ngx_int_t ngx_http_race_ws_send_latest(ngx_http_race_ws_t *ws,
+    ngx_http_race_frame_t *frame, ngx_uint_t max);
 ngx_int_t ngx_http_race_ws_send(ngx_http_race_ws_t *ws, unsigned opcode,
     const u_char *data, size_t len);
 
