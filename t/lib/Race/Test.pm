@@ -367,7 +367,7 @@ pid $dir/nginx.pid;
 ${\ ($a{main} || '')}
 
 events {
-    worker_connections 1024;
+    worker_connections ${\ ($a{worker_connections} || 1024)};
 }
 
 http {
