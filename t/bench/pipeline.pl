@@ -211,7 +211,8 @@ my @TRACKERS = map { "tracker$_" } 1 .. $o{trackers};
 my %metrics_port;
 for my $name (@TRACKERS) {
     $metrics_port{$name} = $t->port;
-    $p->start_tracker_named($name,
+    # each its own static member of the group
+    $p->start_tracker_named($name, kafka_instance_id => "bench-$name",
         metrics_listen => "127.0.0.1:$metrics_port{$name}");
 }
 $p->start_accounts;
@@ -372,6 +373,7 @@ my %idle_proc = map {
 
 my @fail;                   # why the bench fails
 my $log_pos = 0;            # nginx's error log read up to here
+my %dead;                   # processes that exited, said once
 my $stored_total = 0;       # fixes every step stored, for the drains
 my $acked_total = 0;
 my $send_secs = 0;          # every step's sending time, for Kafka's rates
@@ -399,7 +401,7 @@ sub step {
 
     sim_cmd('watch', (map { ('--watch',
         "ws://127.0.0.1:$port/live/$prefix$_") } @watched),
-        '--watch-seconds', $duration + $o{drain} + 30, @window);
+        '--watch-seconds', $duration + $o{drain} + 30, @window) if $nw;
     sim_cmd('riders', $p->rider_args, '--races', $nraces,
         '--race-prefix', $prefix, '--riders', $riders,
         '--duration', $duration, '--interval-ms', 1000,
@@ -419,6 +421,15 @@ sub step {
     my $m1 = tracker_metrics();
     my $span = $c1->{time} - $c0->{time};
 
+    # a process that died would leave figures that look fine
+    my @died = grep { !$t->running($_) }
+        @TRACKERS, qw(kafka ferretdb redis accounts nginx);
+    for my $name (@died) {
+        next if $dead{$name}++;
+        push @fail, "$name exited during the run (see its log in "
+            . 'RACE_KEEP=1\'s folder)';
+    }
+
     my $r = $p->sim_wait('riders', $duration + $o{drain} + 20);
     my $acked = $r->{acked} || 0;
     $acked_total += $acked;
@@ -435,7 +446,7 @@ sub step {
         }
         sleep 0.2;
     }
-    my $w = $p->sim_wait('watch', 0.1);
+    my $w = $nw ? $p->sim_wait('watch', 0.1) : {};
 
     my $rw = $r->{window} || {};
     my $ww = $w->{window} || {};
@@ -514,7 +525,7 @@ sub step {
 
     # held: acked what was sent, the spectators' lag flat, the
     # consumers' lag not growing, no alert, no reconnect storm
-    my @why;
+    my @why = map { "$_ exited" } @died;
     my $bound = defined $o{max_reconnects} ? $o{max_reconnects}
         : int(($phones + $nw) / 1000);
     push @why, sprintf('nginx logged %d alert(s)', scalar @alerts)
