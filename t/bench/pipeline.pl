@@ -187,7 +187,8 @@ sub nofile_limits {
 }
 
 # one source address has the ephemeral ports' range towards nginx's port
-my @range = split ' ', read_first_line('/proc/sys/net/ipv4/ip_local_port_range');
+my @range = split ' ',
+    read_first_line('/proc/sys/net/ipv4/ip_local_port_range');
 my $ports = @range == 2 ? $range[1] - $range[0] + 1 : 28232;
 my $source_ips = int($conns / ($ports * 0.8)) + 1;
 if ($source_ips > 254) {
@@ -355,7 +356,11 @@ sub pct {
     return ($at->(0.5), $at->(0.99), $v[-1]);
 }
 
-sub fmt_ms { sprintf '%.1f/%.1f/%.1f', map { $_ || 0 } @{$_[0] || {}}{qw(p50 p99 max)} }
+sub fmt_ms {
+    my ($l) = @_;
+    return sprintf '%.1f/%.1f/%.1f', map { $_ || 0 }
+        @{$l || {}}{qw(p50 p99 max)};
+}
 
 # the idle rates first: what each process spends with nothing to do
 # (a JVM's housekeeping, the watchdogs), taken out of the figures
