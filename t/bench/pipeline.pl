@@ -568,10 +568,13 @@ sub step {
 sub saturated {
     my ($st) = @_;
     my ($top) = sort { $st->{proc_pct}{$b} <=> $st->{proc_pct}{$a} }
-        grep { !/^sim-/ } keys %{$st->{proc_pct} || {}};
+        keys %{$st->{proc_pct} || {}};
     my $total = 0;
     $total += $st->{proc_pct}{$_} for keys %{$st->{proc_pct} || {}};
-    return sprintf('%s at %.0f %% of a core', $top, $st->{proc_pct}{$top})
+    # race-sim is one thread too: at a full core it is the limit
+    return sprintf('%s at %.0f %% of a core%s', $top,
+        $st->{proc_pct}{$top}, $top =~ /^sim-/
+            ? ' (the load generator, not the pipeline)' : '')
         if $top && $st->{proc_pct}{$top} >= 85;
     return 'the consumers: their lag grows' if $st->{lag_growing};
     return sprintf('the machine: its processes took %.0f %% of %d cores',
