@@ -106,6 +106,20 @@
  *
  * "sent" counts the fixes the phones took (each once, whether or not it
  * reached the wire yet); latency runs from a fix's last send to its ack.
+ * "last_fix_at", "send_ended_at" (the riders stopped) and "last_ack_at"
+ * (Unix ms) time the drain.  With
+ * spectators, "fix_latency_ms" runs from a fix's t (taken and sent in
+ * the same turn of the loop, on the same clock) to the arrival of the
+ * first tick that carries it, counted once per new state of a rider;
+ * "watch_reconnects" counts the spectators' reconnects.
+ *
+ * --window-at and --window-ms name a measured window (wall clock, so that
+ * a riders' and a spectators' race-sim measure the same one); the report
+ * then has "window": {"sent","acked","reconnects","watch_reconnects",
+ * "states","ack_ms":{"count","p50","p99","max"},"fix_ms":{...},
+ * "seconds":[{"s":0,"sent",...,"ack_ms","fix_ms"},...]}: fixes taken,
+ * acks received, reconnects and new states that arrived within it, in
+ * all and second by second.
  *
  * Exit status: 0 when every fix sent was acked or rejected and every
  * spectator connected; 1 when some fix stayed unacked, a rider gave up,
@@ -262,6 +276,26 @@ typedef struct {
 } sim_conn_t;
 
 
+/* latencies, in microseconds, sorted before percentiles are read */
+typedef struct {
+    uint32_t                *v;
+    size_t                   n;
+    size_t                   size;
+} sim_lat_t;
+
+
+/* one second of the measured window (--window-at, --window-ms) */
+typedef struct {
+    uint64_t                 sent;       /* fixes taken */
+    uint64_t                 acked;      /* fixes whose ack came */
+    uint64_t                 reconnects; /* riders' */
+    uint64_t                 watch_reconnects;
+    uint64_t                 states;     /* new rider states spectators saw */
+    sim_lat_t                ack;        /* last send to ack */
+    sim_lat_t                fix;        /* fix's t to the tick's arrival */
+} sim_sec_t;
+
+
 /* a fix of the phone's buffer: the fix itself, and how it was sent */
 typedef struct {
     race_fix_t               fix;
@@ -370,6 +404,9 @@ typedef struct {
     double                   noise;
     char                    *tokens;
     char                    *truth;
+    long long                window_at;  /* Unix ms; 0: no window */
+    long long                window_ms;
+    long long                source_ips;
 } sim_opts_t;
 
 
@@ -429,6 +466,14 @@ typedef struct {
     size_t                   nlat;
     size_t                   lat_size;
 
+    sim_lat_t                fix_lat;    /* spectators: fix to tick */
+    sim_sec_t               *secs;       /* the measured window */
+    size_t                   nsecs;
+    uint32_t                 next_src;   /* --source-ips: the next one */
+    int64_t                  send_ended_wall;    /* Unix ms */
+    int64_t                  last_fix_wall;      /* Unix ms */
+    int64_t                  last_ack_wall;      /* Unix ms */
+
     sim_stats_t              st;
     json_t                  *http_status;    /* status -> count */
     json_t                  *close_codes;    /* code -> count */
@@ -459,6 +504,7 @@ static void sim_problem(sim_conn_t *c, const char *fmt, ...);
 static int64_t sim_now_ms(void);
 static int64_t sim_now_us(void);
 static int64_t sim_wall_ms(void);
+static int64_t sim_wall_us(void);
 static uint64_t sim_rand(void);
 static double sim_uniform(void);
 static double sim_gauss(void);
@@ -537,7 +583,8 @@ static void sim_watch_opened(sim_watch_t *w);
 static void sim_watch_message(sim_watch_t *w, const uint8_t *p,
     size_t len);
 static void sim_watch_state(sim_watch_t *w, const char *id, json_int_t t,
-    int snapshot);
+    int snapshot, int64_t arrived);
+static void sim_watch_latency(json_int_t t, int64_t arrived);
 static void sim_watch_ended(sim_watch_t *w, sim_end_e how,
     const char *why);
 
@@ -552,6 +599,11 @@ static void sim_progress(int64_t now);
 static int sim_cmp_u32(const void *a, const void *b);
 static void sim_sort_latency(void);
 static double sim_percentile(double q);
+static double sim_lat_percentile(const sim_lat_t *l, double q);
+static void sim_lat_add(sim_lat_t *l, int64_t us);
+static json_t *sim_lat_json(sim_lat_t *l);
+static sim_sec_t *sim_window_sec(int64_t wall_ms);
+static void sim_window_report(json_t *root);
 static int sim_report(void);
 static int sim_truth(void);
 static int sim_write_json(const char *path, json_t *root, size_t flags);
@@ -616,6 +668,15 @@ static const char  sim_usage[] =
 "  --watch-seconds S      how long to watch (default 10; with riders,\n"
 "                         default: until the riders are done)\n"
 "  --watch-token TOKEN    token for private races, as ?access_token=\n"
+"\n"
+"measuring:\n"
+"  --window-at UNIX_MS    a measured window starts then (wall clock):\n"
+"                         the report's \"window\" counts what happens in\n"
+"                         it, second by second\n"
+"  --window-ms MS         its length (default 10000)\n"
+"  --source-ips N         spread the connections over 127.0.0.1 to\n"
+"                         127.0.0.N (loopback URLs): more than one\n"
+"                         address's ephemeral ports (default 1)\n"
 "\n"
 "output:\n"
 "  --report FILE          JSON report\n"
@@ -785,6 +846,19 @@ sim_wall_ms(void)
     }
 
     return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+
+static int64_t
+sim_wall_us(void)
+{
+    struct timespec  ts;
+
+    if (clock_gettime(CLOCK_REALTIME, &ts) != 0) {
+        sim_fatal("clock_gettime: %s", strerror(errno));
+    }
+
+    return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 
@@ -983,7 +1057,10 @@ enum {
     SIM_OPT_SPEED_SPREAD,
     SIM_OPT_NOISE,
     SIM_OPT_TOKENS,
-    SIM_OPT_TRUTH
+    SIM_OPT_TRUTH,
+    SIM_OPT_WINDOW_AT,
+    SIM_OPT_WINDOW_MS,
+    SIM_OPT_SOURCE_IPS
 };
 
 
@@ -1020,6 +1097,9 @@ static const struct option  sim_long_options[] = {
     { "noise",         required_argument, NULL, SIM_OPT_NOISE },
     { "tokens",        required_argument, NULL, SIM_OPT_TOKENS },
     { "truth",         required_argument, NULL, SIM_OPT_TRUTH },
+    { "window-at",     required_argument, NULL, SIM_OPT_WINDOW_AT },
+    { "window-ms",     required_argument, NULL, SIM_OPT_WINDOW_MS },
+    { "source-ips",    required_argument, NULL, SIM_OPT_SOURCE_IPS },
     { "quiet",         no_argument,       NULL, 'q' },
     { "verbose",       no_argument,       NULL, 'v' },
     { "help",          no_argument,       NULL, 'h' },
@@ -1053,6 +1133,8 @@ sim_options(int argc, char **argv, int *status)
     o->laps = 1;
     o->speed = SIM_SPEED_MPS;
     o->speed_spread = 0.1;
+    o->window_ms = 10000;
+    o->source_ips = 1;
 
     for ( ;; ) {
         ch = getopt_long(argc, argv, "qvh", sim_long_options, NULL);
@@ -1226,6 +1308,21 @@ sim_options(int argc, char **argv, int *status)
 
         case SIM_OPT_TRUTH:
             o->truth = optarg;
+            break;
+
+        case SIM_OPT_WINDOW_AT:
+            rc = sim_number("--window-at", optarg, 1, INT64_MAX / 1000,
+                            &o->window_at);
+            break;
+
+        case SIM_OPT_WINDOW_MS:
+            rc = sim_number("--window-ms", optarg, 1000, 86400000,
+                            &o->window_ms);
+            break;
+
+        case SIM_OPT_SOURCE_IPS:
+            rc = sim_number("--source-ips", optarg, 1, 254,
+                            &o->source_ips);
             break;
 
         case 'q':
@@ -1920,6 +2017,15 @@ sim_setup(void)
         }
     }
 
+    if (sim.opt.window_at) {
+        sim.nsecs = (sim.opt.window_ms + 999) / 1000;
+        sim.secs = calloc(sim.nsecs, sizeof(sim_sec_t));
+
+        if (sim.secs == NULL) {
+            sim_fatal("out of memory");
+        }
+    }
+
     sim.ep = epoll_create1(EPOLL_CLOEXEC);
     if (sim.ep == -1) {
         sim_fatal("epoll_create1: %s", strerror(errno));
@@ -2242,18 +2348,30 @@ sim_schedule(sim_conn_t *c)
 static void
 sim_conn_start(sim_conn_t *c)
 {
-    int                 fd, one;
-    struct epoll_event  ee;
+    int                  fd, one;
+    sim_sec_t           *sec;
+    struct sockaddr_in   src;
+    struct epoll_event   ee;
 
     c->reconnect_at = 0;
 
     if (c->ever) {
+        sec = sim_window_sec(sim_wall_ms());
+
         if (c->kind == SIM_RIDER) {
             sim.st.reconnects++;
             ((sim_rider_t *) c)->reconnects++;
 
+            if (sec) {
+                sec->reconnects++;
+            }
+
         } else {
             ((sim_watch_t *) c)->reconnects++;
+
+            if (sec) {
+                sec->watch_reconnects++;
+            }
         }
     }
 
@@ -2298,6 +2416,28 @@ sim_conn_start(sim_conn_t *c)
 
     if (epoll_ctl(sim.ep, EPOLL_CTL_ADD, fd, &ee) != 0) {
         sim_fatal("epoll_ctl: %s", strerror(errno));
+    }
+
+    /*
+     * one source address has some 28,000 ephemeral ports towards one
+     * server port: more phones than that need more addresses; the port
+     * is still chosen by connect()
+     */
+
+    if (sim.opt.source_ips > 1 && c->url->addr.ss_family == AF_INET) {
+        memset(&src, 0, sizeof(struct sockaddr_in));
+        src.sin_family = AF_INET;
+        src.sin_addr.s_addr = htonl(0x7f000001
+                                    + sim.next_src++ % sim.opt.source_ips);
+
+        if (setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+                       sizeof(one)) != 0
+            || bind(fd, (struct sockaddr *) &src, sizeof(src)) != 0)
+        {
+            sim_problem(c, "bind: %s", strerror(errno));
+            sim_conn_end(c, SIM_END_FAILED, "bind failed");
+            return;
+        }
     }
 
     if (connect(fd, (struct sockaddr *) &c->url->addr, c->url->addrlen)
@@ -3135,6 +3275,7 @@ sim_rider_fix(sim_rider_t *r, int64_t now)
     int         last;
     size_t      size;
     uint64_t    pos, cycle;
+    sim_sec_t  *sec;
     sim_fix_t  *f, *fixes;
 
     if (r->tail == r->size) {
@@ -3174,6 +3315,13 @@ sim_rider_fix(sim_rider_t *r, int64_t now)
     r->generated++;
     r->last_fix_at = now;
     sim.st.generated++;
+
+    sim.last_fix_wall = f->fix.t;
+    sec = sim_window_sec(f->fix.t);
+
+    if (sec) {
+        sec->sent++;
+    }
 
     if (sim.opt.batch_every) {
         cycle = sim.opt.live_fixes + sim.opt.batch_every;
@@ -3448,12 +3596,15 @@ sim_rider_pump(sim_rider_t *r)
 static void
 sim_rider_ack(sim_rider_t *r, int64_t seq)
 {
-    int64_t     now, lat;
+    int64_t     now, lat, wall;
     uint32_t   *p;
     uint64_t    matched;
+    sim_sec_t  *sec;
     sim_fix_t  *f;
 
     now = sim_now_us();
+    wall = sim_wall_ms();
+    sec = sim_window_sec(wall);
     matched = 0;
 
     if (seq >= r->next_seq) {
@@ -3496,6 +3647,15 @@ sim_rider_ack(sim_rider_t *r, int64_t seq)
         lat = now - f->sent_us;
         sim.lat_us[sim.nlat++] = lat > UINT32_MAX ? UINT32_MAX
                                                   : (uint32_t) lat;
+
+        if (sec) {
+            sec->acked++;
+            sim_lat_add(&sec->ack, lat);
+        }
+    }
+
+    if (matched) {
+        sim.last_ack_wall = wall;
     }
 
     sim_rider_trim(r);
@@ -3629,6 +3789,10 @@ sim_rider_stop(sim_rider_t *r)
     r->generating = 0;
     sim.generating--;
 
+    if (sim.generating == 0) {
+        sim.send_ended_wall = sim_wall_ms();
+    }
+
     sim_rider_flush(r, sim.opt.batch_every != 0);
     sim_rider_check_done(r);
 }
@@ -3677,7 +3841,12 @@ sim_watch_message(sim_watch_t *w, const uint8_t *p, size_t len)
     int          first, snapshot;
     size_t       i;
     json_t      *m, *v, *riders, *st;
+    int64_t      arrived;
     const char  *type, *race, *id;
+
+    /* the frame is whole now: what a screen could show from here */
+
+    arrived = sim_wall_us();
 
     w->messages++;
 
@@ -3757,7 +3926,8 @@ sim_watch_message(sim_watch_t *w, const uint8_t *p, size_t len)
             continue;
         }
 
-        sim_watch_state(w, id, (json_int_t) json_number_value(v), snapshot);
+        sim_watch_state(w, id, (json_int_t) json_number_value(v), snapshot,
+                        arrived);
     }
 
 done:
@@ -3767,7 +3937,8 @@ done:
 
 
 static void
-sim_watch_state(sim_watch_t *w, const char *id, json_int_t t, int snapshot)
+sim_watch_state(sim_watch_t *w, const char *id, json_int_t t, int snapshot,
+    int64_t arrived)
 {
     json_t      *rs, *prev, *snap;
     json_int_t   last;
@@ -3801,6 +3972,9 @@ sim_watch_state(sim_watch_t *w, const char *id, json_int_t t, int snapshot)
             w->behind_snapshot++;
             sim_json_count(rs, "behind_snapshot");
             t = json_integer_value(snap);
+
+        } else if (snap == NULL || t > json_integer_value(snap)) {
+            sim_watch_latency(t, arrived);
         }
 
         sim_json_set(w->last_t, id, json_integer(t));
@@ -3815,7 +3989,43 @@ sim_watch_state(sim_watch_t *w, const char *id, json_int_t t, int snapshot)
         return;
     }
 
+    /* a state seen before (a tick that repeats it) is no new fix */
+
+    if (t > last) {
+        sim_watch_latency(t, arrived);
+    }
+
     sim_json_set(w->last_t, id, json_integer(t));
+}
+
+
+/*
+ * A rider's new state reached a spectator: from the fix's t (the phone's
+ * clock when it took the fix and sent it; the same clock as ours here)
+ * to the arrival of the frame that carries it.
+ */
+
+static void
+sim_watch_latency(json_int_t t, int64_t arrived)
+{
+    int64_t     lat;
+    sim_sec_t  *sec;
+
+    lat = arrived - (int64_t) t * 1000;
+
+    if (lat < 0) {
+        /* t has whole ms: a frame within the same ms */
+        lat = 0;
+    }
+
+    sim_lat_add(&sim.fix_lat, lat);
+
+    sec = sim_window_sec(arrived / 1000);
+
+    if (sec) {
+        sec->states++;
+        sim_lat_add(&sec->fix, lat);
+    }
 }
 
 
@@ -4140,12 +4350,193 @@ sim_percentile(double q)
 }
 
 
+/* the same, nearest rank in ms, of l; l->v is sorted */
+
+static double
+sim_lat_percentile(const sim_lat_t *l, double q)
+{
+    size_t  i;
+
+    if (l->n == 0) {
+        return 0.0;
+    }
+
+    i = (size_t) ceil(q * (double) l->n);
+
+    if (i > 0) {
+        i--;
+    }
+
+    if (i >= l->n) {
+        i = l->n - 1;
+    }
+
+    return (double) l->v[i] / 1000.0;
+}
+
+
+static void
+sim_lat_add(sim_lat_t *l, int64_t us)
+{
+    size_t     size;
+    uint32_t  *p;
+
+    if (l->n == l->size) {
+        size = l->size ? l->size * 2 : 1024;
+
+        p = realloc(l->v, size * sizeof(uint32_t));
+        if (p == NULL) {
+            sim_fatal("out of memory");
+        }
+
+        l->v = p;
+        l->size = size;
+    }
+
+    l->v[l->n++] = us > UINT32_MAX ? UINT32_MAX : (uint32_t) us;
+}
+
+
+/* {"count":..,"p50":..,"p99":..,"max":..} in ms; sorts l */
+
+static json_t *
+sim_lat_json(sim_lat_t *l)
+{
+    json_t  *o;
+
+    if (l->n > 1) {
+        qsort(l->v, l->n, sizeof(uint32_t), sim_cmp_u32);
+    }
+
+    o = json_pack("{s:I,s:f,s:f,s:f}", "count", (json_int_t) l->n,
+                  "p50", sim_lat_percentile(l, 0.50),
+                  "p99", sim_lat_percentile(l, 0.99),
+                  "max", sim_lat_percentile(l, 1.0));
+
+    if (o == NULL) {
+        sim_fatal("out of memory building JSON");
+    }
+
+    return o;
+}
+
+
+/* the second of the measured window wall_ms falls in, or NULL */
+
+static sim_sec_t *
+sim_window_sec(int64_t wall_ms)
+{
+    int64_t  i;
+
+    if (sim.secs == NULL || wall_ms < sim.opt.window_at) {
+        return NULL;
+    }
+
+    i = (wall_ms - sim.opt.window_at) / 1000;
+
+    if (wall_ms >= sim.opt.window_at + sim.opt.window_ms
+        || (size_t) i >= sim.nsecs)
+    {
+        return NULL;
+    }
+
+    return &sim.secs[i];
+}
+
+
+/*
+ * "window": what happened within --window-at and --window-ms, in all
+ * and second by second: fixes taken, acks received (and their latency),
+ * reconnects, new rider states the spectators got (and how old their
+ * fixes were on arrival)
+ */
+
+static void
+sim_window_report(json_t *root)
+{
+    size_t      i;
+    json_t     *win, *arr, *o;
+    sim_lat_t   ack, fix;
+    sim_sec_t  *sec, sum;
+
+    win = json_object();
+    arr = json_array();
+
+    if (win == NULL || arr == NULL) {
+        sim_fatal("out of memory building JSON");
+    }
+
+    memset(&sum, 0, sizeof(sim_sec_t));
+    memset(&ack, 0, sizeof(sim_lat_t));
+    memset(&fix, 0, sizeof(sim_lat_t));
+
+    for (i = 0; i < sim.nsecs; i++) {
+        sec = &sim.secs[i];
+
+        sum.sent += sec->sent;
+        sum.acked += sec->acked;
+        sum.reconnects += sec->reconnects;
+        sum.watch_reconnects += sec->watch_reconnects;
+        sum.states += sec->states;
+
+        o = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}",
+                      "s", (json_int_t) i,
+                      "sent", (json_int_t) sec->sent,
+                      "acked", (json_int_t) sec->acked,
+                      "reconnects", (json_int_t) sec->reconnects,
+                      "watch_reconnects", (json_int_t) sec->watch_reconnects,
+                      "states", (json_int_t) sec->states);
+
+        if (o == NULL) {
+            sim_fatal("out of memory building JSON");
+        }
+
+        /* each second's samples go to the whole window's too */
+
+        if (sec->ack.n) {
+            sim_json_set(o, "ack_ms", sim_lat_json(&sec->ack));
+        }
+
+        if (sec->fix.n) {
+            sim_json_set(o, "fix_ms", sim_lat_json(&sec->fix));
+        }
+
+        while (sec->ack.n) {
+            sim_lat_add(&ack, sec->ack.v[--sec->ack.n]);
+        }
+
+        while (sec->fix.n) {
+            sim_lat_add(&fix, sec->fix.v[--sec->fix.n]);
+        }
+
+        sim_json_append(arr, o);
+    }
+
+    sim_json_set(win, "at", json_integer(sim.opt.window_at));
+    sim_json_set(win, "ms", json_integer(sim.opt.window_ms));
+    sim_json_set(win, "sent", json_integer((json_int_t) sum.sent));
+    sim_json_set(win, "acked", json_integer((json_int_t) sum.acked));
+    sim_json_set(win, "reconnects",
+                 json_integer((json_int_t) sum.reconnects));
+    sim_json_set(win, "watch_reconnects",
+                 json_integer((json_int_t) sum.watch_reconnects));
+    sim_json_set(win, "states", json_integer((json_int_t) sum.states));
+    sim_json_set(win, "ack_ms", sim_lat_json(&ack));
+    sim_json_set(win, "fix_ms", sim_lat_json(&fix));
+    sim_json_set(win, "seconds", arr);
+    sim_json_set(root, "window", win);
+
+    free(ack.v);
+    free(fix.v);
+}
+
+
 static int
 sim_report(void)
 {
     size_t        i;
     json_t       *root, *lat, *arr, *o, *races, *ids, *list, *v;
-    uint64_t      unacked, sum;
+    uint64_t      unacked, sum, sum_reconnects;
     const char   *key;
     sim_rider_t  *r;
     sim_watch_t  *w;
@@ -4210,6 +4601,12 @@ sim_report(void)
         sim_json_set(root, "elapsed_s",
                      json_real((double) (sim.ended_at - sim.t0) / 1000.0));
 
+        /* the drain: from the last fix taken to the last ack, Unix ms */
+        sim_json_set(root, "last_fix_at", json_integer(sim.last_fix_wall));
+        sim_json_set(root, "send_ended_at",
+                     json_integer(sim.send_ended_wall));
+        sim_json_set(root, "last_ack_at", json_integer(sim.last_ack_wall));
+
         arr = json_array();
         sim_json_set(root, "riders", arr);
 
@@ -4239,6 +4636,7 @@ sim_report(void)
         }
 
         sum = 0;
+        sum_reconnects = 0;
 
         for (i = 0; i < sim.nwatches; i++) {
             w = &sim.watches[i];
@@ -4298,6 +4696,7 @@ sim_report(void)
             }
 
             sum += json_object_size(w->riders);
+            sum_reconnects += w->reconnects;
         }
 
         o = json_array();
@@ -4333,6 +4732,13 @@ sim_report(void)
         }
 
         sim_json_set(root, "watches", arr);
+        sim_json_set(root, "watch_reconnects", json_integer((json_int_t)
+                                                            sum_reconnects));
+        sim_json_set(root, "fix_latency_ms", sim_lat_json(&sim.fix_lat));
+    }
+
+    if (sim.secs) {
+        sim_window_report(root);
     }
 
     return sim_write_json(sim.opt.report, root,
@@ -4440,7 +4846,7 @@ static void
 sim_summary(void)
 {
     size_t        i;
-    uint64_t      msgs, snaps, ticks, seen, ooo;
+    uint64_t      msgs, snaps, ticks, seen, ooo, rec;
     sim_watch_t  *w;
 
     if (sim.nriders) {
@@ -4466,9 +4872,11 @@ sim_summary(void)
         ticks = 0;
         seen = 0;
         ooo = 0;
+        rec = 0;
 
         for (i = 0; i < sim.nwatches; i++) {
             w = &sim.watches[i];
+            rec += w->reconnects;
             msgs += w->messages;
             snaps += w->snapshots;
             ticks += w->ticks;
@@ -4478,8 +4886,10 @@ sim_summary(void)
 
         printf("race-sim: spectators %zu messages %" PRIu64 " snapshots %"
                PRIu64 " ticks %" PRIu64 " riders_seen %" PRIu64
-               " out_of_order %" PRIu64 "\n",
-               sim.nwatches, msgs, snaps, ticks, seen, ooo);
+               " out_of_order %" PRIu64 " reconnects %" PRIu64
+               " new_states %zu\n",
+               sim.nwatches, msgs, snaps, ticks, seen, ooo, rec,
+               sim.fix_lat.n);
     }
 
     if (fflush(stdout) != 0) {

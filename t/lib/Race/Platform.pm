@@ -8,6 +8,11 @@ package Race::Platform;
 #   my $report = $p->sim('--races', 3, '--riders', 50, '--fixes', 20);
 #   $p->stop_tracker; $p->start_tracker;
 #   $p->mongo_count('{"race":"r1"}');
+#
+# Options: tick_ms, nginx_workers, worker_connections and main (nginx's
+# events{} and main-level lines), partitions (Kafka's, for race.fixes),
+# ride (more directives in /ride), http, api, locations, accounts,
+# no_tracker.
 
 use strict;
 use warnings;
@@ -24,7 +29,8 @@ sub start {
     $p->{port} = $t->port;
     $p->{redis} = $t->redis;
     ($p->{redis_port}) = $p->{redis} =~ /:(\d+)$/;
-    $p->{kafka} = $t->kafka;
+    $p->{kafka} = $t->kafka($opt{partitions}
+        ? (partitions => $opt{partitions}) : ());
     $p->{mongo} = $t->ferretdb;
     $p->{db} = 'ngx_race';
     $p->{topic} = 'race.fixes';
@@ -57,6 +63,7 @@ sub start {
 
         location /ride {
             race_ingest;
+            ${\ ($opt{ride} || '')}
         }
 
         location /live/ {
@@ -73,7 +80,8 @@ sub start {
 EOF
 
     $t->nginx(listen => [$p->{port}], http => $http,
-        workers => $opt{nginx_workers});
+        workers => $opt{nginx_workers}, main => $opt{main},
+        worker_connections => $opt{worker_connections});
 
     return $p;
 }
@@ -90,6 +98,13 @@ sub secret { $_[0]{secret} }
 
 sub start_tracker {
     my ($p, %set) = @_;
+    return $p->start_tracker_named('tracker', %set);
+}
+
+# one more instance, under a name of its own (tracker2...): the same
+# consumer group, so that the partitions are shared out
+sub start_tracker_named {
+    my ($p, $name, %set) = @_;
 
     my $t = $p->{t};
     my %all = (
@@ -107,10 +122,10 @@ sub start_tracker {
 
     my $log = $t->dir . '/tracker.' . ++$p->{n} . '.log';
     $t->log_file($log);
-    $t->spawn(name => 'tracker', log => $log,
+    $t->spawn(name => $name, log => $log,
         argv => [$t->build . '/workers/race-tracker',
             map { ('--set', "$_=$all{$_}") } sort keys %all],
-        env => $t->san_env('tracker'));
+        env => $t->san_env($name));
 
     return $log;
 }
