@@ -263,9 +263,13 @@ ok(wait_for(sub { (state('rk1', 'a1') || {})->{seq} == 4 }),
     'the restarted tracker works');
 is(state('rk1', 'a1')->{name}, 'Anna', 'with the entries of the race');
 
+# the new fix's batch is written to MongoDB while the replay reads it
+# (race-tracker's pipeline): the replay has it or not, and the batch is
+# fed to the standings after it either way
 ok(log_lines($log,
-    qr/race rk1: standings made, @{[$stored + 1]} stored fixes replayed/),
-    'its standings were fed every stored fix, the new one too')
+    qr/race rk1: standings made, (?:$stored|@{[$stored + 1]}) stored fixes /
+        . qr/replayed/),
+    'its standings were fed every stored fix')
     or diag($t->read_file($log));
 ok(!log_lines($log, qr/mongo: (cannot make index|replay)/),
     'read with its index, in order, without errors');
@@ -292,8 +296,9 @@ ok(wait_for(sub { log_lines($log, qr/race rk1: standings made/) == 2 }),
 
 is($t->stop('tracker'), 0, 'the tracker stops');
 ($stopped) = log_lines($log, qr/\] race-tracker\[\d+\]: stopped/);
-like($stopped // '',
-    qr/, [1-9]\d* race loads, @{[2 * $stored + 3]} replayed fixes/,
+# each replay may or may not have had the fix of the batch it was for
+like($stopped // '', qr/, [1-9]\d* race loads, (?:@{[2 * $stored + 1]}|@{[
+    2 * $stored + 2]}|@{[2 * $stored + 3]}) replayed fixes/,
     'the exit line counts the loads and the fixes replayed') or diag($stopped);
 
 ###############################################################################

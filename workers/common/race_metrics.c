@@ -331,6 +331,15 @@ race_metrics_gauge(const char *name, const char *help,
 
 
 race_metric_t *
+race_metrics_gauge_scaled(const char *name, const char *help,
+    const race_promtext_label_t *labels, size_t nlabels, unsigned exp)
+{
+    return race_metrics_new(name, help, RACE_PROMTEXT_GAUGE, labels,
+                            nlabels, NULL, 0, exp);
+}
+
+
+race_metric_t *
 race_metrics_histogram(const char *name, const char *help,
     const race_promtext_label_t *labels, size_t nlabels,
     const int64_t *bounds, size_t nbounds, unsigned exp)
@@ -1075,7 +1084,7 @@ race_metrics_render(race_buf_t *b, int64_t now)
             race_promtext_sample(b, m->name, m->labels, m->nlabels,
                                  atomic_load_explicit(&m->value,
                                                       memory_order_relaxed),
-                                 0);
+                                 m->exp);
             continue;
         }
 

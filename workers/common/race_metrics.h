@@ -105,6 +105,9 @@ race_metric_t *race_metrics_counter(const char *name, const char *help,
     const race_promtext_label_t *labels, size_t nlabels);
 race_metric_t *race_metrics_gauge(const char *name, const char *help,
     const race_promtext_label_t *labels, size_t nlabels);
+/* a gauge set in units of 10^-exp: shown divided (ms, exp 3: seconds) */
+race_metric_t *race_metrics_gauge_scaled(const char *name, const char *help,
+    const race_promtext_label_t *labels, size_t nlabels, unsigned exp);
 race_metric_t *race_metrics_histogram(const char *name, const char *help,
     const race_promtext_label_t *labels, size_t nlabels,
     const int64_t *bounds, size_t nbounds, unsigned exp);

@@ -23,9 +23,20 @@ static void race_mongo_log(mongoc_log_level_t level, const char *domain,
     const char *message, void *data);
 
 
+/*
+ * Counted: race-tracker has a store per writer thread, each calls them
+ * (from the main thread); the driver is cleaned up once, after the last.
+ */
+static unsigned  race_mongo_users;
+
+
 void
 race_mongo_init(void)
 {
+    if (race_mongo_users++ > 0) {
+        return;
+    }
+
     mongoc_log_set_handler(race_mongo_log, NULL);
     mongoc_init();
 }
@@ -34,6 +45,10 @@ race_mongo_init(void)
 void
 race_mongo_cleanup(void)
 {
+    if (race_mongo_users == 0 || --race_mongo_users > 0) {
+        return;
+    }
+
     mongoc_cleanup();
 }
 

@@ -14,8 +14,10 @@
 
 
 /*
- * mongoc_init() with our log handler, once per process, undone by
- * race_mongo_cleanup().
+ * mongoc_init() with our log handler, undone by race_mongo_cleanup():
+ * counted, so that each store of a process may call both (from the
+ * main thread); the driver is set up by the first, cleaned up by the
+ * last.
  */
 void race_mongo_init(void);
 void race_mongo_cleanup(void);

@@ -11,25 +11,32 @@
  *
  * It consumes the topic of docs/INTERNALS.md in a consumer group and
  * works in batches: up to batch_max fixes, or what came within
- * batch_wait_ms of the first message.  For each batch, in this order:
+ * batch_wait_ms of the first message.  The live path never waits on
+ * MongoDB (race_pipe.h, docs/INTERNALS.md "race-tracker's pipeline"):
  *
  *   1. every message is parsed as it arrives; a malformed one is logged
  *      and skipped: it is poison, retrying cannot help, so its offset is
  *      committed with the batch;
- *   2. each race of the batch is looked up in the race book
- *      (race_book.h), loaded from Redis the first time: its riders'
- *      entries (bib, name), meta and course; a race with a course gets
- *      its standings (race_board.h), fed every fix of the race
- *      already in MongoDB (the replay);
- *   3. the fixes go to MongoDB, collection "fixes", _id
- *      "<race>:<rider>:<seq>", one unordered insert_many; duplicate keys
- *      are fixes stored by an earlier delivery;
+ *   2. the batch, sorted by race, rider, t, seq, goes to the writer
+ *      threads (store_writers, each its own MongoDB client): collection
+ *      "fixes", _id "<race>:<rider>:<seq>", one unordered insert_many;
+ *      duplicate keys are fixes stored by an earlier delivery;
+ *   3. meanwhile, here: each race of the batch is looked up in the race
+ *      book (race_book.h), loaded from Redis the first time: its
+ *      riders' entries (bib, name), meta and course; a race with a
+ *      course gets its standings (race_board.h), fed every fix of the
+ *      race already in MongoDB (the replay) and the batches in flight;
  *   4. the newest fix of each rider goes to race:<race>:state in Redis
  *      through a script that keeps the newest t, with the rider's bib
  *      and name if it has an entry; the riders it changed are
  *      remembered for the next tick;
  *   5. the fixes are fed to the standings of their race;
- *   6. only then are the batch's offsets stored, for the auto commit.
+ *   6. once both the insert (2) and the live side (3-5) of a batch are
+ *      done, and those of every batch before it, its offsets are
+ *      stored, for the auto commit.
+ *
+ * Up to store_batches batches are in flight: then nothing more is
+ * consumed until MongoDB takes one (backpressure), the ticks going on.
  *
  * A finished race with a course gets its results (race_results.h) once
  * it is loaded finished without them, a few seconds after the last
@@ -37,26 +44,29 @@
  * RACE_TRACKER_RESULTS_MAX_MS after the first), and after a reload
  * (an entry marked dsq after the finish): one race's at a tick.
  *
- * If 2, 3 or 4 fails (a server down), the whole batch is retried with a
- * backoff of up to retry_max_ms, for as long as it takes, and nothing is
- * committed meanwhile: nothing is lost, and the ids make the replays
- * harmless.  Every tick_ms, the races that channel race:races said
- * changed are loaded again, the standings say what changed, and each
- * race with changed riders gets one message on race:<race>:live with
- * their newest states.
+ * If a write fails (a server down), it is retried with a backoff of up
+ * to retry_max_ms, for as long as it takes: MongoDB's by its writer,
+ * the live side's here; nothing is committed meanwhile: nothing is
+ * lost, and the ids make the replays harmless.  Every tick_ms, the
+ * races that channel race:races said changed are loaded again, the
+ * standings say what changed, and each race with changed riders gets
+ * one message on race:<race>:live with their newest states and the
+ * lag_ms of the newest fixes in it.  How far behind the live view is
+ * is also race_tracker_fix_lag_seconds.
  *
- * When the group takes partitions away, the batch in hand is written and
- * its offsets committed synchronously before they are given up.
+ * When the group takes partitions away, the batch in hand and those in
+ * flight are written and their offsets committed synchronously before
+ * they are given up.
  *
- * SIGTERM and SIGINT stop it: the batch in hand is written (for at most
- * stop_timeout_ms while a server is down), the offsets are committed
+ * SIGTERM and SIGINT stop it: the batch in hand and those in flight are
+ * written (for at most stop_timeout_ms), the offsets are committed
  * synchronously, the consumer leaves the group, the pending ticks are
  * published.  SIGHUP is logged and ignored.  Logs go to stderr.
  *
  * Exit codes:
  *   0  stopped by a signal, everything consumed was written
  *   1  a fatal error (Kafka fatal error, out of memory, a client that
- *      cannot be created), or stopped with a batch that could not be
+ *      cannot be created), or stopped with batches that could not be
  *      written, which the group will deliver again
  *   2  bad usage or settings; nothing was connected
  */
@@ -74,6 +84,7 @@
 #include "race_fix.h"
 #include "race_live.h"
 #include "race_log.h"
+#include "race_pipe.h"
 #include "race_signal.h"
 #include "race_board.h"
 #include "race_queue.h"
@@ -102,6 +113,8 @@ typedef struct {
     int64_t                 batch_wait_ms;
     int64_t                 forget_after_ms;
     int64_t                 forget_live_after_ms;
+    int64_t                 store_batches;
+    int64_t                 store_writers;
 } race_tracker_conf_t;
 
 
@@ -109,7 +122,8 @@ typedef struct {
     race_tracker_conf_t     conf;
 
     race_queue_t           *queue;
-    race_store_t           *store;
+    race_store_t           *store;      /* the main thread's: replays */
+    race_pipe_t            *pipe;       /* the writers' */
     race_live_t            *live;
     race_book_t            *book;
     race_results_t         *results;
@@ -119,14 +133,13 @@ typedef struct {
     size_t                  restate_size;
     int64_t                 next_replay;    /* monotonic ms, after a fail */
 
-    /* the batch in hand: messages, and what they parsed into */
-    race_queue_batch_t      batch;
-    race_fix_msg_t         *msgs;       /* one per message of the batch */
-    race_fix_t             *fixes;
-    size_t                  nfixes;
+    /* the batch being filled: messages, and what they parsed into */
+    race_pipe_batch_t       in;
     size_t                  max_fixes;
-    unsigned                stored:1;   /* its fixes are in MongoDB */
-    uint64_t                nbatch;     /* batches written before it */
+
+    /* the receive time of the newest fix live, Unix ms; the lag */
+    int64_t                 newest;
+    int64_t                 lag_ms;
 
     int64_t                 next_tick;  /* monotonic ms */
     int64_t                 next_due;   /* monotonic ms: results due */
@@ -138,6 +151,8 @@ typedef struct {
     race_metric_t          *m_tick;     /* seconds to make a tick */
     race_metric_t          *m_inserted;
     race_metric_t          *m_duplicates;
+    race_metric_t          *m_lag;      /* ms behind, shown in seconds */
+    race_metric_t          *m_inflight; /* batches in the pipeline */
 
     uint64_t                messages;
     uint64_t                malformed;
@@ -153,16 +168,22 @@ static int race_tracker_close(void *data);
 static int race_tracker_run(void *data);
 static void race_tracker_stopped(void *data, int rc);
 static void race_tracker_parse(race_tracker_t *tr);
-static int race_tracker_flush(race_tracker_t *tr);
-static int race_tracker_write(race_tracker_t *tr);
+static int race_tracker_submit(race_tracker_t *tr);
+static int race_tracker_live(race_tracker_t *tr, race_pipe_batch_t *b);
+static void race_tracker_lag(race_tracker_t *tr, race_pipe_batch_t *b);
+static void race_tracker_reap(race_tracker_t *tr);
+static int race_tracker_settle(race_tracker_t *tr);
+static void race_tracker_abandon(race_tracker_t *tr);
+static int race_tracker_giving_up(race_tracker_t *tr);
 static void race_tracker_idle(void *data);
 static void race_tracker_tick(race_tracker_t *tr);
 static void race_tracker_drain(race_queue_t *q, void *data);
-static int race_tracker_prepare(race_tracker_t *tr);
+static int race_tracker_prepare(race_tracker_t *tr, race_pipe_batch_t *b);
 static int race_tracker_standings(race_tracker_t *tr, race_book_race_t *r);
 static void race_tracker_replayed(void *data, const race_fix_t *fixes,
     size_t n);
-static void race_tracker_feed(race_tracker_t *tr);
+static void race_tracker_refeed(race_tracker_t *tr, race_book_race_t *r);
+static void race_tracker_feed(race_tracker_t *tr, race_pipe_batch_t *b);
 static int race_tracker_compare(const void *a, const void *b);
 static void race_tracker_restate(race_tracker_t *tr, race_book_race_t *r);
 static int race_tracker_emit(void *ctx, const char *rider,
@@ -206,6 +227,12 @@ static const race_conf_setting_t  race_tracker_settings[] = {
     { "forget_live_after_ms", RACE_CONF_INT,
       race_tracker_field(forget_live_after_ms),
       "86400000", 1000, 604800000, NULL, NULL },
+
+    { "store_batches", RACE_CONF_INT, race_tracker_field(store_batches),
+      "8", 1, 64, NULL, NULL },
+
+    { "store_writers", RACE_CONF_INT, race_tracker_field(store_writers),
+      "2", 1, 16, NULL, NULL },
 
     RACE_DAEMON_RUN_SETTINGS(race_tracker_field(daemon)),
 
@@ -255,6 +282,7 @@ race_tracker_open(void *data)
     race_tracker_t           *tr = data;
     race_book_conf_t          bc;
     race_live_conf_t          lc;
+    race_pipe_conf_t          pc;
     race_results_conf_t       rc;
     race_store_mongo_conf_t   sc;
     race_queue_kafka_conf_t   kc;
@@ -264,11 +292,12 @@ race_tracker_open(void *data)
     /* a batch ends once it has batch_max fixes; a message is not split */
     tr->max_fixes = (size_t) tr->conf.batch_max + RACE_FIX_BATCH_MAX;
 
-    tr->msgs = calloc((size_t) tr->conf.batch_max, sizeof(race_fix_msg_t));
-    tr->fixes = calloc(tr->max_fixes, sizeof(race_fix_t));
+    tr->in.msgs = calloc((size_t) tr->conf.batch_max,
+                         sizeof(race_fix_msg_t));
+    tr->in.fixes = calloc(tr->max_fixes, sizeof(race_fix_t));
 
-    if (tr->msgs == NULL || tr->fixes == NULL
-        || race_queue_batch_init(&tr->batch, (size_t) tr->conf.batch_max)
+    if (tr->in.msgs == NULL || tr->in.fixes == NULL
+        || race_queue_batch_init(&tr->in.batch, (size_t) tr->conf.batch_max)
            != 0)
     {
         race_log(RACE_LOG_ERROR, "out of memory");
@@ -283,6 +312,18 @@ race_tracker_open(void *data)
 
     tr->store = race_store_mongo_open(&sc);
     if (tr->store == NULL) {
+        return -1;
+    }
+
+    pc.batches = (size_t) tr->conf.store_batches;
+    pc.writers = (size_t) tr->conf.store_writers;
+    pc.batch_max = (size_t) tr->conf.batch_max;
+    pc.max_fixes = tr->max_fixes;
+    pc.retry_max_ms = tr->conf.daemon.retry_max_ms;
+    pc.store = sc;
+
+    tr->pipe = race_pipe_open(&pc);
+    if (tr->pipe == NULL) {
         return -1;
     }
 
@@ -347,9 +388,10 @@ race_tracker_open(void *data)
 
 
 /*
- * The batch in hand was written (or given up) by race_tracker_run();
- * closing the queue commits synchronously and leaves the group; then the
- * last ticks go out.
+ * The batches in flight were written (or given up) by race_tracker_run();
+ * after a fatal error, what is left in flight is released, uncommitted,
+ * before the queue goes.  Closing the queue commits synchronously and
+ * leaves the group; then the last ticks go out.
  */
 
 static int
@@ -357,13 +399,22 @@ race_tracker_close(void *data)
 {
     race_tracker_t  *tr = data;
 
+    if (tr->pipe != NULL && race_pipe_used(tr->pipe) > 0) {
+        race_tracker_abandon(tr);
+    }
+
     if (tr->queue != NULL) {
-        if (tr->batch.n > 0) {
-            tr->queue->ops->release(tr->queue, &tr->batch);
+        if (tr->in.batch.n > 0) {
+            tr->queue->ops->release(tr->queue, &tr->in.batch);
         }
 
         tr->queue->ops->close(tr->queue);
         tr->queue = NULL;
+    }
+
+    if (tr->pipe != NULL) {
+        race_pipe_close(tr->pipe);
+        tr->pipe = NULL;
     }
 
     if (tr->live != NULL) {
@@ -397,10 +448,10 @@ race_tracker_close(void *data)
         tr->store = NULL;
     }
 
-    race_queue_batch_free(&tr->batch);
+    race_queue_batch_free(&tr->in.batch);
     free(tr->restate);
-    free(tr->fixes);
-    free(tr->msgs);
+    free(tr->in.fixes);
+    free(tr->in.msgs);
 
     return tr->abandoned ? -1 : 0;
 }
@@ -438,6 +489,28 @@ race_tracker_run(void *data)
 
     while (!race_signal_stop) {
 
+        /*
+         * Every batch in flight: nothing more is consumed until MongoDB
+         * takes one (the backpressure); the ticks go on meanwhile.
+         */
+
+        race_tracker_reap(tr);
+
+        if (race_pipe_used(tr->pipe) == (size_t) tr->conf.store_batches) {
+            race_metrics_beat();
+            race_daemon_hup();
+
+            wait = tr->next_tick - race_time_mono_ms();
+            race_pipe_wait(tr->pipe, wait < RACE_DAEMON_POLL_MS
+                                     ? wait : RACE_DAEMON_POLL_MS);
+
+            if (race_time_mono_ms() >= tr->next_tick) {
+                race_tracker_tick(tr);
+            }
+
+            continue;
+        }
+
         /* fill a batch: until it is full, its time is up, or a tick */
 
         for ( ;; ) {
@@ -449,9 +522,9 @@ race_tracker_run(void *data)
                 break;
             }
 
-            if (tr->batch.n > 0
-                && (tr->batch.n == tr->batch.size
-                    || tr->nfixes >= (size_t) tr->conf.batch_max
+            if (tr->in.batch.n > 0
+                && (tr->in.batch.n == tr->in.batch.size
+                    || tr->in.nfixes >= (size_t) tr->conf.batch_max
                     || now >= deadline))
             {
                 break;
@@ -459,7 +532,7 @@ race_tracker_run(void *data)
 
             wait = tr->next_tick - now;
 
-            if (tr->batch.n > 0 && deadline - now < wait) {
+            if (tr->in.batch.n > 0 && deadline - now < wait) {
                 wait = deadline - now;
             }
 
@@ -468,25 +541,33 @@ race_tracker_run(void *data)
             }
 
             /* a revoke drains the batch from inside poll */
-            rc = tr->queue->ops->poll(tr->queue, &tr->batch, (int) wait);
+            rc = tr->queue->ops->poll(tr->queue, &tr->in.batch, (int) wait);
 
             if (rc == RACE_QUEUE_ERROR) {
                 return -1;
             }
 
             if (rc == RACE_QUEUE_OK) {
-                if (tr->batch.n == 1) {
+                if (tr->in.batch.n == 1) {
                     deadline = race_time_mono_ms() + tr->conf.batch_wait_ms;
                 }
 
                 race_tracker_parse(tr);
+
+            } else if (tr->in.batch.n == 0) {
+                /* nothing waiting to be consumed: the live view is now */
+                tr->lag_ms = 0;
+                race_metrics_set(tr->m_lag, 0);
             }
+
+            /* MongoDB's writes end meanwhile: their offsets go */
+            race_tracker_reap(tr);
         }
 
         race_daemon_hup();
 
-        if (tr->batch.n > 0) {
-            (void) race_tracker_flush(tr);
+        if (tr->in.batch.n > 0) {
+            (void) race_tracker_submit(tr);
         }
 
         if (race_time_mono_ms() >= tr->next_tick) {
@@ -494,11 +575,19 @@ race_tracker_run(void *data)
         }
     }
 
+    /* stopping: the batch in hand, then what is in flight, written */
+
+    if (tr->in.batch.n > 0 && race_tracker_submit(tr) != 0) {
+        return 0;
+    }
+
+    (void) race_tracker_settle(tr);
+
     return 0;
 }
 
 
-/* the message just appended to the batch */
+/* the message just appended to the batch in hand */
 
 static void
 race_tracker_parse(race_tracker_t *tr)
@@ -507,14 +596,14 @@ race_tracker_parse(race_tracker_t *tr)
     size_t             i, n;
     race_queue_msg_t  *msg;
 
-    i = tr->batch.n - 1;
-    msg = &tr->batch.msgs[i];
+    i = tr->in.batch.n - 1;
+    msg = &tr->in.batch.msgs[i];
 
     tr->messages++;
 
-    if (race_fix_parse_kafka(msg->data, msg->len, &tr->msgs[i],
-                             &tr->fixes[tr->nfixes],
-                             tr->max_fixes - tr->nfixes, &n, err,
+    if (race_fix_parse_kafka(msg->data, msg->len, &tr->in.msgs[i],
+                             &tr->in.fixes[tr->in.nfixes],
+                             tr->max_fixes - tr->in.nfixes, &n, err,
                              sizeof(err))
         != 0)
     {
@@ -526,58 +615,81 @@ race_tracker_parse(race_tracker_t *tr)
         return;
     }
 
-    tr->nfixes += n;
+    tr->in.nfixes += n;
 
     race_log(RACE_LOG_DEBUG, "message %s: %zu fixes of %s/%s", msg->where,
-             n, tr->msgs[i].race, tr->msgs[i].rider);
+             n, tr->in.msgs[i].race, tr->in.msgs[i].rider);
 }
 
 
 /*
- * Writes the batch in hand, retrying until it is written, then commits
- * it.  Gives up only when stopping and stop_timeout_ms has passed: the
- * batch is then released uncommitted, for the group to deliver again.
+ * The batch in hand into the pipeline: to the writers first, so that
+ * MongoDB is written while the live side is, then the live side here,
+ * retried until it is written.  Waits for a free batch if there is
+ * none (a drain).  -1 if it was given up, stopping: then everything in
+ * flight was released, uncommitted, for the group to deliver again.
  */
 
 static int
-race_tracker_flush(race_tracker_t *tr)
+race_tracker_submit(race_tracker_t *tr)
 {
-    int64_t   delay, now;
-    unsigned  failures;
+    int64_t             delay, wait;
+    unsigned            failures;
+    race_pipe_batch_t  *b;
+
+    if (tr->abandoned) {
+        tr->queue->ops->release(tr->queue, &tr->in.batch);
+        tr->in.nfixes = 0;
+        return -1;
+    }
+
+    for ( ;; ) {
+        race_tracker_reap(tr);
+
+        b = race_pipe_begin(tr->pipe, &tr->in);
+        if (b != NULL) {
+            break;
+        }
+
+        if (race_tracker_giving_up(tr)) {
+            race_tracker_abandon(tr);
+            tr->queue->ops->release(tr->queue, &tr->in.batch);
+            tr->in.nfixes = 0;
+            return -1;
+        }
+
+        race_metrics_beat();
+
+        wait = tr->next_tick - race_time_mono_ms();
+        race_pipe_wait(tr->pipe, wait < RACE_DAEMON_POLL_MS
+                                 ? wait : RACE_DAEMON_POLL_MS);
+
+        race_tracker_idle(tr);
+    }
+
+    /* by race, rider, t, seq: the standings want them so, later */
+    qsort(b->fixes, b->nfixes, sizeof(race_fix_t), race_tracker_compare);
+
+    race_pipe_store(tr->pipe, b);
+
+    race_metrics_set(tr->m_inflight, (int64_t) race_pipe_used(tr->pipe));
 
     delay = RACE_DAEMON_RETRY_MS;
     failures = 0;
 
-    while (race_tracker_write(tr) != 0) {
+    while (race_tracker_live(tr, b) != 0) {
 
         failures++;
-        now = race_time_mono_ms();
-
         race_metrics_add(race_metrics_worker.retries, 1);
 
-        if (race_signal_stop) {
-            if (tr->stop_at == 0) {
-                tr->stop_at = now + tr->conf.daemon.stop_timeout_ms;
-            }
-
-            if (now >= tr->stop_at) {
-                race_log(RACE_LOG_ERROR, "stopping with %zu messages "
-                         "(%zu fixes) not written; they will be delivered "
-                         "again", tr->batch.n, tr->nfixes);
-
-                tr->queue->ops->release(tr->queue, &tr->batch);
-                tr->nfixes = 0;
-                tr->stored = 0;
-                tr->nbatch++;
-                tr->abandoned = 1;
-
-                return -1;
-            }
+        if (race_tracker_giving_up(tr)) {
+            race_tracker_abandon(tr);
+            return -1;
         }
 
         race_log(failures == 1 ? RACE_LOG_WARN : RACE_LOG_DEBUG,
-                 "a batch of %zu fixes was not written, retrying every "
-                 "%lld ms at most", tr->nfixes,
+                 "the live state of a batch of %zu fixes was not written, "
+                 "retrying every %lld ms at most", b->nfixes,
                  (long long) tr->conf.daemon.retry_max_ms);
 
         race_daemon_wait(delay, race_tracker_idle, tr);
@@ -589,80 +701,210 @@ race_tracker_flush(race_tracker_t *tr)
     }
 
     if (failures > 0) {
-        race_log(RACE_LOG_INFO, "the batch of %zu fixes was written after "
-                 "%u retries", tr->nfixes, failures);
+        race_log(RACE_LOG_INFO, "the live state of the batch of %zu fixes "
+                 "was written after %u retries", b->nfixes, failures);
     }
 
-    /* only now: the offsets cover nothing that is not written */
-    tr->queue->ops->commit(tr->queue, &tr->batch);
-
-    race_metrics_observe(tr->m_batch, (int64_t) tr->nfixes);
-
-    tr->nfixes = 0;
-    tr->stored = 0;
-    tr->nbatch++;
+    race_pipe_live(tr->pipe, b);
+    race_tracker_reap(tr);
 
     return 0;
 }
 
 
-static int
-race_tracker_write(race_tracker_t *tr)
-{
-    int                  rc;
-    int64_t              start;
-    race_store_result_t  res;
+/*
+ * The live side of a batch: its races in the book, the newest fix of
+ * each rider in Redis, the standings fed; -1 if Redis (or the book's
+ * reading of it) failed, for the caller to retry.
+ */
 
-    if (tr->nfixes == 0) {
+static int
+race_tracker_live(race_tracker_t *tr, race_pipe_batch_t *b)
+{
+    int      rc;
+    int64_t  start;
+
+    if (b->nfixes == 0) {
         return 0;
     }
 
-    /* a retry after a Redis failure does not insert again */
-
-    if (!tr->stored) {
-        start = race_metrics_now_us();
-        rc = tr->store->ops->insert(tr->store, tr->fixes, tr->nfixes, &res);
-        race_metrics_since(race_metrics_worker.mongo_seconds, start);
-
-        if (rc != RACE_STORE_OK) {
-            return -1;
-        }
-
-        tr->stored = 1;
-        tr->inserted += res.inserted;
-        tr->duplicates += res.duplicates;
-        race_metrics_add(tr->m_inserted, (int64_t) res.inserted);
-        race_metrics_add(tr->m_duplicates, (int64_t) res.duplicates);
-
-        race_log(RACE_LOG_DEBUG, "stored %zu fixes: %zu new, %zu "
-                 "duplicates", tr->nfixes, res.inserted, res.duplicates);
-    }
-
-    /*
-     * The races are known before their riders' states are written.
-     * After the insert, so that MongoDB is written while Redis is away;
-     * a replay made now has the batch's fixes already.
-     */
-    if (race_tracker_prepare(tr) != 0) {
+    /* the races are known before their riders' states are written */
+    if (race_tracker_prepare(tr, b) != 0) {
         return -1;
     }
 
     start = race_metrics_now_us();
-    rc = race_live_update(tr->live, tr->fixes, tr->nfixes);
+    rc = race_live_update(tr->live, b->fixes, b->nfixes);
     race_metrics_since(race_metrics_worker.redis_seconds, start);
 
     if (rc != RACE_LIVE_OK) {
         return -1;
     }
 
+    race_tracker_lag(tr, b);
+
     /* nothing fails after this: the standings see a batch once */
-    race_tracker_feed(tr);
+    race_tracker_feed(tr, b);
 
     return 0;
 }
 
 
-/* between retries: the ticks go on */
+/*
+ * How far behind the live view is: now less the time nginx received
+ * the newest fix just written; a fix's own t could be old rightly (a
+ * backfill after a dead zone) or off (the phone's clock).
+ */
+
+static void
+race_tracker_lag(race_tracker_t *tr, race_pipe_batch_t *b)
+{
+    size_t   i;
+    int64_t  newest, now;
+
+    newest = 0;
+
+    for (i = 0; i < b->nfixes; i++) {
+        if (b->fixes[i].msg->recv > newest) {
+            newest = b->fixes[i].msg->recv;
+        }
+    }
+
+    if (newest == 0) {
+        return;
+    }
+
+    if (newest > tr->newest) {
+        tr->newest = newest;
+    }
+
+    now = race_time_wall_ms();
+
+    tr->lag_ms = now > newest ? now - newest : 0;
+    race_metrics_set(tr->m_lag, tr->lag_ms);
+}
+
+
+/* the batches both written, oldest first: their offsets stored */
+
+static void
+race_tracker_reap(race_tracker_t *tr)
+{
+    race_pipe_batch_t  *b;
+
+    while ((b = race_pipe_done(tr->pipe)) != NULL) {
+
+        /* only now: the offsets cover nothing that is not written */
+        tr->queue->ops->commit(tr->queue, &b->batch);
+
+        tr->inserted += b->res.inserted;
+        tr->duplicates += b->res.duplicates;
+        race_metrics_add(tr->m_inserted, (int64_t) b->res.inserted);
+        race_metrics_add(tr->m_duplicates, (int64_t) b->res.duplicates);
+        race_metrics_observe(tr->m_batch, (int64_t) b->nfixes);
+
+        b->nfixes = 0;
+    }
+
+    race_metrics_set(tr->m_inflight, (int64_t) race_pipe_used(tr->pipe));
+}
+
+
+/*
+ * Waits until every batch in flight is written and its offsets stored,
+ * the ticks going on.  Gives up only when stopping, stop_timeout_ms
+ * after the stop, while a write fails: -1, everything in flight
+ * released uncommitted.
+ */
+
+static int
+race_tracker_settle(race_tracker_t *tr)
+{
+    int64_t  wait;
+
+    if (tr->abandoned) {
+        return -1;
+    }
+
+    for ( ;; ) {
+        race_tracker_reap(tr);
+
+        if (race_pipe_used(tr->pipe) == 0) {
+            return 0;
+        }
+
+        if (race_tracker_giving_up(tr)) {
+            race_tracker_abandon(tr);
+            return -1;
+        }
+
+        race_metrics_beat();
+
+        wait = tr->next_tick - race_time_mono_ms();
+        race_pipe_wait(tr->pipe, wait < RACE_DAEMON_POLL_MS
+                                 ? wait : RACE_DAEMON_POLL_MS);
+
+        race_tracker_idle(tr);
+    }
+}
+
+
+/* stopping, stop_timeout_ms after the stop, and still failing to write */
+
+static int
+race_tracker_giving_up(race_tracker_t *tr)
+{
+    int64_t  now;
+
+    if (!race_signal_stop) {
+        return 0;
+    }
+
+    now = race_time_mono_ms();
+
+    if (tr->stop_at == 0) {
+        tr->stop_at = now + tr->conf.daemon.stop_timeout_ms;
+    }
+
+    return now >= tr->stop_at;
+}
+
+
+/*
+ * The writers stopped, and every batch in flight released uncommitted,
+ * oldest first: the group delivers them again, to us or another one.
+ */
+
+static void
+race_tracker_abandon(race_tracker_t *tr)
+{
+    size_t              i, n, nfixes;
+    race_pipe_batch_t  *b;
+
+    race_pipe_halt(tr->pipe);
+
+    n = 0;
+    nfixes = 0;
+
+    for (i = 0; (b = race_pipe_nth(tr->pipe, i)) != NULL; i++) {
+        n += b->batch.n;
+        nfixes += b->nfixes;
+        tr->queue->ops->release(tr->queue, &b->batch);
+        b->nfixes = 0;
+    }
+
+    race_pipe_clear(tr->pipe);
+
+    if (n > 0) {
+        race_log(RACE_LOG_ERROR, "stopping with %zu messages (%zu fixes) "
+                 "not written; they will be delivered again", n, nfixes);
+    }
+
+    tr->abandoned = 1;
+}
+
+
+/* between retries and while waiting on MongoDB: the ticks go on */
 
 static void
 race_tracker_idle(void *data)
@@ -757,7 +999,10 @@ race_tracker_tick(race_tracker_t *tr)
 }
 
 
-/* the queue gives up partitions: write and commit what we hold first */
+/*
+ * The queue gives up partitions: write and commit what we hold first,
+ * the batch in hand and those in flight.
+ */
 
 static void
 race_tracker_drain(race_queue_t *q, void *data)
@@ -766,11 +1011,16 @@ race_tracker_drain(race_queue_t *q, void *data)
 
     (void) q;
 
-    if (tr->batch.n > 0) {
+    if (tr->in.batch.n > 0) {
         race_log(RACE_LOG_INFO, "rebalance: writing the batch in hand "
                  "first");
-        (void) race_tracker_flush(tr);
+
+        if (race_tracker_submit(tr) != 0) {
+            return;
+        }
     }
+
+    (void) race_tracker_settle(tr);
 }
 
 
@@ -781,7 +1031,7 @@ race_tracker_drain(race_queue_t *q, void *data)
  */
 
 static int
-race_tracker_prepare(race_tracker_t *tr)
+race_tracker_prepare(race_tracker_t *tr, race_pipe_batch_t *b)
 {
     size_t             i;
     const char        *race, *prev;
@@ -789,8 +1039,8 @@ race_tracker_prepare(race_tracker_t *tr)
 
     prev = NULL;
 
-    for (i = 0; i < tr->nfixes; i++) {
-        race = tr->fixes[i].msg->race;
+    for (i = 0; i < b->nfixes; i++) {
+        race = b->fixes[i].msg->race;
 
         /* a message's fixes are of one race, and often the next ones too */
         if (prev != NULL && strcmp(prev, race) == 0) {
@@ -805,8 +1055,8 @@ race_tracker_prepare(race_tracker_t *tr)
 
         /*
          * Standings that cannot be made now (MongoDB failed the replay)
-         * hold nothing up: the batch is stored, and a later tick makes
-         * them from every stored fix, this batch's too.
+         * hold nothing up: a later tick makes them from every stored
+         * fix, and from the batches in flight.
          */
         if ((r->course_changed || (r->course && !r->replayed))
             && race_time_mono_ms() >= tr->next_replay
@@ -880,11 +1130,10 @@ race_tracker_standings(race_tracker_t *tr, race_book_race_t *r)
     r->replayed = 1;
     tr->replayed += total;
 
-    /* the batch in hand, once stored, was in it: not to be fed again */
-    r->replay_batch = tr->stored ? tr->nbatch + 1 : 0;
-
     race_log(RACE_LOG_INFO, "race %s: standings made, %zu stored fixes "
              "replayed", r->id, total);
+
+    race_tracker_refeed(tr, r);
 
     return 0;
 }
@@ -901,37 +1150,73 @@ race_tracker_replayed(void *data, const race_fix_t *fixes, size_t n)
 
 
 /*
- * The batch, written, to the book and the standings, race by race, each
- * rider's fixes by t.  The batch's order is not needed any more: its
- * offsets are in the queue's batch, not in the fixes.  A race forgotten
- * meanwhile (a long outage) is skipped: its next fix loads it again,
- * with a replay that has these fixes; so is a race whose replay came
- * after these fixes were stored.
+ * The batches in flight that the standings of a race were fed before
+ * its replay (which may not have them yet: they are being written) are
+ * fed again; those it had come twice, which the standings take.
  */
 
 static void
-race_tracker_feed(race_tracker_t *tr)
+race_tracker_refeed(race_tracker_t *tr, race_book_race_t *r)
+{
+    size_t              k, i, j;
+    race_pipe_batch_t  *b;
+
+    for (k = 0; (b = race_pipe_nth(tr->pipe, k)) != NULL; k++) {
+        if (!b->fed) {
+            continue;
+        }
+
+        /* sorted by race: the race's fixes are together */
+
+        for (i = 0; i < b->nfixes; i++) {
+            if (strcmp(b->fixes[i].msg->race, r->id) == 0) {
+                break;
+            }
+        }
+
+        for (j = i; j < b->nfixes; j++) {
+            if (strcmp(b->fixes[j].msg->race, r->id) != 0) {
+                break;
+            }
+        }
+
+        if (j > i) {
+            race_board_feed(r->standings, r, &b->fixes[i], j - i);
+        }
+    }
+}
+
+
+/*
+ * The batch, its live side written, to the book and the standings,
+ * race by race, each rider's fixes by t (it was sorted before it went
+ * to the writers, who only read it).  A race forgotten meanwhile (a
+ * long outage) is skipped: its next fix loads it again, with a replay.
+ */
+
+static void
+race_tracker_feed(race_tracker_t *tr, race_pipe_batch_t *b)
 {
     size_t             i, j;
     race_book_race_t  *r;
 
-    qsort(tr->fixes, tr->nfixes, sizeof(race_fix_t), race_tracker_compare);
+    b->fed = 1;
 
-    for (i = 0; i < tr->nfixes; i = j) {
+    for (i = 0; i < b->nfixes; i = j) {
 
-        for (j = i + 1; j < tr->nfixes; j++) {
-            if (strcmp(tr->fixes[j].msg->race, tr->fixes[i].msg->race) != 0)
+        for (j = i + 1; j < b->nfixes; j++) {
+            if (strcmp(b->fixes[j].msg->race, b->fixes[i].msg->race) != 0)
             {
                 break;
             }
         }
 
-        r = race_book_find(tr->book, tr->fixes[i].msg->race);
+        r = race_book_find(tr->book, b->fixes[i].msg->race);
         if (r == NULL) {
             continue;
         }
 
-        race_book_note(r, &tr->fixes[i], j - i);
+        race_book_note(r, &b->fixes[i], j - i);
 
         /* fixes after the finish: the results are to be made again */
         if (r->keys && r->course != NULL
@@ -940,10 +1225,8 @@ race_tracker_feed(race_tracker_t *tr)
             race_tracker_results_later(r, race_time_mono_ms());
         }
 
-        if (r->standings != NULL && r->replayed
-            && r->replay_batch != tr->nbatch + 1)
-        {
-            race_board_feed(r->standings, r, &tr->fixes[i], j - i);
+        if (r->standings != NULL && r->replayed) {
+            race_board_feed(r->standings, r, &b->fixes[i], j - i);
         }
     }
 }
@@ -1180,4 +1463,13 @@ race_tracker_metrics(race_tracker_t *tr)
     tr->m_duplicates = race_metrics_counter(
         "race_tracker_fixes_duplicate_total",
         "Fixes MongoDB had already (delivered again)", NULL, 0);
+
+    tr->m_lag = race_metrics_gauge_scaled("race_tracker_fix_lag_seconds",
+        "How far behind the live view is: now less the time nginx "
+        "received the newest fix written to Redis; 0 once nothing waits "
+        "in Kafka", NULL, 0, 3);
+
+    tr->m_inflight = race_metrics_gauge("race_tracker_batches_in_flight",
+        "Batches consumed whose MongoDB or Redis write is not done "
+        "(their offsets are not stored yet)", NULL, 0);
 }

@@ -114,7 +114,6 @@ struct race_book_race_s {
      * was computed on the old one is to be redone.
      */
     void                   *standings;
-    uint64_t                replay_batch;
     unsigned                replayed:1;
     unsigned                course_changed:1;
 

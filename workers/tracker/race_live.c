@@ -75,6 +75,7 @@ typedef struct {
 /* a race with a tick pending */
 typedef struct {
     race_map_t              riders;     /* rider id to its state, a string */
+    int64_t                 lag;        /* ms, the most of its new fixes */
 } race_live_race_t;
 
 
@@ -88,6 +89,7 @@ struct race_live_s {
     const race_fix_t      **order;
     char                  (*states)[RACE_LIVE_STATE_SIZE];
     size_t                 *state_len;
+    int64_t                *lags;       /* ms, recv to written; 0 restated */
     const char            **riders;
     char                  (*ts)[RACE_LIVE_INT_SIZE];
     const char            **argv;
@@ -104,7 +106,7 @@ static size_t race_live_calls(race_live_t *live, size_t n, int same);
 static int race_live_reply(race_live_t *live, race_live_call_t *call,
     redisReply *reply);
 static int race_live_remember(race_live_t *live, const char *race,
-    const char *rider, const char *state, size_t len);
+    const char *rider, const char *state, size_t len, int64_t lag);
 static char *race_live_tick_json(const char *race, race_live_race_t *r,
     int64_t now, size_t *len);
 static void race_live_race_free(void *value);
@@ -132,6 +134,7 @@ race_live_open(const race_live_conf_t *conf)
     live->order = calloc(n, sizeof(race_fix_t *));
     live->states = calloc(n, RACE_LIVE_STATE_SIZE);
     live->state_len = calloc(n, sizeof(size_t));
+    live->lags = calloc(n, sizeof(int64_t));
     live->riders = calloc(n, sizeof(char *));
     live->ts = calloc(n, RACE_LIVE_INT_SIZE);
     live->argv = calloc(8 * n, sizeof(char *));
@@ -144,7 +147,8 @@ race_live_open(const race_live_conf_t *conf)
                         conf->timeout_ms, conf->retry_max_ms, race_live_script)
         != RACE_REDIS_OK
         || live->order == NULL || live->states == NULL
-        || live->state_len == NULL || live->riders == NULL
+        || live->state_len == NULL || live->lags == NULL
+        || live->riders == NULL
         || live->ts == NULL || live->argv == NULL || live->argvlen == NULL
         || live->calls == NULL)
     {
@@ -402,6 +406,7 @@ race_live_close(race_live_t *live)
     free(live->argv);
     free(live->ts);
     free(live->riders);
+    free(live->lags);
     free(live->state_len);
     free(live->states);
     free(live->order);
@@ -487,6 +492,7 @@ static size_t
 race_live_calls(race_live_t *live, size_t n, int same)
 {
     size_t             i, a, s, ncalls;
+    int64_t            now;
     const char        *who, *extra;
     const race_fix_t  *f, *prev;
     race_live_call_t  *call;
@@ -496,6 +502,7 @@ race_live_calls(race_live_t *live, size_t n, int same)
     ncalls = 0;
     call = NULL;
     prev = NULL;
+    now = race_time_wall_ms();
 
     for (i = 0; i < n; i++) {
         f = live->order[i];
@@ -544,6 +551,10 @@ race_live_calls(race_live_t *live, size_t n, int same)
         }
 
         live->riders[s] = f->msg->rider;
+
+        /* a restated fix was late when it was new, not now */
+        live->lags[s] = (!same && f->msg->recv > 0 && now > f->msg->recv)
+                        ? now - f->msg->recv : 0;
 
         live->argv[a] = f->msg->rider;
         live->argvlen[a++] = strlen(f->msg->rider);
@@ -598,7 +609,8 @@ race_live_reply(race_live_t *live, race_live_call_t *call, redisReply *reply)
             && race_live_remember(live, call->race,
                                   live->riders[call->state + k],
                                   live->states[call->state + k],
-                                  live->state_len[call->state + k])
+                                  live->state_len[call->state + k],
+                                  live->lags[call->state + k])
                != 0)
         {
             return RACE_LIVE_CALL_ERROR;
@@ -613,7 +625,7 @@ race_live_reply(race_live_t *live, race_live_call_t *call, redisReply *reply)
 
 static int
 race_live_remember(race_live_t *live, const char *race, const char *rider,
-    const char *state, size_t len)
+    const char *state, size_t len, int64_t lag)
 {
     char              *copy;
     race_map_entry_t  *e;
@@ -634,6 +646,10 @@ race_live_remember(race_live_t *live, const char *race, const char *rider,
     }
 
     r = e->value;
+
+    if (lag > r->lag) {
+        r->lag = lag;
+    }
 
     copy = strndup(state, len);
     if (copy == NULL) {
@@ -659,7 +675,7 @@ nomem:
 }
 
 
-/* {"type":"tick","race":"r1","t":<ms>,"riders":[<state>,...]} */
+/* {"type":"tick","race":"r1","t":<ms>,"lag_ms":<ms>,"riders":[...]} */
 
 static char *
 race_live_tick_json(const char *race, race_live_race_t *r, int64_t now,
@@ -670,7 +686,7 @@ race_live_tick_json(const char *race, race_live_race_t *r, int64_t now,
     size_t             i, size, slen;
     race_map_entry_t  *e;
 
-    size = 64 + strlen(race) + RACE_LIVE_INT_SIZE;
+    size = 64 + strlen(race) + 2 * RACE_LIVE_INT_SIZE;
 
     i = 0;
     while ((e = race_map_next(&r->riders, &i)) != NULL) {
@@ -683,7 +699,8 @@ race_live_tick_json(const char *race, race_live_race_t *r, int64_t now,
     }
 
     n = snprintf(msg, size, "{\"type\":\"tick\",\"race\":\"%s\",\"t\":%lld,"
-                 "\"riders\":[", race, (long long) now);
+                 "\"lag_ms\":%lld,\"riders\":[", race, (long long) now,
+                 (long long) r->lag);
     if (n < 0 || (size_t) n >= size) {
         free(msg);
         return NULL;

@@ -74,7 +74,12 @@ int race_live_update(race_live_t *live, const race_fix_t *fixes, size_t n);
 int race_live_restate(race_live_t *live, const race_fix_t *const *fixes,
     size_t n);
 
-/* publishes the pending ticks, t is now in Unix ms */
+/*
+ * Publishes the pending ticks, now in Unix ms.  Each carries "lag_ms":
+ * of the new fixes whose states it has, the longest time between
+ * nginx receiving one (its recv) and its state being written here; 0
+ * if it has restated states only.  How far behind the live view was.
+ */
 int race_live_tick(race_live_t *live, int64_t now);
 
 /* how many races have a tick pending */

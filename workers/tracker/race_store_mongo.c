@@ -17,9 +17,11 @@
  * _id the race id, replaced whole (an upsert) when they are computed
  * again.
  *
- * A single-threaded mongoc_client_t: the tracker has one thread.  It
- * reconnects by itself when a server comes back; meanwhile each insert
- * fails after at most the server selection timeout.
+ * A single-threaded mongoc_client_t per store: race-tracker has one for
+ * each writer thread of its pipeline (race_pipe.h) and one for its main
+ * thread (replays, results).  It reconnects by itself when a server
+ * comes back; meanwhile each insert fails after at most the server
+ * selection timeout.
  */
 
 

@@ -25,7 +25,7 @@ typedef struct {
 
 /*
  * Calls mongoc_init() and makes the client; it connects on first use.
- * NULL on failure, logged.  Only one store per process.
+ * NULL on failure, logged.  A store is used by one thread at a time.
  */
 race_store_t *race_store_mongo_open(const race_store_mongo_conf_t *conf);
 
