@@ -372,43 +372,11 @@ race_promtext_listen(const char *value, char *host, size_t hsize, int *port,
 }
 
 
-void
-race_promtext_append(race_buf_t *b, const char *p, size_t n)
-{
-    char    *data;
-    size_t   cap;
-
-    if (b->failed) {
-        return;
-    }
-
-    if (b->len + n + 1 > b->cap) {
-        cap = b->cap ? b->cap : 4096;
-
-        while (cap < b->len + n + 1) {
-            cap *= 2;
-        }
-
-        data = realloc(b->data, cap);
-        if (data == NULL) {
-            b->failed = 1;
-            return;
-        }
-
-        b->data = data;
-        b->cap = cap;
-    }
-
-    memcpy(b->data + b->len, p, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-}
-
 
 static void
 race_promtext_str(race_buf_t *b, const char *s)
 {
-    race_promtext_append(b, s, strlen(s));
+    race_buf_add(b, s, strlen(s));
 }
 
 
@@ -426,13 +394,13 @@ race_promtext_escape(race_buf_t *b, const char *s, int quote)
             continue;
         }
 
-        race_promtext_append(b, s + from, i - from);
-        race_promtext_append(b, s[i] == '\n' ? "\\n"
+        race_buf_add(b, s + from, i - from);
+        race_buf_add(b, s[i] == '\n' ? "\\n"
                              : s[i] == '"' ? "\\\"" : "\\\\", 2);
         from = i + 1;
     }
 
-    race_promtext_append(b, s + from, i - from);
+    race_buf_add(b, s + from, i - from);
 }
 
 
@@ -473,7 +441,7 @@ race_promtext_number(race_buf_t *b, int64_t v, unsigned exp)
         }
     }
 
-    race_promtext_append(b, tmp, n);
+    race_buf_add(b, tmp, n);
 }
 
 

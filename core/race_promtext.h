@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "race_stats.h"
+#include "race_buf.h"
 
 
 /* a request, its line and headers, is refused beyond this many bytes */
@@ -64,9 +64,6 @@ typedef struct {
     unsigned                head:1;     /* HEAD: no body */
 } race_promtext_req_t;
 
-
-/* n bytes at the end of b (a growable buffer, see race_stats.h) */
-void race_promtext_append(race_buf_t *b, const char *p, size_t n);
 
 /* names: [a-zA-Z_:][a-zA-Z0-9_:]*, labels' without ':'; 1 if valid */
 int race_promtext_name_valid(const char *name, int label);

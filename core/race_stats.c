@@ -31,7 +31,6 @@ static double race_stats_gain(const race_stats_rider_in_t *ri,
     int64_t from, int64_t to);
 static int race_stats_cmp_double(const void *a, const void *b);
 
-static void race_buf_add(race_buf_t *b, const char *p, size_t n);
 static void race_buf_printf(race_buf_t *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static void race_buf_num(race_buf_t *b, double v, double unit);
@@ -41,15 +40,6 @@ static void race_buf_csv(race_buf_t *b, const char *s);
 static void race_buf_time(race_buf_t *b, int64_t ms);
 static int race_stats_time_ok(int64_t ms);
 
-
-void
-race_buf_free(race_buf_t *b)
-{
-    free(b->data);
-    b->data = NULL;
-    b->len = 0;
-    b->cap = 0;
-}
 
 
 int
@@ -611,38 +601,6 @@ race_buf_time(race_buf_t *b, int64_t ms)
     race_buf_add(b, "Z", 1);
 }
 
-
-static void
-race_buf_add(race_buf_t *b, const char *p, size_t n)
-{
-    char    *data;
-    size_t   cap;
-
-    if (b->failed) {
-        return;
-    }
-
-    if (b->len + n + 1 > b->cap) {
-        cap = b->cap ? b->cap : 1024;
-
-        while (cap < b->len + n + 1) {
-            cap *= 2;
-        }
-
-        data = realloc(b->data, cap);
-        if (data == NULL) {
-            b->failed = 1;
-            return;
-        }
-
-        b->data = data;
-        b->cap = cap;
-    }
-
-    memcpy(b->data + b->len, p, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-}
 
 
 static void

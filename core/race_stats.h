@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "race_buf.h"
+
 #include "race_course.h"
 #include "race_standings.h"
 
@@ -41,20 +43,6 @@
 #define RACE_STATS_MAX_DT_MS     30000
 
 
-/*
- * A growable buffer that owns its bytes: data is NUL-terminated and len
- * counts the bytes before the NUL.  Zero it to start; once an
- * allocation fails it keeps failed set and takes nothing more, so a
- * writer checks only at its end.  race_buf_free() releases it.
- */
-typedef struct {
-    char                   *data;
-    size_t                  len;
-    size_t                  cap;
-    unsigned                failed:1;
-} race_buf_t;
-
-void race_buf_free(race_buf_t *b);
 
 
 typedef struct {

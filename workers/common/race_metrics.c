@@ -967,19 +967,19 @@ race_metrics_answer(race_metrics_conn_t *c, const race_promtext_req_t *req,
             snprintf(head, sizeof(head), "ok\n");
         }
 
-        race_promtext_append(&body, head, strlen(head));
+        race_buf_add(&body, head, strlen(head));
 
     } else if (req->page == RACE_PROMTEXT_PAGE_READYZ) {
         if (race_metrics_readyz(head, sizeof(head), now) != 0) {
             status = 503;
         }
 
-        race_promtext_append(&body, head, strlen(head));
+        race_buf_add(&body, head, strlen(head));
 
     } else {
         snprintf(head, sizeof(head), "%d %s\n", status,
                  race_promtext_reason(status));
-        race_promtext_append(&body, head, strlen(head));
+        race_buf_add(&body, head, strlen(head));
     }
 
     if (body.failed) {
@@ -997,10 +997,10 @@ race_metrics_answer(race_metrics_conn_t *c, const race_promtext_req_t *req,
              status, race_promtext_reason(status), type, body.len,
              status == 405 ? "Allow: GET, HEAD\r\n" : "");
 
-    race_promtext_append(&c->out, head, strlen(head));
+    race_buf_add(&c->out, head, strlen(head));
 
     if (!req->head && body.len > 0) {
-        race_promtext_append(&c->out, body.data, body.len);
+        race_buf_add(&c->out, body.data, body.len);
     }
 
     race_buf_free(&body);
