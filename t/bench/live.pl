@@ -224,7 +224,10 @@ sub start_servers {
 EOF
 
         } else {
-            $conf = conf($name, $NCHAN, $port, '', <<'EOF');
+            # the publisher's keep-alive connections carry every tick:
+            # not closed after nginx's default of 1,000 requests
+            $conf = conf($name, $NCHAN, $port,
+                "    keepalive_requests 100000000;\n", <<'EOF');
         location ~ ^/live/([A-Za-z0-9_-]+)$ {
             nchan_subscriber websocket;
             nchan_channel_id $1;
