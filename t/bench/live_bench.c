@@ -10,24 +10,43 @@
  * (PUBLISH race:<race>:live on Redis, with race:<race>:state loaded
  * first for the snapshot) or as Nchan's publisher takes them (POST to
  * its publisher location, keep-alive, pipelined).  The same bytes go
- * to both: a ~2 KB tick of 50 riders,
+ * to both: a ~2.5 KB tick of 50 riders,
  *
- *   {"type":"tick","race":"r1","t":<ms>,"ts":<us>,"seq":N,
- *    "riders":[{"rider":"p1","t":<ms>,"seq":N},...]}
+ *   {"type":"tick","race":"r1","t":<ms>,
+ *    "riders":[{"rider":"p1","t":<ms>,"us":<us>,"seq":N},...]}
  *
- * where every rider's t (or, within the same millisecond, its seq)
- * changes at each tick: nginx passes a tick on as it came only when
- * every state of it is newer than the one it holds.  "ts", the send
- * time in microseconds of the realtime clock, which both threads
- * share, gives the latency; "seq", per race, gives losses and order.
+ * Every figure is read from the riders' states, never from the tick's
+ * other top-level members: nginx merges the ticks of a race that come
+ * in one turn of its loop into one frame with the latest state of each
+ * rider (docs/INTERNALS.md, "Redis"), and sends a spectator that fell
+ * behind a snapshot of the riders instead.  A rider's "seq" is the
+ * tick's sequence number in its race and its "t" and "us" the tick's
+ * send time (ms, and the microseconds within it) on the realtime
+ * clock, which both threads share.  Every tick changes every rider, so
+ * nginx passes each state on (its "t" or, within the same ms, its seq
+ * is new).  A frame's seq is its riders' highest; its latency is the
+ * time since the send of its newest state: how old what the spectator
+ * sees is when it arrives.
+ *
+ * Per spectator, in a step: frames (ticks or snapshots that move its
+ * seq on), ticks covered (how far they move it: every tick, once the
+ * last one arrived), merged (ticks it never got as a frame of their
+ * own, whose every rider's state a later frame superseded: ours merges
+ * by design; a server that drops a message and delivers the next one
+ * gets the same count, since the next carries every rider), lost
+ * (ticks neither delivered nor superseded, the last ones included),
+ * final (whether every rider's state is the step's last tick's),
+ * reordered (a frame with a lower seq, or one that moves a rider back),
+ * dup (a tick frame with the same seq again).
  *
  * For each rate of --rates it publishes --seconds of ticks, waits until
- * every spectator has the last one (at most --drain seconds more) and
- * prints a "step" line of key=value figures: messages expected and
- * received, lost, out of order, latency percentiles, delivered/s, and
- * the CPU of the processes named by --cpu over the step.  It stops
- * rising when a step loses messages, its p99 passes --stop-p99-ms, or
- * delivered/s stops rising.  With --idle it publishes nothing: it
+ * every spectator has the last tick's state of every rider (at most
+ * --drain seconds more) and prints a "step" line of key=value figures:
+ * the above summed over the spectators, latency percentiles,
+ * delivered frames/s and ticks covered/s, and the CPU of the processes
+ * named by --cpu over the step.  It stops rising when a step loses a
+ * final state, its p99 passes --stop-p99-ms, or delivered frames/s
+ * stop rising.  With --idle it publishes nothing: it
  * connects, waits --idle seconds and prints the RSS growth of --rss's
  * processes per spectator.
  *
@@ -70,6 +89,7 @@
 #define LB_READ_SIZE        (256 * 1024)
 #define LB_INFLIGHT         256          /* handshakes at once */
 #define LB_EVENTS           1024
+#define LB_DEPTH            32           /* of JSON a message is read to */
 
 
 typedef struct {
@@ -101,11 +121,21 @@ typedef struct {
     int                     race;
     int                     ready;
     int                     done_step;  /* the step whose last tick came */
-    uint64_t                last_seq;
+    uint64_t                last_seq;   /* the highest seq of a frame */
+    uint64_t                gaps;       /* ticks skipped, not superseded */
+    uint64_t               *seqs;       /* each rider's seq, here */
     lb_buf_t                in;         /* a partial frame or response */
     lb_buf_t                out;        /* the handshake, pongs */
     lb_buf_t                msg;        /* a fragmented message */
 } lb_conn_t;
+
+
+/* a rider's state in the message being read */
+typedef struct {
+    uint32_t                rider;      /* "p1" is 0 */
+    uint64_t                seq;
+    int64_t                 sent_us;
+} lb_state_t;
 
 
 typedef struct {
@@ -164,12 +194,17 @@ typedef struct {
     int                     nfailed;
     int                     nclosed;
     char                   *rbuf;
+    uint64_t               *seqs;       /* every spectator's riders' */
+    lb_state_t             *states;     /* of the message being read */
+    size_t                  nstates;    /* room in it */
 
     /* the step under way */
     int                     step;
     uint64_t                base;       /* ticks of a race so far */
     uint64_t                final;      /* the step's last seq */
-    uint64_t                received;
+    uint64_t                frames;
+    uint64_t                covered;
+    uint64_t                merged;
     uint64_t                reordered;
     uint64_t                dup;
     uint64_t                stale;
@@ -180,7 +215,7 @@ typedef struct {
     uint64_t                over;       /* beyond the histogram */
     int64_t                 max_us;
     double                  last_recv;
-    double                  best;       /* delivered/s, the best step */
+    double                  best;       /* frames/s, the best step */
 
     /* the publisher and its thread's step */
     lb_pub_t               *pubs;
@@ -228,6 +263,9 @@ static void lb_conn_read(lb_t *lb, lb_conn_t *c);
 static int lb_frames(lb_t *lb, lb_conn_t *c, char *p, size_t len,
     size_t *used);
 static void lb_message(lb_t *lb, lb_conn_t *c, const char *p, size_t len);
+static void lb_frame(lb_t *lb, lb_conn_t *c, size_t n, int snapshot);
+static void lb_settle(lb_t *lb, lb_conn_t *c);
+static uint64_t lb_min_seq(lb_t *lb, lb_conn_t *c);
 static void lb_conn_close(lb_t *lb, lb_conn_t *c, int failed);
 static void lb_run_step(lb_t *lb, double rate, int *saturated);
 static void lb_idle(lb_t *lb);
@@ -816,7 +854,8 @@ lb_setup_redis(lb_t *lb)
 
             il = snprintf(id, sizeof(id), "p%d", k);
             sl = snprintf(state, sizeof(state),
-                          "{\"rider\":\"p%d\",\"t\":%" PRId64 ",\"seq\":0}",
+                          "{\"rider\":\"p%d\",\"t\":%" PRId64
+                          ",\"us\":0,\"seq\":0}",
                           k, t);
             n = snprintf(head, sizeof(head), "$%d\r\n%s\r\n$%d\r\n", il, id,
                          sl);
@@ -881,27 +920,31 @@ nomem:
 }
 
 
-/* a tick of the race into lb->tick; its length */
+/*
+ * A tick of the race into lb->tick; its length.  What the figures need
+ * is in each rider's state, which nginx keeps and merges as a whole.
+ */
 
 static size_t
 lb_tick(lb_t *lb, int race, uint64_t seq, int64_t now_us)
 {
-    int      k, n;
+    int      k, n, us;
     char    *p, *end;
     int64_t  ms;
 
     ms = now_us / 1000;
+    us = (int) (now_us % 1000);
     p = lb->tick;
     end = lb->tick + lb->tick_cap;
 
     n = snprintf(p, end - p, "{\"type\":\"tick\",\"race\":\"%s\",\"t\":%"
-                 PRId64 ",\"ts\":%" PRId64 ",\"seq\":%" PRIu64
-                 ",\"riders\":[", lb->race_ids[race], ms, now_us, seq);
+                 PRId64 ",\"riders\":[", lb->race_ids[race], ms);
     p += n;
 
     for (k = 1; k <= lb->riders; k++) {
         n = snprintf(p, end - p, "%s{\"rider\":\"p%d\",\"t\":%" PRId64
-                     ",\"seq\":%" PRIu64 "}", k > 1 ? "," : "", k, ms, seq);
+                     ",\"us\":%d,\"seq\":%" PRIu64 "}", k > 1 ? "," : "", k,
+                     ms, us, seq);
         p += n;
     }
 
@@ -1261,14 +1304,20 @@ lb_spectators(lb_t *lb)
     double  t0, end;
 
     lb->conns = calloc(lb->nconns, sizeof(lb_conn_t));
+    lb->seqs = calloc((size_t) lb->nconns * lb->riders, sizeof(uint64_t));
+    lb->nstates = 2 * (size_t) lb->riders;
+    lb->states = calloc(lb->nstates, sizeof(lb_state_t));
     lb->epfd = epoll_create1(EPOLL_CLOEXEC);
 
-    if (lb->conns == NULL || lb->epfd == -1) {
+    if (lb->conns == NULL || lb->seqs == NULL || lb->states == NULL
+        || lb->epfd == -1)
+    {
         fprintf(stderr, "live_bench: out of memory\n");
         return -1;
     }
 
     for (i = 0; i < lb->nconns; i++) {
+        lb->conns[i].seqs = lb->seqs + (size_t) i * lb->riders;
         lb->conns[i].fd = -1;
         lb->conns[i].race = i % lb->races;
         lb->conns[i].done_step = -1;
@@ -1642,19 +1691,32 @@ lb_frames(lb_t *lb, lb_conn_t *c, char *p, size_t len, size_t *used)
 
 
 /*
- * The top-level members of a message that the figures need: "type",
- * "seq", "ts" (else "t" in ms).  A scan that skips strings and nested
- * values, so it finds them wherever nginx puts them; it stops once it
- * has all three.
+ * A message's "type" and its riders' states: "rider", "seq", "t" and
+ * "us".  A scan that skips strings and the values it does not need,
+ * whatever the order of the members nginx writes; the tick's other
+ * top-level members, which a merged frame may or may not keep, are not
+ * read.
  */
+
+enum {
+    LB_MSG_UNKNOWN = 0,
+    LB_MSG_TICK,
+    LB_MSG_SNAPSHOT,
+    LB_MSG_OTHER
+};
+
 
 static void
 lb_message(lb_t *lb, lb_conn_t *c, const char *p, size_t len)
 {
-    int          depth, have_seq, have_ts, have_t, is_tick, key;
-    const char  *e, *k, *ke;
+    int          depth, key, type, riders, have;
+    char         obj[LB_DEPTH];
+    long         rider, us;
+    size_t       n;
+    int64_t      ms;
     uint64_t     seq;
-    int64_t      ts, t, lat;
+    const char  *e, *k;
+    size_t       kl;
 
     if (!c->ready) {
         c->ready = 1;
@@ -1663,11 +1725,15 @@ lb_message(lb_t *lb, lb_conn_t *c, const char *p, size_t len)
 
     e = p + len;
     depth = 0;
-    have_seq = have_ts = have_t = 0;
-    is_tick = -1;
+    key = 0;
+    type = LB_MSG_UNKNOWN;
+    riders = 0;
+    n = 0;
+    rider = -1;
     seq = 0;
-    ts = t = 0;
-    key = 1;
+    ms = 0;
+    us = 0;
+    have = 0;
 
     while (p < e) {
 
@@ -1678,61 +1744,97 @@ lb_message(lb_t *lb, lb_conn_t *c, const char *p, size_t len)
                 p += (*p == '\\') ? 2 : 1;
             }
 
-            ke = p++;
+            kl = p - k;
+            p++;
 
-            if (depth != 1 || !key) {
+            if (!key) {
+                /* a value */
                 continue;
             }
+
+            key = 0;
 
             while (p < e && (*p == ' ' || *p == ':')) {
                 p++;
             }
 
-            key = 0;
+            if (depth == 1) {
+                if (kl == 4 && memcmp(k, "type", 4) == 0) {
+                    type = (e - p > 6 && memcmp(p, "\"tick\"", 6) == 0)
+                           ? LB_MSG_TICK
+                           : (e - p > 10 && memcmp(p, "\"snapshot\"", 10) == 0)
+                           ? LB_MSG_SNAPSHOT : LB_MSG_OTHER;
 
-            if (ke - k == 4 && memcmp(k, "type", 4) == 0) {
-                is_tick = (e - p > 6 && memcmp(p, "\"tick\"", 6) == 0);
-
-                if (!is_tick && e - p > 10
-                    && memcmp(p, "\"snapshot\"", 10) == 0)
-                {
-                    lb->snapshots++;
-                    return;
+                } else if (kl == 6 && memcmp(k, "riders", 6) == 0) {
+                    riders = (p < e && *p == '[');
                 }
 
-            } else if (ke - k == 3 && memcmp(k, "seq", 3) == 0) {
-                seq = strtoull(p, NULL, 10);
-                have_seq = 1;
+            } else if (depth == 3 && riders) {
+                if (kl == 5 && memcmp(k, "rider", 5) == 0) {
+                    rider = (e - p > 2 && p[0] == '"' && p[1] == 'p')
+                            ? strtol(p + 2, NULL, 10) - 1 : -1;
 
-            } else if (ke - k == 2 && memcmp(k, "ts", 2) == 0) {
-                ts = strtoll(p, NULL, 10);
-                have_ts = 1;
+                } else if (kl == 3 && memcmp(k, "seq", 3) == 0) {
+                    seq = strtoull(p, NULL, 10);
+                    have |= 1;
 
-            } else if (ke - k == 1 && k[0] == 't') {
-                t = strtoll(p, NULL, 10);
-                have_t = 1;
-            }
+                } else if (kl == 1 && k[0] == 't') {
+                    ms = strtoll(p, NULL, 10);
+                    have |= 2;
 
-            if (have_seq && have_ts && is_tick == 1) {
-                break;
+                } else if (kl == 2 && memcmp(k, "us", 2) == 0) {
+                    us = strtol(p, NULL, 10);
+                }
             }
 
             continue;
         }
 
         switch (*p) {
+
         case '{':
         case '[':
             depth++;
-            key = (*p == '{' && depth == 1);
+
+            if (depth < LB_DEPTH) {
+                obj[depth] = (*p == '{');
+            }
+
+            key = (*p == '{');
+
+            if (depth == 3 && riders) {
+                rider = -1;
+                seq = 0;
+                ms = 0;
+                us = 0;
+                have = 0;
+            }
+
             break;
+
         case '}':
         case ']':
+            if (depth == 3 && riders && *p == '}' && have == 3
+                && rider >= 0 && rider < lb->riders && n < lb->nstates)
+            {
+                lb->states[n].rider = (uint32_t) rider;
+                lb->states[n].seq = seq;
+                lb->states[n].sent_us = ms * 1000 + us;
+                n++;
+            }
+
+            if (depth == 2) {
+                riders = 0;
+            }
+
             depth--;
+            key = 0;
             break;
+
         case ',':
-            key = (depth == 1);
+            key = (depth > 0 && depth < LB_DEPTH && obj[depth]);
             break;
+
         default:
             break;
         }
@@ -1740,37 +1842,82 @@ lb_message(lb_t *lb, lb_conn_t *c, const char *p, size_t len)
         p++;
     }
 
-    if (is_tick == 0 || !have_seq || (!have_ts && !have_t)) {
+    if (type == LB_MSG_SNAPSHOT) {
+        lb->snapshots++;
+    }
+
+    if ((type != LB_MSG_TICK && type != LB_MSG_SNAPSHOT) || n == 0) {
         lb->other++;
         return;
     }
 
-    if (!have_ts) {
-        ts = t * 1000;
+    lb_frame(lb, c, n, type == LB_MSG_SNAPSHOT);
+}
+
+
+/*
+ * A tick or a snapshot of n states, for spectator c: its seq is the
+ * riders' highest, its latency the time since its newest state's send.
+ */
+
+static void
+lb_frame(lb_t *lb, lb_conn_t *c, size_t n, int snapshot)
+{
+    int          back;
+    size_t       i;
+    int64_t      newest, lat;
+    uint64_t     f, *held;
+    lb_state_t  *st;
+
+    f = 0;
+    newest = 0;
+    back = 0;
+
+    for (i = 0; i < n; i++) {
+        st = &lb->states[i];
+        held = &c->seqs[st->rider];
+
+        if (st->seq > f) {
+            f = st->seq;
+        }
+
+        if (st->sent_us > newest) {
+            newest = st->sent_us;
+        }
+
+        if (st->seq < *held) {
+            back = 1;
+
+        } else {
+            *held = st->seq;
+        }
     }
 
-    if (seq <= lb->base || seq > lb->final) {
-        /* a tick of an earlier step, come late */
-        lb->stale++;
+    if (f <= lb->base || f > lb->final) {
+        /* a tick of an earlier step come late, or the first snapshot */
+        lb->stale += !snapshot;
         return;
     }
 
-    if (seq == c->last_seq) {
-        lb->dup++;
-        return;
-    }
-
-    if (seq < c->last_seq) {
+    if (back || f < c->last_seq) {
         lb->reordered++;
-
-    } else {
-        c->last_seq = seq;
+        return;
     }
 
-    lb->received++;
+    if (f == c->last_seq) {
+        /* a snapshot restates what the spectator has: not twice */
+        lb->dup += !snapshot;
+        lb_settle(lb, c);
+        return;
+    }
+
+    lb->frames++;
+    lb->covered += f - c->last_seq;
+    c->gaps += f - c->last_seq - 1;
+    c->last_seq = f;
     lb->last_recv = lb_mono();
 
-    lat = lb_real_us() - ts;
+    lat = lb_real_us() - newest;
     lat = lat < 0 ? 0 : lat;
 
     if (lat > lb->max_us) {
@@ -1784,10 +1931,55 @@ lb_message(lb_t *lb, lb_conn_t *c, const char *p, size_t len)
         lb->over++;
     }
 
-    if (seq == lb->final && c->done_step != lb->step) {
+    lb_settle(lb, c);
+}
+
+
+/*
+ * Skipped ticks are merged once every rider is at the spectator's
+ * highest seq or beyond: a later frame superseded each of their states.
+ * The spectator is done with the step when every rider is at its last.
+ */
+
+static void
+lb_settle(lb_t *lb, lb_conn_t *c)
+{
+    uint64_t  m;
+
+    if (c->gaps == 0 && (c->last_seq < lb->final || c->done_step == lb->step))
+    {
+        return;
+    }
+
+    m = lb_min_seq(lb, c);
+
+    if (c->gaps && m >= c->last_seq) {
+        lb->merged += c->gaps;
+        c->gaps = 0;
+    }
+
+    if (m >= lb->final && c->done_step != lb->step) {
         c->done_step = lb->step;
         lb->ndone++;
     }
+}
+
+
+static uint64_t
+lb_min_seq(lb_t *lb, lb_conn_t *c)
+{
+    int       k;
+    uint64_t  m;
+
+    m = c->seqs[0];
+
+    for (k = 1; k < lb->riders; k++) {
+        if (c->seqs[k] < m) {
+            m = c->seqs[k];
+        }
+    }
+
+    return m;
 }
 
 
@@ -1839,18 +2031,33 @@ lb_conn_close(lb_t *lb, lb_conn_t *c, int failed)
 static void
 lb_run_step(lb_t *lb, double rate, int *saturated)
 {
-    int              i;
-    double           t0, secs, per_s, p50, p90, p99, end, cpu0, cpu;
+    int              i, missing;
+    double           t0, secs, window, p50, p90, p99, end, cpu0, cpu;
+    double           frames_s, covered_s;
     uint64_t         expected, lost, replies, errors, closed0;
+    lb_conn_t       *c;
     pthread_t        th;
     const char      *why;
+
+    /* what a spectator missed before is counted: from the last step on */
+
+    for (i = 0; i < lb->nconns; i++) {
+        c = &lb->conns[i];
+
+        if (c->last_seq < lb->base) {
+            c->last_seq = lb->base;
+        }
+
+        c->gaps = 0;
+    }
 
     lb->step++;
     lb->rate = rate;
     lb->ticks = (uint64_t) (rate * lb->seconds + 0.5);
     lb->ticks = lb->ticks ? lb->ticks : 1;
     lb->final = lb->base + lb->ticks;
-    lb->received = lb->reordered = lb->dup = lb->stale = 0;
+    lb->frames = lb->covered = lb->merged = 0;
+    lb->reordered = lb->dup = lb->stale = 0;
     lb->snapshots = lb->other = lb->over = 0;
     lb->ndone = 0;
     lb->max_us = 0;
@@ -1913,32 +2120,56 @@ lb_run_step(lb_t *lb, double rate, int *saturated)
     replies = -replies;
     errors = -errors;
 
-    lost = expected > lb->received ? expected - lb->received : 0;
+    /* each open spectator's lost ticks, and whether its final state came */
+
+    lost = 0;
+    missing = 0;
+
+    for (i = 0; i < lb->nconns; i++) {
+        c = &lb->conns[i];
+
+        if (c->state != LB_OPEN) {
+            continue;
+        }
+
+        lost += c->gaps;
+
+        if (c->last_seq < lb->final) {
+            lost += lb->final - c->last_seq;
+        }
+
+        missing += (lb_min_seq(lb, c) < lb->final);
+    }
 
     /* delivered per second over the publishing time or longer */
-    per_s = lb->ticks / rate;
-    if (lb->last_recv - t0 > per_s) {
-        per_s = lb->last_recv - t0;
+    window = lb->ticks / rate;
+    if (lb->last_recv - t0 > window) {
+        window = lb->last_recv - t0;
     }
-    per_s = lb->received / per_s;
+
+    frames_s = lb->frames / window;
+    covered_s = lb->covered / window;
 
     p50 = lb_percentile(lb, 0.50);
     p90 = lb_percentile(lb, 0.90);
     p99 = lb_percentile(lb, 0.99);
 
     printf("step label=%s rate=%g races=%d spectators=%d ticks=%" PRIu64
-           " expected=%" PRIu64 " received=%" PRIu64 " lost=%" PRIu64
+           " expected=%" PRIu64 " frames=%" PRIu64 " covered=%" PRIu64
+           " merged=%" PRIu64 " lost=%" PRIu64 " final_missing=%d"
            " reordered=%" PRIu64 " dup=%" PRIu64 " stale=%" PRIu64
            " snapshots=%" PRIu64 " other=%" PRIu64 " closed=%" PRIu64
            " p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f max_ms=%.3f"
-           " delivered_per_s=%.0f window_s=%.3f pub_per_s=%.1f"
+           " frames_per_s=%.0f covered_per_s=%.0f window_s=%.3f"
+           " pub_per_s=%.1f"
            " pub_lag_max_ms=%.1f pub_replies=%" PRIu64 " pub_errors=%"
            PRIu64 " cpu_client=%.1f"
            " cpu_pub=%.1f",
            lb->label, rate, lb->races, lb->nconns, lb->ticks, expected,
-           lb->received, lost, lb->reordered, lb->dup, lb->stale,
+           lb->frames, lb->covered, lb->merged, lost, missing,
+           lb->reordered, lb->dup, lb->stale,
            lb->snapshots, lb->other, (uint64_t) lb->nclosed - closed0,
-           p50, p90, p99, lb->max_us / 1000.0, per_s, secs,
+           p50, p90, p99, lb->max_us / 1000.0, frames_s, covered_s, secs,
            lb->ticks * lb->races / (lb->pub_last - t0 + 1 / rate),
            lb->pub_lag_max * 1000, replies, errors, 100 * cpu / secs,
            100 * lb->pub_cpu / secs);
@@ -1947,18 +2178,18 @@ lb_run_step(lb_t *lb, double rate, int *saturated)
 
     why = NULL;
 
-    if (lost > 0) {
+    if (lost > 0 || missing > 0) {
         why = "loss";
 
     } else if (p99 > lb->stop_p99_ms) {
         why = "p99";
 
-    } else if (lb->best > 0 && per_s < lb->best * 1.02) {
+    } else if (lb->best > 0 && frames_s < lb->best * 1.02) {
         why = "flat";
     }
 
-    if (per_s > lb->best) {
-        lb->best = per_s;
+    if (frames_s > lb->best) {
+        lb->best = frames_s;
     }
 
     if (why && !lb->nostop) {
@@ -2010,7 +2241,7 @@ lb_percentile(lb_t *lb, double q)
     size_t    i;
     uint64_t  n, want, total;
 
-    total = lb->received;
+    total = lb->frames;
 
     if (total == 0) {
         return 0;
@@ -2197,6 +2428,8 @@ lb_finish(lb_t *lb)
 
     free(lb->race_ids);
     free(lb->conns);
+    free(lb->seqs);
+    free(lb->states);
     free(lb->pubs);
     free(lb->rbuf);
     free(lb->hist);
