@@ -118,6 +118,21 @@ typedef struct {
 } race_tracker_conf_t;
 
 
+/* a fix in flight of the race being replayed, found by its _id */
+typedef struct {
+    const race_fix_t       *fix;
+    unsigned char          *replayed;  /* its flag in its batch */
+} race_tracker_held_t;
+
+
+/* a replay of a race's standings */
+typedef struct {
+    race_book_race_t       *race;
+    race_tracker_held_t    *held;      /* by rider, seq */
+    size_t                  nheld;
+} race_tracker_replay_t;
+
+
 typedef struct {
     race_tracker_conf_t     conf;
 
@@ -182,7 +197,14 @@ static int race_tracker_prepare(race_tracker_t *tr, race_pipe_batch_t *b);
 static int race_tracker_standings(race_tracker_t *tr, race_book_race_t *r);
 static void race_tracker_replayed(void *data, const race_fix_t *fixes,
     size_t n);
+static race_tracker_held_t *race_tracker_hold(race_tracker_t *tr,
+    race_book_race_t *r, size_t *n);
+static int race_tracker_held_compare(const void *a, const void *b);
 static void race_tracker_refeed(race_tracker_t *tr, race_book_race_t *r);
+static void race_tracker_feed_race(race_book_race_t *r,
+    race_pipe_batch_t *b, size_t i, size_t j);
+static void race_tracker_range(race_pipe_batch_t *b, const char *race,
+    size_t *i, size_t *j);
 static void race_tracker_feed(race_tracker_t *tr, race_pipe_batch_t *b);
 static int race_tracker_compare(const void *a, const void *b);
 static void race_tracker_restate(race_tracker_t *tr, race_book_race_t *r);
@@ -295,8 +317,10 @@ race_tracker_open(void *data)
     tr->in.msgs = calloc((size_t) tr->conf.batch_max,
                          sizeof(race_fix_msg_t));
     tr->in.fixes = calloc(tr->max_fixes, sizeof(race_fix_t));
+    tr->in.replayed = calloc(tr->max_fixes, 1);
 
     if (tr->in.msgs == NULL || tr->in.fixes == NULL
+        || tr->in.replayed == NULL
         || race_queue_batch_init(&tr->in.batch, (size_t) tr->conf.batch_max)
            != 0)
     {
@@ -450,6 +474,7 @@ race_tracker_close(void *data)
 
     race_queue_batch_free(&tr->in.batch);
     free(tr->restate);
+    free(tr->in.replayed);
     free(tr->in.fixes);
     free(tr->in.msgs);
 
@@ -1093,7 +1118,9 @@ race_tracker_prepare(race_tracker_t *tr, race_pipe_batch_t *b)
 static int
 race_tracker_standings(race_tracker_t *tr, race_book_race_t *r)
 {
-    size_t  total;
+    int                     rc;
+    size_t                  total;
+    race_tracker_replay_t   rp;
 
     if (r->course_changed) {
         r->course_changed = 0;
@@ -1114,10 +1141,19 @@ race_tracker_standings(race_tracker_t *tr, race_book_race_t *r)
         return -1;
     }
 
-    if (tr->store->ops->replay(tr->store, r->id, RACE_BOARD_SLICE,
-                               race_tracker_replayed, r, &total)
-        != RACE_STORE_OK)
-    {
+    rp.race = r;
+    rp.held = race_tracker_hold(tr, r, &rp.nheld);
+
+    rc = RACE_STORE_ERROR;
+
+    if (rp.held != NULL || rp.nheld == 0) {
+        rc = tr->store->ops->replay(tr->store, r->id, RACE_BOARD_SLICE,
+                                    race_tracker_replayed, &rp, &total);
+    }
+
+    free(rp.held);
+
+    if (rc != RACE_STORE_OK) {
         race_board_close(r->standings);
         r->standings = NULL;
 
@@ -1142,17 +1178,128 @@ race_tracker_standings(race_tracker_t *tr, race_book_race_t *r)
 static void
 race_tracker_replayed(void *data, const race_fix_t *fixes, size_t n)
 {
-    race_book_race_t  *r = data;
+    size_t                  lo, hi, mid, k;
+    race_book_race_t       *r;
+    race_tracker_held_t     key;
+    race_tracker_replay_t  *rp = data;
+
+    r = rp->race;
 
     race_book_note(r, fixes, n);
     race_board_feed(r->standings, r, fixes, n);
+
+    /* the fixes in flight that it returned: the standings have them */
+
+    for (k = 0; k < n && rp->nheld > 0; k++) {
+        key.fix = &fixes[k];
+
+        lo = 0;
+        hi = rp->nheld;
+
+        while (lo < hi) {
+            mid = lo + (hi - lo) / 2;
+
+            if (race_tracker_held_compare(&rp->held[mid], &key) < 0) {
+                lo = mid + 1;
+
+            } else {
+                hi = mid;
+            }
+        }
+
+        /* the same _id may be in flight twice (delivered again) */
+
+        while (lo < rp->nheld
+               && race_tracker_held_compare(&rp->held[lo], &key) == 0)
+        {
+            *rp->held[lo].replayed = 1;
+            lo++;
+        }
+    }
+}
+
+
+/*
+ * The fixes of race r in the batches in flight, by rider and seq (their
+ * _id in the race), each with its replayed flag cleared: the replay
+ * about to be made sets the flags of those it returns.  NULL with *n 0
+ * if there are none, NULL with *n > 0 if out of memory.
+ *
+ * Why by _id, and not by which batches are written: a batch being
+ * written while the replay's cursor reads may come back in part, or
+ * not at all, however its state is looked at before and after; the
+ * flags are what the replay did return, so each fix reaches the new
+ * standings once: in the replay, or else (refeed, feed) from its batch.
+ */
+
+static race_tracker_held_t *
+race_tracker_hold(race_tracker_t *tr, race_book_race_t *r, size_t *n)
+{
+    size_t                k, i, j, m;
+    race_pipe_batch_t    *b;
+    race_tracker_held_t  *held;
+
+    m = 0;
+
+    for (k = 0; (b = race_pipe_nth(tr->pipe, k)) != NULL; k++) {
+        race_tracker_range(b, r->id, &i, &j);
+        memset(&b->replayed[i], 0, j - i);
+        m += j - i;
+    }
+
+    *n = m;
+
+    if (m == 0) {
+        return NULL;
+    }
+
+    held = malloc(m * sizeof(race_tracker_held_t));
+    if (held == NULL) {
+        race_log(RACE_LOG_ERROR, "race %s: out of memory for a replay",
+                 r->id);
+        return NULL;
+    }
+
+    m = 0;
+
+    for (k = 0; (b = race_pipe_nth(tr->pipe, k)) != NULL; k++) {
+        race_tracker_range(b, r->id, &i, &j);
+
+        for ( /* void */ ; i < j; i++) {
+            held[m].fix = &b->fixes[i];
+            held[m].replayed = &b->replayed[i];
+            m++;
+        }
+    }
+
+    qsort(held, m, sizeof(race_tracker_held_t), race_tracker_held_compare);
+
+    return held;
+}
+
+
+/* by rider, seq: a fix's _id within its race */
+
+static int
+race_tracker_held_compare(const void *a, const void *b)
+{
+    int                         c;
+    const race_tracker_held_t  *ha = a, *hb = b;
+
+    c = strcmp(ha->fix->msg->rider, hb->fix->msg->rider);
+    if (c != 0) {
+        return c;
+    }
+
+    return (ha->fix->seq > hb->fix->seq) - (ha->fix->seq < hb->fix->seq);
 }
 
 
 /*
  * The batches in flight that the standings of a race were fed before
- * its replay (which may not have them yet: they are being written) are
- * fed again; those it had come twice, which the standings take.
+ * its replay are fed again, but for the fixes the replay returned (a
+ * batch may not be stored yet, or only in part, while it is written):
+ * each fix once.  The batches not fed yet skip those in feed().
  */
 
 static void
@@ -1166,24 +1313,59 @@ race_tracker_refeed(race_tracker_t *tr, race_book_race_t *r)
             continue;
         }
 
-        /* sorted by race: the race's fixes are together */
+        race_tracker_range(b, r->id, &i, &j);
+        race_tracker_feed_race(r, b, i, j);
+    }
+}
 
-        for (i = 0; i < b->nfixes; i++) {
-            if (strcmp(b->fixes[i].msg->race, r->id) == 0) {
-                break;
-            }
+
+/* fixes [i, j) of a batch, of race r, to its standings but the replayed */
+
+static void
+race_tracker_feed_race(race_book_race_t *r, race_pipe_batch_t *b, size_t i,
+    size_t j)
+{
+    size_t  k;
+
+    while (i < j) {
+        if (b->replayed[i]) {
+            i++;
+            continue;
         }
 
-        for (j = i; j < b->nfixes; j++) {
-            if (strcmp(b->fixes[j].msg->race, r->id) != 0) {
-                break;
-            }
+        for (k = i + 1; k < j && !b->replayed[k]; k++) {
+            /* void */
         }
 
-        if (j > i) {
-            race_board_feed(r->standings, r, &b->fixes[i], j - i);
+        race_board_feed(r->standings, r, &b->fixes[i], k - i);
+        i = k;
+    }
+}
+
+
+/* the fixes [*i, *j) of race in a batch: sorted by race, they are together */
+
+static void
+race_tracker_range(race_pipe_batch_t *b, const char *race, size_t *i,
+    size_t *j)
+{
+    size_t  k;
+
+    for (k = 0; k < b->nfixes; k++) {
+        if (strcmp(b->fixes[k].msg->race, race) == 0) {
+            break;
         }
     }
+
+    *i = k;
+
+    for ( /* void */ ; k < b->nfixes; k++) {
+        if (strcmp(b->fixes[k].msg->race, race) != 0) {
+            break;
+        }
+    }
+
+    *j = k;
 }
 
 
@@ -1226,7 +1408,7 @@ race_tracker_feed(race_tracker_t *tr, race_pipe_batch_t *b)
         }
 
         if (r->standings != NULL && r->replayed) {
-            race_board_feed(r->standings, r, &b->fixes[i], j - i);
+            race_tracker_feed_race(r, b, i, j);
         }
     }
 }

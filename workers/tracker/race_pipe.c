@@ -233,6 +233,7 @@ race_pipe_begin(race_pipe_t *p, race_pipe_batch_t *b)
 
     nb->seq = seq;
     nb->fed = 0;
+    memset(nb->replayed, 0, nb->nfixes);
     memset(&nb->res, 0, sizeof(race_store_result_t));
 
     return nb;
@@ -561,8 +562,9 @@ race_pipe_batch_init(race_pipe_batch_t *b, size_t batch_max,
 {
     b->msgs = calloc(batch_max, sizeof(race_fix_msg_t));
     b->fixes = calloc(max_fixes, sizeof(race_fix_t));
+    b->replayed = calloc(max_fixes, 1);
 
-    if (b->msgs == NULL || b->fixes == NULL
+    if (b->msgs == NULL || b->fixes == NULL || b->replayed == NULL
         || race_queue_batch_init(&b->batch, batch_max) != 0)
     {
         return -1;
@@ -576,8 +578,10 @@ static void
 race_pipe_batch_free(race_pipe_batch_t *b)
 {
     race_queue_batch_free(&b->batch);
+    free(b->replayed);
     free(b->fixes);
     free(b->msgs);
+    b->replayed = NULL;
     b->fixes = NULL;
     b->msgs = NULL;
 }

@@ -48,6 +48,13 @@ typedef struct {
     uint64_t                seq;        /* in the window */
     unsigned                fed:1;      /* main thread: standings fed */
 
+    /*
+     * The main thread's, one per fix: the fix came back in a replay of
+     * its race's standings made while the batch was in flight, so the
+     * standings have it and it is not fed (again).  Zeroed by begin().
+     */
+    unsigned char          *replayed;
+
     /* the writer's, read by the main thread once done() gives it */
     race_store_result_t     res;
 } race_pipe_batch_t;
