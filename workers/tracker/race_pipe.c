@@ -2,9 +2,12 @@
 /*
  * ngx_race workers: race-tracker's pipeline of MongoDB writes.
  *
- * One mutex guards the window and the batches' states; two condition
+ * One mutex guards the window and the batches' states; three condition
  * variables on the monotonic clock: work (a batch to write, or quit)
- * for the writers, done (a write ended) for the main thread.  A writer
+ * for the idle writers, retry (quit) for a writer sleeping before it
+ * retries, done (a write ended) for the main thread.  A batch queued
+ * signals work only: a retrying writer is not woken before its backoff
+ * ends (nor does it take the wakeup an idle writer needs).  A writer
  * holds the mutex only to pick a batch and to say it is stored: the
  * insert and its retries run without it.  The metrics are atomics, the
  * log is thread-safe: the writers use both directly.
@@ -49,6 +52,7 @@ typedef struct {
 struct race_pipe_s {
     pthread_mutex_t         mutex;
     pthread_cond_t          work;
+    pthread_cond_t          retry;
     pthread_cond_t          done;
     race_window_t           window;
 
@@ -109,7 +113,15 @@ race_pipe_open(const race_pipe_conf_t *conf)
         err = pthread_cond_init(&p->work, &attr);
 
         if (err == 0) {
-            err = pthread_cond_init(&p->done, &attr);
+            err = pthread_cond_init(&p->retry, &attr);
+
+            if (err == 0) {
+                err = pthread_cond_init(&p->done, &attr);
+
+                if (err != 0) {
+                    pthread_cond_destroy(&p->retry);
+                }
+            }
 
             if (err != 0) {
                 pthread_cond_destroy(&p->work);
@@ -347,6 +359,7 @@ race_pipe_halt(race_pipe_t *p)
     pthread_mutex_lock(&p->mutex);
     p->quit = 1;
     pthread_cond_broadcast(&p->work);
+    pthread_cond_broadcast(&p->retry);
     pthread_mutex_unlock(&p->mutex);
 
     for (i = 0; i < p->nwriters; i++) {
@@ -398,6 +411,7 @@ race_pipe_close(race_pipe_t *p)
 
     if (p->sync) {
         pthread_cond_destroy(&p->done);
+        pthread_cond_destroy(&p->retry);
         pthread_cond_destroy(&p->work);
         pthread_mutex_destroy(&p->mutex);
     }
@@ -469,7 +483,7 @@ race_pipe_writer(void *data)
             p->failing++;
 
             if (!p->quit) {
-                race_pipe_timedwait(&p->work, &p->mutex, delay);
+                race_pipe_timedwait(&p->retry, &p->mutex, delay);
             }
 
             if (p->quit) {
