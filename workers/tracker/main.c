@@ -152,8 +152,7 @@ typedef struct {
     race_pipe_batch_t       in;
     size_t                  max_fixes;
 
-    /* the receive time of the newest fix live, Unix ms; the lag */
-    int64_t                 newest;
+    /* how far behind the live view is, ms */
     int64_t                 lag_ms;
 
     int64_t                 next_tick;  /* monotonic ms */
@@ -797,10 +796,6 @@ race_tracker_lag(race_tracker_t *tr, race_pipe_batch_t *b)
 
     if (newest == 0) {
         return;
-    }
-
-    if (newest > tr->newest) {
-        tr->newest = newest;
     }
 
     now = race_time_wall_ms();
