@@ -19,6 +19,10 @@
 #include "race_mongo.h"
 
 
+/* a call's reply waited for at least this long (socketTimeoutMS), ms */
+#define RACE_MONGO_SOCKET_MS  15000
+
+
 static void race_mongo_log(mongoc_log_level_t level, const char *domain,
     const char *message, void *data);
 
@@ -78,6 +82,23 @@ race_mongo_client(const char *uri_string, const char *appname,
     if (!mongoc_uri_has_option(uri, MONGOC_URI_CONNECTTIMEOUTMS)) {
         mongoc_uri_set_option_as_int32(uri, MONGOC_URI_CONNECTTIMEOUTMS,
                                        timeout_ms);
+    }
+
+    /*
+     * A server that accepts and never answers: the driver's default
+     * (300 s) would hold a call, and a stop waiting for a writer's
+     * insert, that long.  Generous, since a call that times out is
+     * made again from its start: our longest, an insert of a batch or
+     * a cursor's batch of 1000 fixes, takes a second or so on a loaded
+     * server.  15 s keeps a stop within stop_timeout_ms plus the 20 s
+     * the deployment gives (README), and a call within the default
+     * liveness_timeout_ms (30 s).
+     */
+
+    if (!mongoc_uri_has_option(uri, MONGOC_URI_SOCKETTIMEOUTMS)) {
+        mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SOCKETTIMEOUTMS,
+                                       timeout_ms > RACE_MONGO_SOCKET_MS
+                                       ? timeout_ms : RACE_MONGO_SOCKET_MS);
     }
 
     client = mongoc_client_new_from_uri_with_error(uri, &error);

@@ -25,7 +25,10 @@ void race_mongo_cleanup(void);
 /*
  * A client with error API 2, the appname, and timeout_ms for server
  * selection and connect unless the URI says otherwise, so that a call
- * fails fast while the server is down.  NULL on failure, logged.
+ * fails fast while the server is down; a reply is waited for
+ * max(timeout_ms, 15 s) (socketTimeoutMS) unless the URI says
+ * otherwise, so that a server that hangs holds no call for long.  NULL
+ * on failure, logged.
  */
 mongoc_client_t *race_mongo_client(const char *uri, const char *appname,
     int timeout_ms);
