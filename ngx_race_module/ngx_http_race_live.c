@@ -1264,7 +1264,7 @@ static void
 ngx_http_race_live_tick(ngx_http_race_live_race_t *race, const char *data,
     size_t len)
 {
-    json_t        *tick;
+    json_t        *tick, *prev, *lag;
     ngx_uint_t     all, first;
     json_error_t   err;
 
@@ -1328,6 +1328,21 @@ ngx_http_race_live_tick(ngx_http_race_live_race_t *race, const char *data,
     }
 
     if (race->last) {
+        /*
+         * A merged frame is as late as the latest of its fixes: the
+         * most lag_ms of its ticks, not the last tick's.
+         */
+        prev = json_object_get(race->last, "lag_ms");
+        lag = json_object_get(tick, "lag_ms");
+
+        if (json_is_integer(prev)
+            && (lag == NULL
+                || (json_is_integer(lag)
+                    && json_integer_value(lag) < json_integer_value(prev))))
+        {
+            (void) json_object_set(tick, "lag_ms", prev);
+        }
+
         json_decref(race->last);
     }
 

@@ -177,6 +177,28 @@ publish('r1', tick('r1', state('p1', 9000)));
 is($s && $s->{t}, 9000, 'r1 tick after r2 ticks');
 is($m->{race}, 'r1', 'and it is r1\'s');
 
+# ticks that leave merged: the frame's lag_ms is the most of theirs, so
+# a late fix is never shown as fresh; twenty ticks in one write, so that
+# nginx reads them in one turn
+sub lag_tick {
+    my ($lag, @states) = @_;
+    my $tk = tick('r1', @states);
+    $tk =~ s/^\{/{"lag_ms":$lag,/;
+    return $tk;
+}
+publish('r1', lag_tick(5000, state('p1', 20000)),
+    map { lag_tick(10, state('p2', 20000 + $_)) } 1 .. 20);
+my ($p1lag, $merged, $end_t) = (undef, 0, time + 10);
+while (time < $end_t) {
+    my $m = next_msg($a, $end_t - time) or last;
+    my %in = map { $_->{rider} => $_->{t} } @{$m->{riders} || []};
+    $p1lag = $m->{lag_ms} if ($in{p1} // 0) == 20000;
+    $merged = 1 if ($in{p1} // 0) == 20000 && $in{p2};
+    last if ($in{p2} // 0) == 20020;
+}
+ok($merged, 'ticks read in one turn leave merged');
+is($p1lag, 5000, 'a merged frame has the most lag_ms of its ticks');
+
 # bad paths
 my $ws = Race::WS->new(port => $port);
 my $res = $ws->handshake(path => '/live/bad%20race');
