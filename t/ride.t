@@ -203,7 +203,10 @@ is($code, 1009, 'oversized message: close 1009');
 
 # an open socket obeys its token
 
-# revoked while open: closed at once with 1008, the fix after it unacked
+# revoked while open: closed at once with 1008, without a message of
+# the phone's to wait for; a fix sent after that is never taken.  (One
+# sent right after the PUBLISH may reach nginx before the revocation
+# does, on another connection: no order holds between the two.)
 $ws = ride(jti => 'open-revoked');
 $ws->send_frame(Race::WS::TEXT, fix(seq => 30));
 ($ack) = read_until($ws, qr/"ack"/, 30);
@@ -212,12 +215,15 @@ is($ack, '{"type":"ack","seq":30}', 'a ride before its revocation: acked');
 resp_command($rport, 'SET', 'race:revoked:open-revoked', 1, 'EX', 3600);
 cmp_ok(resp_command($rport, 'PUBLISH', 'race:revoked', 'open-revoked'),
     '>=', 1, 'the revocation reaches nginx');
-$ws->send_frame(Race::WS::TEXT, fix(seq => 31));
 my ($close, $reason, $before) = $ws->read_close(10);
-is($close, 1008, 'revoked while open: close 1008');
+is($close, 1008, 'revoked while open: close 1008 at once');
 is($reason, 'token revoked', 'with the reason');
+{
+    local $SIG{PIPE} = 'IGNORE';
+    eval { $ws->send_frame(Race::WS::TEXT, fix(seq => 31)) };
+}
 ok(!grep({ $_->{payload} =~ /"ack"/ } @$before),
-    'the fix sent after the revocation is never acked');
+    'nothing acked after it (and Kafka never gets that fix: below)');
 
 # another rider's socket is not touched
 my $other = ride(jti => 'still-good');
