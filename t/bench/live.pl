@@ -38,7 +38,9 @@
 # state, nothing was lost or closed, and the p99 was under
 # --clean-p99-ms), the peak frames/s and ticks covered/s, p50/p99 (of
 # each frame's newest state, from its send) and CPU at a reference
-# rate, KB per idle spectator, and the ratio ours/Nchan.  Every command
+# rate, p50/p99 and the nginx workers' CPU-us per frame delivered at the
+# highest rate where both ran clean (the servers' own cost, apart from
+# the client's), KB per idle spectator, and the ratio ours/Nchan.  Every command
 # it runs is printed ("$ ..."); each step prints the client's key=value
 # line.
 #
@@ -386,12 +388,17 @@ for my $s (@SCENARIOS) {
 
 # the table
 
+sub is_clean {
+    my ($st) = @_;
+    return !($st->{lost} > 0 || $st->{final_missing} > 0
+        || $st->{closed} > 0 || $st->{p99_ms} > $o{clean_p99_ms});
+}
+
 sub clean {
     my ($steps) = @_;
     my $best;
     for my $st (@{$steps || []}) {
-        next if $st->{lost} > 0 || $st->{final_missing} > 0
-            || $st->{closed} > 0 || $st->{p99_ms} > $o{clean_p99_ms};
+        next unless is_clean($st);
         $best = $st->{frames_per_s}
             if !defined $best || $st->{frames_per_s} > $best;
     }
@@ -427,6 +434,8 @@ for my $s (@SCENARIOS) {
     }
 
     my %st = map { ($_ => $R{$s}{$_}{steps}) } @SERVERS;
+    my ($cmp, $cmp_clean) = both_clean(\%st);
+    my $cmp_what = $cmp_clean ? 'both clean' : 'lowest rate';
     push @rows,
         ["$what clean frames/s (p99<$o{clean_p99_ms}ms)",
             map { clean($st{$_}) } @SERVERS],
@@ -440,6 +449,41 @@ for my $s (@SCENARIOS) {
             map { at_rate($st{$_}, $sc->{ref}, 'p99_ms') } @SERVERS],
         ["$what nginx CPU % at $sc->{ref}/s",
             map { at_rate($st{$_}, $sc->{ref}, 'cpu_nginx') } @SERVERS];
+    next unless defined $cmp;
+    push @rows,
+        ["$what p50 ms at $cmp/s ($cmp_what)",
+            map { at_rate($st{$_}, $cmp, 'p50_ms') } @SERVERS],
+        ["$what p99 ms at $cmp/s ($cmp_what)",
+            map { at_rate($st{$_}, $cmp, 'p99_ms') } @SERVERS],
+        ["$what nginx CPU-us/frame at $cmp/s",
+            map { us_per_frame($st{$_}, $cmp) } @SERVERS];
+}
+
+# the highest rate at which every server ran clean, else the lowest
+# rate all ran (and 0): where the servers' own costs compare, below
+# saturation
+sub both_clean {
+    my ($st) = @_;
+    my (%clean, %ran);
+    for my $srv (@SERVERS) {
+        for my $step (@{$st->{$srv} || []}) {
+            $ran{$step->{rate}}++;
+            $clean{$step->{rate}}++ if is_clean($step);
+        }
+    }
+    my @all = grep { $clean{$_} == @SERVERS } keys %clean;
+    return ((sort { $b <=> $a } @all)[0], 1) if @all;
+    my @any = grep { $ran{$_} == @SERVERS } keys %ran;
+    return ((sort { $a <=> $b } @any)[0], 0);
+}
+
+# the nginx workers' CPU time per frame delivered, in microseconds
+sub us_per_frame {
+    my ($steps, $rate) = @_;
+    my $cpu = at_rate($steps, $rate, 'cpu_nginx');
+    my $fps = at_rate($steps, $rate, 'frames_per_s');
+    return undef unless defined $cpu && $fps;
+    return $cpu / 100 * 1e6 / $fps;
 }
 
 sub fmt {

@@ -45,7 +45,11 @@
 #                         --ramp-max races (RACES x 10) of RIDERS riders,
 #                         each with its own warm-up and window, until one
 #                         is not held; prints the highest held rate and
-#                         what saturated first
+#                         what saturated first; without --ramp-max, the
+#                         top is also what the hard limit of open files
+#                         lets connect
+#   --tick-ms MS          race-tracker's tick_ms (250): the live view's
+#                         latency is at least the wait for the next tick
 #
 # Besides the human lines it prints "capacity KEY=VALUE UNIT" lines, the
 # figures tools/capacity reads (docs/CAPACITY.md): the CPU seconds each
@@ -81,14 +85,18 @@ GetOptionsFromArray(\@argv, \%o, 'warmup=i', 'spectators=i',
     'worker-connections=i' => \$o{worker_connections},
     'ride-conf=s' => \$o{ride_conf},
     'max-reconnects=i' => \$o{max_reconnects}, 'drain=i', 'ramp',
-    'ramp-step=i' => \$o{ramp_step}, 'ramp-max=i' => \$o{ramp_max})
+    'ramp-step=i' => \$o{ramp_step}, 'ramp-max=i' => \$o{ramp_max},
+    'tick-ms=i' => \$o{tick_ms})
     or die "usage: see the top of t/bench/pipeline.pl\n";
 my ($races, $riders, $secs, $nspec) = (@argv, 20, 50, 30, 250)[0 .. 3];
 $_ = $_ + 0 for $races, $riders, $secs, $nspec;
 die "RACES, RIDERS and SECONDS must be at least 1\n"
     if $races < 1 || $riders < 1 || $secs < 1;
 $o{ramp_step} ||= $races;
+my $ramp_max_given = defined $o{ramp_max};
 $o{ramp_max} ||= $races * 10;
+die "--tick-ms must be from 50 to 5000 (race-tracker's tick_ms)\n"
+    if defined $o{tick_ms} && ($o{tick_ms} < 50 || $o{tick_ms} > 5000);
 
 # the most races a step rides: what the limits are sized for
 my $max_races = $o{ramp} ? $o{ramp_max} : $races;
@@ -96,7 +104,7 @@ my $nwatch = defined $o{spectators} ? $o{spectators}
     : $max_races < 100 ? $max_races : 100;
 
 my $HZ = POSIX::sysconf(POSIX::_SC_CLK_TCK()) || 100;
-my $TICK_MS = 250;
+my $TICK_MS = $o{tick_ms} || 250;
 
 my $t = Race::Test->new;
 
@@ -135,14 +143,20 @@ printf "capacity machine.cores=%d cores\n", $ncpu;
 
 # --- connection limits sized to the load ---------------------------------
 
-my $max_phones = $max_races * $riders;
-my $conns = $max_phones + $nwatch;
-my $margin = 256 + int($conns / 10);
+my ($max_phones, $conns, $margin, $wconns, $nofile, $need);
 
-# each worker may get every connection: accepting is not shared evenly
-my $wconns = $o{worker_connections} || $conns + $margin;
-my $nofile = $wconns + 1024;      # and Kafka's, Redis's sockets, the logs
-my $need = $nofile > $conns + 64 ? $nofile : $conns + 64;
+sub size_limits {
+    $max_phones = $max_races * $riders;
+    $conns = $max_phones + $nwatch;
+    $margin = 256 + int($conns / 10);
+
+    # each worker may get every connection: accepting is not shared evenly
+    $wconns = $o{worker_connections} || $conns + $margin;
+    $nofile = $wconns + 1024;     # and Kafka's, Redis's sockets, the logs
+    $need = $nofile > $conns + 64 ? $nofile : $conns + 64;
+}
+
+size_limits();
 
 sub nofile_limits {
     my ($pid) = @_;
@@ -159,13 +173,32 @@ sub nofile_limits {
     $hard = 1e12 if $hard eq 'unlimited';
     $soft = 1e12 if $soft eq 'unlimited';
 
-    # root may raise the hard limit too, up to fs.nr_open
+    # root may raise the hard limit too, up to fs.nr_open (not in every
+    # container: then the limit stays, and what follows says so)
     if ($hard < $need && $> == 0) {
         my $open = read_first_line('/proc/sys/fs/nr_open') || 0;
         my $to = $need < $open ? $need : $open;
-        system('prlimit', "--pid=$$", "--nofile=$to:$to") == 0
-            or die "prlimit --pid=$$ --nofile=$to:$to failed\n";
-        ($soft, $hard) = nofile_limits($$);
+        if (system('prlimit', "--pid=$$", "--nofile=$to:$to") == 0) {
+            ($soft, $hard) = nofile_limits($$);
+        } else {
+            print "# could not raise the hard limit of open files from"
+                . " $hard to $to\n";
+        }
+    }
+
+    # a ramp whose top was not asked for stops where the limit does
+    if ($hard < $need && $o{ramp} && !$ramp_max_given) {
+        my $fit = $races;
+        while ($fit + $o{ramp_step} <= $o{ramp_max}) {
+            $max_races = $fit + $o{ramp_step};
+            size_limits();
+            last if $need > $hard;
+            $fit = $max_races;
+        }
+        $max_races = $o{ramp_max} = $fit;
+        size_limits();
+        print "# the ramp stops at $fit races: more phones need more than"
+            . " the hard limit of $hard open files\n" if $need <= $hard;
     }
 
     if ($hard < $need) {
@@ -920,7 +953,7 @@ sub spectators {
         $ri->{acked} || 0;
 
     capacity_line('spectators.riders', $riders, 'riders');
-    capacity_line('spectators.tick_ms', 250, 'ms');
+    capacity_line('spectators.tick_ms', $TICK_MS, 'ms');
     capacity_line('spectators.idle', $ok_idle ? $nspec : undef,
         'spectators');
     capacity_line('spectators.watching', $ok_watch ? $nspec : undef,
