@@ -150,6 +150,12 @@ static char *ngx_http_race_live_conf(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static ngx_int_t ngx_http_race_live_init_process(ngx_cycle_t *cycle);
 static void ngx_http_race_live_exit_process(ngx_cycle_t *cycle);
+static void *ngx_http_race_live_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_race_live_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static char *ngx_http_race_live_send_buffer(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static void ngx_http_race_live_set_send_buffer(ngx_http_request_t *r);
 static ngx_int_t ngx_http_race_live_handler(ngx_http_request_t *r);
 static void ngx_http_race_live_token(ngx_http_request_t *r,
     ngx_http_race_live_ask_t *ask);
@@ -199,6 +205,17 @@ typedef struct {
 } ngx_http_race_live_main_conf_t;
 
 
+typedef struct {
+    size_t                     send_buffer;   /* SO_SNDBUF; 0: the kernel's */
+} ngx_http_race_live_loc_conf_t;
+
+
+static ngx_http_race_conf_value_t  ngx_http_race_live_send_buffer_value = {
+    NGX_HTTP_RACE_CONF_SIZE, 4096, 64 * 1024 * 1024,
+    "a size from 4k to 64m, or off"
+};
+
+
 static ngx_command_t  ngx_http_race_live_commands[] = {
 
     { ngx_string("race_live"),
@@ -207,6 +224,13 @@ static ngx_command_t  ngx_http_race_live_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
+
+    { ngx_string("race_live_send_buffer"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_race_live_send_buffer,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_race_live_loc_conf_t, send_buffer),
+      &ngx_http_race_live_send_buffer_value },
 
       ngx_null_command
 };
@@ -222,8 +246,8 @@ static ngx_http_module_t  ngx_http_race_live_module_ctx = {
     NULL,                                  /* create server configuration */
     NULL,                                  /* merge server configuration */
 
-    NULL,                                  /* create location configuration */
-    NULL                                   /* merge location configuration */
+    ngx_http_race_live_create_loc_conf,    /* create location configuration */
+    ngx_http_race_live_merge_loc_conf      /* merge location configuration */
 };
 
 
@@ -286,6 +310,97 @@ ngx_http_race_live_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     lmcf->enabled = 1;
 
     return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_race_live_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_race_live_loc_conf_t  *llcf;
+
+    llcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_race_live_loc_conf_t));
+    if (llcf == NULL) {
+        return NULL;
+    }
+
+    llcf->send_buffer = NGX_CONF_UNSET_SIZE;
+
+    return llcf;
+}
+
+
+static char *
+ngx_http_race_live_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_race_live_loc_conf_t *prev = parent;
+    ngx_http_race_live_loc_conf_t *conf = child;
+
+    /*
+     * Which the kernel doubles: a snapshot and a few ticks in flight,
+     * still some 100 KB/s at a 300 ms round trip (see the README).
+     */
+    ngx_conf_merge_size_value(conf->send_buffer, prev->send_buffer,
+                              32 * 1024);
+
+    return NGX_CONF_OK;
+}
+
+
+/* race_live_send_buffer size | off */
+
+static char *
+ngx_http_race_live_send_buffer(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_race_live_loc_conf_t *llcf = conf;
+
+    ngx_str_t  *value;
+
+    value = cf->args->elts;
+
+    if (value[1].len == 3 && ngx_strncmp(value[1].data, "off", 3) == 0) {
+        if (llcf->send_buffer != NGX_CONF_UNSET_SIZE) {
+            return "is duplicate";
+        }
+
+        llcf->send_buffer = 0;
+        return NGX_CONF_OK;
+    }
+
+    return ngx_http_race_conf_set_value(cf, cmd, conf);
+}
+
+
+/*
+ * A spectator who falls behind must wait in the module, where a backlog
+ * becomes a snapshot, not in the kernel: autotuned, the socket's buffer
+ * takes megabytes of frames first.  Should the call fail, the spectator
+ * only catches up later: it is logged, not fatal.
+ */
+
+static void
+ngx_http_race_live_set_send_buffer(ngx_http_request_t *r)
+{
+    int                             sndbuf;
+    ngx_http_race_live_loc_conf_t  *llcf;
+
+    llcf = ngx_http_get_module_loc_conf(r, ngx_http_race_live_module);
+
+    if (llcf->send_buffer == 0) {
+        /* off: the kernel's autotuning, or the listen's sndbuf= */
+        return;
+    }
+
+    sndbuf = (int) llcf->send_buffer;
+
+    if (setsockopt(r->connection->fd, SOL_SOCKET, SO_SNDBUF,
+                   (const void *) &sndbuf, sizeof(int))
+        == -1)
+    {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, ngx_socket_errno,
+                      "race: setsockopt(SO_SNDBUF, %d) failed, ignored",
+                      sndbuf);
+    }
 }
 
 
@@ -591,6 +706,8 @@ ngx_http_race_live_start(ngx_http_request_t *r, ngx_http_race_live_ask_t *ask,
     if (ws == NULL) {
         return rc;
     }
+
+    ngx_http_race_live_set_send_buffer(r);
 
     /* answered 101, the connection serves no other request: once each */
 

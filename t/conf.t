@@ -134,6 +134,10 @@ EOF
             race_ride_after_finish 24d;
 EOF2
 
+good('live send buffer at its ends, and off', conf($base
+    . 'race_live_send_buffer 4k;', 'race_live; race_live_send_buffer 64m;',
+    'race_live_send_buffer off;'));
+
 good('server level', conf($base, 'race_ingest;',
     'race_ride_max_batch 1; race_fix_max_future 24d; race_fix_max_past 1ms;'
     . ' race_ride_max_in_flight 1; race_ride_max_in_flight_size 1k;'));
@@ -206,6 +210,23 @@ bad('max past not a time', conf('race_fix_max_past week;'),
     quoted('race_fix_max_past'), quoted('week'));
 bad('max past twice', conf('race_fix_max_past 1d; race_fix_max_past 2d;'),
     quoted('race_fix_max_past'), qr/duplicate/);
+
+bad('live send buffer 4095', conf($base, 'race_live_send_buffer 4095;'),
+    quoted('race_live_send_buffer'), quoted('4095'), qr/4k to 64m, or off/);
+bad('live send buffer 65m', conf($base, 'race_live_send_buffer 65m;'),
+    quoted('race_live_send_buffer'), quoted('65m'));
+bad('live send buffer 0', conf('race_live_send_buffer 0;'),
+    quoted('race_live_send_buffer'), quoted('0'));
+bad('live send buffer on', conf('race_live_send_buffer on;'),
+    quoted('race_live_send_buffer'), quoted('on'));
+bad('live send buffer twice',
+    conf('race_live_send_buffer 8k; race_live_send_buffer 16k;'),
+    quoted('race_live_send_buffer'), qr/duplicate/);
+bad('live send buffer off twice',
+    conf('race_live_send_buffer off; race_live_send_buffer off;'),
+    quoted('race_live_send_buffer'), qr/duplicate/);
+bad('live send buffer without a size', conf('race_live_send_buffer;'),
+    quoted('race_live_send_buffer'), qr/number of arguments/);
 
 
 # Kafka
