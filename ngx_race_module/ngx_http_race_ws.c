@@ -1414,6 +1414,11 @@ ngx_http_race_ws_detach(ngx_http_race_ws_t *ws)
     ngx_pool_cleanup_t     *cln;
     ngx_http_request_t     *r;
     ngx_http_connection_t  *hc;
+#if (NGX_DEBUG)
+    ngx_uint_t              blocks, large;
+    ngx_pool_t             *p;
+    ngx_pool_large_t       *l;
+#endif
 
     r = ws->request;
     c = ws->connection;
@@ -1473,6 +1478,28 @@ ngx_http_race_ws_detach(ngx_http_race_ws_t *ws)
     hc->busy = NULL;
     hc->free = NULL;
     hc->nbusy = 0;
+
+#if (NGX_DEBUG)
+
+    /* what an idle socket keeps: t/ws_idle.t reads it */
+
+    blocks = 0;
+    large = 0;
+
+    for (p = c->pool; p; p = p->d.next) {
+        blocks++;
+    }
+
+    for (l = c->pool->large; l; l = l->next) {
+        if (l->alloc) {
+            large++;
+        }
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                   "race: websocket's pool: %ui blocks, %ui large",
+                   blocks, large);
+#endif
 }
 
 
