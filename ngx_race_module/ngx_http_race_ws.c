@@ -67,6 +67,7 @@ static ngx_int_t ngx_http_race_ws_grow_queue(ngx_http_race_ws_t *ws);
 static void ngx_http_race_ws_shrink_queue(ngx_http_race_ws_t *ws);
 static void ngx_http_race_ws_cleanup(void *data);
 
+static ngx_int_t ngx_http_race_ws_init_process(ngx_cycle_t *cycle);
 static void *ngx_http_race_ws_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_race_ws_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
@@ -178,7 +179,7 @@ ngx_module_t  ngx_http_race_ws_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
-    NULL,                                  /* init process */
+    ngx_http_race_ws_init_process,         /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
     NULL,                                  /* exit process */
@@ -1601,6 +1602,31 @@ ngx_http_race_ws_echo_message(ngx_http_race_ws_t *ws, unsigned opcode,
     /* the read loop keeps a queue slot free for this answer */
     return ngx_http_race_ws_send(ws, opcode, data, len) == NGX_ERROR
            ? NGX_ERROR : NGX_OK;
+}
+
+
+/*
+ * A process's first SHA-1 through EVP sets up OpenSSL's library context
+ * and default provider: some heap and about 2 MB of libcrypto's pages
+ * (shared, but in the worker's RSS).  A handshake's accept key is one:
+ * taken here, before any connection, the first spectator does not wait
+ * for it, and a worker's memory grows per socket by the socket's own.
+ */
+
+static ngx_int_t
+ngx_http_race_ws_init_process(ngx_cycle_t *cycle)
+{
+    u_char  accept[RACE_WS_ACCEPT_LEN];
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
+    race_ws_accept((u_char *) "ngx_race warm-up", 16, accept);
+
+    return NGX_OK;
 }
 
 
