@@ -110,16 +110,21 @@ typedef struct {
 /*
  * After the upgrade, in the connection's pool: the request is freed
  * once the 101 is out (ngx_http_race_ws_detach()), the socket stays.
+ * Small enough to fit in what the pool's first block has left after
+ * nginx's own and the socket's: a second block would cost an idle
+ * spectator half a kilobyte.  So what only some spectators need, for a
+ * while or at all, is allocated apart, and freed with them: the timer
+ * of one that waits for its first snapshot, the grant of a private
+ * race's.
  */
 typedef struct {
     ngx_queue_t                 link;
     ngx_http_race_ws_t         *ws;
     ngx_http_race_live_race_t  *race;
-    ngx_event_t                 wait;           /* for the first snapshot */
+    ngx_event_t                *wait;           /* for the first snapshot */
+    ngx_http_race_grant_t      *grant;          /* a private race's */
     unsigned                    live:1;         /* has its snapshot */
     unsigned                    slow:1;         /* missed ticks */
-
-    ngx_http_race_grant_t       grant;          /* a private race's */
 } ngx_http_race_spectator_t;
 
 
@@ -173,6 +178,7 @@ static ngx_int_t ngx_http_race_live_message(ngx_http_race_ws_t *ws,
 static void ngx_http_race_live_drain(ngx_http_race_ws_t *ws);
 static void ngx_http_race_live_close(ngx_http_race_ws_t *ws);
 static void ngx_http_race_live_waited(ngx_event_t *ev);
+static void ngx_http_race_live_unwait(ngx_http_race_spectator_t *sp);
 
 static ngx_http_race_live_race_t *ngx_http_race_live_find(u_char *id,
     size_t len);
@@ -732,30 +738,43 @@ ngx_http_race_live_start(ngx_http_request_t *r, ngx_http_race_live_ask_t *ask,
     race->nspectators++;
     ngx_http_race_gauge(subscribers, 1);
 
-    sp->wait.handler = ngx_http_race_live_waited;
-    sp->wait.data = sp;
-    sp->wait.log = r->connection->log;
-    sp->wait.cancelable = 1;
-
     if (private) {
         /* the socket obeys its token: revoked or expired, it closes */
 
-        ngx_memcpy(sp->grant.jti, ask->claims->jti,
-                   ngx_strlen(ask->claims->jti) + 1);
-        sp->grant.expires = (time_t) (ask->claims->exp
-                                      + RACE_JWT_RIDE_LEEWAY);
-        sp->grant.end = ngx_http_race_live_end;
-        sp->grant.data = sp;
-        sp->grant.log = r->connection->log;
+        sp->grant = ngx_calloc(sizeof(ngx_http_race_grant_t),
+                               r->connection->log);
+        if (sp->grant == NULL) {
+            ngx_http_race_ws_close(ws, RACE_WS_CLOSE_INTERNAL, "no memory");
+            return NGX_DONE;
+        }
 
-        ngx_http_race_grant_add(&sp->grant);
+        ngx_memcpy(sp->grant->jti, ask->claims->jti,
+                   ngx_strlen(ask->claims->jti) + 1);
+        sp->grant->expires = (time_t) (ask->claims->exp
+                                       + RACE_JWT_RIDE_LEEWAY);
+        sp->grant->end = ngx_http_race_live_end;
+        sp->grant->data = sp;
+        sp->grant->log = r->connection->log;
+
+        ngx_http_race_grant_add(sp->grant);
     }
 
     if (race->loaded) {
         (void) ngx_http_race_live_send_snapshot(sp);
 
     } else {
-        ngx_add_timer(&sp->wait, ngx_http_race_live->timeout);
+        sp->wait = ngx_calloc(sizeof(ngx_event_t), r->connection->log);
+        if (sp->wait == NULL) {
+            ngx_http_race_ws_close(ws, RACE_WS_CLOSE_INTERNAL, "no memory");
+            return NGX_DONE;
+        }
+
+        sp->wait->handler = ngx_http_race_live_waited;
+        sp->wait->data = sp;
+        sp->wait->log = r->connection->log;
+        sp->wait->cancelable = 1;
+
+        ngx_add_timer(sp->wait, ngx_http_race_live->timeout);
 
         /*
          * The snapshot follows when the race's states are loaded, which
@@ -837,11 +856,14 @@ ngx_http_race_live_close(ngx_http_race_ws_t *ws)
 
     race = sp->race;
 
-    if (sp->wait.timer_set) {
-        ngx_del_timer(&sp->wait);
+    ngx_http_race_live_unwait(sp);
+
+    if (sp->grant) {
+        ngx_http_race_grant_delete(sp->grant);
+        ngx_free(sp->grant);
+        sp->grant = NULL;
     }
 
-    ngx_http_race_grant_delete(&sp->grant);
     sp->ws = NULL;
 
     if (race == NULL) {
@@ -873,8 +895,29 @@ ngx_http_race_live_waited(ngx_event_t *ev)
                   sp->race ? (char *) sp->race->id : "",
                   ngx_http_race_live ? ngx_http_race_live->timeout : 0);
 
+    /* the timers' loop touches an expired event no more */
+    ngx_http_race_live_unwait(sp);
+
     ngx_http_race_ws_close(sp->ws, NGX_HTTP_RACE_CLOSE_TRY_AGAIN,
                            "live state unavailable, try again");
+}
+
+
+/* the wait for the first snapshot is over: its timer goes */
+
+static void
+ngx_http_race_live_unwait(ngx_http_race_spectator_t *sp)
+{
+    if (sp->wait == NULL) {
+        return;
+    }
+
+    if (sp->wait->timer_set) {
+        ngx_del_timer(sp->wait);
+    }
+
+    ngx_free(sp->wait);
+    sp->wait = NULL;
 }
 
 
@@ -933,8 +976,8 @@ ngx_http_race_live_send_snapshot(ngx_http_race_spectator_t *sp)
 
     sp->live = (rc == NGX_OK);
 
-    if (sp->live && sp->wait.timer_set) {
-        ngx_del_timer(&sp->wait);
+    if (sp->live) {
+        ngx_http_race_live_unwait(sp);
     }
 
     return rc;

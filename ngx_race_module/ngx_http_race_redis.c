@@ -31,8 +31,11 @@
 #define NGX_HTTP_RACE_REDIS_BACKOFF_MIN   100
 #define NGX_HTTP_RACE_REDIS_BACKOFF_MAX   5000
 
-/* hiredis reads 16k a call: up to 64k an event, then others get a turn */
-#define NGX_HTTP_RACE_REDIS_READ_BURST    4
+/* what hiredis reads a call (redisBufferRead()'s buffer) */
+#define NGX_HTTP_RACE_REDIS_READ_SIZE     (16 * 1024)
+
+/* a read event's safety bound, never reached at a sane publish rate */
+#define NGX_HTTP_RACE_REDIS_READ_MAX      (1024 * 1024)
 
 /* the subscriber's probe: a channel nobody publishes to */
 #define NGX_HTTP_RACE_REDIS_PROBE_CHANNEL  "race:watchdog"
@@ -494,17 +497,22 @@ ngx_http_race_redis_probed(redisAsyncContext *ac, void *r, void *privdata)
 
 
 /*
- * Everything the socket holds is read, in bounded bursts: a subscriber
- * that took one buffer a turn of the loop would leave messages waiting
- * in the kernel and in Redis' output buffer (which, past its
- * client-output-buffer-limit, drops the subscriber), and its owner
- * could not merge them.
+ * A read event takes all the socket holds, until FIONREAD says it is
+ * empty.  The owner merges what comes in one turn of the loop (the live
+ * module's ticks of a race, into one frame): bytes left in the kernel
+ * are not merged but wait a turn, and more pile up behind them while
+ * the publisher goes on, in the socket and then in Redis' output
+ * buffer (which, past its client-output-buffer-limit, drops the
+ * subscriber).  A fixed burst a turn (it was 64 KB) is such a backlog
+ * as soon as ticks come faster than it.  The byte budget only bounds a
+ * publisher that writes faster than the callbacks parse: past it, the
+ * level-triggered event comes back once others had their turn.
  */
 
 static void
 ngx_http_race_redis_read_handler(ngx_event_t *ev)
 {
-    ngx_uint_t              i;
+    ngx_uint_t              reads;
     ngx_connection_t       *c;
     ngx_http_race_redis_t  *rd;
 #if (NGX_HAVE_FIONREAD)
@@ -516,7 +524,7 @@ ngx_http_race_redis_read_handler(ngx_event_t *ev)
 
     rd->heard = 1;
 
-    for (i = 0; i < NGX_HTTP_RACE_REDIS_READ_BURST && rd->ac; i++) {
+    for (reads = 1; rd->ac; reads++) {
 
         redisAsyncHandleRead(rd->ac);
 
@@ -525,9 +533,24 @@ ngx_http_race_redis_read_handler(ngx_event_t *ev)
         /* the callbacks may have dropped the connection */
 
         if (rd->ac == NULL
-            || ngx_socket_nread(rd->ac->c.fd, &avail) == -1
-            || avail == 0)
+            || ngx_socket_nread(rd->ac->c.fd, &avail) == -1)
         {
+            break;
+        }
+
+        if (avail == 0) {
+            ngx_log_debug2(NGX_LOG_DEBUG_HTTP, rd->log, 0,
+                           "race: redis %s read all it held in %ui reads",
+                           rd->name, reads);
+            break;
+        }
+
+        if (reads * NGX_HTTP_RACE_REDIS_READ_SIZE
+            >= NGX_HTTP_RACE_REDIS_READ_MAX)
+        {
+            ngx_log_debug2(NGX_LOG_DEBUG_HTTP, rd->log, 0,
+                           "race: redis %s read its budget, %d bytes left",
+                           rd->name, avail);
             break;
         }
 

@@ -67,6 +67,7 @@ static ngx_int_t ngx_http_race_ws_grow_queue(ngx_http_race_ws_t *ws);
 static void ngx_http_race_ws_shrink_queue(ngx_http_race_ws_t *ws);
 static void ngx_http_race_ws_cleanup(void *data);
 
+static ngx_int_t ngx_http_race_ws_init_process(ngx_cycle_t *cycle);
 static void *ngx_http_race_ws_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_race_ws_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
@@ -178,7 +179,7 @@ ngx_module_t  ngx_http_race_ws_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
-    NULL,                                  /* init process */
+    ngx_http_race_ws_init_process,         /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
     NULL,                                  /* exit process */
@@ -1414,6 +1415,11 @@ ngx_http_race_ws_detach(ngx_http_race_ws_t *ws)
     ngx_pool_cleanup_t     *cln;
     ngx_http_request_t     *r;
     ngx_http_connection_t  *hc;
+#if (NGX_DEBUG)
+    ngx_uint_t              blocks, large;
+    ngx_pool_t             *p;
+    ngx_pool_large_t       *l;
+#endif
 
     r = ws->request;
     c = ws->connection;
@@ -1473,6 +1479,28 @@ ngx_http_race_ws_detach(ngx_http_race_ws_t *ws)
     hc->busy = NULL;
     hc->free = NULL;
     hc->nbusy = 0;
+
+#if (NGX_DEBUG)
+
+    /* what an idle socket keeps: t/ws_idle.t reads it */
+
+    blocks = 0;
+    large = 0;
+
+    for (p = c->pool; p; p = p->d.next) {
+        blocks++;
+    }
+
+    for (l = c->pool->large; l; l = l->next) {
+        if (l->alloc) {
+            large++;
+        }
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                   "race: websocket's pool: %ui blocks, %ui large",
+                   blocks, large);
+#endif
 }
 
 
@@ -1574,6 +1602,31 @@ ngx_http_race_ws_echo_message(ngx_http_race_ws_t *ws, unsigned opcode,
     /* the read loop keeps a queue slot free for this answer */
     return ngx_http_race_ws_send(ws, opcode, data, len) == NGX_ERROR
            ? NGX_ERROR : NGX_OK;
+}
+
+
+/*
+ * A process's first SHA-1 through EVP sets up OpenSSL's library context
+ * and default provider: some heap and about 2 MB of libcrypto's pages
+ * (shared, but in the worker's RSS).  A handshake's accept key is one:
+ * taken here, before any connection, the first spectator does not wait
+ * for it, and a worker's memory grows per socket by the socket's own.
+ */
+
+static ngx_int_t
+ngx_http_race_ws_init_process(ngx_cycle_t *cycle)
+{
+    u_char  accept[RACE_WS_ACCEPT_LEN];
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
+    race_ws_accept((u_char *) "ngx_race warm-up", 16, accept);
+
+    return NGX_OK;
 }
 
 

@@ -7,8 +7,10 @@
 # queue goes back to its few inline slots once empty.  Everything after
 # that still works: ticks, a tick larger than any buffer, a backlog
 # larger than the inline queue, the peer writing again, fragments,
-# pings, the close handshake.  A socket whose request something else
-# needs (limit_conn counts it) keeps its request, and the limit holds.
+# pings, the close handshake.  What the socket keeps fits in one block
+# of its connection's pool (the debug log says so).  A socket whose
+# request something else needs (limit_conn counts it) keeps its
+# request, and the limit holds.
 
 use strict;
 use warnings;
@@ -28,6 +30,7 @@ my $port = $t->port;
 my $redis = $t->redis;
 my ($rport) = $redis =~ /:(\d+)$/;
 my $json = JSON::PP->new->canonical;
+my $dir = $t->dir;
 
 $t->nginx(listen => [$port], http => <<"EOF");
     race_redis $redis;
@@ -41,10 +44,12 @@ $t->nginx(listen => [$port], http => <<"EOF");
         location /live/ {
             race_live;
             race_ws_send_queue 256;
+            error_log $dir/debug.log debug;
         }
 
         location = /echo {
             race_ws_echo;
+            error_log $dir/debug.log debug;
         }
 
         location = /limited/echo {
@@ -96,6 +101,13 @@ sub logged {
     return @l >= $n;
 }
 
+# what each detached socket's connection pool kept, from the debug log:
+# [blocks, large allocations] (the second block would be half a KB)
+sub pools {
+    return [map { /websocket's pool: (\d+) blocks, (\d+) large/ ? [$1, $2]
+                  : () } split /\n/, $t->read_file('debug.log')];
+}
+
 redis(['HSET', 'race:r1:state', 'p1', state('p1', 1000)],
       ['HSET', 'race:r1:state', 'p2', state('p2', 1000)]);
 
@@ -108,6 +120,8 @@ is($m && scalar @{$m->{riders}}, 2, 'live: of both riders');
 
 ok(wait_for(sub { logged('/live/r1', 1) }, 10, 0.05),
     'live: the request is logged while the socket is open (freed)');
+is_deeply(pools(), [[1, 1]], 'live: its connection\'s pool is one block, '
+    . 'and the socket the only large allocation');
 
 publish(tick(state('p1', 2000)));
 $m = next_msg($sp);
@@ -167,6 +181,7 @@ is(ref $f && $f->{payload}, 'first', 'echo: the first message');
 
 ok(wait_for(sub { logged('/echo', 1) }, 10, 0.05),
     'echo: the request is logged while the socket is open (freed)');
+is_deeply(pools()->[1], [1, 1], 'echo: one block, one large allocation');
 
 sleep 0.5;
 $e->send_frame(Race::WS::TEXT, 'after a while');
