@@ -20,8 +20,12 @@
  * waiting behind the one being written skips it and, once it drains,
  * gets a fresh snapshot instead.
  *
+ * No tree is built of a tick: core/race_tick.c checks its text as JSON
+ * and finds its states, whose bytes the race keeps, and a frame of
+ * several ticks or a snapshot is those bytes joined.
+ *
  * A late tick never moves a rider back: states are merged by "t".  A
- * tick's state with the t we have and other members is the worker
+ * tick's state with the t we have and other bytes is the worker
  * restating the same fix with new standings (a rank, a gap, a status
  * changed without a fix of the rider's): it is taken too.
  *
@@ -48,7 +52,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include <jansson.h>
+#include "race_tick.h"
 
 #include "ngx_http_race.h"
 #include "ngx_http_race_ws.h"
@@ -59,7 +63,6 @@
 #include "ngx_http_race_status.h"
 
 
-#define NGX_HTTP_RACE_LIVE_EARLY_TICKS  64   /* kept while a race loads */
 #define NGX_HTTP_RACE_LIVE_BACKLOG      2    /* frames: one being written */
 #define NGX_HTTP_RACE_CLOSE_TRY_AGAIN   1013 /* RFC 6455 registry */
 #define NGX_HTTP_RACE_CLOSE_POLICY      1008
@@ -79,16 +82,14 @@ typedef struct {
     ngx_queue_t                 spectators;
     ngx_uint_t                  nspectators;
 
-    json_t                     *riders;         /* id -> state; loaded */
+    /* the riders' states, the batch, the ticks while loading */
+    race_tick_store_t           store;
     ngx_http_race_frame_t      *snapshot;       /* NULL: build again */
-    json_t                     *early;          /* ticks while loading */
     ngx_uint_t                  generation;     /* of the HGETALL */
 
     /* the batch: what changed since the last frame, sent once */
     ngx_queue_t                 batch;          /* in the worker's list */
-    json_t                     *changed;        /* id -> state */
-    json_t                     *last;           /* the batch's last tick */
-    ngx_http_race_frame_t      *pending;        /* that tick, as it came */
+    ngx_http_race_frame_t      *pending;        /* its tick, as it came */
 
     ngx_http_race_sub_e         sub;
     unsigned                    loading:1;
@@ -147,6 +148,9 @@ typedef struct {
 
     ngx_queue_t                 batches;        /* races with changes */
     ngx_event_t                 emit;           /* posted: sends them */
+
+    race_tick_t                 tick;           /* the tick being read */
+    race_buf_t                  text;           /* a frame being built */
 } ngx_http_race_live_t;
 
 
@@ -194,8 +198,6 @@ static void ngx_http_race_live_on_state(redisAsyncContext *ac, void *r,
     void *privdata);
 static void ngx_http_race_live_tick(ngx_http_race_live_race_t *race,
     const char *data, size_t len);
-static ngx_uint_t ngx_http_race_live_merge(ngx_http_race_live_race_t *race,
-    json_t *tick, ngx_uint_t restate, json_t *changed, ngx_uint_t *all);
 static void ngx_http_race_live_emit_all(ngx_event_t *ev);
 static void ngx_http_race_live_emit(ngx_http_race_live_race_t *race);
 static void ngx_http_race_live_forget(ngx_http_race_live_race_t *race);
@@ -203,7 +205,6 @@ static ngx_int_t ngx_http_race_live_send_snapshot(
     ngx_http_race_spectator_t *sp);
 static void ngx_http_race_live_up(ngx_http_race_redis_t *rd, void *data);
 static void ngx_http_race_live_down(ngx_http_race_redis_t *rd, void *data);
-static int64_t ngx_http_race_live_time(json_t *state);
 
 
 typedef struct {
@@ -490,6 +491,9 @@ ngx_http_race_live_exit_process(ngx_cycle_t *cycle)
     if (lv->emit.posted) {
         ngx_delete_posted_event(&lv->emit);
     }
+
+    race_tick_free(&lv->tick);
+    race_buf_free(&lv->text);
 
     ngx_http_race_live = NULL;
 
@@ -924,11 +928,9 @@ ngx_http_race_live_unwait(ngx_http_race_spectator_t *sp)
 static ngx_int_t
 ngx_http_race_live_send_snapshot(ngx_http_race_spectator_t *sp)
 {
-    char                       *text;
-    json_t                     *msg, *riders, *state;
     ngx_int_t                   rc;
+    race_buf_t                 *text;
     ngx_time_t                 *tp;
-    const char                 *key;
     ngx_http_race_live_race_t  *race;
 
     race = sp->race;
@@ -936,36 +938,21 @@ ngx_http_race_live_send_snapshot(ngx_http_race_spectator_t *sp)
     if (race->snapshot == NULL) {
 
         tp = ngx_timeofday();
+        text = &ngx_http_race_live->text;
 
-        riders = json_array();
-        msg = json_pack("{s:s, s:s, s:I, s:o}", "type", "snapshot",
-                        "race", (char *) race->id,
-                        "t", (json_int_t) tp->sec * 1000 + tp->msec,
-                        "riders", riders);
-        if (msg == NULL) {
-            return NGX_ERROR;
-        }
-
-        json_object_foreach(race->riders, key, state) {
-            if (json_array_append(riders, state) != 0) {
-                json_decref(msg);
-                return NGX_ERROR;
-            }
-        }
-
-        text = json_dumps(msg, JSON_COMPACT);
-        json_decref(msg);
-
-        if (text == NULL) {
+        if (race_tick_store_snapshot(&race->store, (char *) race->id,
+                                     race->sn.str.len,
+                                     (int64_t) tp->sec * 1000 + tp->msec,
+                                     text)
+            != RACE_TICK_OK)
+        {
             return NGX_ERROR;
         }
 
         race->snapshot = ngx_http_race_frame_create(ngx_http_race_live->log,
                                                     RACE_WS_OP_TEXT,
-                                                    (u_char *) text,
-                                                    ngx_strlen(text));
-        free(text);
-
+                                                    (u_char *) text->data,
+                                                    text->len);
         if (race->snapshot == NULL) {
             return NGX_ERROR;
         }
@@ -1009,14 +996,10 @@ ngx_http_race_live_race(u_char *id, size_t len, ngx_log_t *log)
         return race;
     }
 
+    /* zeroed: the store is empty */
+
     race = ngx_calloc(sizeof(ngx_http_race_live_race_t), log);
     if (race == NULL) {
-        return NULL;
-    }
-
-    race->riders = json_object();
-    if (race->riders == NULL) {
-        ngx_free(race);
         return NULL;
     }
 
@@ -1052,10 +1035,6 @@ ngx_http_race_live_free(ngx_http_race_live_race_t *race)
 
     ngx_http_race_live_forget(race);
 
-    if (race->changed) {
-        json_decref(race->changed);
-    }
-
     ngx_rbtree_delete(&ngx_http_race_live->races, &race->sn.node);
     ngx_http_race_gauge(races, -1);
 
@@ -1063,11 +1042,7 @@ ngx_http_race_live_free(ngx_http_race_live_race_t *race)
         ngx_http_race_frame_release(race->snapshot);
     }
 
-    json_decref(race->riders);
-
-    if (race->early) {
-        json_decref(race->early);
-    }
+    race_tick_store_free(&race->store);
 
     ngx_free(race);
 }
@@ -1241,11 +1216,10 @@ ngx_http_race_live_on_sub(redisAsyncContext *ac, void *r, void *privdata)
 static void
 ngx_http_race_live_on_state(redisAsyncContext *ac, void *r, void *privdata)
 {
-    size_t                      i, k, n;
-    json_t                     *state, *tick;
+    size_t                      i;
     redisReply                 *reply, *field, *value;
     ngx_queue_t                *q;
-    json_error_t                err;
+    race_tick_rc_e              rc;
     ngx_http_race_live_race_t  *race;
     ngx_http_race_spectator_t  *sp;
     ngx_http_race_live_load_t  *ld;
@@ -1273,7 +1247,9 @@ ngx_http_race_live_on_state(redisAsyncContext *ac, void *r, void *privdata)
         return;
     }
 
-    json_object_clear(race->riders);
+    /* the ticks that came while loading stay: they are merged below */
+
+    race_tick_store_clear(&race->store);
 
     for (i = 0; i + 1 < reply->elements; i += 2) {
         field = reply->element[i];
@@ -1285,32 +1261,29 @@ ngx_http_race_live_on_state(redisAsyncContext *ac, void *r, void *privdata)
             continue;
         }
 
-        state = json_loadb(value->str, value->len, 0, &err);
+        rc = race_tick_store_put(&race->store, field->str, field->len,
+                                 value->str, value->len);
 
-        if (state == NULL || !json_is_object(state)) {
+        if (rc == RACE_TICK_BAD) {
             ngx_log_error(NGX_LOG_WARN, ngx_http_race_live->log, 0,
                           "race: bad state of a rider in race \"%s\"",
                           race->id);
-            json_decref(state);
-            continue;
-        }
 
-        (void) json_object_setn_new(race->riders, field->str, field->len,
-                                    state);
+        } else if (rc == RACE_TICK_NOMEM) {
+            ngx_log_error(NGX_LOG_ERR, ngx_http_race_live->log, 0,
+                          "race: state of a rider in race \"%s\" dropped: "
+                          "no memory", race->id);
+        }
     }
 
     /* ticks that came while loading: the newer states win */
 
-    if (race->early) {
-        n = json_array_size(race->early);
-
-        for (k = 0; k < n; k++) {
-            tick = json_array_get(race->early, k);
-            (void) ngx_http_race_live_merge(race, tick, 0, NULL, NULL);
-        }
-
-        json_decref(race->early);
-        race->early = NULL;
+    if (race_tick_store_early_merge(&race->store, &ngx_http_race_live->tick)
+        != RACE_TICK_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, ngx_http_race_live->log, 0,
+                      "race: early ticks of race \"%s\" dropped: no memory",
+                      race->id);
     }
 
     race->loaded = 1;
@@ -1336,82 +1309,6 @@ ngx_http_race_live_on_state(redisAsyncContext *ac, void *r, void *privdata)
 
 
 /*
- * Merges the tick's states that are newer than ours into the race, and
- * into changed if given, and returns how many were; *all tells whether
- * every state of the tick was newer.  With restate, a state as old as
- * ours but not equal to it counts as newer: a tick that came after the
- * load restates the fix.  Ticks that came while loading may be older
- * than what the load read, so for them the time alone decides.
- */
-
-static ngx_uint_t
-ngx_http_race_live_merge(ngx_http_race_live_race_t *race, json_t *tick,
-    ngx_uint_t restate, json_t *changed, ngx_uint_t *all)
-{
-    size_t       i;
-    int64_t      t, ourt;
-    json_t      *riders, *state, *id, *ours;
-    ngx_uint_t   n;
-    const char  *rider;
-
-    riders = json_object_get(tick, "riders");
-
-    if (all) {
-        *all = 1;
-    }
-
-    if (!json_is_array(riders)) {
-        return 0;
-    }
-
-    n = 0;
-
-    json_array_foreach(riders, i, state) {
-
-        id = json_object_get(state, "rider");
-        rider = json_string_value(id);
-
-        if (rider == NULL || !race_id_valid(rider, json_string_length(id))) {
-            if (all) {
-                *all = 0;
-            }
-
-            continue;
-        }
-
-        ours = json_object_get(race->riders, rider);
-
-        if (ours) {
-            t = ngx_http_race_live_time(state);
-            ourt = ngx_http_race_live_time(ours);
-
-            if (ourt > t
-                || (ourt == t && (!restate || json_equal(ours, state))))
-            {
-                if (all) {
-                    *all = 0;
-                }
-
-                continue;
-            }
-        }
-
-        if (json_object_set(race->riders, rider, state) != 0) {
-            continue;
-        }
-
-        if (changed) {
-            (void) json_object_set(changed, rider, state);
-        }
-
-        n++;
-    }
-
-    return n;
-}
-
-
-/*
  * A tick is merged into the race's batch, and the batch is sent by a
  * posted event, after every event of this turn of the loop: all the
  * ticks read meanwhile (the reader takes what the socket holds) leave
@@ -1424,49 +1321,49 @@ static void
 ngx_http_race_live_tick(ngx_http_race_live_race_t *race, const char *data,
     size_t len)
 {
-    json_t        *tick, *prev, *lag;
-    ngx_uint_t     all, first;
-    json_error_t   err;
+    int              all;
+    size_t           n;
+    ngx_uint_t       first;
+    race_tick_t     *tk;
+    race_tick_rc_e   rc;
 
-    tick = json_loadb(data, len, 0, &err);
+    tk = &ngx_http_race_live->tick;
 
-    if (tick == NULL || !json_is_object(tick)) {
+    rc = race_tick_scan(tk, data, len);
+
+    if (rc == RACE_TICK_BAD) {
         ngx_log_error(NGX_LOG_WARN, ngx_http_race_live->log, 0,
-                      "race: bad tick for race \"%s\": %s", race->id,
-                      err.text);
-        json_decref(tick);
+                      "race: bad tick for race \"%s\": %s at %uz",
+                      race->id, tk->error, tk->offset);
         return;
+    }
+
+    if (rc == RACE_TICK_NOMEM) {
+        goto nomem;
     }
 
     if (!race->loaded) {
         /* merged after the load; beyond a few, the load covers them */
 
-        if (race->early == NULL) {
-            race->early = json_array();
+        if (race_tick_store_early(&race->store, data, len) != RACE_TICK_OK) {
+            goto nomem;
         }
 
-        if (race->early
-            && json_array_size(race->early) < NGX_HTTP_RACE_LIVE_EARLY_TICKS)
-        {
-            (void) json_array_append(race->early, tick);
-        }
-
-        json_decref(tick);
         return;
     }
 
-    if (race->changed == NULL) {
-        race->changed = json_object();
-        if (race->changed == NULL) {
-            json_decref(tick);
-            return;
-        }
+    first = (race_tick_store_changed(&race->store) == 0);
+
+    rc = race_tick_store_batch(&race->store, tk, &n, &all);
+
+    if (rc == RACE_TICK_NOMEM) {
+        /* some or all of its states are left out: the rest goes on */
+        ngx_log_error(NGX_LOG_ERR, ngx_http_race_live->log, 0,
+                      "race: tick for race \"%s\" cut: no memory",
+                      race->id);
     }
 
-    first = (json_object_size(race->changed) == 0);
-
-    if (ngx_http_race_live_merge(race, tick, 1, race->changed, &all) == 0) {
-        json_decref(tick);
+    if (n == 0) {
         return;
     }
 
@@ -1487,27 +1384,6 @@ ngx_http_race_live_tick(ngx_http_race_live_race_t *race, const char *data,
                                                    (u_char *) data, len);
     }
 
-    if (race->last) {
-        /*
-         * A merged frame is as late as the latest of its fixes: the
-         * most lag_ms of its ticks, not the last tick's.
-         */
-        prev = json_object_get(race->last, "lag_ms");
-        lag = json_object_get(tick, "lag_ms");
-
-        if (json_is_integer(prev)
-            && (lag == NULL
-                || (json_is_integer(lag)
-                    && json_integer_value(lag) < json_integer_value(prev))))
-        {
-            (void) json_object_set(tick, "lag_ms", prev);
-        }
-
-        json_decref(race->last);
-    }
-
-    race->last = tick;
-
     if (!race->batched) {
         ngx_queue_insert_tail(&ngx_http_race_live->batches, &race->batch);
         race->batched = 1;
@@ -1516,6 +1392,13 @@ ngx_http_race_live_tick(ngx_http_race_live_race_t *race, const char *data,
     if (!ngx_http_race_live->emit.posted) {
         ngx_post_event(&ngx_http_race_live->emit, &ngx_posted_events);
     }
+
+    return;
+
+nomem:
+
+    ngx_log_error(NGX_LOG_ERR, ngx_http_race_live->log, 0,
+                  "race: tick for race \"%s\" dropped: no memory", race->id);
 }
 
 
@@ -1547,36 +1430,23 @@ ngx_http_race_live_emit_all(ngx_event_t *ev)
 static void
 ngx_http_race_live_emit(ngx_http_race_live_race_t *race)
 {
-    char                       *text;
-    json_t                     *riders, *state;
+    race_buf_t                 *text;
     ngx_queue_t                *q;
-    const char                 *key;
     ngx_http_race_frame_t      *frame;
     ngx_http_race_spectator_t  *sp;
 
     frame = race->pending;
     race->pending = NULL;
 
-    if (frame == NULL && race->last && json_object_size(race->changed)) {
+    if (frame == NULL && race_tick_store_changed(&race->store)) {
 
-        riders = json_array();
+        text = &ngx_http_race_live->text;
 
-        if (riders) {
-            json_object_foreach(race->changed, key, state) {
-                (void) json_array_append(riders, state);
-            }
-
-            (void) json_object_set_new(race->last, "riders", riders);
-
-            text = json_dumps(race->last, JSON_COMPACT);
-
-            if (text) {
-                frame = ngx_http_race_frame_create(ngx_http_race_live->log,
-                                                   RACE_WS_OP_TEXT,
-                                                   (u_char *) text,
-                                                   ngx_strlen(text));
-                free(text);
-            }
+        if (race_tick_store_frame(&race->store, text) == RACE_TICK_OK) {
+            frame = ngx_http_race_frame_create(ngx_http_race_live->log,
+                                               RACE_WS_OP_TEXT,
+                                               (u_char *) text->data,
+                                               text->len);
         }
 
         if (frame == NULL) {
@@ -1631,14 +1501,7 @@ ngx_http_race_live_forget(ngx_http_race_live_race_t *race)
         race->pending = NULL;
     }
 
-    if (race->last) {
-        json_decref(race->last);
-        race->last = NULL;
-    }
-
-    if (race->changed) {
-        json_object_clear(race->changed);
-    }
+    race_tick_store_forget(&race->store);
 }
 
 
@@ -1713,13 +1576,3 @@ ngx_http_race_live_down(ngx_http_race_redis_t *rd, void *data)
     }
 }
 
-
-static int64_t
-ngx_http_race_live_time(json_t *state)
-{
-    json_t  *t;
-
-    t = json_object_get(state, "t");
-
-    return json_is_integer(t) ? (int64_t) json_integer_value(t) : -1;
-}

@@ -200,6 +200,37 @@ while (time < $end_t) {
 ok($merged, 'ticks read in one turn leave merged');
 is($p1lag, 5000, 'a merged frame has the most lag_ms of its ticks');
 
+# a state reaches spectators byte for byte as the worker wrote it: in a
+# merged frame and in a snapshot, escapes, nested members and the
+# digits of its numbers as they came
+sub raw_msg {
+    my ($ws, $secs) = @_;
+    my $f = $ws->read_frame($secs || 5);
+    return ref $f && $f->{opcode} == Race::WS::TEXT ? $f->{payload} : undef;
+}
+my $exact = '{"rider":"p3","t":30000,"name":"Zo\\u00eb \\"Z\\" \\/ '
+    . '\\ud83d\\udeb4","x":{"a":[1,{"b":null}],"t":1},"lat":45.0700,'
+    . '"e":1E+2}';
+publish('r1', tick('r1', $exact),
+    map { tick('r1', state('p4', 30000 + $_)) } 1 .. 20);
+my ($in_merged, $seen, $end_x) = (0, 0, time + 10);
+while (time < $end_x) {
+    my $raw = raw_msg($a, $end_x - time) or last;
+    my $m = $json->decode($raw);
+    my %in = map { $_->{rider} => $_->{t} } @{$m->{riders} || []};
+    if ($in{p3}) {
+        $seen = index($raw, $exact) >= 0;
+        $in_merged = 1 if $in{p4};
+    }
+    last if ($in{p4} // 0) == 30020;
+}
+ok($seen, 'a tick: the state as it came') or diag("want $exact");
+my $d = spectator('r1');
+my $raw = raw_msg($d) // '';
+ok(index($raw, $exact) >= 0, 'a snapshot: the state as it came')
+    or diag($raw);
+$d->disconnect;
+
 # bad paths
 my $ws = Race::WS->new(port => $port);
 my $res = $ws->handshake(path => '/live/bad%20race');
