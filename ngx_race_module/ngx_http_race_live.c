@@ -217,6 +217,9 @@ typedef struct {
 } ngx_http_race_live_loc_conf_t;
 
 
+static ngx_uint_t  ngx_http_race_live_sndbuf_warned;
+
+
 static ngx_http_race_conf_value_t  ngx_http_race_live_send_buffer_value = {
     NGX_HTTP_RACE_CONF_SIZE, 4096, 64 * 1024 * 1024,
     "a size from 4k to 64m, or off"
@@ -404,9 +407,14 @@ ngx_http_race_live_set_send_buffer(ngx_http_request_t *r)
                    (const void *) &sndbuf, sizeof(int))
         == -1)
     {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, ngx_socket_errno,
-                      "race: setsockopt(SO_SNDBUF, %d) failed, ignored",
-                      sndbuf);
+        /* once a worker: what fails for one socket fails for all */
+        if (!ngx_http_race_live_sndbuf_warned) {
+            ngx_http_race_live_sndbuf_warned = 1;
+            ngx_log_error(NGX_LOG_WARN, r->connection->log,
+                          ngx_socket_errno,
+                          "race: setsockopt(SO_SNDBUF, %d) failed, ignored",
+                          sndbuf);
+        }
     }
 }
 

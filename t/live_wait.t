@@ -68,6 +68,24 @@ ok(wait_for(sub {
     $t->read_file('error.log') =~ /no snapshot of race "r2" in 1000ms/
 }, 5, 0.05), 'logged');
 
+# a spectator that leaves while it waits takes its timer with it: the
+# wait of a later one, begun after, ends first and says nothing of r3
+redis(['SET', 'race:r3:state', 'not a hash']);
+my $gone = Race::WS->start(port => $port, path => '/live/r3');
+$gone->send_close(1000, 'bye');
+$gone->expect_close(1000, 'r3 while it waits');
+
+$w = Race::WS->start(port => $port, path => '/live/r2');
+($code) = $w->read_close(10);
+is($code, 1013, 'a later wait ends with 1013');
+$w->send_close(1013, '');
+ok(wait_for(sub {
+    my $n = () = $t->read_file('error.log') =~ /no snapshot of race "r2"/g;
+    $n >= 2;
+}, 5, 0.05), 'logged');
+unlike($t->read_file('error.log'), qr/no snapshot of race "r3"/,
+    'the one that left has no timer left');
+
 # they load again: the wait ends with a snapshot, the socket stays
 redis(['DEL', 'race:r2:state']);
 

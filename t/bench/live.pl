@@ -436,6 +436,7 @@ for my $s (@SCENARIOS) {
     my %st = map { ($_ => $R{$s}{$_}{steps}) } @SERVERS;
     my ($cmp, $cmp_clean) = both_clean(\%st);
     my $cmp_what = $cmp_clean ? 'both clean' : 'lowest rate';
+    $cmp_what = 'clean' if $cmp_clean && @SERVERS == 1;
     push @rows,
         ["$what clean frames/s (p99<$o{clean_p99_ms}ms)",
             map { clean($st{$_}) } @SERVERS],
@@ -450,12 +451,14 @@ for my $s (@SCENARIOS) {
         ["$what nginx CPU % at $sc->{ref}/s",
             map { at_rate($st{$_}, $sc->{ref}, 'cpu_nginx') } @SERVERS];
     next unless defined $cmp;
+    # the rate is a row of its own: the labels, keys for scripts, stay
     push @rows,
-        ["$what p50 ms at $cmp/s ($cmp_what)",
+        ["$what $cmp_what: ticks/s", map { $cmp } @SERVERS],
+        ["$what $cmp_what: p50 ms",
             map { at_rate($st{$_}, $cmp, 'p50_ms') } @SERVERS],
-        ["$what p99 ms at $cmp/s ($cmp_what)",
+        ["$what $cmp_what: p99 ms",
             map { at_rate($st{$_}, $cmp, 'p99_ms') } @SERVERS],
-        ["$what nginx CPU-us/frame at $cmp/s",
+        ["$what $cmp_what: nginx CPU-us/frame",
             map { us_per_frame($st{$_}, $cmp) } @SERVERS];
 }
 
@@ -477,13 +480,15 @@ sub both_clean {
     return ((sort { $a <=> $b } @any)[0], 0);
 }
 
-# the nginx workers' CPU time per frame delivered, in microseconds
+# the nginx workers' CPU time per frame delivered, in microseconds: their
+# CPU % is of the step's whole time (window_s, its drain included)
 sub us_per_frame {
     my ($steps, $rate) = @_;
     my $cpu = at_rate($steps, $rate, 'cpu_nginx');
-    my $fps = at_rate($steps, $rate, 'frames_per_s');
-    return undef unless defined $cpu && $fps;
-    return $cpu / 100 * 1e6 / $fps;
+    my $secs = at_rate($steps, $rate, 'window_s');
+    my $frames = at_rate($steps, $rate, 'frames');
+    return undef unless defined $cpu && $secs && $frames;
+    return $cpu / 100 * $secs * 1e6 / $frames;
 }
 
 sub fmt {

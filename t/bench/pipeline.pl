@@ -93,6 +93,8 @@ $_ = $_ + 0 for $races, $riders, $secs, $nspec;
 die "RACES, RIDERS and SECONDS must be at least 1\n"
     if $races < 1 || $riders < 1 || $secs < 1;
 $o{ramp_step} ||= $races;
+die "--ramp-step and --ramp-max must be at least 1\n"
+    if $o{ramp_step} < 1 || (defined $o{ramp_max} && $o{ramp_max} < 1);
 my $ramp_max_given = defined $o{ramp_max};
 $o{ramp_max} ||= $races * 10;
 die "--tick-ms must be from 50 to 5000 (race-tracker's tick_ms)\n"
@@ -144,6 +146,7 @@ printf "capacity machine.cores=%d cores\n", $ncpu;
 # --- connection limits sized to the load ---------------------------------
 
 my ($max_phones, $conns, $margin, $wconns, $nofile, $need);
+my $capped = 0;       # the ramp's top lowered to the open files limit
 
 sub size_limits {
     $max_phones = $max_races * $riders;
@@ -196,6 +199,7 @@ sub nofile_limits {
             $fit = $max_races;
         }
         $max_races = $o{ramp_max} = $fit;
+        $capped = 1;
         size_limits();
         print "# the ramp stops at $fit races: more phones need more than"
             . " the hard limit of $hard open files\n" if $need <= $hard;
@@ -670,7 +674,10 @@ if ($o{ramp}) {
     if (@{$steps[-1]{why}}) {
         printf "  saturated first: %s\n", saturated($steps[-1]);
     } else {
-        print "  the last step (--ramp-max) still held\n";
+        print $capped
+            ? "  the last step still held: the open files limit, not the"
+              . " pipeline, ended the ramp (a lower bound)\n"
+            : "  the last step (--ramp-max) still held\n";
     }
     $st = $held || $steps[-1];
     on_paper($st);
