@@ -1367,8 +1367,8 @@ ngx_http_race_live_tick(ngx_http_race_live_race_t *race, const char *data,
     if (rc == RACE_TICK_NOMEM) {
         /* some or all of its states are left out: the rest goes on */
         ngx_log_error(NGX_LOG_ERR, ngx_http_race_live->log, 0,
-                      "race: tick for race \"%s\" cut: no memory",
-                      race->id);
+                      "race: tick for race \"%s\" %s: no memory",
+                      race->id, n ? "cut" : "dropped");
     }
 
     if (n == 0) {

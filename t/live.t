@@ -224,7 +224,8 @@ while (time < $end_x) {
     }
     last if ($in{p4} // 0) == 30020;
 }
-ok($seen, 'a tick: the state as it came') or diag("want $exact");
+ok($seen && $in_merged, 'a merged frame: the state as it came')
+    or diag("want $exact");
 my $d = spectator('r1');
 my $raw = raw_msg($d) // '';
 ok(index($raw, $exact) >= 0, 'a snapshot: the state as it came')
