@@ -16,6 +16,8 @@
 #   ./build.sh bench idle [N [KINDS]]  nginx's memory per idle
 #                         connection: /live spectators, WebSocket echo,
 #                         HTTP keep-alive (release build, Redis only)
+#   ./build.sh bench store [options]  race-tracker's MongoDB writes
+#                         alone on FerretDB: fixes/s (t/bench/store.pl)
 #   ./build.sh bench-match  the map matcher's cost per fix (release build)
 #   ./build.sh bench-standings  race-tracker's standings: fixes/s, ticks
 #   ./build.sh web        the web client (html/) into build/html
@@ -307,6 +309,18 @@ bench_idle() {
     RACE_BUILD=$BUILD perl t/bench/idle_mem.pl "$@"
 }
 
+# race-tracker's MongoDB writes alone: t/bench/store.pl with
+# t/bench/store_bench.c (the tracker's store code), on FerretDB
+bench_store() {
+    shift 2
+    core "$BUILD"
+    engines
+    make -s -C "$ROOT/t" BUILD="$BUILD" "$BUILD/t/store_bench"
+
+    cd "$ROOT"
+    RACE_BUILD=$BUILD perl t/bench/store.pl "$@"
+}
+
 # the map matcher's figures: t/bench/match_bench.c, no sanitizers
 bench_match() {
     shift
@@ -338,6 +352,7 @@ case "${1:-all}" in
         case ${2:-} in
             live) bench_live "$@" ;;
             idle) bench_idle "$@" ;;
+            store) bench_store "$@" ;;
             *)    bench "$@" ;;
         esac ;;
     bench-match) bench_match "$@" ;;

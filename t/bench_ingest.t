@@ -7,8 +7,9 @@
 # fixes/s per tracker, the drain, the capacity lines) and exits 0; it
 # FAILS when nginx logs an alert (worker_connections made too small on
 # purpose) and when the phones reconnect in a storm (nginx closes them
-# after 300 ms of silence, and they send once a second).  Asserts on
-# what the bench prints and its exit status, never on a time.
+# after 300 ms of silence, and they send once a second); it names the
+# storage as what saturated when MongoDB stalls (a stopped FerretDB).
+# Asserts on what the bench prints and its exit status, never on a time.
 
 use strict;
 use warnings;
@@ -116,4 +117,20 @@ like($out, re(qr/^FAIL: the phones and spectators reconnected \d+ times: /m,
     'naming the reconnects');
 unlike($out, qr/^FAIL: nginx/m, 'with no alert');
 
+# the storage stalls: race-tracker writes to a FerretDB of this test's,
+# stopped (SIGSTOP) for the run, so its one batch stays in flight and
+# its lag grows while no process is busy: the bench names the storage,
+# not "the consumers"
+my $stalled = $t->ferretdb;
+my $fpid = $t->pid('ferretdb');
+kill 'STOP', $fpid;
+($rc, $out) = bench('storage', '--tracker-set', "mongo_uri=$stalled",
+    '--tracker-set', 'store_batches=1', '--drain', 5);
+kill 'CONT', $fpid;
+like($out, re(qr/^  tracker1: all 1 batches in flight $N % of the window; /m,
+    qr{MongoDB writes \d+, $N ms each, writers busy $N %, retried \d+$}m),
+    'the tracker\'s waits on MongoDB') or diag($out);
+like($out, qr/^  NOT held: .*consumer lag growing/m, 'the lag grows');
+like($out, qr/^  saturated first: the storage \(MongoDB; FerretDB here\)/m,
+    'the storage is named as what saturated');
 $t->done;

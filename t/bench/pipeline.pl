@@ -35,6 +35,8 @@
 #                         the races (the smaller of RACES and 100)
 #   --partitions N        of race.fixes (3)
 #   --trackers N          race-tracker processes in one consumer group (1)
+#   --tracker-set NAME=VALUE  a race-tracker setting (repeatable):
+#                         store_writers=4, batch_max=2000...
 #   --nginx-workers N     (2)
 #   --worker-connections N  instead of the size worked out (to prove the
 #                         failure: too few)
@@ -50,6 +52,15 @@
 #                         lets connect
 #   --tick-ms MS          race-tracker's tick_ms (250): the live view's
 #                         latency is at least the wait for the next tick
+#
+# What saturated first (a step not held): a process at a full core; else
+# the storage when the consumer lag grows while the trackers had every
+# batch in flight (store_batches) for most of the window, which is
+# their backpressure: MongoDB (FerretDB here) takes the writes slower
+# than they come, and the trackers wait on it; else the consumers.  The
+# trackers' metrics say it, sampled every half second: batches in
+# flight, the MongoDB writes' count and time (their writers' busy
+# share), the writes retried.
 #
 # Besides the human lines it prints "capacity KEY=VALUE UNIT" lines, the
 # figures tools/capacity reads (docs/CAPACITY.md): the CPU seconds each
@@ -80,8 +91,10 @@ my @argv = @ARGV;
 my $capacity = @argv && $argv[0] eq 'capacity' ? shift @argv : 0;
 my %o = (warmup => 10, partitions => 3, trackers => 1, nginx_workers => 2,
     drain => 60);
+my @tracker_set;
 GetOptionsFromArray(\@argv, \%o, 'warmup=i', 'spectators=i',
     'partitions=i', 'trackers=i', 'nginx-workers=i' => \$o{nginx_workers},
+    'tracker-set=s' => \@tracker_set,
     'worker-connections=i' => \$o{worker_connections},
     'ride-conf=s' => \$o{ride_conf},
     'max-reconnects=i' => \$o{max_reconnects}, 'drain=i', 'ramp',
@@ -247,16 +260,25 @@ my $port = $p->port;
 # the trackers, one consumer group; each serves its metrics on a port
 my @TRACKERS = map { "tracker$_" } 1 .. $o{trackers};
 my %metrics_port;
+my %tset = map { /^(\w+)=(.*)$/ ? ($1 => $2)
+    : die "--tracker-set $_: NAME=VALUE\n" } @tracker_set;
+# what "every batch in flight" is (race-tracker's default otherwise)
+my $store_batches = $tset{store_batches} || 8;
+my $store_writers = $tset{store_writers} || 2;
 for my $name (@TRACKERS) {
     $metrics_port{$name} = $t->port;
     # each its own static member of the group
-    $p->start_tracker_named($name, kafka_instance_id => "bench-$name",
+    $p->start_tracker_named($name, %tset, kafka_instance_id => "bench-$name",
         metrics_listen => "127.0.0.1:$metrics_port{$name}");
 }
 $p->start_accounts;
 printf "# nginx %d workers, race.fixes %d partitions, %d race-tracker%s "
-    . "in one group, race-accounts, tick %d ms\n", $o{nginx_workers},
-    $o{partitions}, $o{trackers}, $o{trackers} > 1 ? 's' : '', $TICK_MS;
+    . "in one group (store_batches %d, store_writers %d%s), race-accounts, "
+    . "tick %d ms\n", $o{nginx_workers}, $o{partitions}, $o{trackers},
+    $o{trackers} > 1 ? 's' : '', $store_batches, $store_writers,
+    join('', map { ", $_ $tset{$_}" }
+        grep { !/^store_(?:batches|writers)$/ } sort keys %tset),
+    $TICK_MS;
 
 sub nginx_workers {
     my $master = $t->pid('nginx') or return ();
@@ -355,16 +377,26 @@ sub tracker_metrics {
         my $res = HTTP::Tiny->new(timeout => 5)
             ->get("http://127.0.0.1:$metrics_port{$name}/metrics");
         my ($stored, $lag, $parts) = (undef, 0, 0);
+        my %w = (inflight => undef, writes => 0, write_s => 0, retries => 0,
+            batches => 0, batch_fixes => 0);
         if ($res->{success}) {
+            my $L = qr/(?:\{[^}]*\})?\s+(\S+)/;
             for (split /\n/, $res->{content}) {
                 $stored = $1 if /^race_tracker_fixes_stored_total\s+(\S+)/;
                 if (/^race_worker_kafka_consumer_lag\{[^}]*\}\s+(\S+)/) {
                     $lag += $1;
                     $parts++;
                 }
+                $w{inflight} = $1 if /^race_tracker_batches_in_flight$L/;
+                $w{writes} = $1 if /^race_worker_mongodb_write_seconds_count$L/;
+                $w{write_s} = $1 if /^race_worker_mongodb_write_seconds_sum$L/;
+                $w{retries} = $1 if /^race_worker_write_retries_total$L/;
+                $w{batches} = $1 if /^race_tracker_batch_fixes_count$L/;
+                $w{batch_fixes} = $1 if /^race_tracker_batch_fixes_sum$L/;
             }
         }
-        $m{$name} = { stored => $stored, lag => $lag, partitions => $parts };
+        $m{$name} = { stored => $stored, lag => $lag, partitions => $parts,
+            %w };
     }
     return \%m;
 }
@@ -454,9 +486,18 @@ sub step {
     my $c0 = sample();
     my $m0 = tracker_metrics();
     my $peak = 0;
+    # each tracker's batches in flight: samples, and those with all
+    my (%samples, %full);
     while (time * 1000 < $win_at + $win_ms) {
         my $rss = workers_rss();
         $peak = $rss if $rss > $peak;
+        my $m = tracker_metrics();
+        for my $name (@TRACKERS) {
+            my $n = $m->{$name}{inflight};
+            next unless defined $n;
+            $samples{$name}++;
+            $full{$name}++ if $n >= $store_batches;
+        }
         sleep 0.5;
     }
     my $c1 = sample();
@@ -555,7 +596,10 @@ sub step {
         $st{cpu_per_fix}{$c} = $winfixes ? $used / $winfixes : undef;
     }
 
-    # the trackers: fixes/s each stored, and the consumer lag
+    # the trackers: fixes/s each stored, and the consumer lag; how they
+    # waited on MongoDB: every batch in flight (their backpressure), the
+    # writes' time, the writers' busy share, the writes retried
+    my ($full_min, $writes_all, $write_s_all, $retries_all) = (1, 0, 0, 0);
     for my $name (@TRACKERS) {
         my ($a, $b) = ($m0->{$name}, $m1->{$name});
         printf "  %s: %s fixes/s stored, consumer lag %d -> %d over "
@@ -563,7 +607,29 @@ sub step {
             defined $a->{stored} && defined $b->{stored}
                 ? sprintf('%.1f', ($b->{stored} - $a->{stored}) / $span)
                 : '?', $a->{lag}, $b->{lag}, $b->{partitions};
+        my $writes = $b->{writes} - $a->{writes};
+        my $write_s = $b->{write_s} - $a->{write_s};
+        my $retries = $b->{retries} - $a->{retries};
+        my $full = $samples{$name} ? ($full{$name} || 0) / $samples{$name}
+            : 0;
+        $full_min = $full if $full < $full_min;
+        $writes_all += $writes;
+        $write_s_all += $write_s;
+        $retries_all += $retries;
+        my $batches = $b->{batches} - $a->{batches};
+        printf "  %s: all %d batches in flight %.0f %% of the window; "
+            . "MongoDB writes %d, %.1f ms each, writers busy %.0f %%, "
+            . "retried %d\n", $name, $store_batches, 100 * $full, $writes,
+            $writes ? 1000 * $write_s / $writes : 0,
+            100 * $write_s / ($span * $store_writers), $retries;
+        printf "  %s: %d batches done, %.1f fixes each\n", $name, $batches,
+            $batches ? ($b->{batch_fixes} - $a->{batch_fixes}) / $batches
+            : 0;
     }
+    $st{store} = { full => @TRACKERS ? $full_min : 0,
+        write_ms => $writes_all ? 1000 * $write_s_all / $writes_all : 0,
+        busy => $write_s_all / ($span * $store_writers * @TRACKERS),
+        retries => $retries_all };
 
     # held: acked what was sent, the spectators' lag flat, the
     # consumers' lag not growing, no alert, no reconnect storm
@@ -613,6 +679,17 @@ sub saturated {
         $st->{proc_pct}{$top}, $top =~ /^sim-/
             ? ' (the load generator, not the pipeline)' : '')
         if $top && $st->{proc_pct}{$top} >= 85;
+    # the trackers' backpressure: every batch in flight, waiting on it
+    my $s = $st->{store};
+    if ($st->{lag_growing} && $s && $s->{full} >= 0.5) {
+        return sprintf('the storage (MongoDB; FerretDB here): the '
+            . 'consumer lag grows while every race-tracker had all %d '
+            . 'batches in flight %.0f %% of the window or more; %s',
+            $store_batches, 100 * $s->{full}, $s->{retries}
+            ? "its writes failed and were retried $s->{retries} times"
+            : sprintf('a write took %.1f ms, its %d writer(s) busy %.0f %%',
+                $s->{write_ms}, $store_writers, 100 * $s->{busy}));
+    }
     return 'the consumers: their lag grows' if $st->{lag_growing};
     return sprintf('the machine: its processes took %.0f %% of %d cores',
         $total, $ncpu) if $total >= 85 * $ncpu;
@@ -684,6 +761,7 @@ if ($o{ramp}) {
 
 } else {
     $st = step($races, 'r');
+    printf "  saturated first: %s\n", saturated($st) if @{$st->{why}};
     on_paper($st);
     fail_of($st, 1);
 }
