@@ -57,7 +57,9 @@
 # the storage when the consumer lag grows while the trackers had every
 # batch in flight (store_batches) for most of the window, which is
 # their backpressure: MongoDB (FerretDB here) takes the writes slower
-# than they come, and the trackers wait on it; else the consumers.  The
+# than they come, and the trackers wait on it; but the machine when its
+# processes took 85 % of its cores or more (the storage waits for a
+# core then, like the rest); else the consumers.  The
 # trackers' metrics say it, sampled every half second: batches in
 # flight, the MongoDB writes' count and time (their writers' busy
 # share), the writes retried.
@@ -679,20 +681,25 @@ sub saturated {
         $st->{proc_pct}{$top}, $top =~ /^sim-/
             ? ' (the load generator, not the pipeline)' : '')
         if $top && $st->{proc_pct}{$top} >= 85;
-    # the trackers' backpressure: every batch in flight, waiting on it
+    # the trackers' backpressure: every batch in flight, waiting on it;
+    # with every core taken, the storage waits for a core like the rest
     my $s = $st->{store};
+    my $machine = sprintf('the machine: its processes took %.0f %% of %d '
+        . 'cores', $total, $ncpu);
     if ($st->{lag_growing} && $s && $s->{full} >= 0.5) {
-        return sprintf('the storage (MongoDB; FerretDB here): the '
-            . 'consumer lag grows while every race-tracker had all %d '
-            . 'batches in flight %.0f %% of the window or more; %s',
-            $store_batches, 100 * $s->{full}, $s->{retries}
+        my $store = sprintf('every race-tracker had all %d batches in '
+            . 'flight %.0f %% of the window or more; %s', $store_batches,
+            100 * $s->{full}, $s->{retries}
             ? "its writes failed and were retried $s->{retries} times"
             : sprintf('a write took %.1f ms, its %d writer(s) busy %.0f %%',
                 $s->{write_ms}, $store_writers, 100 * $s->{busy}));
+        return "$machine (the consumer lag grows and $store)"
+            if $total >= 85 * $ncpu;
+        return 'the storage (MongoDB; FerretDB here): the consumer lag '
+            . "grows while $store";
     }
     return 'the consumers: their lag grows' if $st->{lag_growing};
-    return sprintf('the machine: its processes took %.0f %% of %d cores',
-        $total, $ncpu) if $total >= 85 * $ncpu;
+    return $machine if $total >= 85 * $ncpu;
     return sprintf('no process at a full core (the busiest: %s at %.0f %%)',
         $top // '?', $top ? $st->{proc_pct}{$top} : 0);
 }
