@@ -44,6 +44,18 @@ race_buf_add(race_buf_t *b, const char *p, size_t n)
 
 
 void
+race_buf_reset(race_buf_t *b)
+{
+    b->len = 0;
+    b->failed = 0;
+
+    if (b->data) {
+        b->data[0] = '\0';
+    }
+}
+
+
+void
 race_buf_free(race_buf_t *b)
 {
     free(b->data);

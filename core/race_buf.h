@@ -27,6 +27,8 @@ typedef struct {
 
 /* n bytes at the end of b */
 void race_buf_add(race_buf_t *b, const char *p, size_t n);
+/* empties b and clears failed, keeping its memory for the next use */
+void race_buf_reset(race_buf_t *b);
 void race_buf_free(race_buf_t *b);
 
 

@@ -99,7 +99,6 @@ static race_tick_rc_e race_tick_set(race_tick_rider_t *r, const char *data,
 static race_tick_rc_e race_tick_merge(race_tick_store_t *s,
     const race_tick_t *tk, int restate, int batch, size_t *n, int *all);
 static void *race_tick_grow(void *p, size_t *cap, size_t need, size_t size);
-static void race_tick_buf_reset(race_buf_t *b);
 
 
 #define race_tick_ws(c)                                                      \
@@ -1124,7 +1123,7 @@ race_tick_store_batch(race_tick_store_t *s, const race_tick_t *tk,
      * batch's then being the tick's) and the changed riders.
      */
 
-    race_tick_buf_reset(&s->spare);
+    race_buf_reset(&s->spare);
 
     for (i = 0; i < tk->nmembers; i++) {
         if (tk->members[i].lag && tk->lag != RACE_TICK_LAG_OTHER) {
@@ -1209,7 +1208,7 @@ race_tick_store_forget(race_tick_store_t *s)
     s->nchanged = 0;
     s->lag = RACE_TICK_LAG_NONE;
     s->lag_ms = 0;
-    race_tick_buf_reset(&s->last);
+    race_buf_reset(&s->last);
 }
 
 
@@ -1220,7 +1219,7 @@ race_tick_store_frame(race_tick_store_t *s, race_buf_t *out)
     char    num[32];
     size_t  i;
 
-    race_tick_buf_reset(out);
+    race_buf_reset(out);
 
     race_buf_add(out, "{", 1);
 
@@ -1260,7 +1259,7 @@ race_tick_store_snapshot(race_tick_store_t *s, const char *race,
     char    num[48];
     size_t  i;
 
-    race_tick_buf_reset(out);
+    race_buf_reset(out);
 
     /* a good id needs no escape */
 
@@ -1307,7 +1306,7 @@ race_tick_store_early(race_tick_store_t *s, const char *data, size_t len)
 
     if (b->failed) {
         race_buf_free(b);
-        b->failed = 0;
+        race_buf_reset(b);
         return RACE_TICK_NOMEM;
     }
 
@@ -1605,16 +1604,4 @@ race_tick_grow(void *p, size_t *cap, size_t need, size_t size)
     *cap = n;
 
     return q;
-}
-
-
-static void
-race_tick_buf_reset(race_buf_t *b)
-{
-    b->len = 0;
-    b->failed = 0;
-
-    if (b->data) {
-        b->data[0] = '\0';
-    }
 }
