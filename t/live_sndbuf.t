@@ -13,12 +13,11 @@ use warnings;
 
 use lib 't/lib';
 use Test::More;
-use IO::Socket::INET;
 use JSON::PP;
 use POSIX ();
 use Time::HiRes qw(time sleep);
 use Race::Test;
-use Race::RESP qw(resp_encode);
+use Race::RESP;
 use Race::WS;
 
 my $t = Race::Test->new;
@@ -46,21 +45,7 @@ $t->nginx(listen => [$port], http => <<"EOF");
 EOF
 
 # many commands down one connection, the replies read and dropped
-sub redis {
-    my (@cmds) = @_;
-
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $rport,
-        Proto => 'tcp', Timeout => 5) or die "redis: $!\n";
-    my $req = '';
-    $req .= resp_encode(@$_) for @cmds;
-    print $s $req;
-
-    # one line a reply: PUBLISH answers an integer
-    for (@cmds) {
-        defined(my $line = <$s>) or last;
-    }
-    close $s;
-}
+sub redis { resp_pipeline($rport, @_) }
 
 # a tick of one rider, padded to the size of a tick of a busy race
 sub tick {

@@ -13,9 +13,8 @@ use warnings;
 
 use lib 't/lib';
 use Test::More;
-use IO::Socket::INET;
 use Race::Test;
-use Race::RESP qw(resp_encode);
+use Race::RESP;
 use Race::Util qw(wait_for);
 use Race::WS;
 
@@ -24,16 +23,7 @@ my $port = $t->port;
 my $redis = $t->redis;
 my ($rport) = $redis =~ /:(\d+)$/;
 
-sub redis {
-    my (@cmds) = @_;
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $rport,
-        Proto => 'tcp', Timeout => 5) or die "redis: $!\n";
-    print $s join '', map { resp_encode(@$_) } @cmds;
-    for (@cmds) {
-        my $line = <$s>;
-    }
-    close $s;
-}
+sub redis { resp_pipeline($rport, @_) }
 
 $t->nginx(listen => [$port], http => <<"EOF");
     race_redis $redis;

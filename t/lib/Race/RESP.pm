@@ -6,6 +6,7 @@ package Race::RESP;
 #   my $c = resp_conn($port);  resp_send($c, 'SUBSCRIBE', $ch);
 #   my $reply = resp_read($c, time + 5);    # scalar, array ref or undef
 #   my $v = resp_command($port, 'GET', 'k'); # one command, its reply
+#   my @r = resp_pipeline($port, [...], [...]); # sent in one write
 
 use strict;
 use warnings;
@@ -16,7 +17,7 @@ use IO::Socket::INET;
 use Time::HiRes qw(time);
 
 our @EXPORT = qw(resp_conn resp_fill resp_line resp_read resp_send
-    resp_command);
+    resp_command resp_pipeline);
 our @EXPORT_OK = qw(resp_encode);
 
 sub resp_conn {
@@ -95,6 +96,19 @@ sub resp_command {
     my $r = resp_read($c, time + 5);
     close $c->{s};
     return $r;
+}
+
+# commands written at once, so that they reach Redis together (ticks
+# published in one burst), and their replies in order
+sub resp_pipeline {
+    my ($port, @cmds) = @_;
+    my $c = resp_conn($port);
+    print { $c->{s} } join('', map { resp_encode(@$_) } @cmds)
+        or die "redis: write\n";
+    my $end = time + 10;
+    my @r = map { resp_read($c, $end) } @cmds;
+    close $c->{s};
+    return @r;
 }
 
 1;
